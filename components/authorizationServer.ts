@@ -1,0 +1,117 @@
+import * as okta from "@pulumi/okta";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClaimSpec, ScopeSpec } from "./stackConfig";
+
+export interface AuthorizationServerArgs {
+    /** Adopt an existing server (e.g. Okta's `default`) by id instead of creating one. */
+    existingServerId?: string;
+    /** Required when creating a server. */
+    name?: string;
+    description?: string;
+    audience?: string;
+    issuerMode?: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
+    /** Protects the server from `pulumi destroy` and replacement: on in production. */
+    protect?: boolean;
+    scopes: ScopeSpec[];
+    claims?: ClaimSpec[];
+}
+
+/** The URLs of an Okta custom authorization server, all derived from its issuer. */
+export interface AuthorizationServerEndpoints {
+    metadataUrl: string;
+    authorizeUrl: string;
+    tokenUrl: string;
+    introspectionUrl: string;
+    revocationUrl: string;
+    jwksUrl: string;
+}
+
+export function endpointsOf(issuer: string): AuthorizationServerEndpoints {
+    const base = issuer.replace(/\/+$/, "");
+    return {
+        metadataUrl: `${base}/.well-known/oauth-authorization-server`,
+        authorizeUrl: `${base}/v1/authorize`,
+        tokenUrl: `${base}/v1/token`,
+        introspectionUrl: `${base}/v1/introspect`,
+        revocationUrl: `${base}/v1/revoke`,
+        jwksUrl: `${base}/v1/keys`,
+    };
+}
+
+/**
+ * An Okta custom authorization server (API Access Management) with its custom scopes and
+ * access-token claims. Access policies are a separate component, because they need the apps.
+ */
+export class AuthorizationServer extends pulumi.ComponentResource {
+    public readonly id: pulumi.Output<string>;
+    public readonly issuer: pulumi.Output<string>;
+    public readonly audience: pulumi.Output<string>;
+    public readonly endpoints: pulumi.Output<AuthorizationServerEndpoints>;
+    /** The scope resources by name, so that rules can depend on the scopes they whitelist. */
+    public readonly scopes: Record<string, okta.auth.ServerScope>;
+
+    constructor(name: string, args: AuthorizationServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("okta-api-gateway:okta:AuthorizationServer", name, {}, opts);
+
+        let server: okta.auth.Server;
+        if (args.existingServerId !== undefined) {
+            // Read, never managed: this stack adds scopes and policies to it but cannot delete it.
+            server = okta.auth.Server.get(`${name}-server`, args.existingServerId, undefined, { parent: this });
+        } else {
+            if (!args.name || !args.audience) throw new Error(`AuthorizationServer ${name}: name and audience are required to create a server`);
+            server = new okta.auth.Server(
+                `${name}-server`,
+                {
+                    name: args.name,
+                    description: args.description ?? args.name,
+                    audiences: [args.audience],
+                    issuerMode: args.issuerMode ?? "ORG_URL",
+                    credentialsRotationMode: "AUTO",
+                    status: "ACTIVE",
+                },
+                { parent: this, protect: args.protect ?? false },
+            );
+        }
+        this.id = server.id;
+        this.issuer = server.issuer;
+        this.audience = server.audiences.apply((a) => a[0]);
+        this.endpoints = server.issuer.apply(endpointsOf);
+
+        this.scopes = {};
+        for (const scope of args.scopes) {
+            this.scopes[scope.name] = new okta.auth.ServerScope(
+                `${name}-scope-${scope.name}`,
+                {
+                    authServerId: server.id,
+                    name: scope.name,
+                    description: scope.description,
+                    displayName: scope.displayName,
+                    // Machine-to-machine: there is no user to ask for consent.
+                    consent: "IMPLICIT",
+                    metadataPublish: "ALL_CLIENTS",
+                    default: scope.default,
+                },
+                { parent: this },
+            );
+        }
+
+        for (const claim of args.claims ?? []) {
+            new okta.auth.ServerClaim(
+                `${name}-claim-${claim.name}`,
+                {
+                    authServerId: server.id,
+                    name: claim.name,
+                    claimType: "RESOURCE", // RESOURCE = access token
+                    valueType: claim.valueType,
+                    value: claim.value,
+                    scopes: claim.scopes,
+                    alwaysIncludeInToken: claim.alwaysIncludeInToken,
+                },
+                // Claim scopes are plain strings: without dependsOn Okta may see them before the scope exists.
+                { parent: this, dependsOn: (claim.scopes ?? []).map((s) => this.scopes[s]) },
+            );
+        }
+
+        this.registerOutputs({ id: this.id, issuer: this.issuer, audience: this.audience, endpoints: this.endpoints });
+    }
+}

@@ -1,0 +1,189 @@
+// Stack configuration: every rule of components/stackConfig.ts, through the same reader the
+// program uses, starting from the real Pulumi.dev.yaml and breaking one thing at a time.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
+import {
+    readRawStackConfig,
+    StackConfigError,
+    validateStackConfig,
+    type StackConfig,
+} from "../components/stackConfig";
+import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "./support/stackHarness";
+
+const project = projectName();
+type StackDoc = { config: Record<string, unknown> };
+type Consumer = Record<string, unknown>;
+
+function devDoc(): StackDoc {
+    return parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as StackDoc;
+}
+function server(doc: StackDoc) {
+    return doc.config[`${project}:authorizationServer`] as Record<string, unknown>;
+}
+function consumers(doc: StackDoc) {
+    return doc.config[`${project}:consumers`] as Consumer[];
+}
+
+/** Serialises a stack document to the engine's flat map and validates it, as the program does. */
+function load(doc: StackDoc, opts: { secrets?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}): StackConfig {
+    const secrets = opts.secrets ?? STAND_IN_SECRETS;
+    const map: Record<string, string> = { ...secrets };
+    for (const [k, v] of Object.entries(doc.config)) if (v !== undefined) map[k] = typeof v === "string" ? v : JSON.stringify(v);
+    const raw = readRawStackConfig(configSourceFromMap(map, Object.keys(secrets)), project, opts.env ?? {});
+    return validateStackConfig(raw, { project, stack: "dev" });
+}
+
+/** Breaks a copy of Pulumi.dev.yaml and returns the problems reported. */
+function problemsOf(mutate: (doc: StackDoc) => void, opts?: Parameters<typeof load>[1]): string[] {
+    const doc = devDoc();
+    mutate(doc);
+    try {
+        load(doc, opts);
+    } catch (e) {
+        assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
+        assert.match(e.message, /nothing was declared/);
+        return e.problems;
+    }
+    assert.fail("the configuration was accepted");
+}
+
+function assertProblem(problems: string[], key: string, what: RegExp) {
+    const hit = problems.find((p) => p.startsWith(`${key}: `) && what.test(p));
+    assert.ok(hit, `no problem for ${key} matching ${what}; got:\n${problems.join("\n")}`);
+}
+
+describe("stack configuration", () => {
+    it("accepts Pulumi.dev.yaml and Pulumi.prod.yaml as committed", () => {
+        const dev = load(devDoc());
+        assert.equal(dev.authorizationServer.kind, "create");
+        assert.deepEqual(dev.consumers.map((c) => c.name), ["products-web", "inventory-sync", "reporting"]);
+        assert.ok(dev.scopes.some((s) => s.name === "myscope"), "the seed's scope is declared");
+        const prod = load(parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8")) as StackDoc);
+        assert.ok(prod.authorizationServer.kind === "create" && prod.authorizationServer.protect, "prod protects its server");
+        assert.ok(prod.consumers.some((c) => c.jwks), "prod shows a private_key_jwt consumer");
+    });
+
+    it("applies documented defaults", () => {
+        const doc = devDoc();
+        const s = server(doc);
+        delete s.name;
+        delete s.issuerMode;
+        delete s.protect;
+        delete s.accessTokenLifetimeMinutes;
+        delete doc.config[`${project}:introspectionClient`];
+        const cfg = load(doc);
+        assert.ok(cfg.authorizationServer.kind === "create");
+        assert.equal(cfg.authorizationServer.name, `${project}-dev`);
+        assert.equal(cfg.authorizationServer.issuerMode, "ORG_URL");
+        assert.equal(cfg.authorizationServer.protect, false);
+        assert.equal(cfg.consumers[0].accessTokenLifetimeMinutes, 60);
+        assert.equal(cfg.consumers[1].accessTokenLifetimeMinutes, 15, "a consumer's own lifetime wins");
+        assert.equal(cfg.introspectionClient.label, "Token Introspection Client (dev)");
+        assert.equal(cfg.okta.orgUrl, "https://dev-123456.okta.com");
+    });
+
+    it("refuses a consumer asking for a scope the server does not declare", () => {
+        const problems = problemsOf((d) => consumers(d)[1].scopes = ["products:read", "products:delete"]);
+        assertProblem(problems, `${project}:consumers[1].scopes[1]`, /"products:delete" is not a scope declared in okta-api-gateway:authorizationServer\.scopes \(declared: myscope, products:read, products:write\)/);
+    });
+
+    it("refuses two consumers with the same name", () => {
+        const problems = problemsOf((d) => consumers(d)[2].name = "products-web");
+        assertProblem(problems, `${project}:consumers[2].name`, /"products-web" is also the name of consumers\[0\]; names must be unique/);
+    });
+
+    for (const [value, what] of [[4, /at least 5/], [1441, /at most 1440/], [30.5, /whole number/], ["60", /whole number/]] as const) {
+        it(`refuses a token lifetime of ${JSON.stringify(value)} minutes`, () => {
+            assertProblem(problemsOf((d) => consumers(d)[0].accessTokenLifetimeMinutes = value), `${project}:consumers[0].accessTokenLifetimeMinutes`, what);
+            assertProblem(problemsOf((d) => server(d).accessTokenLifetimeMinutes = value), `${project}:authorizationServer.accessTokenLifetimeMinutes`, what);
+        });
+    }
+
+    for (const bad of ["products api", "products", "https://", "api://products with space", ""]) {
+        it(`refuses the malformed audience ${JSON.stringify(bad)}`, () => {
+            assertProblem(problemsOf((d) => server(d).audience = bad), `${project}:authorizationServer.audience`, /absolute URI/);
+        });
+    }
+
+    it("requires an audience unless an existing server is named", () => {
+        assertProblem(problemsOf((d) => delete server(d).audience), `${project}:authorizationServer.audience`, /is required/);
+    });
+
+    it("adopts an existing server by id, and refuses settings that would be ignored", () => {
+        const doc = devDoc();
+        const s = server(doc);
+        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
+        s.existingId = "default";
+        assert.deepEqual(load(doc).authorizationServer, { kind: "existing", id: "default" });
+        const problems = problemsOf((d) => (server(d).existingId = "default"));
+        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) {
+            assertProblem(problems, `${project}:authorizationServer.${k}`, /applies only to a server this stack creates/);
+        }
+    });
+
+    it("refuses scopes Okta reserves, wildcards and duplicates", () => {
+        const problems = problemsOf((d) => server(d).scopes = [{ name: "openid" }, { name: "*" }, { name: "okta.users.read" }, { name: "a" }, { name: "a" }]);
+        assertProblem(problems, `${project}:authorizationServer.scopes[0].name`, /reserved by Okta/);
+        assertProblem(problems, `${project}:authorizationServer.scopes[1].name`, /letters, digits/);
+        assertProblem(problems, `${project}:authorizationServer.scopes[2].name`, /reserved by Okta/);
+        assertProblem(problems, `${project}:authorizationServer.scopes[4].name`, /"a" is declared more than once/);
+    });
+
+    it("names unknown keys, so a typo is not silently ignored", () => {
+        const problems = problemsOf((d) => {
+            consumers(d)[0].scope = ["myscope"];
+            server(d).audiences = ["api://x"];
+        });
+        assertProblem(problems, `${project}:consumers[0]`, /unknown key 'scope'/);
+        assertProblem(problems, `${project}:authorizationServer`, /unknown key 'audiences'/);
+    });
+
+    it("requires consumers, each with at least one scope", () => {
+        assertProblem(problemsOf((d) => delete d.config[`${project}:consumers`]), `${project}:consumers`, /is required/);
+        assertProblem(problemsOf((d) => (consumers(d)[0].scopes = [])), `${project}:consumers[0].scopes`, /at least one scope/);
+        assertProblem(problemsOf((d) => delete consumers(d)[0].scopes), `${project}:consumers[0].scopes`, /is required/);
+        assertProblem(problemsOf((d) => (consumers(d)[0].name = "Products Web")), `${project}:consumers[0].name`, /lowercase/);
+    });
+
+    it("refuses private key material in a consumer's JWKS, and incomplete public keys", () => {
+        const problems = problemsOf((d) => {
+            consumers(d)[0].jwks = { keys: [{ kid: "k1", kty: "RSA", e: "AQAB", n: "abc", d: "private" }] };
+            consumers(d)[1].jwks = { keys: [{ kid: "k2", kty: "RSA", e: "AQAB" }] };
+        });
+        assertProblem(problems, `${project}:consumers[0].jwks.keys[0]`, /private key material \(d\)/);
+        assertProblem(problems, `${project}:consumers[1].jwks.keys[0].n`, /required for a RSA key/);
+    });
+
+    it("checks the Okta provider settings and credentials", () => {
+        assertProblem(problemsOf((d) => delete d.config["okta:orgName"]), "okta:orgName", /is required/);
+        assertProblem(problemsOf((d) => (d.config["okta:orgName"] = "https://dev-1.okta.com")), "okta:orgName", /subdomain only/);
+        assertProblem(problemsOf((d) => (d.config["okta:baseUrl"] = "https://okta.com/")), "okta:baseUrl", /domain/);
+        assertProblem(problemsOf(() => {}, { secrets: {} }), "okta:privateKey", /no credentials.*--secret okta:privateKey/);
+        assertProblem(problemsOf(() => {}, { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": "x" } }), "okta:apiToken and okta:privateKey", /only one/);
+        assertProblem(problemsOf((d) => delete d.config["okta:scopes"]), "okta:scopes", /is required with okta:privateKey/);
+        // The provider's own environment variables count as set.
+        const doc = devDoc();
+        delete doc.config["okta:orgName"];
+        assert.equal(load(doc, { secrets: {}, env: { OKTA_ORG_NAME: "dev-9", OKTA_API_TOKEN: "x" } }).okta.orgName, "dev-9");
+    });
+
+    it("reports every problem at once, across keys", () => {
+        const problems = problemsOf((d) => {
+            delete d.config["okta:orgName"];
+            server(d).audience = "not a uri";
+            consumers(d)[0].accessTokenLifetimeMinutes = 2000;
+            consumers(d)[1].scopes = ["nope"];
+            consumers(d)[2].name = "products-web";
+        });
+        assert.equal(problems.length, 5, problems.join("\n"));
+    });
+
+    it("never puts a secret value in an error", () => {
+        const secret = "super-secret-token-value";
+        const problems = problemsOf((d) => delete d.config["okta:orgName"], { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": secret } });
+        assert.ok(!problems.join("\n").includes(secret));
+    });
+});
