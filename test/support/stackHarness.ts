@@ -41,13 +41,15 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getDependenciesList(): string[];
-    getProtect(): boolean | undefined;
+    getProtect?(): boolean | undefined; // absent on reads
 }
 interface RegisterResponse {
     getUrn(): string;
 }
+type MonitorMethod = (req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void) => void;
 interface MonitorLike {
-    registerResource(req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void): void;
+    registerResource: MonitorMethod;
+    readResource: MonitorMethod;
 }
 const sdkState = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: MonitorLike } } };
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -128,21 +130,23 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
         opts.preview ?? false,
     );
 
-    // Record what the mock's newResource is not told: parent, dependencies, protect.
+    // Record what the mock's newResource is not told: parent, dependencies, protect, URN.
     const monitor = sdkState.getStore().settings.monitor;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => {
-        meta.set(`${req.getType()}::${req.getName()}`, {
-            parentUrn: req.getParent() || undefined,
-            dependencyUrns: req.getDependenciesList(),
-            protect: req.getProtect() === true,
-        });
-        register(req, (err, resp) => {
-            const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());
-            if (recorded && resp) recorded.urn = resp.getUrn();
-            cb(err, resp);
-        });
-    };
+    for (const method of ["registerResource", "readResource"] as const) {
+        const original = monitor[method].bind(monitor);
+        monitor[method] = (req, cb) => {
+            meta.set(`${req.getType()}::${req.getName()}`, {
+                parentUrn: req.getParent() || undefined,
+                dependencyUrns: req.getDependenciesList(),
+                protect: req.getProtect?.() === true,
+            });
+            original(req, (err, resp) => {
+                const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());
+                if (recorded && resp) recorded.urn = resp.getUrn();
+                cb(err, resp);
+            });
+        };
+    }
 
     return {
         resources,

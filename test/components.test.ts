@@ -1,0 +1,213 @@
+// Each component alone, under Pulumi's mock runtime: the exact Okta values it declares, its
+// children's parents and dependencies, and the secrecy of what it returns.
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { AccessPolicies } from "../components/accessPolicies";
+import { AuthorizationServer, endpointsOf } from "../components/authorizationServer";
+import { ConsumerApp } from "../components/consumerApp";
+import { IntrospectionClient } from "../components/introspectionClient";
+import { startMockedStack, valueOf, type MockedStack, type RecordedResource } from "./support/stackHarness";
+
+let stack: MockedStack;
+before(async () => {
+    stack = await startMockedStack({ project: "okta-api-gateway", stack: "unit", config: { "okta:orgName": "unit-1", "okta:baseUrl": "okta.com" } });
+});
+
+const byType = (type: string) => stack.resources.filter((r) => r.type === type);
+const named = (name: string): RecordedResource => {
+    const r = stack.resources.find((x) => x.name === name);
+    assert.ok(r, `no resource named ${name}; have ${stack.resources.map((x) => x.name).join(", ")}`);
+    return r;
+};
+const childrenOf = (component: string) => {
+    const parent = named(component);
+    return stack.resources.filter((r) => r.parentUrn === parent.urn);
+};
+
+const scopes = [
+    { name: "myscope", description: "Call the API", default: false },
+    { name: "orders:read", description: "Read orders", default: false },
+];
+
+describe("AuthorizationServer", () => {
+    it("creates a server with its audience, issuer mode and protect flag, and one scope per declared scope", async () => {
+        const server = new AuthorizationServer("srv", {
+            name: "orders-api",
+            description: "Orders",
+            audience: "api://orders",
+            issuerMode: "CUSTOM_URL",
+            protect: true,
+            scopes,
+            claims: [{ name: "tier", value: '"gold"', valueType: "EXPRESSION", scopes: ["myscope"], alwaysIncludeInToken: true }],
+        });
+        const issuer = await valueOf(server.issuer);
+        await stack.settle();
+
+        const component = named("srv");
+        assert.equal(component.type, "okta-api-gateway:okta:AuthorizationServer");
+        assert.equal(component.custom, false);
+
+        const okta = named("srv-server");
+        assert.equal(okta.type, "okta:auth/server:Server");
+        assert.deepEqual(okta.inputs.audiences, ["api://orders"]);
+        assert.equal(okta.inputs.name, "orders-api");
+        assert.equal(okta.inputs.issuerMode, "CUSTOM_URL");
+        assert.equal(okta.protect, true, "protect reaches the Okta server");
+        assert.equal(okta.parentUrn, component.urn);
+
+        const scopeResources = childrenOf("srv").filter((r) => r.type === "okta:auth/serverScope:ServerScope");
+        assert.deepEqual(scopeResources.map((r) => r.inputs.name).sort(), ["myscope", "orders:read"]);
+        for (const s of scopeResources) {
+            assert.equal(s.inputs.authServerId, okta.id);
+            assert.equal(s.inputs.consent, "IMPLICIT");
+            assert.equal(s.inputs.default, false);
+        }
+
+        const claim = named("srv-claim-tier");
+        assert.equal(claim.type, "okta:auth/serverClaim:ServerClaim");
+        assert.equal(claim.inputs.claimType, "RESOURCE", "an access-token claim");
+        assert.ok(claim.dependencyUrns.includes(named("srv-scope-myscope").urn), "the claim waits for the scope it names");
+
+        assert.equal(issuer, `https://unit-1.okta.com/oauth2/${okta.id}`);
+        assert.equal(await valueOf(server.audience), "api://orders");
+        assert.deepEqual(await valueOf(server.endpoints), endpointsOf(issuer));
+    });
+
+    it("adds scopes to an existing server by id without managing the server", async () => {
+        const server = new AuthorizationServer("dflt", { existingServerId: "default", scopes: [scopes[0]] });
+        assert.equal(await valueOf(server.id), "default");
+        await stack.settle();
+        const read = named("dflt-server");
+        assert.equal(read.read, true, "read with .get(), never created or deleted");
+        assert.equal(named("dflt-scope-myscope").inputs.authServerId, "default");
+        assert.equal(await valueOf(server.issuer), "https://unit-1.okta.com/oauth2/default");
+    });
+
+    it("derives every endpoint from the issuer", () => {
+        assert.deepEqual(endpointsOf("https://acme.okta.com/oauth2/aus1/"), {
+            metadataUrl: "https://acme.okta.com/oauth2/aus1/.well-known/oauth-authorization-server",
+            authorizeUrl: "https://acme.okta.com/oauth2/aus1/v1/authorize",
+            tokenUrl: "https://acme.okta.com/oauth2/aus1/v1/token",
+            introspectionUrl: "https://acme.okta.com/oauth2/aus1/v1/introspect",
+            revocationUrl: "https://acme.okta.com/oauth2/aus1/v1/revoke",
+            jwksUrl: "https://acme.okta.com/oauth2/aus1/v1/keys",
+        });
+    });
+});
+
+describe("ConsumerApp", () => {
+    it("declares a client-credentials service app with client_secret_basic, assigned to its groups, and a secret client secret", async () => {
+        const app = new ConsumerApp("billing", { label: "billing (unit)", groupIds: ["00gA", "00gB"] });
+        const secret = app.clientSecret;
+        assert.ok(secret, "a client_secret_basic app has a secret");
+        assert.equal(await pulumi.isSecret(secret), true);
+        assert.ok((await valueOf(secret)).length >= 32);
+        await stack.settle();
+
+        const okta = named("billing-app");
+        assert.equal(okta.type, "okta:app/oAuth:OAuth");
+        assert.equal(okta.inputs.type, "service");
+        assert.deepEqual(okta.inputs.grantTypes, ["client_credentials"]);
+        assert.deepEqual(okta.inputs.responseTypes, ["token"]);
+        assert.equal(okta.inputs.tokenEndpointAuthMethod, "client_secret_basic");
+        assert.equal(okta.inputs.omitSecret, false);
+        assert.equal(okta.parentUrn, named("billing").urn);
+
+        const assignments = childrenOf("billing").filter((r) => r.type === "okta:app/groupAssignment:GroupAssignment");
+        assert.deepEqual(assignments.map((a) => a.inputs.groupId).sort(), ["00gA", "00gB"]);
+        for (const a of assignments) assert.equal(a.inputs.appId, okta.id);
+        assert.equal(await valueOf(app.clientId), okta.id);
+    });
+
+    it("uses private_key_jwt with the given public keys, and then has no secret at all", async () => {
+        const jwks = [{ kid: "k1", kty: "RSA" as const, e: "AQAB", n: "sXch" }];
+        const app = new ConsumerApp("signer", { label: "signer", jwks, groupIds: ["00gA"] });
+        assert.equal(app.clientSecret, undefined);
+        assert.equal(app.tokenEndpointAuthMethod, "private_key_jwt");
+        await valueOf(app.clientId);
+        await stack.settle();
+        const okta = named("signer-app");
+        assert.equal(okta.inputs.tokenEndpointAuthMethod, "private_key_jwt");
+        assert.equal(okta.inputs.omitSecret, true, "no secret is kept in the state");
+        assert.deepEqual(okta.inputs.jwks, jwks);
+        assert.equal(okta.state.clientSecret, undefined);
+    });
+});
+
+describe("IntrospectionClient", () => {
+    it("is a dedicated service app whose secret is a secret output", async () => {
+        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)" });
+        assert.equal(await pulumi.isSecret(client.clientSecret), true);
+        await valueOf(client.clientId);
+        await stack.settle();
+        const okta = named("introspect-app");
+        assert.equal(named("introspect").type, "okta-api-gateway:okta:IntrospectionClient");
+        assert.equal(okta.inputs.type, "service");
+        assert.equal(okta.inputs.label, "Token Introspection Client (unit)");
+        assert.equal(okta.inputs.tokenEndpointAuthMethod, "client_secret_basic");
+        assert.equal(childrenOf("introspect").length, 1, "no group assignment, no policy: it can introspect, never get a token");
+    });
+});
+
+describe("AccessPolicies", () => {
+    it("gives each consumer one policy and one rule with exactly its scopes, priorities 1..n, chained one after another", async () => {
+        const server = new AuthorizationServer("pol", { name: "p", audience: "api://p", scopes });
+        const grants = [
+            { consumer: "a", clientId: "0oaA", scopes: ["myscope"], accessTokenLifetimeMinutes: 60 },
+            { consumer: "b", clientId: "0oaB", scopes: ["myscope", "orders:read"], accessTokenLifetimeMinutes: 15 },
+            { consumer: "c", clientId: "0oaC", scopes: ["orders:read"], accessTokenLifetimeMinutes: 5 },
+        ];
+        const policies = new AccessPolicies("acc", { authServerId: server.id, scopes: server.scopes, grants });
+        await valueOf(policies.rules[2].id);
+        await stack.settle();
+
+        const component = named("acc");
+        assert.equal(component.type, "okta-api-gateway:okta:AccessPolicies");
+        const children = childrenOf("acc");
+        const policyRs = children.filter((r) => r.type === "okta:auth/serverPolicy:ServerPolicy");
+        const ruleRs = children.filter((r) => r.type === "okta:auth/serverPolicyRule:ServerPolicyRule");
+        assert.equal(policyRs.length, 3);
+        assert.equal(ruleRs.length, 3);
+
+        const serverId = named("pol-server").id;
+        grants.forEach((g, i) => {
+            const policy = named(`acc-${g.consumer}`);
+            const rule = named(`acc-${g.consumer}-rule`);
+            assert.equal(policy.inputs.priority, i + 1, "policy priorities are contiguous from 1");
+            assert.deepEqual(policy.inputs.clientWhitelists, [g.clientId], "assigned to this consumer only, never ALL_CLIENTS");
+            assert.equal(policy.inputs.authServerId, serverId);
+            assert.ok(typeof policy.inputs.description === "string" && policy.inputs.description.length > 0);
+
+            assert.equal(rule.inputs.policyId, policy.id);
+            assert.equal(rule.inputs.priority, 1);
+            assert.deepEqual(rule.inputs.grantTypeWhitelists, ["client_credentials"]);
+            assert.deepEqual(rule.inputs.scopeWhitelists, g.scopes, "exactly the consumer's scopes");
+            assert.deepEqual(rule.inputs.groupWhitelists, ["EVERYONE"]);
+            assert.equal(rule.inputs.accessTokenLifetimeMinutes, g.accessTokenLifetimeMinutes);
+
+            for (const s of g.scopes) assert.ok(rule.dependencyUrns.includes(named(`pol-scope-${s}`).urn), `rule ${g.consumer} waits for scope ${s}`);
+            if (i > 0) {
+                const previousRule = named(`acc-${grants[i - 1].consumer}-rule`);
+                assert.ok(rule.dependencyUrns.includes(previousRule.urn), `rule ${g.consumer} waits for the previous rule`);
+                assert.ok(policy.dependencyUrns.includes(previousRule.urn), `policy ${g.consumer} waits for the previous rule`);
+            }
+        });
+    });
+
+    it("refuses a grant for a scope it was not given", () => {
+        assert.throws(
+            () => new AccessPolicies("bad", { authServerId: "x", scopes: {}, grants: [{ consumer: "z", clientId: "0oaZ", scopes: ["nope"], accessTokenLifetimeMinutes: 60 }] }),
+            /z names undeclared scopes: nope/,
+        );
+    });
+});
+
+describe("the mock harness", () => {
+    it("records every resource with a URN once settled", async () => {
+        await stack.settle();
+        const missing = stack.resources.filter((r) => !r.urn);
+        assert.deepEqual(missing.map((r) => r.name), []);
+        assert.ok(byType("okta:auth/serverPolicyRule:ServerPolicyRule").length >= 3);
+    });
+});

@@ -1,0 +1,4 @@
+// The whole program with Pulumi.dev.yaml, as `pulumi up` runs it (one process per stack and mode).
+import { programSuite } from "./support/programSuite";
+
+programSuite("dev", false);

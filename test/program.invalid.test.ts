@@ -1,0 +1,51 @@
+// A broken stack file stops the program before anything is declared, naming every bad key.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse as parseYaml, stringify } from "yaml";
+import { PROJECT_ROOT } from "./support/stackHarness";
+
+type Doc = { config: Record<string, unknown> };
+type Entry = Record<string, unknown>;
+
+function runWith(mutate: (doc: Doc) => void) {
+    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as Doc;
+    mutate(doc);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "stack-")), "Pulumi.dev.yaml");
+    writeFileSync(file, stringify(doc));
+    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "test/support/runStack.ts"), "dev", file], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
+    return { status: child.status, stderr: child.stderr, declared: (JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { declared?: number }).declared };
+}
+
+describe("the program with a broken Pulumi.dev.yaml", () => {
+    it("stops before declaring anything and names each bad key", () => {
+        const r = runWith((d) => {
+            const consumers = d.config["okta-api-gateway:consumers"] as Entry[];
+            const server = d.config["okta-api-gateway:authorizationServer"] as Entry;
+            consumers[0].scopes = ["myscope", "admin"]; // not declared
+            consumers[2].name = "inventory-sync"; // duplicate
+            consumers[1].accessTokenLifetimeMinutes = 2880; // over a day
+            server.audience = "products api"; // malformed
+        });
+        assert.equal(r.status, 1);
+        assert.equal(r.declared, 0, "nothing half-created");
+        assert.match(r.stderr, /okta-api-gateway:consumers\[0\]\.scopes\[1\]: "admin" is not a scope declared/);
+        assert.match(r.stderr, /okta-api-gateway:consumers\[2\]\.name: "inventory-sync" is also the name of consumers\[1\]/);
+        assert.match(r.stderr, /okta-api-gateway:consumers\[1\]\.accessTokenLifetimeMinutes: must be at most 1440/);
+        assert.match(r.stderr, /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
+        assert.match(r.stderr, /Invalid stack configuration \(4 problems\)/);
+    });
+
+    it("runs to completion with the committed file (the control case)", () => {
+        const r = runWith(() => {});
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok((r.declared ?? 0) > 10);
+    });
+});

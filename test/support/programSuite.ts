@@ -1,0 +1,186 @@
+// The whole program (index.ts) under the mock runtime with one committed stack file. Expectations
+// are read from the YAML itself, not from the validator under test.
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "./stackHarness";
+
+interface ConsumerDoc {
+    name: string;
+    scopes: string[];
+    groups?: string[];
+    jwks?: unknown;
+    accessTokenLifetimeMinutes?: number;
+}
+interface ServerDoc {
+    audience?: string;
+    protect?: boolean;
+    accessTokenLifetimeMinutes?: number;
+    scopes: { name: string; description?: string }[];
+    claims?: { name: string }[];
+}
+
+/** Every secret output's value, and every value in a plain (non-secret) output, found by walking the exports. */
+async function walkOutputs(value: unknown, secrets: string[], plain: string[], inSecret = false): Promise<void> {
+    if (pulumi.Output.isInstance(value)) {
+        const secret = inSecret || (await pulumi.isSecret(value));
+        return walkOutputs(await valueOf(value), secrets, plain, secret);
+    }
+    if (value !== null && typeof value === "object") {
+        for (const v of Object.values(value)) await walkOutputs(v, secrets, plain, inSecret);
+        return;
+    }
+    if (typeof value === "string") (inSecret ? secrets : plain).push(value);
+}
+
+export function programSuite(stackName: string, preview: boolean): void {
+    const project = projectName();
+    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const serverDoc = doc.config[`${project}:authorizationServer`] as ServerDoc;
+    const consumerDocs = doc.config[`${project}:consumers`] as ConsumerDoc[];
+    const orgUrl = `https://${doc.config["okta:orgName"]}.${doc.config["okta:baseUrl"]}`;
+
+    let run: ProgramRun;
+    const ofType = (type: string) => run.stack.resources.filter((r) => r.type === type && r.custom);
+    const named = (name: string): RecordedResource => {
+        const r = run.stack.resources.find((x) => x.name === name);
+        assert.ok(r, `no resource named ${name}`);
+        return r;
+    };
+    const out = <T>(name: string) => valueOf(run.outputs[name] as pulumi.Input<T>);
+
+    describe(`the program with Pulumi.${stackName}.yaml (${preview ? "preview" : "update"})`, () => {
+        before(async () => {
+            run = await runProgram({ stackName, preview });
+        });
+
+        it("declares the server, its scopes and claims, one app per consumer plus the introspection client, one policy and rule per consumer", () => {
+            assert.equal(ofType("okta:auth/server:Server").length, 1);
+            assert.equal(ofType("okta:auth/serverScope:ServerScope").length, serverDoc.scopes.length);
+            assert.equal(ofType("okta:auth/serverClaim:ServerClaim").length, serverDoc.claims?.length ?? 0);
+            assert.equal(ofType("okta:app/oAuth:OAuth").length, consumerDocs.length + 1);
+            assert.equal(ofType("okta:auth/serverPolicy:ServerPolicy").length, consumerDocs.length);
+            assert.equal(ofType("okta:auth/serverPolicyRule:ServerPolicyRule").length, consumerDocs.length);
+            const components = run.stack.resources.filter((r) => !r.custom).map((r) => r.type).sort();
+            assert.deepEqual(components, [
+                "okta-api-gateway:okta:AccessPolicies",
+                "okta-api-gateway:okta:AuthorizationServer",
+                ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
+                "okta-api-gateway:okta:IntrospectionClient",
+            ].sort());
+            for (const r of run.stack.resources.filter((x) => x.custom)) assert.ok(r.parentUrn, `${r.name} is parented to a component`);
+        });
+
+        it("declares the server with the stack's audience and protect setting", () => {
+            const server = ofType("okta:auth/server:Server")[0];
+            assert.deepEqual(server.inputs.audiences, [serverDoc.audience]);
+            assert.equal(server.protect, serverDoc.protect === true);
+            assert.deepEqual(ofType("okta:auth/serverScope:ServerScope").map((s) => s.inputs.name).sort(), serverDoc.scopes.map((s) => s.name).sort());
+        });
+
+        it("gives every consumer a client-credentials service app and a rule with only its own scopes", () => {
+            const serverId = ofType("okta:auth/server:Server")[0].id;
+            consumerDocs.forEach((c, i) => {
+                const app = named(`${c.name}-app`);
+                assert.equal(app.inputs.type, "service");
+                assert.deepEqual(app.inputs.grantTypes, ["client_credentials"]);
+                assert.deepEqual(app.inputs.responseTypes, ["token"]);
+                assert.equal(app.inputs.tokenEndpointAuthMethod, c.jwks ? "private_key_jwt" : "client_secret_basic");
+
+                const policy = named(`access-${c.name}`);
+                assert.equal(policy.inputs.authServerId, serverId);
+                assert.deepEqual(policy.inputs.clientWhitelists, [app.id]);
+                assert.equal(policy.inputs.priority, i + 1);
+
+                const rule = named(`access-${c.name}-rule`);
+                assert.equal(rule.inputs.policyId, policy.id);
+                assert.deepEqual(rule.inputs.grantTypeWhitelists, ["client_credentials"]);
+                assert.deepEqual(rule.inputs.scopeWhitelists, c.scopes);
+                assert.equal(rule.inputs.accessTokenLifetimeMinutes, c.accessTokenLifetimeMinutes ?? serverDoc.accessTokenLifetimeMinutes ?? 60);
+                for (const s of c.scopes) assert.ok(rule.dependencyUrns.includes(named(`api-scope-${s}`).urn));
+                if (i > 0) assert.ok(rule.dependencyUrns.includes(named(`access-${consumerDocs[i - 1].name}-rule`).urn));
+            });
+            const priorities = ofType("okta:auth/serverPolicy:ServerPolicy").map((p) => p.inputs.priority).sort();
+            assert.deepEqual(priorities, consumerDocs.map((_, i) => i + 1));
+        });
+
+        it("never opens a policy to all clients, and never lets the introspection client get a token", () => {
+            const introspectionId = named("introspection-app").id;
+            for (const p of ofType("okta:auth/serverPolicy:ServerPolicy")) {
+                assert.ok(!(p.inputs.clientWhitelists as string[]).includes("ALL_CLIENTS"));
+                assert.ok(!(p.inputs.clientWhitelists as string[]).includes(introspectionId));
+            }
+            for (const r of ofType("okta:auth/serverPolicyRule:ServerPolicyRule")) assert.ok(!(r.inputs.scopeWhitelists as string[]).includes("*"));
+        });
+
+        it("assigns each consumer to its configured groups, or to Everyone", () => {
+            const everyoneCalls = run.stack.calls.filter((c) => c.token === "okta:group/getEveryoneGroup:getEveryoneGroup");
+            assert.equal(everyoneCalls.length, consumerDocs.some((c) => !c.groups) ? 1 : 0, "Everyone is looked up once, only if needed");
+            for (const c of consumerDocs) {
+                const groups = ofType("okta:app/groupAssignment:GroupAssignment").filter((g) => g.parentUrn === named(c.name).urn);
+                assert.deepEqual(groups.map((g) => g.inputs.groupId), c.groups ?? ["00gEveryone000000000"]);
+                for (const g of groups) assert.equal(g.inputs.appId, named(`${c.name}-app`).id);
+            }
+        });
+
+        it("exports the server's URLs, audience and scopes", async () => {
+            const server = ofType("okta:auth/server:Server")[0];
+            const issuer = `${orgUrl}/oauth2/${server.id}`;
+            assert.equal(await out("issuer"), issuer);
+            assert.equal(await out("authorizationServerId"), server.id);
+            assert.equal(await out("metadataUrl"), `${issuer}/.well-known/oauth-authorization-server`);
+            assert.equal(await out("tokenUrl"), `${issuer}/v1/token`);
+            assert.equal(await out("introspectionUrl"), `${issuer}/v1/introspect`);
+            assert.equal(await out("jwksUrl"), `${issuer}/v1/keys`);
+            assert.equal(await out("audience"), serverDoc.audience);
+            assert.deepEqual(await out("scopes"), serverDoc.scopes.map((s) => s.name));
+        });
+
+        it("exports each consumer's client id, and its secret only as a secret", async () => {
+            const clients = await out<Record<string, { clientId: string; scopes: string[] }>>("consumerClients");
+            assert.deepEqual(Object.keys(clients), consumerDocs.map((c) => c.name));
+            for (const c of consumerDocs) {
+                assert.equal(clients[c.name].clientId, named(`${c.name}-app`).id);
+                assert.deepEqual(clients[c.name].scopes, c.scopes);
+            }
+            assert.equal(await pulumi.isSecret(run.outputs.consumerClientSecrets as pulumi.Output<unknown>), true);
+            const secrets = await out<Record<string, string>>("consumerClientSecrets");
+            assert.deepEqual(Object.keys(secrets), consumerDocs.filter((c) => !c.jwks).map((c) => c.name));
+            for (const [name, secret] of Object.entries(secrets)) assert.equal(secret, named(`${name}-app`).state.clientSecret);
+        });
+
+        it("exports the OpenAPI security scheme and the Anypoint registration values", async () => {
+            const tokenUrl = await out<string>("tokenUrl");
+            const scheme = await out<{ okta: { type: string; flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } } } }>("openApiSecuritySchemesEntry");
+            assert.equal(scheme.okta.type, "oauth2");
+            assert.equal(scheme.okta.flows.clientCredentials.tokenUrl, tokenUrl);
+            assert.deepEqual(Object.keys(scheme.okta.flows.clientCredentials.scopes), serverDoc.scopes.map((s) => s.name));
+
+            const dcr = run.outputs.anypointDynamicClientRegistration as Record<string, pulumi.Input<string>>;
+            const introspection = named("introspection-app");
+            assert.equal(await valueOf(dcr.clientRegistrationUrl), `${orgUrl}/oauth2/v1/clients`);
+            assert.equal(await valueOf(dcr.tokenUrl), tokenUrl);
+            assert.equal(await valueOf(dcr.introspectionUrl), await out("introspectionUrl"));
+            assert.equal(await valueOf(dcr.authorizeUrl), `${await out("issuer")}/v1/authorize`);
+            assert.equal(await valueOf(dcr.clientId), introspection.id);
+            assert.equal(await pulumi.isSecret(dcr.clientSecret as pulumi.Output<string>), true);
+            assert.equal(await valueOf(dcr.clientSecret), introspection.state.clientSecret);
+        });
+
+        it("keeps every client secret inside secret outputs, and out of every plain output", async () => {
+            const secrets: string[] = [];
+            const plain: string[] = [];
+            for (const value of Object.values(run.outputs)) await walkOutputs(value, secrets, plain);
+            const clientSecrets = ofType("okta:app/oAuth:OAuth").map((a) => a.state.clientSecret).filter((s): s is string => typeof s === "string");
+            assert.ok(clientSecrets.length >= 2);
+            for (const s of clientSecrets) {
+                assert.ok(secrets.includes(s), "exported as a secret");
+                assert.ok(!plain.some((p) => p.includes(s)), "never in a plain output");
+            }
+            assert.equal(await pulumi.isSecret(run.outputs.introspectionClientSecret as pulumi.Output<string>), true);
+        });
+    });
+}
