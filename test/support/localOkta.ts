@@ -1,0 +1,232 @@
+// A real OAuth 2.0 authorization server (the certified `oidc-provider`) on loopback, laid out like
+// an Okta custom authorization server: issuer `http://127.0.0.1:{port}/oauth2/{id}`, endpoints
+// /v1/token, /v1/introspect, /v1/revoke, /v1/keys, metadata at both well-known paths, RS256 JWT
+// access tokens carrying Okta's `scp` array and `cid`. Each client may get only the scopes its
+// access rule allows, as in Okta. Shared by the gateway's tests, the benchmark and the rehearsal.
+//
+// The wrapper around it only counts calls and injects faults (outage, slowness, 429); every token
+// and every introspection answer comes from oidc-provider itself.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
+
+export interface LocalOktaClient {
+    clientId: string;
+    clientSecret: string;
+    /** The scopes this client's access rule allows (Okta's scopeWhitelists). */
+    scopes: string[];
+}
+
+export interface LocalOktaOptions {
+    authServerId?: string;
+    audience: string;
+    /** Every scope the server declares. */
+    scopes: string[];
+    clients: LocalOktaClient[];
+    /** The client allowed to call /v1/introspect. */
+    introspectionClient: { clientId: string; clientSecret: string };
+    accessTokenTtlSeconds?: number;
+    /**
+     * `opaque` (default): tokens oidc-provider can introspect and revoke. `jwt`: RS256 JWTs with
+     * Okta's claims, which oidc-provider (unlike Okta) will not introspect or revoke.
+     */
+    accessTokenFormat?: "opaque" | "jwt";
+    port?: number;
+}
+
+export type Fault =
+    | { kind: "none" }
+    /** Connections are accepted and closed without an answer. */
+    | { kind: "down" }
+    /** Every answer is held back this long. */
+    | { kind: "slow"; delayMs: number }
+    /** Introspection answers with this status and body (e.g. 429 with Retry-After, 500, not JSON). */
+    | { kind: "introspectionStatus"; status: number; headers?: Record<string, string>; body?: string };
+
+export interface LocalOkta {
+    issuer: string;
+    tokenUrl: string;
+    introspectionUrl: string;
+    revocationUrl: string;
+    jwksUrl: string;
+    metadataUrl: string;
+    /** Calls received, by endpoint: token, introspect, revoke, keys, metadata. */
+    calls: Record<string, number>;
+    setFault(fault: Fault): void;
+    /** Client credentials grant, as a consumer would call it. Resolves the HTTP status and JSON body. */
+    requestToken(client: { clientId: string; clientSecret: string }, scope: string): Promise<{ status: number; body: Record<string, unknown> }>;
+    /** A token, or a failed assertion. */
+    token(client: { clientId: string; clientSecret: string }, scope: string): Promise<string>;
+    revoke(client: { clientId: string; clientSecret: string }, token: string): Promise<number>;
+    /** The public signing key (for tests that must forge with it). */
+    publicJwk: JWK;
+    stop(): Promise<void>;
+}
+
+const ENDPOINTS = { token: "/v1/token", introspect: "/v1/introspect", revoke: "/v1/revoke", keys: "/v1/keys" } as const;
+
+function basic(client: { clientId: string; clientSecret: string }): string {
+    return "Basic " + Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString("base64");
+}
+
+export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta> {
+    const { default: Provider, errors } = await import("oidc-provider");
+    const authServerId = opts.authServerId ?? "ausLocal0000000000001";
+    const prefix = `/oauth2/${authServerId}`;
+    const ttl = opts.accessTokenTtlSeconds ?? 3600;
+
+    const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const kid = `local-${Date.now().toString(36)}`;
+    const signingJwk = { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
+
+    const calls: Record<string, number> = { token: 0, introspect: 0, revoke: 0, keys: 0, metadata: 0 };
+    let fault: Fault = { kind: "none" };
+    let callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+
+    const server: Server = createServer((req, res) => {
+        const url = req.url ?? "/";
+        if (!url.startsWith(prefix + "/")) {
+            res.writeHead(404).end();
+            return;
+        }
+        let rest = url.slice(prefix.length);
+        const pathOnly = rest.split("?")[0];
+        const endpoint = (Object.keys(ENDPOINTS) as (keyof typeof ENDPOINTS)[]).find((k) => ENDPOINTS[k] === pathOnly);
+        if (endpoint) calls[endpoint]++;
+        if (pathOnly.startsWith("/.well-known/")) calls.metadata++;
+        // Okta serves the RFC 8414 path too; oidc-provider serves the same document at the OIDC path.
+        if (pathOnly === "/.well-known/oauth-authorization-server") rest = "/.well-known/openid-configuration";
+
+        if (fault.kind === "down") {
+            req.socket.destroy();
+            return;
+        }
+        if (fault.kind === "introspectionStatus" && endpoint === "introspect") {
+            req.resume();
+            res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(fault.body ?? "");
+            return;
+        }
+        const forward = () => {
+            (req as IncomingMessage & { originalUrl?: string }).originalUrl = prefix + rest; // tells it where it is mounted
+            req.url = rest;
+            callback?.(req, res);
+        };
+        if (fault.kind === "slow") setTimeout(forward, fault.delayMs);
+        else forward();
+    });
+    await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const issuer = `http://127.0.0.1:${port}${prefix}`;
+
+    const allowedScopes = new Map(opts.clients.map((c) => [c.clientId, new Set(c.scopes)]));
+    const provider = new Provider(issuer, {
+        clients: [
+            ...opts.clients.map((c) => ({
+                client_id: c.clientId,
+                client_secret: c.clientSecret,
+                grant_types: ["client_credentials"],
+                response_types: [],
+                redirect_uris: [],
+                token_endpoint_auth_method: "client_secret_basic" as const,
+                scope: c.scopes.join(" "),
+            })),
+            {
+                client_id: opts.introspectionClient.clientId,
+                client_secret: opts.introspectionClient.clientSecret,
+                grant_types: [],
+                response_types: [],
+                redirect_uris: [],
+                token_endpoint_auth_method: "client_secret_basic" as const,
+            },
+        ],
+        jwks: { keys: [signingJwk] },
+        ttl: { ClientCredentials: ttl },
+        scopes: opts.scopes,
+        routes: {
+            token: ENDPOINTS.token,
+            introspection: ENDPOINTS.introspect,
+            revocation: ENDPOINTS.revoke,
+            jwks: ENDPOINTS.keys,
+            authorization: "/v1/authorize",
+            userinfo: "/v1/userinfo",
+            end_session: "/v1/logout",
+        },
+        features: {
+            devInteractions: { enabled: false },
+            clientCredentials: { enabled: true },
+            revocation: { enabled: true },
+            introspection: {
+                enabled: true,
+                // As in Okta: the dedicated introspection client may introspect any token of this server.
+                allowedPolicy: async (_ctx, client) => client.clientId === opts.introspectionClient.clientId,
+            },
+            resourceIndicators: {
+                enabled: true,
+                defaultResource: async () => opts.audience,
+                useGrantedResource: async () => true,
+                getResourceServerInfo: async (_ctx, resource, client) => {
+                    if (resource !== opts.audience) throw new errors.InvalidTarget();
+                    // The access rule: only the scopes this client is allowed.
+                    const allowed = allowedScopes.get(client.clientId) ?? new Set<string>();
+                    return {
+                        scope: opts.scopes.filter((s) => allowed.has(s)).join(" "),
+                        audience: opts.audience,
+                        accessTokenTTL: ttl,
+                        accessTokenFormat: opts.accessTokenFormat ?? "opaque",
+                        ...(opts.accessTokenFormat === "jwt" ? { jwt: { sign: { alg: "RS256" as const } } } : {}),
+                    };
+                },
+            },
+        },
+        // Okta's access-token claims: scopes as the `scp` array, the client id as `cid`.
+        extraTokenClaims: async (_ctx, token) => {
+            const t = token as { scope?: string; clientId?: string };
+            return { scp: t.scope ? t.scope.split(" ") : [], cid: t.clientId, ver: 1 };
+        },
+    });
+    provider.on("server_error", () => {});
+    callback = provider.callback();
+
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    const post = async (path: string, auth: string, body: string) => {
+        const res = await fetch(`${issuer}${path}`, {
+            method: "POST",
+            headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" },
+            body,
+        });
+        const text = await res.text();
+        return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    };
+
+    const local: LocalOkta = {
+        issuer,
+        tokenUrl: `${issuer}${ENDPOINTS.token}`,
+        introspectionUrl: `${issuer}${ENDPOINTS.introspect}`,
+        revocationUrl: `${issuer}${ENDPOINTS.revoke}`,
+        jwksUrl: `${issuer}${ENDPOINTS.keys}`,
+        metadataUrl: `${issuer}/.well-known/oauth-authorization-server`,
+        calls,
+        publicJwk,
+        setFault(f) {
+            fault = f;
+        },
+        requestToken: (client, scope) => post(ENDPOINTS.token, basic(client), form({ grant_type: "client_credentials", scope })),
+        async token(client, scope) {
+            const r = await local.requestToken(client, scope);
+            if (r.status !== 200 || typeof r.body.access_token !== "string") {
+                throw new Error(`token request for ${client.clientId} (${scope}) failed: ${r.status} ${String(r.body.error)}`);
+            }
+            return r.body.access_token;
+        },
+        async revoke(client, token) {
+            return (await post(ENDPOINTS.revoke, basic(client), form({ token, token_type_hint: "access_token" }))).status;
+        },
+        stop: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+    return local;
+}
