@@ -1,0 +1,91 @@
+// I/O towards the authorization server: its metadata, and RFC 7662 introspection authenticated
+// as the introspection client (client_secret_basic), over kept-alive connections with timeouts.
+import { Agent, request } from "undici";
+import { requireSecureUrl } from "./config";
+
+export interface ServerMetadata {
+    issuer: string;
+    introspection_endpoint?: string;
+    jwks_uri?: string;
+    token_endpoint?: string;
+}
+
+export type IntrospectionOutcome =
+    | { kind: "answer"; body: unknown }
+    | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> }
+    | { kind: "error"; reason: string };
+
+export class AuthServerClient {
+    private readonly agent: Agent;
+
+    constructor(
+        private readonly timeoutMs: number,
+        connections: number,
+    ) {
+        this.agent = new Agent({
+            connections,
+            keepAliveTimeout: 30_000,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+            connect: { timeout: timeoutMs },
+        });
+    }
+
+    /** Fetches `{issuer}/.well-known/oauth-authorization-server` and checks it belongs to that issuer. */
+    async metadata(issuer: string, needs: ("introspection_endpoint" | "jwks_uri")[]): Promise<ServerMetadata> {
+        const url = `${issuer}/.well-known/oauth-authorization-server`;
+        const res = await request(url, { dispatcher: this.agent, signal: AbortSignal.timeout(this.timeoutMs) });
+        if (res.statusCode !== 200) {
+            await res.body.dump();
+            throw new Error(`issuer metadata: HTTP ${res.statusCode} from ${url}`);
+        }
+        const doc = (await res.body.json()) as Record<string, unknown>;
+        if (doc.issuer !== issuer) throw new Error(`issuer metadata: its issuer is ${JSON.stringify(doc.issuer)}, not OIDC_ISSUER ${issuer}`);
+        for (const key of needs) {
+            const value = doc[key];
+            if (typeof value !== "string") throw new Error(`issuer metadata: no ${key}`);
+            const problem = requireSecureUrl(value, `issuer metadata ${key}`);
+            if (problem) throw new Error(problem);
+        }
+        return doc as unknown as ServerMetadata;
+    }
+
+    async introspect(endpoint: string, client: { id: string; secret: string }, token: string): Promise<IntrospectionOutcome> {
+        const credentials = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString("base64");
+        try {
+            const res = await request(endpoint, {
+                dispatcher: this.agent,
+                method: "POST",
+                headers: {
+                    authorization: `Basic ${credentials}`,
+                    "content-type": "application/x-www-form-urlencoded",
+                    accept: "application/json",
+                },
+                body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+                signal: AbortSignal.timeout(this.timeoutMs),
+            });
+            if (res.statusCode === 429) {
+                await res.body.dump();
+                return { kind: "rateLimited", headers: res.headers };
+            }
+            if (res.statusCode !== 200) {
+                await res.body.dump();
+                return { kind: "error", reason: `http_${res.statusCode}` };
+            }
+            const text = await res.body.text();
+            try {
+                return { kind: "answer", body: JSON.parse(text) };
+            } catch {
+                return { kind: "error", reason: "not_json" };
+            }
+        } catch (e) {
+            const err = e as { name?: string; code?: string };
+            const timedOut = err.name === "TimeoutError" || err.name === "AbortError" || /TIMEOUT/.test(err.code ?? "");
+            return { kind: "error", reason: timedOut ? "timeout" : "unreachable" };
+        }
+    }
+
+    close(): Promise<void> {
+        return this.agent.close();
+    }
+}

@@ -1,0 +1,248 @@
+// The gateway: a Fastify reverse proxy to one upstream that forwards only requests carrying a
+// valid access token with the scopes their route needs. Decisions are the pure functions of the
+// modules it imports; this file wires them to HTTP, the authorization server and the upstream.
+import replyFrom from "@fastify/reply-from";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import pino, { type Logger } from "pino";
+import { AuthServerClient } from "./authServerClient";
+import { CircuitBreaker } from "./circuitBreaker";
+import type { GatewayConfig } from "./config";
+import { DecisionCache, Limiter, tokenKey } from "./decisionCache";
+import { extractToken, headerValues, queryValues } from "./extractToken";
+import { forwardHeaders, forwardQuery } from "./forwardHeaders";
+import { GatewayMetrics } from "./metrics";
+import { normalizePath } from "./normalizePath";
+import { requirementFor } from "./routeRules";
+import { missingScopes } from "./scopes";
+import type { TokenInfo } from "./tokenInfo";
+import { HybridVerifier, IntrospectionVerifier, JwtVerifier, type TokenVerifier } from "./verifiers";
+
+export interface Gateway {
+    /** Starts both listeners and begins loading the issuer's metadata; resolves the bound ports. */
+    start(): Promise<{ port: number; adminPort: number }>;
+    /** Ready once the issuer's metadata is loaded, until draining starts. */
+    readonly ready: boolean;
+    /** Stops accepting, drains in-flight requests, closes connections. */
+    close(): Promise<void>;
+    readonly metrics: GatewayMetrics;
+}
+
+const ALL_METHODS = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "OPTIONS"] as const;
+
+/** A short, non-reversible reference to a token for logs. */
+const tokenRef = (token: string) => tokenKey(token).slice(0, 10);
+
+function json(reply: FastifyReply, status: number, body: Record<string, string>, headers: Record<string, string> = {}) {
+    return reply.code(status).headers({ "cache-control": "no-store", ...headers }).type("application/json").send(JSON.stringify(body));
+}
+
+export function createGateway(config: GatewayConfig, opts: { logger?: Logger } = {}): Gateway {
+    const log = opts.logger ?? pino({ level: config.logLevel, base: { service: "policy-gateway" } });
+    const metrics = new GatewayMetrics();
+    const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
+    const cacheOptions = { maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds };
+    const common = { issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics };
+
+    let verifier: TokenVerifier | undefined;
+    let metadataLoaded = false;
+    let draining = false;
+    let stopped = false;
+    const caches: DecisionCache[] = [];
+
+    const newCache = () => {
+        const c = new DecisionCache(cacheOptions);
+        caches.push(c);
+        return c;
+    };
+
+    async function loadMetadata(): Promise<void> {
+        const needs: ("introspection_endpoint" | "jwks_uri")[] = config.validation === "introspection" ? ["introspection_endpoint"] : config.validation === "jwt" ? ["jwks_uri"] : ["introspection_endpoint", "jwks_uri"];
+        let delayMs = 250;
+        while (!stopped) {
+            try {
+                const md = await http.metadata(config.issuer, needs);
+                const introspection = () =>
+                    new IntrospectionVerifier({
+                        ...common,
+                        cache: newCache(),
+                        endpoint: md.introspection_endpoint as string,
+                        client: config.introspectionClient as { id: string; secret: string },
+                        http,
+                        breaker: new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000),
+                        limiter: new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue),
+                    });
+                const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
+                verifier = config.validation === "introspection" ? introspection() : config.validation === "jwt" ? jwt() : new HybridVerifier(jwt(), introspection());
+                metadataLoaded = true;
+                log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
+                return;
+            } catch (e) {
+                log.warn({ err: (e as Error).message, retryInMs: delayMs }, "issuer metadata not loaded yet");
+                await new Promise((r) => setTimeout(r, delayMs).unref());
+                delayMs = Math.min(delayMs * 2, 30_000);
+            }
+        }
+    }
+
+    const app = Fastify({
+        logger: false, // the gateway logs its own line per request, without query strings or headers
+        genReqId: (req) => {
+            const given = req.headers["x-request-id"];
+            return typeof given === "string" && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+        },
+        return503OnClosing: true,
+        forceCloseConnections: "idle",
+        // Malformed URLs and the like never reach the handler: answer in the gateway's own format.
+        frameworkErrors: (_err, _req, reply) => {
+            metrics.decisions.inc({ outcome: "bad_request" });
+            void json(reply, 400, { error: "invalid_request" });
+        },
+    });
+    // Bodies are streamed to the upstream untouched, never parsed here.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+
+    const basePath = config.upstreamUrl.pathname.replace(/\/+$/, "");
+    void app.register(replyFrom, {
+        base: config.upstreamUrl.origin,
+        disableRequestLogging: true,
+        undici: {
+            connections: 256,
+            pipelining: 1,
+            keepAliveTimeout: 30_000,
+            headersTimeout: config.upstreamTimeoutMs,
+            bodyTimeout: config.upstreamTimeoutMs,
+            connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
+        },
+    });
+
+    async function handle(request: FastifyRequest, reply: FastifyReply) {
+        const started = performance.now();
+        const raw = request.raw;
+        const entry: Record<string, unknown> = { reqId: request.id, method: raw.method };
+        const done = (outcome: string, extra: Record<string, unknown> = {}) => {
+            metrics.decisions.inc({ outcome });
+            Object.assign(entry, extra, { outcome });
+        };
+        reply.header("x-request-id", request.id);
+        try {
+            if (!metadataLoaded || !verifier) {
+                done("not_ready");
+                return json(reply, 503, { error: "temporarily_unavailable" }, { "retry-after": "1" });
+            }
+            const target = normalizePath(raw.url ?? "");
+            if (!target.ok) {
+                done("bad_request", { reason: target.reason });
+                return json(reply, 400, { error: "invalid_request", error_description: target.reason });
+            }
+            entry.path = target.path;
+            const upstreamPath = basePath + target.path;
+            const query = forwardQuery(target.query);
+
+            if (config.corsPreflightPassthrough && raw.method === "OPTIONS" && request.headers.origin && request.headers["access-control-request-method"]) {
+                done("preflight");
+                return forward(request, reply, upstreamPath, query, undefined);
+            }
+
+            const extraction = extractToken(headerValues(raw.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
+            if (!extraction.ok) {
+                done(extraction.body.error === "Access token was not provided" ? "no_token" : "bad_request");
+                return json(reply, extraction.status, extraction.body);
+            }
+            entry.token = tokenRef(extraction.token);
+
+            const verdict = await verifier.verify(extraction.token);
+            if (verdict.kind === "unavailable") {
+                done("unavailable", { reason: verdict.reason });
+                return json(reply, 503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, { "retry-after": String(verdict.retryAfterSeconds) });
+            }
+            if (verdict.kind === "invalid") {
+                done("invalid_token", { reason: verdict.reason });
+                return json(reply, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
+            }
+            entry.clientId = verdict.info.clientId;
+            const need = requirementFor(config.routeRules, raw.method ?? "GET", target.path, { scopes: config.requiredScopes, match: config.scopeMatch });
+            const missing = missingScopes(verdict.info.scopes, need.scopes, need.match);
+            if (missing.length > 0) {
+                done("insufficient_scope");
+                const scope = need.scopes.join(" ");
+                return json(reply, 403, { error: "insufficient_scope", scope }, { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
+            }
+            done("allowed");
+            return forward(request, reply, upstreamPath, query, verdict.info);
+        } finally {
+            reply.raw.once("finish", () => {
+                log.info({ ...entry, status: reply.raw.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, "request");
+            });
+        }
+    }
+
+    function forward(request: FastifyRequest, reply: FastifyReply, upstreamPath: string, query: string, identity: TokenInfo | undefined) {
+        const socket = request.raw.socket as { encrypted?: boolean };
+        return reply.from(upstreamPath, {
+            // Exactly this query: reply-from would otherwise re-append the original one, token and all.
+            queryString: () => query,
+            // Never replay a request on the client's behalf (reply-from retries 503s by default).
+            retryDelay: () => null,
+            rewriteRequestHeaders: (_req, headers) =>
+                forwardHeaders(headers, {
+                    identityPrefix: config.identityHeaderPrefix,
+                    hideCredentials: config.hideCredentials,
+                    identity: identity ?? { scopes: new Set() },
+                    clientIp: request.ip,
+                    protocol: socket.encrypted ? "https" : "http",
+                    host: request.headers.host,
+                }),
+            onError: (r, { error }) => {
+                const code = (error as { code?: string }).code ?? "";
+                const timeout = /TIMEOUT/.test(code);
+                metrics.upstreamErrors.inc({ kind: timeout ? "timeout" : "bad_gateway" });
+                void json(r as FastifyReply, timeout ? 504 : 502, { error: timeout ? "upstream_timeout" : "bad_gateway" });
+            },
+        });
+    }
+
+    app.route({ method: [...ALL_METHODS], url: "/", handler: handle });
+    app.route({ method: [...ALL_METHODS], url: "/*", handler: handle });
+
+    const admin: Server = createServer((req, res) => {
+        const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
+        if (req.url === "/healthz") send(200, '{"status":"ok"}');
+        else if (req.url === "/readyz") send(metadataLoaded && !draining ? 200 : 503, `{"status":"${metadataLoaded && !draining ? "ready" : draining ? "draining" : "starting"}"}`);
+        else if (req.url === "/metrics") {
+            const sizes = caches.reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), { positive: 0, negative: 0 });
+            metrics.cacheEntries.set({ cache: "positive" }, sizes.positive);
+            metrics.cacheEntries.set({ cache: "negative" }, sizes.negative);
+            void metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType));
+        } else send(404, '{"error":"not_found"}');
+    });
+
+    return {
+        metrics,
+        get ready() {
+            return metadataLoaded && !draining;
+        },
+        async start() {
+            await app.listen({ port: config.port, host: config.host });
+            await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
+            void loadMetadata();
+            const port = (app.server.address() as AddressInfo).port;
+            const adminPort = (admin.address() as AddressInfo).port;
+            log.info({ port, adminPort, upstream: config.upstreamUrl.origin }, "listening");
+            return { port, adminPort };
+        },
+        async close() {
+            draining = true;
+            stopped = true;
+            await app.close(); // waits for in-flight requests
+            await new Promise<void>((resolve) => {
+                admin.closeAllConnections();
+                admin.close(() => resolve());
+            });
+            await http.close();
+        },
+    };
+}

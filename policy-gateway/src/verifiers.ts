@@ -1,0 +1,175 @@
+// Token verification strategies behind one interface, selected by TOKEN_VALIDATION:
+// introspection (RFC 7662, as in the seed), jwt (local RS256 against the issuer's JWKS), and
+// hybrid (jwt on every request, plus introspection at most once per cache window).
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { AuthServerClient } from "./authServerClient";
+import type { CircuitBreaker } from "./circuitBreaker";
+import { tokenKey, type DecisionCache, type Limiter, SingleFlight } from "./decisionCache";
+import type { GatewayMetrics } from "./metrics";
+import { parseScopes } from "./scopes";
+import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "./tokenInfo";
+
+export interface TokenVerifier {
+    verify(token: string): Promise<Verdict>;
+}
+
+interface Common {
+    issuer: string;
+    audience: string;
+    clockSkewSeconds: number;
+    maxTtlSeconds: number;
+    cache: DecisionCache;
+    metrics: GatewayMetrics;
+    now?: () => number;
+}
+
+/** Looks a token up in the cache; a miss returns undefined. */
+function fromCache(cache: DecisionCache, metrics: GatewayMetrics, key: string): Verdict | undefined {
+    const hit = cache.get(key);
+    metrics.cache.inc({ result: hit ? `${hit.hit}_hit` : "miss" });
+    if (hit?.hit === "positive") return { kind: "valid", info: hit.info };
+    if (hit?.hit === "negative") return { kind: "invalid", reason: "cached" };
+    return undefined;
+}
+
+export class IntrospectionVerifier implements TokenVerifier {
+    private readonly flight = new SingleFlight<Verdict>();
+    private blockedUntil = 0;
+    private readonly now: () => number;
+
+    constructor(
+        private readonly opts: Common & {
+            endpoint: string;
+            client: { id: string; secret: string };
+            http: AuthServerClient;
+            breaker: CircuitBreaker;
+            limiter: Limiter;
+        },
+    ) {
+        this.now = opts.now ?? Date.now;
+    }
+
+    verify(token: string): Promise<Verdict> {
+        const key = tokenKey(token);
+        const cached = fromCache(this.opts.cache, this.opts.metrics, key);
+        if (cached) return Promise.resolve(cached);
+        const before = this.flight.coalesced;
+        const p = this.flight.run(key, () => this.introspect(token, key));
+        if (this.flight.coalesced > before) this.opts.metrics.coalesced.inc();
+        return p;
+    }
+
+    private unavailable(reason: string, retryAfterSeconds: number): Verdict {
+        this.opts.metrics.introspectionErrors.inc({ reason });
+        return { kind: "unavailable", reason, retryAfterSeconds };
+    }
+
+    private async introspect(token: string, key: string): Promise<Verdict> {
+        const { breaker, limiter, http, metrics, cache } = this.opts;
+        const release = await limiter.acquire();
+        if (!release) return this.unavailable("overloaded", 1);
+        try {
+            const now = this.now();
+            if (now < this.blockedUntil) return this.unavailable("rate_limited", Math.ceil((this.blockedUntil - now) / 1000));
+            if (!breaker.tryAcquire()) return this.unavailable("circuit_open", breaker.retryAfterSeconds());
+
+            const started = performance.now();
+            const outcome = await http.introspect(this.opts.endpoint, this.opts.client, token);
+            const seconds = (performance.now() - started) / 1000;
+            metrics.introspectionDuration.observe({ outcome: outcome.kind }, seconds);
+
+            if (outcome.kind === "rateLimited") {
+                breaker.success(); // it answered: reachable, only busy
+                const wait = retryAfterSeconds(outcome.headers, this.now());
+                this.blockedUntil = this.now() + wait * 1000;
+                return this.unavailable("rate_limited", wait);
+            }
+            if (outcome.kind === "error") {
+                breaker.failure();
+                return this.unavailable(outcome.reason, breaker.retryAfterSeconds());
+            }
+            breaker.success();
+            const nowSeconds = Math.floor(this.now() / 1000);
+            const verdict = classifyIntrospection(outcome.body, { ...this.opts, nowSeconds });
+            if (verdict.kind === "valid") cache.setValid(key, verdict.info, positiveTtlSeconds(verdict.info.exp, nowSeconds, this.opts.maxTtlSeconds));
+            else cache.setInvalid(key);
+            return verdict;
+        } finally {
+            release();
+        }
+    }
+}
+
+/** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
+const INVALID_TOKEN_CODES = new Set([
+    "ERR_JWT_EXPIRED",
+    "ERR_JWT_CLAIM_VALIDATION_FAILED",
+    "ERR_JWT_INVALID",
+    "ERR_JWS_INVALID",
+    "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+    "ERR_JWKS_NO_MATCHING_KEY",
+    "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
+    "ERR_JOSE_ALG_NOT_ALLOWED",
+    "ERR_JOSE_NOT_SUPPORTED",
+]);
+
+export class JwtVerifier implements TokenVerifier {
+    private readonly keys: JWTVerifyGetKey;
+    private readonly now: () => number;
+
+    constructor(private readonly opts: Common & { jwksUri: string; keys?: JWTVerifyGetKey }) {
+        this.now = opts.now ?? Date.now;
+        // Keys come only from the issuer's JWKS (never from jku/jwk/x5u in a token), cached, and
+        // refetched on an unknown kid at most once per cooldown.
+        this.keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    }
+
+    async verify(token: string): Promise<Verdict> {
+        const { cache, metrics } = this.opts;
+        const key = tokenKey(token);
+        const cached = fromCache(cache, metrics, key);
+        if (cached) return cached;
+        try {
+            const { payload } = await jwtVerify(token, this.keys, {
+                issuer: this.opts.issuer,
+                audience: this.opts.audience,
+                algorithms: ["RS256"],
+                clockTolerance: this.opts.clockSkewSeconds,
+                requiredClaims: ["exp", "iat"],
+                currentDate: new Date(this.now()),
+            });
+            // Okta access tokens carry their scopes as `scp`; an ID token has none.
+            if (!Array.isArray(payload.scp)) {
+                cache.setInvalid(key);
+                return { kind: "invalid", reason: "not an access token (no scp)" };
+            }
+            const cid = typeof payload.cid === "string" ? payload.cid : typeof payload.client_id === "string" ? payload.client_id : undefined;
+            const info = { clientId: cid, subject: payload.sub, scopes: parseScopes(payload.scp), exp: payload.exp };
+            cache.setValid(key, info, positiveTtlSeconds(payload.exp, Math.floor(this.now() / 1000), this.opts.maxTtlSeconds));
+            return { kind: "valid", info };
+        } catch (e) {
+            const code = (e as { code?: string }).code;
+            if (code && INVALID_TOKEN_CODES.has(code)) {
+                cache.setInvalid(key);
+                return { kind: "invalid", reason: code };
+            }
+            metrics.introspectionErrors.inc({ reason: "jwks_unavailable" });
+            return { kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 };
+        }
+    }
+}
+
+/** Local JWT checks first (cheap, no network for bad tokens), then introspection, cached per window, for revocation. */
+export class HybridVerifier implements TokenVerifier {
+    constructor(
+        private readonly jwt: TokenVerifier,
+        private readonly introspection: TokenVerifier,
+    ) {}
+
+    async verify(token: string): Promise<Verdict> {
+        const local = await this.jwt.verify(token);
+        if (local.kind !== "valid") return local;
+        const remote = await this.introspection.verify(token);
+        return remote.kind === "valid" ? local : remote;
+    }
+}

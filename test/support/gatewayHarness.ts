@@ -1,0 +1,140 @@
+// Everything a gateway test needs on loopback: the local authorization server, a sample upstream
+// ("Products API") that records what reaches it, and a gateway wired to both.
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { loadConfig } from "../../policy-gateway/src/config";
+import { createGateway, type Gateway } from "../../policy-gateway/src/gateway";
+import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "./localOkta";
+
+export const AUDIENCE = "api://products";
+export const CLIENTS = {
+    productsWeb: { clientId: "0oaProductsWeb000001", clientSecret: "products-web-secret-0123456789abcdef", scopes: ["myscope", "products:read"] },
+    reporting: { clientId: "0oaReporting00000001", clientSecret: "reporting-secret-0123456789abcdefgh", scopes: ["products:read"] },
+    admin: { clientId: "0oaAdmin000000000001", clientSecret: "admin-secret-0123456789abcdefghijkl", scopes: ["myscope", "products:read", "admin"] },
+};
+export const INTROSPECTION_CLIENT = { clientId: "0oaIntrospection0001", clientSecret: "introspection-secret-0123456789abcd" };
+
+export interface RecordedRequest {
+    method: string;
+    url: string;
+    headers: IncomingHttpHeaders;
+    body: string;
+}
+
+export interface SampleUpstream {
+    url: string;
+    received: RecordedRequest[];
+    /** Delay before answering, for timeout tests. */
+    delayMs: number;
+    /** The status it answers with. */
+    status: number;
+    stop(): Promise<void>;
+}
+
+/** A fixed-response "Products API" that records every request it receives. */
+export async function startSampleUpstream(port = 0): Promise<SampleUpstream> {
+    const upstream: SampleUpstream = { url: "", received: [], delayMs: 0, status: 200, stop: async () => {} };
+    const server: Server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            upstream.received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+            const answer = () => {
+                if (res.destroyed) return;
+                res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify({ products: [{ id: 1, name: "Widget" }], path: req.url }));
+            };
+            if (upstream.delayMs > 0) setTimeout(answer, upstream.delayMs);
+            else answer();
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    upstream.stop = () =>
+        new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+        });
+    return upstream;
+}
+
+export interface GatewayUnderTest {
+    okta: LocalOkta;
+    upstream: SampleUpstream;
+    gateway: Gateway;
+    url: string;
+    adminUrl: string;
+    logs: string[];
+    stop(): Promise<void>;
+}
+
+export async function startGatewayUnderTest(opts: { env?: Record<string, string>; okta?: Partial<LocalOktaOptions> } = {}): Promise<GatewayUnderTest> {
+    const okta = await startLocalOkta({
+        audience: AUDIENCE,
+        scopes: ["myscope", "products:read", "admin"],
+        clients: Object.values(CLIENTS),
+        introspectionClient: INTROSPECTION_CLIENT,
+        ...opts.okta,
+    });
+    const upstream = await startSampleUpstream();
+    const config = loadConfig({
+        UPSTREAM_URL: upstream.url,
+        OIDC_ISSUER: okta.issuer,
+        AUDIENCE,
+        INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.clientId,
+        INTROSPECTION_CLIENT_SECRET: INTROSPECTION_CLIENT.clientSecret,
+        REQUIRED_SCOPES: "myscope",
+        PORT: "0",
+        ADMIN_PORT: "0",
+        HOST: "127.0.0.1",
+        ...opts.env,
+    });
+    const logs: string[] = [];
+    const sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+            logs.push(chunk.toString());
+            cb();
+        },
+    });
+    const gateway = createGateway(config, { logger: pino({ level: "debug" }, sink) });
+    const { port, adminPort } = await gateway.start();
+    const deadline = Date.now() + 10_000;
+    while (!gateway.ready) {
+        if (Date.now() > deadline) throw new Error("gateway did not become ready");
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    return {
+        okta,
+        upstream,
+        gateway,
+        url: `http://127.0.0.1:${port}`,
+        adminUrl: `http://127.0.0.1:${adminPort}`,
+        logs,
+        async stop() {
+            await gateway.close();
+            await upstream.stop();
+            await okta.stop();
+        },
+    };
+}
+
+export interface RawResponse {
+    status: number;
+    headers: IncomingHttpHeaders;
+    body: string;
+}
+
+/** An HTTP request with full control: repeated headers (as arrays), any path, a body on any method. */
+export function send(baseUrl: string, path: string, opts: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<RawResponse> {
+    const u = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+        const req = httpRequest({ host: u.hostname, port: u.port, path, method: opts.method ?? "GET", headers: opts.headers, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        });
+        req.on("error", reject);
+        req.end(opts.body);
+    });
+}
