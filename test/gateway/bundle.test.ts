@@ -1,0 +1,109 @@
+// The shipped artefact: policy-gateway/dist/gateway.mjs (built by `npm run build`) started as its
+// own process with only environment variables, as the container runs it.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { AUDIENCE, CLIENTS, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
+import { startLocalOkta, type LocalOkta } from "../support/localOkta";
+import { PROJECT_ROOT } from "../support/stackHarness";
+
+const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs");
+
+interface Running {
+    child: ChildProcess;
+    lines: string[];
+    port: number;
+    adminPort: number;
+    exited: Promise<number | null>;
+}
+
+async function startBundle(env: Record<string, string>): Promise<Running> {
+    const child = spawn(process.execPath, [BUNDLE], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const lines: string[] = [];
+    let buffered = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const listening = new Promise<{ port: number; adminPort: number }>((resolve, reject) => {
+        child.stdout!.on("data", (chunk: Buffer) => {
+            buffered += chunk.toString();
+            const parts = buffered.split("\n");
+            buffered = parts.pop() ?? "";
+            for (const line of parts) {
+                lines.push(line);
+                const entry = JSON.parse(line) as { msg?: string; port?: number; adminPort?: number };
+                if (entry.msg === "listening") resolve({ port: entry.port!, adminPort: entry.adminPort! });
+            }
+        });
+        child.stderr!.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
+        void exited.then((code) => reject(new Error(`gateway exited with ${code}: ${lines.join("\n")}`)));
+    });
+    const ports = await listening;
+    const deadline = Date.now() + 10_000;
+    while ((await fetch(`http://127.0.0.1:${ports.adminPort}/readyz`)).status !== 200) {
+        if (Date.now() > deadline) throw new Error("bundle did not become ready");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return { child, lines, exited, ...ports };
+}
+
+describe("the bundled gateway process", () => {
+    let okta: LocalOkta;
+    let upstream: SampleUpstream;
+    let gw: Running;
+    before(async () => {
+        assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
+        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+        upstream = await startSampleUpstream();
+        gw = await startBundle({
+            UPSTREAM_URL: upstream.url,
+            OIDC_ISSUER: okta.issuer,
+            AUDIENCE,
+            INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.clientId,
+            INTROSPECTION_CLIENT_SECRET: INTROSPECTION_CLIENT.clientSecret,
+            REQUIRED_SCOPES: "myscope",
+            PORT: "0",
+            ADMIN_PORT: "0",
+            HOST: "127.0.0.1",
+        });
+    });
+    after(async () => {
+        gw.child.kill("SIGKILL");
+        await upstream.stop();
+        await okta.stop();
+    });
+
+    it("runs the seed walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
+        const token = await okta.token(CLIENTS.productsWeb, "myscope");
+        const base = `http://127.0.0.1:${gw.port}`;
+        const none = await send(base, "/api/products");
+        assert.equal(none.status, 400);
+        assert.deepEqual(JSON.parse(none.body), { error: "Access token was not provided" });
+        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${token}` } })).status, 200);
+        assert.equal((await send(base, `/api/products?access_token=${token}`)).status, 200);
+        assert.equal(upstream.received.at(-1)!.url, "/api/products");
+        const limited = await okta.token(CLIENTS.reporting, "products:read");
+        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
+        const logs = gw.lines.join("\n");
+        assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret on stdout");
+    });
+
+    it("drains an in-flight request on SIGTERM, then exits 0", async () => {
+        const token = await okta.token(CLIENTS.productsWeb, "myscope");
+        upstream.delayMs = 400;
+        const inFlight = send(`http://127.0.0.1:${gw.port}`, "/api/slow", { headers: { authorization: `Bearer ${token}` } });
+        await new Promise((r) => setTimeout(r, 150));
+        gw.child.kill("SIGTERM");
+        const r = await inFlight;
+        assert.equal(r.status, 200, "the in-flight request completed");
+        assert.equal(await gw.exited, 0);
+    });
+
+    it("refuses to start without its required variables, naming them", () => {
+        const r = spawnSync(process.execPath, [BUNDLE], { env: { PATH: process.env.PATH ?? "", UPSTREAM_URL: "ftp://x" }, encoding: "utf8", timeout: 10_000 });
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /UPSTREAM_URL: must be an http\(s\) URL/);
+        assert.match(r.stderr, /OIDC_ISSUER: is required/);
+        assert.match(r.stderr, /AUDIENCE: is required/);
+    });
+});

@@ -1,0 +1,256 @@
+// Verification rules without a server: what an introspection answer means, how long a verdict is
+// cached, how 429s and failures are backed off, and the bounds that protect memory and Okta.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { CircuitBreaker } from "../../policy-gateway/src/circuitBreaker";
+import { ConfigError, DEFAULTS, loadConfig } from "../../policy-gateway/src/config";
+import { DecisionCache, Limiter, SingleFlight, tokenKey } from "../../policy-gateway/src/decisionCache";
+import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/tokenInfo";
+import { HybridVerifier, type TokenVerifier } from "../../policy-gateway/src/verifiers";
+
+const expect = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", nowSeconds: 1_000_000, clockSkewSeconds: 30 };
+const active = { active: true, iss: expect.issuer, aud: "api://products", exp: 1_000_600, scope: "myscope products:read", client_id: "0oa1", sub: "0oa1", token_type: "Bearer" };
+
+describe("introspection answers", () => {
+    it("accepts an active answer for this issuer and audience, with its identity and scopes", () => {
+        const v = classifyIntrospection(active, expect);
+        assert.equal(v.kind, "valid");
+        assert.ok(v.kind === "valid");
+        assert.equal(v.info.clientId, "0oa1");
+        assert.deepEqual([...v.info.scopes], ["myscope", "products:read"]);
+        assert.equal(v.info.exp, 1_000_600);
+        assert.equal(classifyIntrospection({ ...active, aud: ["api://x", "api://products"] }, expect).kind, "valid");
+        assert.equal(classifyIntrospection({ ...active, scope: undefined, scp: ["a"] }, expect).kind, "valid");
+    });
+    for (const [name, body] of [
+        ['active: "true" as a string', { ...active, active: "true" }],
+        ["active missing", { ...active, active: undefined }],
+        ["active: false", { active: false }],
+        ["wrong issuer", { ...active, iss: "https://acme.okta.com" }],
+        ["no issuer", { ...active, iss: undefined }],
+        ["wrong audience", { ...active, aud: "api://other" }],
+        ["no audience", { ...active, aud: undefined }],
+        ["expired", { ...active, exp: 999_000 }],
+        ["not yet valid", { ...active, nbf: 1_000_100 }],
+        ["a refresh token", { ...active, token_type: "refresh_token" }],
+        ["an array", [active]],
+        ["null", null],
+        ["a string", "active"],
+    ] as const) {
+        it(`refuses ${name}`, () => assert.equal(classifyIntrospection(body, expect).kind, "invalid"));
+    }
+    it("accepts an answer without exp, which is then cached only for the revocation window", () => {
+        const v = classifyIntrospection({ ...active, exp: undefined }, expect);
+        assert.ok(v.kind === "valid");
+        assert.equal(positiveTtlSeconds(v.info.exp, expect.nowSeconds, 60), 60);
+    });
+    it("caches until exp, never past CACHE_MAX_TTL_SECONDS, never an expired token", () => {
+        assert.equal(positiveTtlSeconds(1_000_010, 1_000_000, 60), 10);
+        assert.equal(positiveTtlSeconds(1_003_600, 1_000_000, 60), 60);
+        assert.equal(positiveTtlSeconds(999_999, 1_000_000, 60), 0);
+        assert.equal(positiveTtlSeconds(1_003_600, 1_000_000, 0), 0, "0 disables the cache");
+    });
+});
+
+describe("429 back-off", () => {
+    const now = Date.parse("2026-11-27T12:00:00Z");
+    it("reads Retry-After in seconds or as a date, and Okta's X-Rate-Limit-Reset", () => {
+        assert.equal(retryAfterSeconds({ "retry-after": "7" }, now), 7);
+        assert.equal(retryAfterSeconds({ "retry-after": new Date(now + 12_000).toUTCString() }, now), 12);
+        assert.equal(retryAfterSeconds({ "x-rate-limit-reset": String(now / 1000 + 20) }, now), 20);
+    });
+    it("waits at least 1 and at most 300 seconds, 1 when nothing usable is given", () => {
+        assert.equal(retryAfterSeconds({}, now), 1);
+        assert.equal(retryAfterSeconds({ "retry-after": "soon" }, now), 1);
+        assert.equal(retryAfterSeconds({ "retry-after": "0" }, now), 1);
+        assert.equal(retryAfterSeconds({ "retry-after": "86400" }, now), 300);
+        assert.equal(retryAfterSeconds({ "x-rate-limit-reset": String(now / 1000 - 5) }, now), 1);
+    });
+});
+
+describe("circuit breaker", () => {
+    it("opens after the threshold of consecutive failures, lets one trial through after the reset, and closes on success", () => {
+        let t = 0;
+        const b = new CircuitBreaker(3, 10_000, () => t);
+        b.failure();
+        b.failure();
+        b.success(); // a success resets the count
+        b.failure();
+        b.failure();
+        assert.equal(b.state, "closed");
+        b.failure();
+        assert.equal(b.state, "open");
+        assert.equal(b.tryAcquire(), false);
+        assert.equal(b.retryAfterSeconds(), 10);
+        t = 9_999;
+        assert.equal(b.tryAcquire(), false);
+        t = 10_000;
+        assert.equal(b.state, "half-open");
+        assert.equal(b.tryAcquire(), true, "one trial");
+        assert.equal(b.tryAcquire(), false, "only one");
+        b.success();
+        assert.equal(b.state, "closed");
+        assert.equal(b.tryAcquire(), true);
+    });
+    it("reopens when the trial fails", () => {
+        let t = 0;
+        const b = new CircuitBreaker(1, 1_000, () => t);
+        b.failure();
+        t = 1_000;
+        assert.equal(b.tryAcquire(), true);
+        b.failure();
+        assert.equal(b.state, "open");
+        assert.equal(b.tryAcquire(), false);
+    });
+});
+
+describe("token caches", () => {
+    it("keys by a SHA-256 of the token, never the token", () => {
+        const token = "secret-token-value";
+        assert.equal(tokenKey(token).length, 43);
+        assert.ok(!tokenKey(token).includes(token));
+    });
+    it("stay bounded under a flood of random tokens", () => {
+        const cache = new DecisionCache({ maxEntries: 1_000, negativeMaxEntries: 500, negativeTtlSeconds: 10 });
+        for (let i = 0; i < 50_000; i++) cache.setInvalid(tokenKey(randomBytes(16).toString("hex")));
+        for (let i = 0; i < 5_000; i++) cache.setValid(tokenKey(`t${i}`), { scopes: new Set() }, 60);
+        assert.deepEqual(cache.sizes, { positive: 1_000, negative: 500 });
+    });
+    it("expire entries by their own lifetime, and never store a zero lifetime", async () => {
+        const cache = new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 10 });
+        cache.setValid("a", { scopes: new Set(["x"]) }, 0);
+        assert.equal(cache.get("a"), undefined, "0 would mean forever in lru-cache");
+        cache.setValid("b", { scopes: new Set(["x"]) }, 0.05);
+        assert.equal(cache.get("b")?.hit, "positive");
+        await new Promise((r) => setTimeout(r, 80));
+        assert.equal(cache.get("b"), undefined);
+        cache.setInvalid("c");
+        assert.equal(cache.get("c")?.hit, "negative");
+    });
+    it("a disabled negative cache remembers nothing", () => {
+        const cache = new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 0 });
+        cache.setInvalid("c");
+        assert.equal(cache.get("c"), undefined);
+    });
+});
+
+describe("coalescing and the concurrency cap", () => {
+    it("runs one call per key at a time and gives every waiter its result", async () => {
+        const flight = new SingleFlight<number>();
+        let calls = 0;
+        let release: (v: number) => void = () => {};
+        const work = () => {
+            calls++;
+            return new Promise<number>((r) => (release = r));
+        };
+        const all = Promise.all(Array.from({ length: 100 }, () => flight.run("k", work)));
+        release(42);
+        assert.deepEqual(new Set(await all), new Set([42]));
+        assert.equal(calls, 1);
+        assert.equal(flight.coalesced, 99);
+        assert.equal(flight.size, 0);
+        await flight.run("k", async () => 1);
+        assert.equal(calls, 1, "a finished key starts afresh");
+    });
+    it("never runs more than the cap at once, and refuses past the queue", async () => {
+        const limiter = new Limiter(2, 3);
+        const releases = (await Promise.all([limiter.acquire(), limiter.acquire()])) as (() => void)[];
+        assert.deepEqual(limiter.load, { active: 2, queued: 0 });
+        const queued = [limiter.acquire(), limiter.acquire(), limiter.acquire()];
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(limiter.load, { active: 2, queued: 3 });
+        assert.equal(await limiter.acquire(), undefined, "queue full: refused at once");
+        releases[0]();
+        releases[0](); // a second release is ignored
+        const next = await queued[0];
+        assert.ok(next);
+        assert.deepEqual(limiter.load, { active: 2, queued: 2 }, "the slot passed straight to the next waiter");
+        next();
+        releases[1]();
+        for (const q of queued.slice(1)) (await q)?.();
+        assert.deepEqual(limiter.load, { active: 0, queued: 0 });
+    });
+});
+
+describe("hybrid verification", () => {
+    /** A verifier that always gives one verdict and counts how often it was asked. */
+    const counting = (verdict: Verdict): TokenVerifier & { calls: number } => {
+        const v: TokenVerifier & { calls: number } = {
+            calls: 0,
+            verify: async () => {
+                v.calls++;
+                return verdict;
+            },
+        };
+        return v;
+    };
+    const valid: Verdict = { kind: "valid", info: { clientId: "jwt", scopes: new Set(["a"]) } };
+    it("never introspects a token that fails local JWT checks", async () => {
+        const jwt = counting({ kind: "invalid", reason: "bad signature" });
+        const introspection = counting(valid);
+        assert.equal((await new HybridVerifier(jwt, introspection).verify("t")).kind, "invalid");
+        assert.equal(introspection.calls, 0);
+    });
+    it("refuses a locally valid token that introspection says is revoked, and fails closed when it cannot ask", async () => {
+        assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "invalid", reason: "inactive" })).verify("t")).kind, "invalid");
+        assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "timeout", retryAfterSeconds: 1 })).verify("t")).kind, "unavailable");
+    });
+    it("uses the JWT's claims when both agree", async () => {
+        const v = await new HybridVerifier(counting(valid), counting({ kind: "valid", info: { clientId: "other", scopes: new Set() } })).verify("t");
+        assert.ok(v.kind === "valid" && v.info.clientId === "jwt");
+    });
+});
+
+describe("gateway configuration", () => {
+    const base = { UPSTREAM_URL: "http://127.0.0.1:3000", OIDC_ISSUER: "https://acme.okta.com/oauth2/aus1", AUDIENCE: "api://products", INTROSPECTION_CLIENT_ID: "0oa1", INTROSPECTION_CLIENT_SECRET: "s3cret-value" };
+    const problems = (env: Record<string, string>) => {
+        try {
+            loadConfig(env);
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            return e.problems;
+        }
+        return assert.fail("accepted");
+    };
+    it("applies the documented defaults", () => {
+        const c = loadConfig(base);
+        assert.equal(c.validation, "introspection");
+        assert.equal(c.port, DEFAULTS.PORT);
+        assert.equal(c.adminPort, DEFAULTS.ADMIN_PORT);
+        assert.equal(c.cache.maxTtlSeconds, 60);
+        assert.equal(c.hideCredentials, false);
+        assert.equal(c.identityHeaderPrefix, "X-Auth-");
+        assert.deepEqual(c.requiredScopes, []);
+    });
+    it("names each missing required variable", () => {
+        const p = problems({});
+        for (const name of ["UPSTREAM_URL", "OIDC_ISSUER", "AUDIENCE"]) assert.ok(p.includes(`${name}: is required`), p.join("\n"));
+        const q = problems({ ...base, INTROSPECTION_CLIENT_ID: "", INTROSPECTION_CLIENT_SECRET: "" });
+        assert.ok(q.some((x) => x.startsWith("INTROSPECTION_CLIENT_ID: is required")));
+        assert.ok(q.some((x) => x.startsWith("INTROSPECTION_CLIENT_SECRET: is required")));
+    });
+    it("needs no introspection client in jwt mode", () => {
+        assert.equal(loadConfig({ ...base, TOKEN_VALIDATION: "jwt", INTROSPECTION_CLIENT_ID: "", INTROSPECTION_CLIENT_SECRET: "" }).introspectionClient, undefined);
+    });
+    it("refuses an http issuer unless it is a loopback address", () => {
+        assert.ok(problems({ ...base, OIDC_ISSUER: "http://acme.okta.com/oauth2/aus1" }).some((p) => p.startsWith("OIDC_ISSUER: must use https")));
+        assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://127.0.0.1:9000/oauth2/aus1" }).issuer, "http://127.0.0.1:9000/oauth2/aus1");
+        assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://localhost:9000/oauth2/aus1/" }).issuer, "http://localhost:9000/oauth2/aus1");
+    });
+    it("names invalid values, without echoing a secret", () => {
+        const p = problems({ ...base, PORT: "http", TOKEN_VALIDATION: "maybe", HIDE_CREDENTIALS: "yes", ROUTE_RULES: "{not json", CACHE_MAX_TTL_SECONDS: "-1" });
+        for (const name of ["PORT", "TOKEN_VALIDATION", "HIDE_CREDENTIALS", "CACHE_MAX_TTL_SECONDS"]) assert.ok(p.some((x) => x.startsWith(`${name}: `)), `${name} in ${p.join("\n")}`);
+        const r = problems({ ...base, ROUTE_RULES: "{not json" });
+        assert.deepEqual(r, ["ROUTE_RULES: is not valid JSON"]);
+        assert.ok(!problems({ ...base, ROUTE_RULES: '[{"path":"x","scopes":[]}]' }).join().includes(base.INTROSPECTION_CLIENT_SECRET));
+    });
+    it("reads the secret and the rules from files, and names a file it cannot read", () => {
+        const p = problems({ ...base, INTROSPECTION_CLIENT_SECRET: "", INTROSPECTION_CLIENT_SECRET_FILE: "/nonexistent/secret", ROUTE_RULES_FILE: "/nonexistent/rules.json" });
+        assert.ok(p.some((x) => x.startsWith("INTROSPECTION_CLIENT_SECRET_FILE: cannot read /nonexistent/secret")));
+        assert.ok(p.some((x) => x.startsWith("ROUTE_RULES_FILE: cannot read")));
+    });
+    it("refuses the same port for traffic and admin", () => {
+        assert.ok(problems({ ...base, PORT: "8080", ADMIN_PORT: "8080" }).includes("ADMIN_PORT: must differ from PORT"));
+    });
+});
