@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AUDIENCE, CLIENTS, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
+import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../support/localOkta";
 import { PROJECT_ROOT } from "../support/stackHarness";
 
@@ -55,17 +55,7 @@ describe("the bundled gateway process", () => {
         assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
         okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
         upstream = await startSampleUpstream();
-        gw = await startBundle({
-            UPSTREAM_URL: upstream.url,
-            OIDC_ISSUER: okta.issuer,
-            AUDIENCE,
-            INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.clientId,
-            INTROSPECTION_CLIENT_SECRET: INTROSPECTION_CLIENT.clientSecret,
-            REQUIRED_SCOPES: "myscope",
-            PORT: "0",
-            ADMIN_PORT: "0",
-            HOST: "127.0.0.1",
-        });
+        gw = await startBundle(gatewayEnv(okta, upstream));
     });
     after(async () => {
         gw.child.kill("SIGKILL");

@@ -59,6 +59,22 @@ export async function startSampleUpstream(port = 0): Promise<SampleUpstream> {
     return upstream;
 }
 
+/** The environment a gateway gets in tests: wired to the local server and upstream, on loopback, free ports. */
+export function gatewayEnv(okta: LocalOkta, upstream: SampleUpstream, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        UPSTREAM_URL: upstream.url,
+        OIDC_ISSUER: okta.issuer,
+        AUDIENCE,
+        INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.clientId,
+        INTROSPECTION_CLIENT_SECRET: INTROSPECTION_CLIENT.clientSecret,
+        REQUIRED_SCOPES: "myscope",
+        PORT: "0",
+        ADMIN_PORT: "0",
+        HOST: "127.0.0.1",
+        ...extra,
+    };
+}
+
 export interface GatewayUnderTest {
     okta: LocalOkta;
     upstream: SampleUpstream;
@@ -78,18 +94,7 @@ export async function startGatewayUnderTest(opts: { env?: Record<string, string>
         ...opts.okta,
     });
     const upstream = await startSampleUpstream();
-    const config = loadConfig({
-        UPSTREAM_URL: upstream.url,
-        OIDC_ISSUER: okta.issuer,
-        AUDIENCE,
-        INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.clientId,
-        INTROSPECTION_CLIENT_SECRET: INTROSPECTION_CLIENT.clientSecret,
-        REQUIRED_SCOPES: "myscope",
-        PORT: "0",
-        ADMIN_PORT: "0",
-        HOST: "127.0.0.1",
-        ...opts.env,
-    });
+    const config = loadConfig(gatewayEnv(okta, upstream, opts.env));
     const logs: string[] = [];
     const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {
