@@ -270,7 +270,7 @@ describe("gateway, upstream failures and options", () => {
     let g: GatewayUnderTest;
     let token: string;
     before(async () => {
-        g = await startGatewayUnderTest({ env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-" } });
+        g = await startGatewayUnderTest({ env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-", CORS_PREFLIGHT_PASSTHROUGH: "true" } });
         token = await g.okta.token(CLIENTS.productsWeb, "myscope");
     });
     after(() => g.stop());
@@ -283,6 +283,16 @@ describe("gateway, upstream failures and options", () => {
         assert.equal(seen.headers["x-caller-client-id"], CLIENTS.productsWeb.clientId);
         assert.equal((await send(g.url, "/api", { headers: { ...bearer(token) } })).status, 200);
         assert.equal(g.upstream.received.at(-1)!.headers.authorization, undefined);
+    });
+
+    it("passes CORS preflights through without a token when enabled, and nothing else", async () => {
+        const preflight = await send(g.url, "/api/products", { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-caller-client-id": "spoofed" } });
+        assert.equal(preflight.status, 200);
+        const seen = g.upstream.received.at(-1)!;
+        assert.equal(seen.method, "OPTIONS");
+        assert.equal(seen.headers["x-caller-client-id"], undefined, "no identity, spoofed or not, on a preflight");
+        const plainOptions = await send(g.url, "/api/products", { method: "OPTIONS" });
+        assert.equal(plainOptions.status, 400, "an OPTIONS that is not a preflight still needs a token");
     });
 
     it("passes an upstream 503 through once, never replaying the request", async () => {
