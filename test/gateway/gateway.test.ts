@@ -1,6 +1,7 @@
 // The gateway end to end on loopback, against a real OAuth 2.0 server (oidc-provider laid out like
 // Okta) and a recording upstream: the seed walkthrough, every refusal, caching and coalescing,
 // revocation within the cache window, an outage, 429 back-off, upstream failures, operations.
+import { generateKeyPair, SignJWT } from "jose";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AUDIENCE, CLIENTS, INTROSPECTION_CLIENT, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
@@ -337,6 +338,25 @@ describe("gateway, jwt mode", () => {
         const limited = await g.okta.token(CLIENTS.reporting, "products:read");
         assert.equal((await send(g.url, "/api", { headers: bearer(limited) })).status, 403);
         assert.equal(g.okta.calls.introspect, 0);
+    });
+
+    it("refuses a token with an unknown kid after at most one bounded JWKS refetch", async () => {
+        const { privateKey } = await generateKeyPair("RS256");
+        const now = Math.floor(Date.now() / 1000);
+        const keysBefore = g.okta.calls.keys;
+        for (let i = 0; i < 5; i++) {
+            // Five distinct tokens, so no verdict cache can answer in the JWKS's place.
+            const foreign = await new SignJWT({ scp: ["myscope"], cid: CLIENTS.productsWeb.clientId })
+                .setProtectedHeader({ alg: "RS256", kid: "not-in-the-jwks" })
+                .setIssuer(g.okta.issuer)
+                .setAudience(AUDIENCE)
+                .setIssuedAt(now)
+                .setExpirationTime(now + 300)
+                .setJti(`foreign-${i}`)
+                .sign(privateKey);
+            assert.equal((await send(g.url, "/api", { headers: bearer(foreign) })).status, 401);
+        }
+        assert.ok(g.okta.calls.keys - keysBefore <= 1, `JWKS fetched ${g.okta.calls.keys - keysBefore} times`);
     });
 
     it("refuses a token whose signature does not verify", async () => {
