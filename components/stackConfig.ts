@@ -3,6 +3,7 @@
 // broken stack file costs one `pulumi preview`, not one per mistake.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { compileRules, type RouteRule } from "../policy-gateway/src/routeRules";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -61,6 +62,35 @@ export type AuthorizationServerSpec =
       }
     | { kind: "existing"; id: string };
 
+/** Fargate's valid CPU units → memory (MiB) ranges. */
+const FARGATE_MEMORY: Record<number, [number, number]> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
+
+export interface GatewaySpec {
+    target: "local" | "aws";
+    upstreamUrl: string;
+    tokenValidation: "introspection" | "jwt" | "hybrid";
+    requiredScopes: string[];
+    scopeMatch: "all" | "any";
+    routeRules: RouteRule[];
+    cacheMaxTtlSeconds: number;
+    hideCredentials: boolean;
+    logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+    local: { port: number; adminPort: number };
+    aws: {
+        vpcId?: string;
+        subnetIds?: string[];
+        certificateArn?: string;
+        allowedCidrs: string[];
+        assignPublicIp: boolean;
+        minCapacity: number;
+        maxCapacity: number;
+        targetCpuPercent: number;
+        cpu: number;
+        memory: number;
+        logRetentionDays: number;
+    };
+}
+
 export interface StackConfig {
     project: string;
     stack: string;
@@ -70,6 +100,8 @@ export interface StackConfig {
     claims: ClaimSpec[];
     consumers: ConsumerSpec[];
     introspectionClient: { label: string };
+    /** The gateway deployment; absent: Okta only (e.g. teams still enforcing tokens in Anypoint). */
+    gateway?: GatewaySpec;
 }
 
 /** Raw values as they come from the stack: untyped, possibly absent. */
@@ -77,6 +109,7 @@ export interface RawStackConfig {
     authorizationServer?: unknown;
     consumers?: unknown;
     introspectionClient?: unknown;
+    gateway?: unknown;
     okta: {
         orgName?: string;
         baseUrl?: string;
@@ -175,6 +208,37 @@ const consumerSchema = z.strictObject({
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1, { message: "must hold at least one public key" }) }).optional(),
 });
 
+const port = z.number().int().min(1).max(65535);
+const CLOUDWATCH_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const gatewaySchema = z.strictObject({
+    target: z.enum(["local", "aws"]),
+    upstreamUrl: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be the API's http(s) URL, as the gateway will reach it" }),
+    tokenValidation: z.enum(["introspection", "jwt", "hybrid"]).optional(),
+    requiredScopes: z.array(z.string()).optional(),
+    scopeMatch: z.enum(["all", "any"]).optional(),
+    routeRules: z.array(z.unknown()).optional(),
+    cacheMaxTtlSeconds: z.number().int().min(0).max(3600).optional(),
+    hideCredentials: z.boolean().optional(),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).optional(),
+    local: z.strictObject({ port: port.optional(), adminPort: port.optional() }).optional(),
+    aws: z
+        .strictObject({
+            vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { message: "must be a VPC id (vpc-…)" }).optional(),
+            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, { message: "must be a subnet id (subnet-…)" })).min(2, { message: "must name at least two subnets (an ALB needs two availability zones)" }).optional(),
+            certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { message: "must be an ACM certificate ARN" }).optional(),
+            allowedCidrs: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/8" })).min(1).optional(),
+            assignPublicIp: z.boolean().optional(),
+            minCapacity: z.number().int().min(1).max(100).optional(),
+            maxCapacity: z.number().int().min(1).max(100).optional(),
+            targetCpuPercent: z.number().int().min(10).max(90).optional(),
+            cpu: z.number().int().refine((c) => c in FARGATE_MEMORY, { message: "must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096" }).optional(),
+            memory: z.number().int().optional(),
+            logRetentionDays: z.number().int().refine((d) => CLOUDWATCH_RETENTION.includes(d), { message: "must be a CloudWatch retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, …" }).optional(),
+        })
+        .optional(),
+});
+
 const introspectionClientSchema = z.strictObject({ label: z.string().min(1).max(100).optional() });
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
@@ -261,6 +325,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // --- Each key parsed on its own, so a mistake in one does not hide those in another.
     const server = parseKey(serverSchema, k("authorizationServer"), raw.authorizationServer, problems);
     const introspection = parseKey(introspectionClientSchema.optional(), k("introspectionClient"), raw.introspectionClient, problems);
+    const gateway = parseKey(gatewaySchema.optional(), k("gateway"), raw.gateway, problems);
 
     const consumersRaw = raw.consumers;
     const consumers: z.infer<typeof consumerSchema>[] = [];
@@ -324,6 +389,36 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         }),
     );
 
+    let routeRules: RouteRule[] = [];
+    if (gateway) {
+        checkScopeRefs(gateway.requiredScopes, `${k("gateway")}.requiredScopes`);
+        if (gateway.routeRules) {
+            try {
+                // The gateway's own rule compiler: a rule that would stop the container stops the preview instead.
+                routeRules = compileRules(gateway.routeRules, `${k("gateway")}.routeRules`).map((r) => r.source);
+                routeRules.forEach((r, i) => checkScopeRefs(r.scopes, `${k("gateway")}.routeRules[${i}].scopes`));
+            } catch (e) {
+                problems.push((e as Error).message);
+            }
+        }
+        const local = gateway.local;
+        if (local?.port !== undefined && local.port === local.adminPort) problems.push(`${k("gateway")}.local.adminPort: must differ from local.port`);
+        const aws = gateway.aws;
+        if (aws) {
+            if (aws.vpcId && !aws.subnetIds) problems.push(`${k("gateway")}.aws.subnetIds: is required with vpcId (the subnets the load balancer and tasks use)`);
+            if (aws.subnetIds && !aws.vpcId) problems.push(`${k("gateway")}.aws.vpcId: is required with subnetIds`);
+            if ((aws.minCapacity ?? 2) > (aws.maxCapacity ?? 6)) problems.push(`${k("gateway")}.aws.minCapacity: must not exceed maxCapacity`);
+            const cpu = aws.cpu ?? 512;
+            const [lo, hi] = FARGATE_MEMORY[cpu] ?? [0, 0];
+            const memory = aws.memory ?? Math.max(1024, lo);
+            if (FARGATE_MEMORY[cpu] && (memory < lo || memory > hi || memory % 1024 !== 0 && memory !== 512)) {
+                problems.push(`${k("gateway")}.aws.memory: ${memory} MiB is not valid with ${cpu} CPU units on Fargate (${lo}-${hi} MiB, in whole GiB)`);
+            }
+        }
+        if (gateway.target === "aws" && gateway.local) problems.push(`${k("gateway")}.local: applies only to target local`);
+        if (gateway.target === "local" && gateway.aws) problems.push(`${k("gateway")}.aws: applies only to target aws`);
+    }
+
     if (problems.length > 0 || !server || !orgName || !baseUrl) throw new StackConfigError(problems);
 
     const defaultLifetime = server.accessTokenLifetimeMinutes ?? TOKEN_LIFETIME_MINUTES.default;
@@ -365,6 +460,31 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             jwks: c.jwks?.keys.map(({ kid, kty, n, e, x, y }) => ({ kid, kty, n, e, x, y })),
         })),
         introspectionClient: { label: introspection?.label ?? `Token Introspection Client (${ctx.stack})` },
+        gateway: gateway && {
+            target: gateway.target,
+            upstreamUrl: gateway.upstreamUrl,
+            tokenValidation: gateway.tokenValidation ?? "introspection",
+            requiredScopes: gateway.requiredScopes ?? [],
+            scopeMatch: gateway.scopeMatch ?? "all",
+            routeRules,
+            cacheMaxTtlSeconds: gateway.cacheMaxTtlSeconds ?? 60,
+            hideCredentials: gateway.hideCredentials ?? false,
+            logLevel: gateway.logLevel ?? "info",
+            local: { port: gateway.local?.port ?? 8080, adminPort: gateway.local?.adminPort ?? 9090 },
+            aws: {
+                vpcId: gateway.aws?.vpcId,
+                subnetIds: gateway.aws?.subnetIds,
+                certificateArn: gateway.aws?.certificateArn,
+                allowedCidrs: gateway.aws?.allowedCidrs ?? ["0.0.0.0/0"],
+                assignPublicIp: gateway.aws?.assignPublicIp ?? gateway.aws?.vpcId === undefined,
+                minCapacity: gateway.aws?.minCapacity ?? 2,
+                maxCapacity: gateway.aws?.maxCapacity ?? 6,
+                targetCpuPercent: gateway.aws?.targetCpuPercent ?? 60,
+                cpu: gateway.aws?.cpu ?? 512,
+                memory: gateway.aws?.memory ?? 1024,
+                logRetentionDays: gateway.aws?.logRetentionDays ?? 30,
+            },
+        },
     };
 }
 
@@ -399,6 +519,7 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
         authorizationServer: structured(source.get(project, "authorizationServer")),
         consumers: structured(source.get(project, "consumers")),
         introspectionClient: structured(source.get(project, "introspectionClient")),
+        gateway: structured(source.get(project, "gateway")),
         okta: {
             orgName: source.get("okta", "orgName") ?? env.OKTA_ORG_NAME,
             baseUrl: source.get("okta", "baseUrl") ?? env.OKTA_BASE_URL,

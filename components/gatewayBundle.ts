@@ -1,0 +1,31 @@
+// Makes sure policy-gateway/dist/gateway.mjs is built from the current sources before an image is
+// built from it, and names the bundle by its content.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+
+export const GATEWAY_DIR = path.resolve(__dirname, "..", "policy-gateway");
+
+/** Stale when missing or older than any input. Pure. */
+export function bundleIsStale(bundleMtimeMs: number | undefined, inputMtimesMs: number[]): boolean {
+    return bundleMtimeMs === undefined || inputMtimesMs.some((m) => m > bundleMtimeMs);
+}
+
+function inputsOf(gatewayDir: string): string[] {
+    const src = path.join(gatewayDir, "src");
+    return [
+        ...readdirSync(src).filter((f) => f.endsWith(".ts")).map((f) => path.join(src, f)),
+        path.join(gatewayDir, "build.mjs"),
+        path.join(gatewayDir, "..", "package-lock.json"),
+    ].filter(existsSync);
+}
+
+/** Rebuilds the bundle if stale; returns its path and SHA-256. */
+export function ensureGatewayBundle(gatewayDir = GATEWAY_DIR): { file: string; sha256: string; rebuilt: boolean } {
+    const file = path.join(gatewayDir, "dist", "gateway.mjs");
+    const bundleMtime = existsSync(file) ? statSync(file).mtimeMs : undefined;
+    const stale = bundleIsStale(bundleMtime, inputsOf(gatewayDir).map((f) => statSync(f).mtimeMs));
+    if (stale) execFileSync(process.execPath, [path.join(gatewayDir, "build.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
+    return { file, sha256: createHash("sha256").update(readFileSync(file)).digest("hex"), rebuilt: stale };
+}

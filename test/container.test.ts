@@ -1,0 +1,84 @@
+// The real policy-gateway/Dockerfile, built and run by a Docker engine with --network host (all
+// traffic stays on loopback), answering the seed walkthrough against the local authorization
+// server. Needs a running Docker engine and the base image (`.ci/run` provides both); without an
+// engine the test is skipped with that reason.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
+import { startLocalOkta, type LocalOkta } from "./support/localOkta";
+import { PROJECT_ROOT } from "./support/stackHarness";
+
+const IMAGE = "okta-api-gateway/policy-gateway:container-test";
+const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });
+const skip = engine.status === 0 ? false : "no Docker engine is running here (.ci/run installs and starts one)";
+
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 120_000 }).trim();
+
+async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((r) => server.close(r));
+    return port;
+}
+
+describe("the gateway container", { skip }, () => {
+    let okta: LocalOkta;
+    let upstream: SampleUpstream;
+    let container = "";
+    let base = "";
+
+    before(async () => {
+        docker("build", "-q", "-t", IMAGE, path.join(PROJECT_ROOT, "policy-gateway"));
+        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+        upstream = await startSampleUpstream();
+        const [port, adminPort] = [await freePort(), await freePort()];
+        const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort) });
+        container = docker("run", "-d", "--network", "host", "--health-interval", "1s", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), IMAGE);
+        base = `http://127.0.0.1:${port}`;
+        const deadline = Date.now() + 60_000;
+        while (docker("inspect", "--format", "{{.State.Health.Status}}", container) !== "healthy") {
+            if (Date.now() > deadline) throw new Error(`container not healthy: ${docker("logs", container)}`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
+        while ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+    });
+    after(async () => {
+        if (container) spawnSync("docker", ["rm", "-f", container]);
+        await upstream?.stop();
+        await okta?.stop();
+    });
+
+    it("is built from the bundle alone, declares both ports, a HEALTHCHECK and the node user", () => {
+        const config = JSON.parse(docker("image", "inspect", "--format", "{{json .Config}}", IMAGE)) as { User: string; ExposedPorts: Record<string, unknown>; Healthcheck: { Test: string[] }; Cmd: string[] };
+        assert.equal(config.User, "node");
+        assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ["8080/tcp", "9090/tcp"]);
+        assert.match(config.Healthcheck.Test.join(" "), /\/healthz/);
+        assert.deepEqual(config.Cmd, ["node", "/app/gateway.mjs"]);
+        assert.equal(docker("run", "--rm", "--entrypoint", "ls", IMAGE, "/app"), "gateway.mjs");
+    });
+
+    it("runs as a non-root user and turns healthy", () => {
+        assert.equal(docker("exec", container, "node", "-e", "process.stdout.write(String(process.getuid()))"), "1000");
+        assert.equal(docker("inspect", "--format", "{{.State.Health.Status}}", container), "healthy");
+    });
+
+    it("answers the seed walkthrough as the process does", async () => {
+        const token = await okta.token(CLIENTS.productsWeb, "myscope");
+        const none = await send(base, "/api/products");
+        assert.equal(none.status, 400);
+        assert.deepEqual(JSON.parse(none.body), { error: "Access token was not provided" });
+        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${token}` } })).status, 200);
+        assert.equal((await send(base, `/api/products?access_token=${token}`)).status, 200);
+        assert.equal(upstream.received.at(-1)!.url, "/api/products");
+        assert.equal(upstream.received.at(-1)!.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
+        const limited = await okta.token(CLIENTS.reporting, "products:read");
+        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
+        assert.equal((await send(base, "/api/products", { headers: { authorization: "Bearer forged" } })).status, 401);
+        const logs = docker("logs", container);
+        assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret in the container's logs");
+    });
+});
