@@ -4,12 +4,16 @@
 //                                      ├─ scopes (+ claims)                       (policy-gateway/)
 //                                      ├─ access policy + rule per consumer
 //                                      └─ apps: one per consumer + the introspection client
+//   gateway: built from policy-gateway/, run locally (Docker) or on AWS (ECS Fargate + ALB)
 import * as okta from "@pulumi/okta";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
+import { AwsGateway } from "./components/awsGateway";
 import { ConsumerApp } from "./components/consumerApp";
+import { gatewayEnvironment } from "./components/gatewayEnvironment";
 import { IntrospectionClient } from "./components/introspectionClient";
+import { LocalGateway } from "./components/localGateway";
 import { clientRegistrationUrl, openApiSecuritySchemes } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig";
 
@@ -57,6 +61,21 @@ new AccessPolicies("access", {
 
 // 4. The client the gateway authenticates with when it introspects tokens.
 const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label });
+
+// 5. The gateway in front of the API, wired with what the stack just created:
+//    a local Docker container for dev, ECS Fargate behind a load balancer for real environments.
+const gatewaySpec = config.gateway;
+const gateway = gatewaySpec
+    ? (() => {
+          const environment = pulumi
+              .all([authServer.issuer, authServer.audience, introspection.clientId])
+              .apply(([issuer, aud, introspectionClientId]) => gatewayEnvironment(gatewaySpec, { issuer, audience: aud, introspectionClientId }));
+          const wiring = { environment, introspectionClientSecret: introspection.clientSecret };
+          return gatewaySpec.target === "local"
+              ? new LocalGateway("gateway", { ...wiring, port: gatewaySpec.local.port, adminPort: gatewaySpec.local.adminPort })
+              : new AwsGateway("gateway", { ...wiring, settings: gatewaySpec.aws });
+      })()
+    : undefined;
 
 // ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
 const endpoints = authServer.endpoints;
@@ -106,3 +125,8 @@ export const anypointDynamicClientRegistration = {
     clientId: introspection.clientId,
     clientSecret: introspection.clientSecret,
 };
+
+/** Where consumers call the API through the gateway; undefined when the stack deploys no gateway. */
+export const gatewayUrl = gateway?.url;
+/** The gateway image that runs: `repo@sha256:…` on AWS, the bundle-addressed local tag in dev. */
+export const gatewayImage = gateway?.imageRef;

@@ -181,6 +181,54 @@ describe("stack configuration", () => {
         assert.equal(problems.length, 5, problems.join("\n"));
     });
 
+    describe("the gateway", () => {
+        const gw = (d: StackDoc) => d.config[`${project}:gateway`] as Record<string, unknown>;
+        const aws = (d: StackDoc) => {
+            const g = gw(d);
+            g.target = "aws";
+            delete g.local;
+            g.aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-01", "subnet-02"] };
+            return g.aws as Record<string, unknown>;
+        };
+        it("is optional: a stack may manage Okta only", () => {
+            const doc = devDoc();
+            delete doc.config[`${project}:gateway`];
+            assert.equal(load(doc).gateway, undefined);
+        });
+        it("reads the committed dev gateway with its defaults", () => {
+            const g = load(devDoc()).gateway;
+            assert.equal(g?.target, "local");
+            assert.equal(g?.cacheMaxTtlSeconds, 60);
+            assert.deepEqual(g?.local, { port: 8080, adminPort: 9090 });
+        });
+        it("refuses scopes the server does not declare, in requiredScopes and route rules", () => {
+            const problems = problemsOf((d) => {
+                gw(d).requiredScopes = ["nope"];
+                gw(d).routeRules = [{ path: "/a/**", scopes: ["myscope", "ghost"] }];
+            });
+            assertProblem(problems, `${project}:gateway.requiredScopes[0]`, /"nope" is not a scope declared/);
+            assertProblem(problems, `${project}:gateway.routeRules[0].scopes[1]`, /"ghost" is not a scope declared/);
+        });
+        it("refuses a route rule the gateway itself would refuse at start", () => {
+            assertProblem(problemsOf((d) => (gw(d).routeRules = [{ path: "/a/**/b", scopes: [] }])), `${project}:gateway.routeRules[0].path`, /'\*\*' may only end a path/);
+        });
+        it("refuses a bad target, upstream URL and port clash", () => {
+            assertProblem(problemsOf((d) => (gw(d).target = "k8s")), `${project}:gateway.target`, /Invalid option/);
+            assertProblem(problemsOf((d) => (gw(d).upstreamUrl = "products.internal")), `${project}:gateway.upstreamUrl`, /http\(s\) URL/);
+            assertProblem(problemsOf((d) => (gw(d).local = { port: 9000, adminPort: 9000 })), `${project}:gateway.local.adminPort`, /must differ/);
+        });
+        it("checks the AWS settings: VPC and subnets together, capacities, Fargate sizes, retention, certificate", () => {
+            assertProblem(problemsOf((d) => delete aws(d).subnetIds), `${project}:gateway.aws.subnetIds`, /required with vpcId/);
+            assertProblem(problemsOf((d) => (aws(d).subnetIds = ["subnet-01"])), `${project}:gateway.aws.subnetIds`, /at least two subnets/);
+            assertProblem(problemsOf((d) => Object.assign(aws(d), { minCapacity: 5, maxCapacity: 2 })), `${project}:gateway.aws.minCapacity`, /must not exceed maxCapacity/);
+            assertProblem(problemsOf((d) => Object.assign(aws(d), { cpu: 256, memory: 4096 })), `${project}:gateway.aws.memory`, /not valid with 256 CPU units/);
+            assertProblem(problemsOf((d) => (aws(d).cpu = 300)), `${project}:gateway.aws.cpu`, /Fargate CPU size/);
+            assertProblem(problemsOf((d) => (aws(d).logRetentionDays = 10)), `${project}:gateway.aws.logRetentionDays`, /CloudWatch retention/);
+            assertProblem(problemsOf((d) => (aws(d).certificateArn = "my-cert")), `${project}:gateway.aws.certificateArn`, /ACM certificate ARN/);
+            assertProblem(problemsOf((d) => (gw(d).aws = {})), `${project}:gateway.aws`, /applies only to target aws/);
+        });
+    });
+
     it("never puts a secret value in an error", () => {
         const secret = "super-secret-token-value";
         const problems = problemsOf((d) => delete d.config["okta:orgName"], { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": secret } });

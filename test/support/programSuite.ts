@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
+import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
 import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "./stackHarness";
 
 interface ConsumerDoc {
@@ -41,6 +42,7 @@ export function programSuite(stackName: string, preview: boolean): void {
     const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const serverDoc = doc.config[`${project}:authorizationServer`] as ServerDoc;
     const consumerDocs = doc.config[`${project}:consumers`] as ConsumerDoc[];
+    const gatewayDoc = doc.config[`${project}:gateway`] as GatewayDoc | undefined;
     const orgUrl = `https://${doc.config["okta:orgName"]}.${doc.config["okta:baseUrl"]}`;
 
     let run: ProgramRun;
@@ -65,11 +67,15 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.equal(ofType("okta:auth/serverPolicy:ServerPolicy").length, consumerDocs.length);
             assert.equal(ofType("okta:auth/serverPolicyRule:ServerPolicyRule").length, consumerDocs.length);
             const components = run.stack.resources.filter((r) => !r.custom).map((r) => r.type).sort();
+            const gatewayComponents = !gatewayDoc
+                ? []
+                : ["okta-api-gateway:gateway:GatewayImage", gatewayDoc.target === "local" ? "okta-api-gateway:gateway:LocalGateway" : "okta-api-gateway:gateway:AwsGateway"];
             assert.deepEqual(components, [
                 "okta-api-gateway:okta:AccessPolicies",
                 "okta-api-gateway:okta:AuthorizationServer",
                 ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
                 "okta-api-gateway:okta:IntrospectionClient",
+                ...gatewayComponents,
             ].sort());
             for (const r of run.stack.resources.filter((x) => x.custom)) assert.ok(r.parentUrn, `${r.name} is parented to a component`);
         });
@@ -182,5 +188,7 @@ export function programSuite(stackName: string, preview: boolean): void {
             }
             assert.equal(await pulumi.isSecret(run.outputs.introspectionClientSecret as pulumi.Output<string>), true);
         });
+
+        if (gatewayDoc) describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc));
     });
 }

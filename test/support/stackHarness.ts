@@ -25,6 +25,8 @@ export interface RecordedResource {
     parentUrn?: string;
     dependencyUrns: string[];
     protect: boolean;
+    /** The inputs as serialized to the engine, secret values still wrapped in Pulumi's secret marker. */
+    rawInputs: unknown;
 }
 
 export interface MockedStack {
@@ -37,6 +39,8 @@ export interface MockedStack {
 // Internals of the pinned @pulumi/pulumi (see package.json): the mock monitor the SDK installs,
 // and the SDK's own wait for its outstanding registrations.
 interface RegisterRequest {
+    getObject?(): { toJavaScript(): unknown } | undefined; // registrations
+    getProperties?(): { toJavaScript(): unknown } | undefined; // reads
     getType(): string;
     getName(): string;
     getParent(): string;
@@ -54,28 +58,91 @@ interface MonitorLike {
 const sdkState = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: MonitorLike } } };
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
+/** Pulumi's wire marker for a secret value: `{[SECRET_SIG]: SECRET_SIG_VALUE, value}`. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Every place a string occurs in serialized inputs, with whether it sits inside a secret. */
+export function findInRawInputs(raw: unknown, needle: string, path = "", inSecret = false): { path: string; inSecret: boolean }[] {
+    if (typeof raw === "string") return raw.includes(needle) ? [{ path, inSecret }] : [];
+    if (raw === null || typeof raw !== "object") return [];
+    const obj = raw as Record<string, unknown>;
+    if (isSecretWrapper(obj)) return findInRawInputs(obj.value, needle, path, true);
+    return Object.entries(obj).flatMap(([k, v]) => findInRawInputs(v, needle, Array.isArray(obj) ? `${path}[${k}]` : path ? `${path}.${k}` : k, inSecret));
+}
+
+function isSecretWrapper(v: unknown): v is { value: unknown } {
+    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_SIG_VALUE;
+}
+
+/** The same value with every secret wrapper replaced by what it wraps: what the provider would receive. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (isSecretWrapper(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
 /** A short, stable, Okta-looking id: the same declarations give the same ids on every run. */
 export function fakeOktaId(prefix: string, seed: string, length = 20): string {
     const digest = createHash("sha256").update(seed).digest("base64").replace(/[^A-Za-z0-9]/g, "");
     return (prefix + digest).slice(0, length);
 }
 
-/** Computed outputs a real Okta org would return, derived from the inputs. */
-function oktaState(type: string, name: string, inputs: Record<string, unknown>, orgUrl: string, readId?: string) {
+export const MOCK_AWS = { account: "123456789012", region: "eu-west-1" };
+
+/** Computed outputs the real providers would return, derived from the inputs. */
+function providerState(type: string, name: string, inputs: Record<string, unknown>, orgUrl: string, readId?: string): { id: string; state: Record<string, unknown> } {
+    const id = readId ?? fakeOktaId("", `${type}:${name}`, 20);
     switch (type) {
         case "okta:auth/server:Server": {
-            const id = readId ?? fakeOktaId("aus", name);
+            const serverId = readId ?? fakeOktaId("aus", name);
             const audiences = (inputs.audiences as string[] | undefined) ?? ["api://default"];
-            return { id, state: { ...inputs, audiences, issuer: `${orgUrl}/oauth2/${id}`, kid: fakeOktaId("k", id, 12), status: "ACTIVE" } };
+            return { id: serverId, state: { ...inputs, audiences, issuer: `${orgUrl}/oauth2/${serverId}`, kid: fakeOktaId("k", serverId, 12), status: "ACTIVE" } };
         }
         case "okta:app/oAuth:OAuth": {
-            const id = fakeOktaId("0oa", name);
+            const appId = fakeOktaId("0oa", name);
             const hasSecret = inputs.omitSecret !== true && inputs.tokenEndpointAuthMethod !== "private_key_jwt";
-            return { id, state: { ...inputs, clientId: id, ...(hasSecret ? { clientSecret: fakeOktaId("", `secret:${name}`, 40) } : {}) } };
+            return { id: appId, state: { ...inputs, clientId: appId, ...(hasSecret ? { clientSecret: fakeOktaId("", `secret:${name}`, 40) } : {}) } };
         }
-        default:
-            return { id: fakeOktaId("", `${type}:${name}`, 20), state: { ...inputs } };
+        case "docker:index/image:Image": {
+            const imageName = String(inputs.imageName);
+            const pushed = inputs.skipPush !== true && inputs.registry !== undefined;
+            const digest = createHash("sha256").update(imageName).digest("hex");
+            return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : "" } };
+        }
+        case "docker:index/network:Network":
+        case "docker:index/container:Container":
+            return { id, state: { ...inputs } };
     }
+    if (type.startsWith("aws:")) {
+        const service = type.split(":")[1].split("/")[0];
+        const resourceName = (inputs.name as string | undefined) ?? `${name}-${id.slice(0, 7).toLowerCase()}`;
+        const arn = `arn:aws:${service}:${MOCK_AWS.region}:${MOCK_AWS.account}:${type.split(":")[2].toLowerCase()}/${resourceName}`;
+        const extra: Record<string, unknown> = {};
+        if (type === "aws:ecr/repository:Repository") Object.assign(extra, { registryId: MOCK_AWS.account, repositoryUrl: `${MOCK_AWS.account}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com/${resourceName}` });
+        if (type === "aws:lb/loadBalancer:LoadBalancer") extra.dnsName = `${resourceName}.${MOCK_AWS.region}.elb.amazonaws.com`;
+        if (type === "aws:secretsmanager/secretVersion:SecretVersion") extra.versionId = fakeOktaId("v-", `${name}:${String(inputs.secretString)}`, 24);
+        return { id: type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${id.toLowerCase()}` : id, state: { ...inputs, arn, name: resourceName, ...extra } };
+    }
+    return { id, state: { ...inputs } };
+}
+
+/** Answers of the provider functions (data sources) the program calls. */
+function providerCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (token) {
+        case "okta:group/getEveryoneGroup:getEveryoneGroup":
+            return { id: "00gEveryone000000000", name: "Everyone", description: "All users in your organization" };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { id: MOCK_AWS.region, userName: "AWS", password: "ecr-token-stand-in-not-a-real-password", proxyEndpoint: `https://${inputs.registryId}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com`, authorizationToken: "stand-in" };
+        case "aws:ec2/getVpc:getVpc":
+            return { id: "vpc-0default000000001", default: true, cidrBlock: "172.31.0.0/16" };
+        case "aws:ec2/getSubnets:getSubnets":
+            return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
+        case "aws:index/getRegion:getRegion":
+            return { id: MOCK_AWS.region, region: MOCK_AWS.region, name: MOCK_AWS.region };
+    }
+    throw new Error(`no mock for call ${token}`);
 }
 
 export interface MockedStackOptions {
@@ -92,15 +159,15 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
     const orgUrl = `https://${orgName}.${opts.config["okta:baseUrl"] ?? "okta.com"}`;
     const resources: RecordedResource[] = [];
     const calls: MockedStack["calls"] = [];
-    const meta = new Map<string, { parentUrn?: string; dependencyUrns: string[]; protect: boolean }>();
+    const meta = new Map<string, { parentUrn?: string; dependencyUrns: string[]; protect: boolean; rawInputs: unknown }>();
 
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+                const inputs = unwrapSecrets(args.inputs ?? {}) as Record<string, unknown>;
                 const readId = args.id || undefined; // the SDK sends "" for "not a read"
-                const { id, state } = args.custom === false ? { id: "", state: {} } : oktaState(args.type, args.name, inputs, orgUrl, readId);
+                const { id, state } = args.custom === false ? { id: "", state: {} } : providerState(args.type, args.name, inputs, orgUrl, readId);
                 const key = `${args.type}::${args.name}`;
                 resources.push({
                     type: args.type,
@@ -113,16 +180,14 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
                     read: readId !== undefined,
                     dependencyUrns: [],
                     protect: false,
+                    rawInputs: {},
                     ...meta.get(key),
                 });
                 return { id: id || undefined, state };
             },
             call(args) {
                 calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
-                if (args.token === "okta:group/getEveryoneGroup:getEveryoneGroup") {
-                    return { id: "00gEveryone000000000", name: "Everyone", description: "All users in your organization" };
-                }
-                throw new Error(`no mock for call ${args.token}`);
+                return providerCall(args.token, args.inputs as Record<string, unknown>);
             },
         },
         opts.project,
@@ -139,6 +204,7 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
                 parentUrn: req.getParent() || undefined,
                 dependencyUrns: req.getDependenciesList(),
                 protect: req.getProtect?.() === true,
+                rawInputs: (req.getObject?.() ?? req.getProperties?.())?.toJavaScript() ?? {},
             });
             original(req, (err, resp) => {
                 const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());

@@ -1,0 +1,110 @@
+// The gateway deployment components alone, under the mock runtime, for the cases the committed
+// stacks do not cover (the account's default VPC, no certificate), and their pure helpers.
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { AwsGateway } from "../components/awsGateway";
+import { bundleIsStale, ensureGatewayBundle } from "../components/gatewayBundle";
+import { gatewayEnvironment } from "../components/gatewayEnvironment";
+import { LocalGateway } from "../components/localGateway";
+import type { GatewaySpec } from "../components/stackConfig";
+import { loadConfig } from "../policy-gateway/src/config";
+import { startMockedStack, valueOf, type MockedStack } from "./support/stackHarness";
+
+const spec: GatewaySpec = {
+    target: "aws",
+    upstreamUrl: "https://api.internal.example",
+    tokenValidation: "introspection",
+    requiredScopes: ["myscope"],
+    scopeMatch: "all",
+    routeRules: [{ path: "/admin/**", scopes: ["admin"] }],
+    cacheMaxTtlSeconds: 60,
+    hideCredentials: false,
+    logLevel: "info",
+    local: { port: 18080, adminPort: 19090 },
+    aws: { allowedCidrs: ["0.0.0.0/0"], assignPublicIp: true, minCapacity: 1, maxCapacity: 3, targetCpuPercent: 50, cpu: 256, memory: 512, logRetentionDays: 7 },
+};
+const okta = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", introspectionClientId: "0oaIntrospect" };
+
+let stack: MockedStack;
+before(async () => {
+    stack = await startMockedStack({ project: "okta-api-gateway", stack: "unit", config: {} });
+});
+
+describe("gatewayEnvironment", () => {
+    it("gives the gateway an environment its own validator accepts, with the stack's values", () => {
+        const env = gatewayEnvironment(spec, okta);
+        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x".repeat(40) });
+        assert.equal(config.issuer, okta.issuer);
+        assert.equal(config.audience, okta.audience);
+        assert.equal(config.introspectionClient?.id, okta.introspectionClientId);
+        assert.deepEqual(config.requiredScopes, ["myscope"]);
+        assert.deepEqual(config.routeRules.map((r) => r.source), spec.routeRules);
+        assert.equal(config.upstreamUrl.href, "https://api.internal.example/");
+        assert.ok(!Object.keys(env).some((k) => k.includes("SECRET")), "never the secret");
+    });
+});
+
+describe("the gateway bundle", () => {
+    it("is stale when missing or older than any input", () => {
+        assert.equal(bundleIsStale(undefined, []), true);
+        assert.equal(bundleIsStale(100, [50, 99]), false);
+        assert.equal(bundleIsStale(100, [50, 101]), true);
+    });
+    it("is rebuilt when a source is newer, and named by its content", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "gw-"));
+        mkdirSync(path.join(dir, "src"));
+        mkdirSync(path.join(dir, "dist"));
+        writeFileSync(path.join(dir, "src", "main.ts"), "export {}\n");
+        writeFileSync(path.join(dir, "build.mjs"), "import { writeFileSync } from 'node:fs'; writeFileSync(new URL('./dist/gateway.mjs', import.meta.url), 'rebuilt');\n");
+        writeFileSync(path.join(dir, "dist", "gateway.mjs"), "old");
+        const past = new Date(Date.now() - 60_000);
+        utimesSync(path.join(dir, "dist", "gateway.mjs"), past, past);
+        const first = ensureGatewayBundle(dir);
+        assert.equal(first.rebuilt, true);
+        const second = ensureGatewayBundle(dir);
+        assert.equal(second.rebuilt, false, "fresh: not rebuilt again");
+        assert.equal(second.sha256, first.sha256);
+        assert.match(second.sha256, /^[0-9a-f]{64}$/);
+    });
+});
+
+describe("AwsGateway in the account's default VPC, without a certificate", () => {
+    it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
+        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("s".repeat(40)), settings: spec.aws });
+        const url = await valueOf(gw.url);
+        await stack.settle();
+        const tokens = stack.calls.map((c) => c.token);
+        assert.ok(tokens.includes("aws:ec2/getVpc:getVpc"));
+        assert.ok(tokens.includes("aws:ec2/getSubnets:getSubnets"));
+        const service = stack.resources.find((r) => r.type === "aws:ecs/service:Service" && r.name === "edge-service");
+        const net = service?.inputs.networkConfiguration as { subnets: string[]; assignPublicIp: boolean };
+        assert.deepEqual(net.subnets, ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"]);
+        assert.equal(net.assignPublicIp, true, "tasks in the default VPC's public subnets need a public IP to reach ECR and Okta");
+        const listeners = stack.resources.filter((r) => r.type === "aws:lb/listener:Listener" && r.name.startsWith("edge-"));
+        assert.deepEqual(listeners.map((l) => [l.inputs.protocol, l.inputs.port]), [["HTTP", 80]]);
+        assert.match(url, /^http:\/\/edge-alb-[a-z0-9]+\.eu-west-1\.elb\.amazonaws\.com$/);
+        const ingress = stack.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("edge-alb-in"));
+        assert.deepEqual(ingress.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4]), [[80, "0.0.0.0/0"]]);
+        const def = JSON.parse(stack.resources.find((r) => r.name === "edge-task")?.inputs.containerDefinitions as string) as { readonlyRootFilesystem: boolean }[];
+        assert.equal(def[0].readonlyRootFilesystem, true);
+    });
+});
+
+describe("LocalGateway", () => {
+    it("publishes the configured ports (admin on loopback only) and makes the envs secret", async () => {
+        const gw = new LocalGateway("dev", { environment: gatewayEnvironment({ ...spec, target: "local" }, okta), introspectionClientSecret: pulumi.secret("t".repeat(40)), port: 18080, adminPort: 19090 });
+        assert.equal(await valueOf(gw.url), "http://localhost:18080");
+        await stack.settle();
+        const container = stack.resources.find((r) => r.name === "dev-container");
+        assert.deepEqual(container?.inputs.ports, [
+            { internal: 8080, external: 18080 },
+            { internal: 9090, external: 19090, ip: "127.0.0.1" },
+        ]);
+        assert.ok((container?.inputs.envs as string[]).includes(`INTROSPECTION_CLIENT_SECRET=${"t".repeat(40)}`));
+        assert.equal(container?.inputs.wait, true);
+    });
+});
