@@ -1,9 +1,11 @@
 # Source this file: makes sure a Docker engine runs (installing Debian's docker.io and debootstrap
-# when missing) and that the gateway's base image is present. A daemon started here is stopped
+# when missing, and curl, with which the rehearsal test replays its printed walkthrough) and that
+# the gateway's base image is present. A daemon started here is stopped
 # when the sourcing shell exits.
 _need=()
 command -v dockerd >/dev/null 2>&1 || _need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || _need+=(debootstrap)
+command -v curl >/dev/null 2>&1 || _need+=(curl)
 if [ ${#_need[@]} -gt 0 ]; then
   echo "docker: installing ${_need[*]} from Debian" >&2
   apt-get update -qq >&2

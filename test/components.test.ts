@@ -7,7 +7,7 @@ import { AccessPolicies } from "../components/accessPolicies";
 import { AuthorizationServer, endpointsOf } from "../components/authorizationServer";
 import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
-import { startMockedStack, valueOf, type MockedStack, type RecordedResource } from "./support/stackHarness";
+import { startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
 
 let stack: MockedStack;
 before(async () => {

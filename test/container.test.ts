@@ -8,8 +8,8 @@ import { createServer } from "node:net";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "./support/localOkta";
-import { PROJECT_ROOT } from "./support/stackHarness";
+import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
+import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });

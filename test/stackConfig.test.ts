@@ -11,7 +11,7 @@ import {
     validateStackConfig,
     type StackConfig,
 } from "../components/stackConfig";
-import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "./support/stackHarness";
+import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../rehearsal/stackHarness";
 
 const project = projectName();
 type StackDoc = { config: Record<string, unknown> };

@@ -6,8 +6,8 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "../support/localOkta";
-import { PROJECT_ROOT } from "../support/stackHarness";
+import { startLocalOkta, type LocalOkta } from "../../rehearsal/localOkta";
+import { PROJECT_ROOT } from "../../rehearsal/stackHarness";
 
 const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs");
 

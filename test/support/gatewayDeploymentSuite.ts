@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { it } from "node:test";
 import { loadConfig } from "../../policy-gateway/src/config";
-import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "./stackHarness";
+import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
 
 export interface GatewayDoc {
     target: "local" | "aws";

@@ -1,12 +1,14 @@
 // Everything a gateway test needs on loopback: the local authorization server, a sample upstream
 // ("Products API") that records what reaches it, and a gateway wired to both.
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { loadConfig } from "../../policy-gateway/src/config";
 import { createGateway, type Gateway } from "../../policy-gateway/src/gateway";
-import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "./localOkta";
+import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "../../rehearsal/localOkta";
+import { startSampleUpstream, type SampleUpstream } from "../../rehearsal/sampleUpstream";
+
+export { startSampleUpstream, type SampleUpstream };
 
 export const AUDIENCE = "api://products";
 export const CLIENTS = {
@@ -15,49 +17,6 @@ export const CLIENTS = {
     admin: { clientId: "0oaAdmin000000000001", clientSecret: "admin-secret-0123456789abcdefghijkl", scopes: ["myscope", "products:read", "admin"] },
 };
 export const INTROSPECTION_CLIENT = { clientId: "0oaIntrospection0001", clientSecret: "introspection-secret-0123456789abcd" };
-
-export interface RecordedRequest {
-    method: string;
-    url: string;
-    headers: IncomingHttpHeaders;
-    body: string;
-}
-
-export interface SampleUpstream {
-    url: string;
-    received: RecordedRequest[];
-    /** Delay before answering, for timeout tests. */
-    delayMs: number;
-    /** The status it answers with. */
-    status: number;
-    stop(): Promise<void>;
-}
-
-/** A fixed-response "Products API" that records every request it receives. */
-export async function startSampleUpstream(port = 0): Promise<SampleUpstream> {
-    const upstream: SampleUpstream = { url: "", received: [], delayMs: 0, status: 200, stop: async () => {} };
-    const server: Server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            upstream.received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
-            const answer = () => {
-                if (res.destroyed) return;
-                res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify({ products: [{ id: 1, name: "Widget" }], path: req.url }));
-            };
-            if (upstream.delayMs > 0) setTimeout(answer, upstream.delayMs);
-            else answer();
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    upstream.stop = () =>
-        new Promise<void>((resolve) => {
-            server.closeAllConnections();
-            server.close(() => resolve());
-        });
-    return upstream;
-}
 
 /** The environment a gateway gets in tests: wired to the local server and upstream, on loopback, free ports. */
 export function gatewayEnv(okta: LocalOkta, upstream: SampleUpstream, extra: Record<string, string> = {}): Record<string, string> {

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
-import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "./stackHarness";
+import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
 
 interface ConsumerDoc {
     name: string;

@@ -1,7 +1,7 @@
 // Runs index.ts under the mock runtime for one stack file and prints what it declared, as JSON.
 // Usage: node --import tsx test/support/runStack.ts <stack-name> [stack-file] [--preview]
 // Exits 1 with the program's error on stderr when the program fails (e.g. invalid config).
-import { runProgram } from "./stackHarness";
+import { runProgram } from "../../rehearsal/stackHarness";
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2).filter((a) => a !== "--preview");

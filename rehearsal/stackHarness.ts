@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ConfigSource } from "../../components/stackConfig";
+import type { ConfigSource } from "../components/stackConfig";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface RecordedResource {
     type: string;

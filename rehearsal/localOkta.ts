@@ -31,7 +31,14 @@ export interface LocalOktaOptions {
      * Okta's claims, which oidc-provider (unlike Okta) will not introspect or revoke.
      */
     accessTokenFormat?: "opaque" | "jwt";
+    /**
+     * Decides each token request as Okta's access policies would (see declaredOkta.ts): the scopes
+     * granted and the token lifetime, or undefined to refuse. Without it, a client gets any subset
+     * of its `scopes`.
+     */
+    authorize?: (clientId: string, requestedScopes: string[]) => { scopes: string[]; ttlSeconds: number } | undefined;
     port?: number;
+    host?: string;
 }
 
 export type Fault =
@@ -115,9 +122,12 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         if (fault.kind === "slow") setTimeout(forward, fault.delayMs);
         else forward();
     });
-    await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
+    });
     const port = (server.address() as AddressInfo).port;
-    const issuer = `http://127.0.0.1:${port}${prefix}`;
+    const issuer = `http://${opts.host ?? "127.0.0.1"}:${port}${prefix}`;
 
     const allowedScopes = new Map(opts.clients.map((c) => [c.clientId, new Set(c.scopes)]));
     const provider = new Provider(issuer, {
@@ -165,14 +175,25 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
                 enabled: true,
                 defaultResource: async () => opts.audience,
                 useGrantedResource: async () => true,
-                getResourceServerInfo: async (_ctx, resource, client) => {
+                getResourceServerInfo: async (ctx, resource, client) => {
                     if (resource !== opts.audience) throw new errors.InvalidTarget();
-                    // The access rule: only the scopes this client is allowed.
-                    const allowed = allowedScopes.get(client.clientId) ?? new Set<string>();
+                    let granted: string[];
+                    let lifetime = ttl;
+                    if (opts.authorize) {
+                        const requested = String(ctx.oidc.params?.scope ?? "").split(" ").filter(Boolean);
+                        const decision = opts.authorize(client.clientId, requested);
+                        if (!decision) throw new errors.AccessDenied("Policy evaluation failed for this request, please check the policy configurations.");
+                        granted = decision.scopes;
+                        lifetime = decision.ttlSeconds;
+                    } else {
+                        // The access rule: only the scopes this client is allowed.
+                        const allowed = allowedScopes.get(client.clientId) ?? new Set<string>();
+                        granted = opts.scopes.filter((s) => allowed.has(s));
+                    }
                     return {
-                        scope: opts.scopes.filter((s) => allowed.has(s)).join(" "),
+                        scope: granted.join(" "),
                         audience: opts.audience,
-                        accessTokenTTL: ttl,
+                        accessTokenTTL: lifetime,
                         accessTokenFormat: opts.accessTokenFormat ?? "opaque",
                         ...(opts.accessTokenFormat === "jwt" ? { jwt: { sign: { alg: "RS256" as const } } } : {}),
                     };

@@ -1,0 +1,207 @@
+// `npm start [-- --stack NAME] [--stack-file PATH] [--okta-port N]`: rehearses the whole stack
+// offline from its own declarations. index.ts runs under Pulumi's mock runtime with the stack's
+// config; what it declared is loaded into a local authorization server (oidc-provider laid out
+// like Okta); the gateway bundle starts with the environment the declared container (or task)
+// gets, in front of a sample Products API; and the seed walkthrough is printed as commands.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { ensureGatewayBundle } from "../components/gatewayBundle";
+import { StackConfigError } from "../components/stackConfig";
+import { declaredGateway, declaredOkta, evaluateAccessPolicies, possibleScopes, type DeclaredClient } from "./declared";
+import { startLocalOkta, type LocalOkta } from "./localOkta";
+import { startSampleUpstream, type SampleUpstream } from "./sampleUpstream";
+import { PROJECT_ROOT, projectName, runProgram } from "./stackHarness";
+
+const LOOPBACK = "127.0.0.1";
+const DEFAULT_OKTA_PORT = 8090;
+const DEFAULT_UPSTREAM_PORT = 3000;
+
+class RehearsalError extends Error {}
+
+function out(line = ""): void {
+    process.stdout.write(line + "\n");
+}
+
+async function assertPortFree(port: number, what: string, howToChange: string): Promise<void> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", (e: NodeJS.ErrnoException) =>
+            reject(new RehearsalError(e.code === "EADDRINUSE" ? `port ${port} (${what}) is already in use on ${LOOPBACK}; stop what uses it, or ${howToChange}` : `cannot listen on port ${port} (${what}): ${e.message}`)),
+        );
+        server.listen(port, LOOPBACK, () => server.close(() => resolve()));
+    });
+}
+
+function stackFileFor(stack: string, file: string | undefined): string {
+    const resolved = path.resolve(file ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`));
+    if (!existsSync(resolved)) {
+        const stacks = readdirSync(PROJECT_ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter(Boolean);
+        throw new RehearsalError(`no stack file ${resolved} (stacks here: ${stacks.join(", ")})`);
+    }
+    return resolved;
+}
+
+/** The sample upstream listens where the declared UPSTREAM_URL points when that is this machine. */
+function upstreamPort(declared: string | undefined): number {
+    if (!declared || !URL.canParse(declared)) return DEFAULT_UPSTREAM_PORT;
+    const u = new URL(declared);
+    const local = ["host.docker.internal", "localhost", "127.0.0.1"].includes(u.hostname);
+    return local && u.port ? Number(u.port) : DEFAULT_UPSTREAM_PORT;
+}
+
+const basicCurl = (c: DeclaredClient, scope: string, tokenUrl: string) =>
+    `curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials -d 'scope=${scope}' ${tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: { stack: { type: "string", default: "dev" }, "stack-file": { type: "string" }, "okta-port": { type: "string" } },
+        allowPositionals: false,
+    });
+    const stackName = values.stack as string;
+    const stackFile = stackFileFor(stackName, values["stack-file"]);
+    const oktaPort = values["okta-port"] ? Number(values["okta-port"]) : DEFAULT_OKTA_PORT;
+    if (!Number.isInteger(oktaPort) || oktaPort < 1 || oktaPort > 65535) throw new RehearsalError(`--okta-port: must be a port number, got ${values["okta-port"]}`);
+
+    // 1. The stack's real declarations, under the mock runtime.
+    const run = await runProgram({ stackName, stackFile });
+    const resources = run.stack.resources;
+    const okta = declaredOkta(resources);
+    const gateway = declaredGateway(resources);
+    const project = projectName();
+
+    // Every port is checked before anything starts, so a clash leaves nothing running.
+    if (gateway) {
+        const key = gateway.target === "local" ? `${project}:gateway.local.port` : "PORT";
+        await assertPortFree(gateway.port, "the gateway", `change ${key} in ${path.basename(stackFile)}`);
+        await assertPortFree(gateway.adminPort, "the gateway's admin endpoints", `change ${project}:gateway.local.adminPort in ${path.basename(stackFile)}`);
+    }
+    const upPort = upstreamPort(gateway?.env.UPSTREAM_URL);
+    await assertPortFree(upPort, "the sample upstream API", `change ${project}:gateway.upstreamUrl`);
+    await assertPortFree(oktaPort, "the local authorization server", "pass --okta-port");
+
+    const started: { okta?: LocalOkta; upstream?: SampleUpstream; gateway?: ChildProcess } = {};
+    let stopping = false;
+    const stopAll = async (code: number) => {
+        if (stopping) return;
+        stopping = true;
+        if (started.gateway && started.gateway.exitCode === null) {
+            const exited = new Promise((r) => started.gateway?.once("exit", r));
+            started.gateway.kill("SIGTERM");
+            await exited;
+        }
+        await started.upstream?.stop();
+        await started.okta?.stop();
+        process.exit(code);
+    };
+    process.on("SIGINT", () => void stopAll(0));
+    process.on("SIGTERM", () => void stopAll(0));
+
+    try {
+        // 2. The authorization server, loaded with exactly what was declared.
+        const validation = gateway?.env.TOKEN_VALIDATION ?? "introspection";
+        started.okta = await startLocalOkta({
+            authServerId: okta.authServerId,
+            audience: okta.audience,
+            scopes: okta.scopes,
+            clients: okta.consumers.map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret ?? "", scopes: possibleScopes(okta.policies, c.clientId, okta.scopes) })),
+            introspectionClient: okta.introspectionClient,
+            accessTokenFormat: validation === "jwt" ? "jwt" : "opaque",
+            authorize: (clientId, requested) => {
+                const decision = evaluateAccessPolicies(okta.policies, clientId, "client_credentials", requested);
+                return decision && { scopes: decision.scopes, ttlSeconds: decision.lifetimeMinutes * 60 };
+            },
+            port: oktaPort,
+        });
+        const issuer = started.okta.issuer;
+
+        // 3. The sample upstream and the gateway bundle with the declared environment.
+        started.upstream = await startSampleUpstream(upPort);
+        if (gateway) {
+            const bundle = ensureGatewayBundle();
+            const env = {
+                ...gateway.env,
+                OIDC_ISSUER: issuer,
+                UPSTREAM_URL: started.upstream.url,
+                PORT: String(gateway.port),
+                ADMIN_PORT: String(gateway.adminPort),
+                HOST: LOOPBACK,
+                // oidc-provider will not introspect the JWTs it issues (Okta does): hybrid is rehearsed as introspection.
+                TOKEN_VALIDATION: validation === "hybrid" ? "introspection" : validation,
+            };
+            const child = spawn(process.execPath, [bundle.file], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+            started.gateway = child;
+            for (const stream of [child.stdout, child.stderr]) {
+                let rest = "";
+                stream.on("data", (chunk: Buffer) => {
+                    const lines = (rest + chunk.toString()).split("\n");
+                    rest = lines.pop() ?? "";
+                    for (const line of lines) out(`[gateway] ${line}`);
+                });
+            }
+            child.once("exit", (code) => {
+                if (!stopping) {
+                    process.stderr.write(`rehearsal: the gateway exited (${code}); stopping\n`);
+                    void stopAll(1);
+                }
+            });
+            const deadline = Date.now() + 15_000;
+            while (!(await fetch(`http://${LOOPBACK}:${gateway.adminPort}/readyz`).then((r) => r.ok, () => false))) {
+                if (Date.now() > deadline) throw new RehearsalError("the gateway did not become ready within 15 s");
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        }
+
+        // 4. The seed walkthrough, as commands a person can paste.
+        const gw = gateway && `http://${LOOPBACK}:${gateway.port}`;
+        const required = (gateway?.env.REQUIRED_SCOPES ?? "").split(/[\s,]+/).filter(Boolean);
+        const withSecret = okta.consumers.filter((c) => c.clientSecret);
+        const seedScope = required.length ? required : possibleScopes(okta.policies, withSecret[0]?.clientId ?? "", okta.scopes).slice(0, 1);
+        const seed = withSecret.find((c) => evaluateAccessPolicies(okta.policies, c.clientId, "client_credentials", seedScope));
+        const lacking = withSecret.find((c) => required.length && !evaluateAccessPolicies(okta.policies, c.clientId, "client_credentials", required) && possibleScopes(okta.policies, c.clientId, okta.scopes).length);
+
+        out(`Rehearsal of stack "${stackName}" (${path.basename(stackFile)}): ${resources.filter((r) => r.custom).length} resources declared, run offline.`);
+        out(`  authorization server  ${issuer}`);
+        out(`  token endpoint        ${started.okta.tokenUrl}`);
+        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation === "hybrid" ? " rehearsed as introspection" : ""})`);
+        out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
+        out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
+        for (const c of okta.consumers) out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${possibleScopes(okta.policies, c.clientId, okta.scopes).join(",")}`);
+        out();
+        out(`1. The authorization server's metadata:`);
+        out(`$ curl -s ${started.okta.metadataUrl}`);
+        if (!seed) {
+            out(`(no consumer with a client secret may ask for ${seedScope.join(" ")}: nothing more to show)`);
+        } else {
+            out(`2. A token for ${seed.name}, client credentials grant, scope=${seedScope.join(" ")}:`);
+            out(`$ TOKEN=$(${basicCurl(seed, seedScope.join(" "), started.okta.tokenUrl)})`);
+            if (gw) {
+                out(`3. No token: 400 "Access token was not provided":`);
+                out(`$ curl -i ${gw}/api/products`);
+                out(`4. The token as a Bearer header: 200`);
+                out(`$ curl -i -H "Authorization: Bearer $TOKEN" ${gw}/api/products`);
+                out(`5. The token as the access_token query parameter: 200`);
+                out(`$ curl -i "${gw}/api/products?access_token=$TOKEN"`);
+                if (lacking) {
+                    const its = possibleScopes(okta.policies, lacking.clientId, okta.scopes);
+                    out(`6. A token for ${lacking.name}, which may not have ${required.join(" ")}: 403`);
+                    out(`$ OTHER=$(${basicCurl(lacking, its.join(" "), started.okta.tokenUrl)})`);
+                    out(`$ curl -i -H "Authorization: Bearer $OTHER" ${gw}/api/products`);
+                }
+            }
+        }
+        out();
+        out(`Running until Ctrl-C.`);
+    } catch (e) {
+        process.stderr.write(`rehearsal: ${(e as Error).message}\n`);
+        await stopAll(1);
+    }
+}
+
+main().catch((e: unknown) => {
+    const message = e instanceof StackConfigError || e instanceof RehearsalError ? e.message : e instanceof Error ? e.stack ?? e.message : String(e);
+    process.stderr.write(`rehearsal: ${message}\n`);
+    process.exit(1);
+});

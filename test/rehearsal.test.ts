@@ -1,0 +1,167 @@
+// `npm start`: the offline rehearsal of the whole stack, run as a person would, and its pure parts.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse as parseYaml, stringify } from "yaml";
+import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../rehearsal/declared";
+import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+
+describe("Okta's access policy evaluation, as the rehearsal applies it", () => {
+    const rule = (priority: number, scopes: string[], lifetimeMinutes = 60, grantTypes = ["client_credentials"]) => ({ priority, scopes, lifetimeMinutes, grantTypes });
+    const policies: DeclaredPolicy[] = [
+        { name: "a", priority: 1, clients: ["0oaA"], rules: [rule(1, ["read"], 15), rule(2, ["read", "write"], 30)] },
+        { name: "all", priority: 2, clients: ["ALL_CLIENTS"], rules: [rule(1, ["public"], 5)] },
+        { name: "b", priority: 3, clients: ["0oaB"], rules: [rule(1, ["*"], 10, ["authorization_code"])] },
+    ];
+    it("takes the first rule, by priority, that covers every requested scope", () => {
+        assert.deepEqual(evaluateAccessPolicies(policies, "0oaA", "client_credentials", ["read"]), { scopes: ["read"], lifetimeMinutes: 15 });
+        assert.deepEqual(evaluateAccessPolicies(policies, "0oaA", "client_credentials", ["read", "write"]), { scopes: ["read", "write"], lifetimeMinutes: 30 });
+    });
+    it("moves on to the next policy, and applies ALL_CLIENTS policies to everyone", () => {
+        assert.deepEqual(evaluateAccessPolicies(policies, "0oaA", "client_credentials", ["public"]), { scopes: ["public"], lifetimeMinutes: 5 });
+        assert.deepEqual(evaluateAccessPolicies(policies, "0oaZ", "client_credentials", ["public"]), { scopes: ["public"], lifetimeMinutes: 5 });
+    });
+    it("refuses when no rule matches the grant type and every scope", () => {
+        assert.equal(evaluateAccessPolicies(policies, "0oaA", "client_credentials", ["read", "admin"]), undefined);
+        assert.equal(evaluateAccessPolicies(policies, "0oaB", "client_credentials", ["read"]), undefined, "its * rule is for another grant type");
+        assert.equal(evaluateAccessPolicies(policies, "0oaB", "authorization_code", ["read"])?.lifetimeMinutes, 10);
+    });
+    it("lists what a client may ever ask for", () => {
+        assert.deepEqual(possibleScopes(policies, "0oaA", ["read", "write", "public", "admin"]), ["read", "write", "public"]);
+        assert.deepEqual(possibleScopes(policies, "0oaB", ["read", "admin"]), ["read", "admin"]);
+    });
+});
+
+interface Rehearsal {
+    child: ChildProcess;
+    stdout: () => string;
+    stderr: () => string;
+    exited: Promise<number | null>;
+}
+
+function startRehearsal(args: string[]): Rehearsal {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+async function untilRunning(r: Rehearsal): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (!r.stdout().includes("Running until Ctrl-C.")) {
+        if (r.child.exitCode !== null) throw new Error(`rehearsal exited ${r.child.exitCode}: ${r.stderr()}`);
+        if (Date.now() > deadline) throw new Error(`rehearsal did not start: ${r.stderr()}`);
+        await new Promise((res) => setTimeout(res, 100));
+    }
+}
+
+async function stop(r: Rehearsal): Promise<number | null> {
+    r.child.kill("SIGINT");
+    return r.exited;
+}
+
+async function listening(port: number): Promise<boolean> {
+    const server: Server = createServer();
+    return new Promise((resolve) => {
+        server.once("error", () => resolve(true));
+        server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+    });
+}
+
+const PORTS = [8080, 9090, 8090, 3000];
+
+function tempStack(mutate: (config: Record<string, unknown>) => void): string {
+    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    mutate(doc.config);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "rehearse-")), "Pulumi.dev.yaml");
+    writeFileSync(file, stringify(doc));
+    return file;
+}
+
+describe("npm start", () => {
+    it("rehearses Pulumi.dev.yaml: the printed walkthrough replays with the statuses it announces, and Ctrl-C stops everything", async () => {
+        const r = startRehearsal(["--stack", "dev"]);
+        try {
+            await untilRunning(r);
+            const commands = r.stdout().split("\n").filter((l) => l.startsWith("$ ")).map((l) => l.slice(2));
+            assert.equal(commands.length, 7, r.stdout());
+            // Replayed exactly as printed, in one shell so that $TOKEN carries over.
+            const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
+            const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
+            const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
+            assert.equal(steps.length, 7, replay.stdout + replay.stderr);
+            const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
+            const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
+            assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
+            assert.equal(metadata.token_endpoint, `${metadata.issuer}/v1/token`);
+            assert.equal(status(steps[2]), 400);
+            assert.match(steps[2], /\{"error":"Access token was not provided"\}/);
+            assert.equal(status(steps[3]), 200, steps[3]);
+            assert.match(steps[3], /"products"/, "the sample Products API answered");
+            assert.equal(status(steps[4]), 200);
+            assert.equal(status(steps[6]), 403);
+            assert.match(steps[6], /insufficient_scope/);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+        for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still in use after Ctrl-C`);
+    });
+
+    it("loads each consumer's declared scopes: removing one from the stack file refuses the token for it", async () => {
+        const file = tempStack((config) => {
+            const consumers = config["okta-api-gateway:consumers"] as { name: string; scopes: string[] }[];
+            consumers[0].scopes = ["products:read"]; // products-web loses myscope
+        });
+        const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+        try {
+            await untilRunning(r);
+            const line = r.stdout().split("\n").find((l) => l.trim().startsWith("products-web "));
+            const [, id, secret] = /client_id=(\S+)\s+client_secret=(\S+)/.exec(line ?? "") ?? [];
+            const tokenUrl = /token endpoint\s+(\S+)/.exec(r.stdout())?.[1];
+            assert.ok(id && secret && tokenUrl, r.stdout());
+            const ask = (scope: string) =>
+                fetch(tokenUrl, { method: "POST", headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" }, body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}` });
+            const refused = await ask("myscope");
+            assert.equal(refused.status, 400);
+            assert.match(((await refused.json()) as { error: string }).error, /invalid_scope|access_denied/);
+            assert.equal((await ask("products:read")).status, 200, "the scope it kept still works");
+            assert.match(r.stdout(), /no consumer with a client secret may ask for myscope/);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
+    it("stops with a clear message and nothing running when a port is taken", async () => {
+        const blocker = createServer();
+        await new Promise<void>((resolve) => blocker.listen(8080, "127.0.0.1", resolve));
+        try {
+            const r = startRehearsal(["--stack", "dev"]);
+            assert.equal(await r.exited, 1);
+            assert.match(r.stderr(), /port 8080 \(the gateway\) is already in use on 127\.0\.0\.1; stop what uses it, or change okta-api-gateway:gateway\.local\.port in Pulumi\.dev\.yaml/);
+            for (const port of [9090, 8090, 3000]) assert.equal(await listening(port), false, `port ${port} left in use`);
+        } finally {
+            await new Promise((r) => blocker.close(r));
+        }
+    });
+
+    it("names a stack file that does not exist, and the stacks that do", async () => {
+        const r = startRehearsal(["--stack", "staging"]);
+        assert.equal(await r.exited, 1);
+        assert.match(r.stderr(), /no stack file .*Pulumi\.staging\.yaml \(stacks here: dev, prod\)/);
+    });
+
+    it("stops on an invalid config with the key named, before anything starts", async () => {
+        const file = tempStack((config) => ((config["okta-api-gateway:authorizationServer"] as Record<string, unknown>).audience = "not a uri"));
+        const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+        assert.equal(await r.exited, 1);
+        assert.match(r.stderr(), /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
+        for (const port of PORTS) assert.equal(await listening(port), false);
+    });
+});
