@@ -46,7 +46,23 @@ export class GatewayMetrics {
         registers: [this.registry],
     });
 
+    private readonly decisionChildren = new Map<string, { inc(): void }>();
+    private readonly cacheChildren = new Map<string, { inc(): void }>();
+
     constructor() {
         collectDefaultMetrics({ register: this.registry });
+    }
+
+    /** Counts a decision; label children are bound once, not hashed on every request. */
+    decided(outcome: string): void {
+        let child = this.decisionChildren.get(outcome);
+        if (!child) this.decisionChildren.set(outcome, (child = this.decisions.labels(outcome)));
+        child.inc();
+    }
+
+    cacheLookup(result: "positive_hit" | "negative_hit" | "miss"): void {
+        let child = this.cacheChildren.get(result);
+        if (!child) this.cacheChildren.set(result, (child = this.cache.labels(result)));
+        child.inc();
     }
 }

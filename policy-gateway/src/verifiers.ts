@@ -26,7 +26,7 @@ interface Common {
 /** Looks a token up in the cache; a miss returns undefined. */
 function fromCache(cache: DecisionCache, metrics: GatewayMetrics, key: string): Verdict | undefined {
     const hit = cache.get(key);
-    metrics.cache.inc({ result: hit ? `${hit.hit}_hit` : "miss" });
+    metrics.cacheLookup(hit ? (hit.hit === "positive" ? "positive_hit" : "negative_hit") : "miss");
     if (hit?.hit === "positive") return { kind: "valid", info: hit.info };
     if (hit?.hit === "negative") return { kind: "invalid", reason: "cached" };
     return undefined;

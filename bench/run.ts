@@ -1,0 +1,323 @@
+// `npm run bench`: the gateway measured side by side with its limit and its peers, in one run, on
+// loopback. Every server runs in its own process; this process only generates load (autocannon).
+// Writes bench-results/results.json and .md, and BENCHMARKS.md.
+import autocannon from "autocannon";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { BENCH_AUDIENCE, BENCH_CLIENT, BENCH_INTROSPECTION } from "./authServer";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
+const FLOOD = Number(process.env.BENCH_FLOOD ?? 1_000_000);
+const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results");
+const WRITE_BENCHMARKS_MD = process.env.BENCH_OUT === undefined;
+const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway", "dist", "gateway.mjs");
+
+interface Row {
+    name: string;
+    rps: number;
+    p50: number;
+    p99: number;
+    max: number;
+    requests: number;
+    non2xx: number;
+    errors: number;
+    introspections?: number;
+    peakRssMb?: number;
+    note?: string;
+}
+
+const children: ChildProcess[] = [];
+process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+
+/** Starts a server process and resolves the JSON it prints first (its port or issuer). */
+function startChild<T>(command: string, args: readonly string[], env: Record<string, string> = {}, ipc = false): Promise<{ child: ChildProcess; info: T }> {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"] });
+    children.push(child);
+    return new Promise((resolve, reject) => {
+        let buffered = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+            buffered += chunk.toString();
+            const line = buffered.split("\n")[0];
+            if (buffered.includes("\n")) {
+                try {
+                    resolve({ child, info: JSON.parse(line) as T });
+                } catch {
+                    buffered = buffered.slice(buffered.indexOf("\n") + 1);
+                }
+            }
+        });
+        child.once("exit", (code) => reject(new Error(`${command} ${args.join(" ")} exited with ${code}`)));
+    });
+}
+
+const tsx = (file: string, ...args: string[]) => [process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "bench", file), ...args]] as const;
+
+function peakRssMb(pid: number | undefined): number | undefined {
+    if (!pid) return undefined;
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : undefined;
+}
+
+async function callsOf(auth: ChildProcess): Promise<number> {
+    return new Promise((resolve) => {
+        auth.once("message", (m) => resolve((m as { calls: { introspect: number } }).calls.introspect));
+        auth.send("calls");
+    });
+}
+
+async function load(name: string, url: string, opts: Partial<autocannon.Options> = {}): Promise<Row> {
+    // A fixed `amount` of requests replaces the duration.
+    const result = await autocannon({ url, connections: CONNECTIONS, ...(opts.amount ? {} : { duration: DURATION }), ...opts });
+    const row: Row = {
+        name,
+        rps: Math.round(result.requests.average),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        max: result.latency.max,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+    };
+    process.stderr.write(`bench: ${name}: ${row.rps} req/s, p99 ${row.p99} ms, non-2xx ${row.non2xx}\n`);
+    return row;
+}
+
+async function token(tokenUrl: string): Promise<string> {
+    const res = await fetch(tokenUrl, {
+        method: "POST",
+        headers: { authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials&scope=myscope",
+    });
+    return ((await res.json()) as { access_token: string }).access_token;
+}
+
+async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((r) => server.close(r));
+    return port;
+}
+
+async function startGateway(issuer: string, upstream: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [BUNDLE], {
+        stdio: ["ignore", "ignore", "inherit"], // logs (when enabled) are written, then discarded
+        env: {
+        PATH: process.env.PATH ?? "",
+        UPSTREAM_URL: upstream,
+        OIDC_ISSUER: issuer,
+        AUDIENCE: BENCH_AUDIENCE,
+        INTROSPECTION_CLIENT_ID: BENCH_INTROSPECTION.clientId,
+        INTROSPECTION_CLIENT_SECRET: BENCH_INTROSPECTION.clientSecret,
+        REQUIRED_SCOPES: "myscope",
+        PORT: String(port),
+        ADMIN_PORT: String(adminPort),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent", // measured without its per-request log line's I/O; see BENCHMARKS.md
+        ...env,
+        },
+    });
+    children.push(child);
+    while (!(await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false))) {
+        if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return { child, url: `http://127.0.0.1:${port}` };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+    });
+}
+
+async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; url: string; version: string } | undefined> {
+    const which = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" });
+    if (which.status !== 0) return undefined;
+    const bin = which.stdout.trim();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bench-nginx-"));
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    writeFileSync(
+        path.join(dir, "nginx.conf"),
+        `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+    );
+    const child = spawn(bin, ["-c", path.join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" });
+    children.push(child);
+    while (!(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false))) {
+        if (child.exitCode !== null) return undefined;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    const version = spawnSync(bin, ["-v"], { encoding: "utf8" }).stderr.trim().replace(/^nginx version: /, "");
+    return { child, url: `http://127.0.0.1:${port}`, version };
+}
+
+const randomToken = () => randomBytes(32).toString("base64url");
+
+async function main(): Promise<void> {
+    mkdirSync(OUT_DIR, { recursive: true });
+    const rows: Row[] = [];
+    const upstream = await startChild<{ port: number }>(...tsx("upstream.ts"));
+    const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
+    const opaque = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", "opaque"), {}, true);
+    const jwt = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", "jwt"), {}, true);
+
+    // 1-3: the limit, one plain hop on the same stack, and nginx.
+    rows.push(await load("1. upstream alone (the limit)", upstreamUrl));
+    const plain = await startChild<{ port: number }>(...tsx("plainProxy.ts", upstreamUrl));
+    const plainRow = await load("2. plain proxy, same HTTP stack, no checks", `http://127.0.0.1:${plain.info.port}`);
+    rows.push(plainRow);
+    const nginx = await startNginx(upstream.info.port);
+    const nginxRow = nginx ? await load(`3. nginx ${nginx.version} reverse proxy`, nginx.url) : undefined;
+    if (nginxRow) rows.push(nginxRow);
+    else rows.push({ name: "3. nginx reverse proxy", rps: 0, p50: 0, p99: 0, max: 0, requests: 0, non2xx: 0, errors: 0, note: "no nginx binary on this machine (apt-get install nginx-light)" });
+    if (nginx) await stop(nginx.child);
+
+    // 4: the gateway with a cached token, per validation mode; a fresh process each, for its peak RSS.
+    const measureGateway = async (name: string, issuer: string, auth: ChildProcess, env: Record<string, string>, opts: (url: string) => Partial<autocannon.Options>) => {
+        const gw = await startGateway(issuer, upstreamUrl, env);
+        const before = await callsOf(auth);
+        const row = await load(name, `${gw.url}/api/products`, opts(gw.url));
+        row.introspections = (await callsOf(auth)) - before;
+        row.peakRssMb = peakRssMb(gw.child.pid);
+        return { row, gw };
+    };
+    const opaqueToken = await token(opaque.info.tokenUrl);
+    const cached = await measureGateway("4a. gateway, introspection, cached token", opaque.info.issuer, opaque.child, {}, () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }));
+    rows.push(cached.row);
+    const logged = await measureGateway("4a+. the same, with the default LOG_LEVEL=info (a JSON line per request)", opaque.info.issuer, opaque.child, { LOG_LEVEL: "info" }, () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }));
+    rows.push(logged.row);
+    await stop(logged.gw.child);
+    const jwtToken = await token(jwt.info.tokenUrl);
+    const jwtRun = await measureGateway("4b. gateway, jwt", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({ headers: { authorization: `Bearer ${jwtToken}` } }));
+    rows.push(jwtRun.row);
+    await stop(jwtRun.gw.child);
+    rows.push({ name: "4c. gateway, hybrid", rps: 0, p50: 0, p99: 0, max: 0, requests: 0, non2xx: 0, errors: 0, note: "not measurable here: the local authorization server (oidc-provider) will not introspect the JWTs it issues; Okta does" });
+
+    // Latency at 50% of the gateway's maximum rate, gateway and plain proxy at the same fixed rate.
+    const halfRate = Math.max(1, Math.round(cached.row.rps / 2));
+    const plainHalf = await load(`2'. plain proxy at ${halfRate} req/s`, `http://127.0.0.1:${plain.info.port}`, { overallRate: halfRate });
+    const cachedHalf = await load(`4a'. gateway, cached token, at ${halfRate} req/s`, `${cached.gw.url}/api/products`, { overallRate: halfRate, headers: { authorization: `Bearer ${opaqueToken}` } });
+    rows.push(plainHalf, cachedHalf);
+    await stop(cached.gw.child);
+    await stop(plain.child);
+
+    // 5a: many distinct valid tokens in rotation: exactly one introspection per token per window.
+    process.stderr.write(`bench: getting ${DISTINCT_TOKENS} tokens\n`);
+    const tokens: string[] = [];
+    for (let i = 0; i < DISTINCT_TOKENS; i += 50) tokens.push(...(await Promise.all(Array.from({ length: Math.min(50, DISTINCT_TOKENS - i) }, () => token(opaque.info.tokenUrl)))));
+    let next = 0;
+    const rotation = await measureGateway(`5a. gateway, ${DISTINCT_TOKENS} distinct tokens in rotation`, opaque.info.issuer, opaque.child, {}, () => ({
+        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+    }));
+    rotation.row.note = `${Math.min(next, tokens.length)} distinct tokens sent`;
+    rows.push(rotation.row);
+    await stop(rotation.gw.child);
+
+    // 5b: a flood of random invalid tokens, default settings (introspection).
+    const flood = await measureGateway("5b. gateway, random invalid tokens (introspection, default settings)", opaque.info.issuer, opaque.child, {}, () => ({
+        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${randomToken()}` } }) }],
+    }));
+    rows.push(flood.row);
+    await stop(flood.gw.child);
+
+    // 5c: a fixed number of random invalid tokens, for the memory bound.
+    const million = await measureGateway(`5c. gateway, ${FLOOD.toLocaleString("en")} random invalid tokens (jwt)`, jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({
+        amount: FLOOD,
+        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${randomToken()}` } }) }],
+    }));
+    rows.push(million.row);
+    await stop(million.gw.child);
+
+    report(rows, { plainRow, nginxRow, cached: cached.row, jwt: jwtRun.row, plainHalf, cachedHalf, rotation: rotation.row, flood: million.row, distinct: Math.min(next, tokens.length) }, nginx?.version);
+    process.exit(0);
+}
+
+interface Key {
+    plainRow: Row;
+    nginxRow?: Row;
+    cached: Row;
+    jwt: Row;
+    plainHalf: Row;
+    cachedHalf: Row;
+    rotation: Row;
+    flood: Row;
+    distinct: number;
+}
+
+function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
+    const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : undefined);
+    const targets = [
+        { target: "cached-token throughput ≥ 90% of the plain proxy", value: ratio(k.cached.rps, k.plainRow.rps), limit: 0.9 },
+        { target: "jwt throughput ≥ 85% of the plain proxy", value: ratio(k.jwt.rps, k.plainRow.rps), limit: 0.85 },
+        { target: "cached-token throughput ≥ 0.6 of nginx", value: ratio(k.cached.rps, k.nginxRow?.rps), limit: 0.6 },
+        { target: "jwt throughput ≥ 0.6 of nginx", value: ratio(k.jwt.rps, k.nginxRow?.rps), limit: 0.6 },
+    ].map((t) => ({ ...t, met: t.value !== undefined && t.value >= t.limit, shown: t.value === undefined ? "n/a" : `${t.value}` }));
+    const addedP99 = Math.round((k.cachedHalf.p99 - k.plainHalf.p99) * 100) / 100;
+    const rssOk = (k.flood.peakRssMb ?? Infinity) < 200;
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}${nginxVersion ? `, nginx ${nginxVersion}` : ""}`;
+
+    const table = [
+        "| row | req/s | p50 ms | p99 ms | max ms | non-2xx | introspections | peak RSS MB | × plain proxy | × nginx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...rows.map((r) =>
+            r.note && r.rps === 0
+                ? `| ${r.name} | – | – | – | – | – | – | – | – | – |`
+                : `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.introspections ?? ""} | ${r.peakRssMb ?? ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? ratio(r.rps, k.plainRow.rps) ?? "" : ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? ratio(r.rps, k.nginxRow?.rps) ?? "" : ""} |`,
+        ),
+    ];
+    const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
+    const verdicts = [
+        ...targets.map((t) => `| ${t.target} | ${t.shown} | ${t.met ? "met" : "missed"} |`),
+        `| p99 added over the plain proxy at 50% of the gateway's maximum rate ≤ 2 ms | ${addedP99} ms | ${addedP99 <= 2 ? "met" : "missed"} |`,
+        `| exactly one introspection per distinct token per cache window | ${k.rotation.introspections} for ${k.distinct} tokens | ${k.rotation.introspections === k.distinct ? "met" : "missed"} |`,
+        `| peak RSS < 200 MB after ${FLOOD.toLocaleString("en")} random invalid tokens | ${k.flood.peakRssMb} MB | ${rssOk ? "met" : "missed"} |`,
+    ];
+    const md = [
+        `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine}.`,
+        `Command: \`npm run bench\` (${CONNECTIONS} connections, ${DURATION} s per row; every server in its own process, autocannon in the driver; all on loopback).`,
+        "",
+        ...table,
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        ...verdicts,
+        ...(notes.length ? ["", ...notes] : []),
+    ].join("\n");
+    writeFileSync(path.join(OUT_DIR, "results.json"), JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99 }, null, 2) + "\n");
+    writeFileSync(path.join(OUT_DIR, "results.md"), md + "\n");
+    if (WRITE_BENCHMARKS_MD) {
+        const file = path.join(PROJECT_ROOT, "BENCHMARKS.md");
+        const head = readFileSync(file, "utf8").split("<!-- results -->")[0];
+        writeFileSync(file, `${head}<!-- results -->\n${md}\n`);
+    }
+    process.stdout.write(md + "\n");
+}
+
+main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+});
