@@ -5,11 +5,11 @@ import autocannon from "autocannon";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 import { BENCH_AUDIENCE, BENCH_CLIENT, BENCH_INTROSPECTION } from "./authServer";
+import { freePort, IMAGE_NODE_OPTIONS } from "./gatewayProcess";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -18,6 +18,7 @@ const FLOOD = Number(process.env.BENCH_FLOOD ?? 1_000_000);
 const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results");
 const WRITE_BENCHMARKS_MD = process.env.BENCH_OUT === undefined;
 const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway", "dist", "gateway.mjs");
+
 
 interface Row {
     name: string;
@@ -98,13 +99,6 @@ async function token(tokenUrl: string): Promise<string> {
     return ((await res.json()) as { access_token: string }).access_token;
 }
 
-async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((r) => server.close(r));
-    return port;
-}
 
 async function startGateway(issuer: string, upstream: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -112,6 +106,7 @@ async function startGateway(issuer: string, upstream: string, env: Record<string
         stdio: ["ignore", "ignore", "inherit"], // logs (when enabled) are written, then discarded
         env: {
         PATH: process.env.PATH ?? "",
+        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
         UPSTREAM_URL: upstream,
         OIDC_ISSUER: issuer,
         AUDIENCE: BENCH_AUDIENCE,

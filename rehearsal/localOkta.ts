@@ -8,7 +8,7 @@
 // and every introspection answer comes from oidc-provider itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from "jose";
 
 export interface LocalOktaClient {
     clientId: string;
@@ -67,7 +67,39 @@ export interface LocalOkta {
     revoke(client: { clientId: string; clientSecret: string }, token: string): Promise<number>;
     /** The public signing key (for tests that must forge with it). */
     publicJwk: JWK;
+    /**
+     * Signs arbitrary claims with this server's real signing key (RS256, its kid): for attack tests
+     * that need a correctly signed token carrying wrong claims (expired, wrong issuer…).
+     */
+    forge(claims: JWTPayload, header?: Partial<JWTHeaderParameters>): Promise<string>;
+    /** Stops listening (state is kept), as when the server goes down; `start` listens again on the same port. */
+    stopListening(): Promise<void>;
+    startListening(): Promise<void>;
     stop(): Promise<void>;
+}
+
+/**
+ * Storage for oidc-provider's own memory adapter without its development cap: the default store is
+ * an LRU of 1,000 entries, which would forget live tokens under any real load. Entries expire as
+ * the provider asks (maxAge), never by eviction.
+ */
+class UnboundedStore {
+    private readonly entries = new Map<string, { value: unknown; expiry: number }>();
+    get(key: string): unknown {
+        const entry = this.entries.get(key);
+        if (!entry) return undefined;
+        if (entry.expiry <= Date.now()) {
+            this.entries.delete(key);
+            return undefined;
+        }
+        return entry.value;
+    }
+    set(key: string, value: unknown, { maxAge }: { maxAge?: number } = {}): void {
+        this.entries.set(key, { value, expiry: typeof maxAge === "number" ? Date.now() + maxAge : Number.POSITIVE_INFINITY });
+    }
+    delete(key: string): void {
+        this.entries.delete(key);
+    }
 }
 
 const ENDPOINTS = { token: "/v1/token", introspect: "/v1/introspect", revoke: "/v1/revoke", keys: "/v1/keys" } as const;
@@ -78,6 +110,9 @@ function basic(client: { clientId: string; clientSecret: string }): string {
 
 export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta> {
     const { default: Provider, errors } = await import("oidc-provider");
+    // oidc-provider's own adapter (no exports map restricts the path), with a store that does not evict.
+    const { default: MemoryAdapter } = (await import("oidc-provider/lib/adapters/memory_adapter.js" as string)) as { default: new (model: string, store: UnboundedStore) => object };
+    const store = new UnboundedStore();
     const authServerId = opts.authServerId ?? "ausLocal0000000000001";
     const prefix = `/oauth2/${authServerId}`;
     const ttl = opts.accessTokenTtlSeconds ?? 3600;
@@ -152,6 +187,7 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         ],
         jwks: { keys: [signingJwk] },
         ttl: { ClientCredentials: ttl },
+        adapter: (model: string) => new MemoryAdapter(model, store) as never,
         scopes: opts.scopes,
         routes: {
             token: ENDPOINTS.token,
@@ -232,6 +268,13 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         setFault(f) {
             fault = f;
         },
+        forge: (claims, header) => new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, ...header }).sign(privateKey),
+        stopListening: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+        startListening: () => new Promise<void>((resolve) => server.listen(port, opts.host ?? "127.0.0.1", resolve)),
         requestToken: (client, scope) => post(ENDPOINTS.token, basic(client), form({ grant_type: "client_credentials", scope })),
         async token(client, scope) {
             const r = await local.requestToken(client, scope);

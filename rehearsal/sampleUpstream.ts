@@ -17,17 +17,23 @@ export interface SampleUpstream {
     delayMs: number;
     /** The status it answers with. */
     status: number;
+    /** Requests received, recorded or not. */
+    count: number;
     stop(): Promise<void>;
+    /** Listens again on the same port after stop(). */
+    start(): Promise<void>;
 }
 
 /** A fixed-response "Products API" that records every request it receives. */
-export async function startSampleUpstream(port = 0, host = "127.0.0.1"): Promise<SampleUpstream> {
-    const upstream: SampleUpstream = { url: "", received: [], delayMs: 0, status: 200, stop: async () => {} };
+export async function startSampleUpstream(port = 0, host = "127.0.0.1", opts: { record?: boolean } = {}): Promise<SampleUpstream> {
+    const record = opts.record ?? true;
+    const upstream: SampleUpstream = { url: "", received: [], delayMs: 0, status: 200, count: 0, stop: async () => {}, start: async () => {} };
     const server: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
-            upstream.received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+            upstream.count++;
+            if (record) upstream.received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
             const answer = () => {
                 if (res.destroyed) return;
                 res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify({ products: [{ id: 1, name: "Widget" }], path: req.url }));
@@ -41,11 +47,13 @@ export async function startSampleUpstream(port = 0, host = "127.0.0.1"): Promise
         server.listen(port, host, resolve);
     });
     upstream.url = `http://${host}:${(server.address() as AddressInfo).port}`;
+    const bound = (server.address() as AddressInfo).port;
     upstream.stop = () =>
         new Promise<void>((resolve) => {
             server.closeAllConnections();
             server.close(() => resolve());
         });
+    upstream.start = () => new Promise<void>((resolve) => server.listen(bound, host, resolve));
     return upstream;
 }
 

@@ -4,12 +4,12 @@
 // engine the test is skipped with that reason.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { freePort } from "../bench/gatewayProcess";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });
@@ -17,13 +17,6 @@ const skip = engine.status === 0 ? false : "no Docker engine is running here (.c
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 120_000 }).trim();
 
-async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((r) => server.close(r));
-    return port;
-}
 
 describe("the gateway container", { skip }, () => {
     let okta: LocalOkta;
