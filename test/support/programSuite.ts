@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
+import { policies } from "../../policy/policies";
 import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
+import { violationsOf } from "./policyHarness";
 import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
 
 interface ConsumerDoc {
@@ -187,6 +189,16 @@ export function programSuite(stackName: string, preview: boolean): void {
                 assert.ok(!plain.some((p) => p.includes(s)), "never in a plain output");
             }
             assert.equal(await pulumi.isSecret(run.outputs.introspectionClientSecret as pulumi.Output<string>), true);
+        });
+
+        it("passes every guardrail policy of the pack, mandatory and advisory", async () => {
+            const found: string[] = [];
+            for (const r of run.stack.resources.filter((x) => x.custom && !x.read)) {
+                for (const p of policies) {
+                    for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect })) found.push(`${p.name}: ${v}`);
+                }
+            }
+            assert.deepEqual(found, []);
         });
 
         if (gatewayDoc) describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc));

@@ -1,0 +1,92 @@
+// The guardrail policy pack: every policy with a resource that passes and one that fails.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { advisoryPolicies, mandatoryPolicies, policies, stackOf } from "../policy/policies";
+import { violationsOf, type ResourceUnderTest } from "./support/policyHarness";
+
+const policy = (name: string) => {
+    const p = policies.find((x) => x.name === name);
+    assert.ok(p, `no policy ${name}`);
+    return p;
+};
+async function passes(name: string, r: ResourceUnderTest, config?: Record<string, unknown>) {
+    assert.deepEqual(await violationsOf(policy(name), r, config), []);
+}
+async function fails(name: string, r: ResourceUnderTest, message: RegExp, config?: Record<string, unknown>) {
+    const found = await violationsOf(policy(name), r, config);
+    assert.ok(found.some((m) => message.test(m)), `expected a violation matching ${message}, got ${JSON.stringify(found)}`);
+}
+
+const OAUTH = "okta:app/oAuth:OAuth";
+const POLICY = "okta:auth/serverPolicy:ServerPolicy";
+const RULE = "okta:auth/serverPolicyRule:ServerPolicyRule";
+const SERVER = "okta:auth/server:Server";
+const TASK = "aws:ecs/taskDefinition:TaskDefinition";
+const LISTENER = "aws:lb/listener:Listener";
+
+describe("guardrail policies", () => {
+    it("are mandatory or advisory as documented, each with a description", () => {
+        assert.ok(mandatoryPolicies.every((p) => p.enforcementLevel === "mandatory"));
+        assert.ok(advisoryPolicies.every((p) => p.enforcementLevel === "advisory"));
+        assert.ok(policies.every((p) => p.description.length > 10));
+        assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
+    });
+    it("read the stack from the URN", () => {
+        assert.equal(stackOf("urn:pulumi:prod-eu::okta-api-gateway::okta:auth/server:Server::api-server"), "prod-eu");
+    });
+
+    it("service apps use only client_credentials; no app uses implicit or password", async () => {
+        await passes("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["client_credentials"] } });
+        await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["client_credentials", "implicit"] } }, /implicit grant is not allowed/);
+        await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["authorization_code"] } }, /must have grantTypes \["client_credentials"\]/);
+        await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "web", grantTypes: ["password"] } }, /password grant is not allowed/);
+        await passes("okta-client-credentials-only", { type: POLICY, props: { grantTypes: ["implicit"] } }); // other types are not its concern
+    });
+    it("no access policy applies to ALL_CLIENTS", async () => {
+        await passes("okta-policy-names-its-clients", { type: POLICY, props: { clientWhitelists: ["0oa1"] } });
+        await fails("okta-policy-names-its-clients", { type: POLICY, props: { clientWhitelists: ["ALL_CLIENTS"] } }, /ALL_CLIENTS lets any app/);
+    });
+    it("no rule whitelists the scope *", async () => {
+        await passes("okta-rule-no-wildcard-scope", { type: RULE, props: { scopeWhitelists: ["myscope"] } });
+        await fails("okta-rule-no-wildcard-scope", { type: RULE, props: { scopeWhitelists: ["myscope", "*"] } }, /contains "\*"/);
+    });
+    it("access tokens live at most 60 minutes, or the configured limit", async () => {
+        await passes("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 60 } });
+        await fails("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 1440 } }, /would live 1440 minutes; the limit is 60/);
+        await fails("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 30 } }, /the limit is 15/, { maxAccessTokenLifetimeMinutes: 15 });
+    });
+    it("the authorization server is protected in stacks named like production", async () => {
+        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod" }, /must be protected/);
+        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "team-a.production" }, /must be protected/);
+        await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod", protect: true });
+        await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "dev" });
+        await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "products" }, undefined);
+        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "live" }, /must be protected/, { productionStackPattern: "^live$" });
+    });
+    it("the introspection secret reaches ECS only through secrets[].valueFrom", async () => {
+        const def = (container: object) => ({ type: TASK, props: { containerDefinitions: JSON.stringify([{ name: "policy-gateway", ...container }]) } });
+        const fromSecretsManager = { secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw-AbCd" }] };
+        await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "AUDIENCE", value: "api://x" }], ...fromSecretsManager }));
+        await fails("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "INTROSPECTION_CLIENT_SECRET", value: "s" }], ...fromSecretsManager }), /INTROSPECTION_CLIENT_SECRET in plain environment/);
+        await fails("ecs-introspection-secret-from-secrets-manager", def({ environment: [] }), /only from Secrets Manager/);
+        await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown during preview
+    });
+    it("ECR repositories scan on push", async () => {
+        await passes("ecr-scan-on-push", { type: "aws:ecr/repository:Repository", props: { imageScanningConfiguration: { scanOnPush: true } } });
+        await fails("ecr-scan-on-push", { type: "aws:ecr/repository:Repository", props: {} }, /scanOnPush: true/);
+    });
+    it("load balancer listeners are HTTPS in production (HTTP only to redirect)", async () => {
+        await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTPS" }, stack: "prod" });
+        await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS" } }] }, stack: "prod" });
+        await fails("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "forward" }] }, stack: "prod" }, /certificateArn/);
+        await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "forward" }] }, stack: "dev" });
+    });
+    it("advises: no secret kept with private_key_jwt, automatic key rotation, log retention", async () => {
+        await passes("okta-private-key-jwt-keeps-no-secret", { type: OAUTH, props: { tokenEndpointAuthMethod: "private_key_jwt", omitSecret: true } });
+        await fails("okta-private-key-jwt-keeps-no-secret", { type: OAUTH, props: { tokenEndpointAuthMethod: "private_key_jwt" } }, /omitSecret: true/);
+        await passes("okta-server-rotates-keys", { type: SERVER, props: { credentialsRotationMode: "AUTO" } });
+        await fails("okta-server-rotates-keys", { type: SERVER, props: { credentialsRotationMode: "MANUAL" } }, /use AUTO/);
+        await passes("cloudwatch-logs-expire", { type: "aws:cloudwatch/logGroup:LogGroup", props: { retentionInDays: 30 } });
+        await fails("cloudwatch-logs-expire", { type: "aws:cloudwatch/logGroup:LogGroup", props: {} }, /retentionInDays/);
+    });
+});
