@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
+import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 import { freePort } from "../bench/gatewayProcess";
@@ -60,16 +60,7 @@ describe("the gateway container", { skip }, () => {
     });
 
     it("answers the seed walkthrough as the process does", async () => {
-        const token = await okta.token(CLIENTS.productsWeb, "myscope");
-        const none = await send(base, "/api/products");
-        assert.equal(none.status, 400);
-        assert.deepEqual(JSON.parse(none.body), { error: "Access token was not provided" });
-        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${token}` } })).status, 200);
-        assert.equal((await send(base, `/api/products?access_token=${token}`)).status, 200);
-        assert.equal(upstream.received.at(-1)!.url, "/api/products");
-        assert.equal(upstream.received.at(-1)!.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
-        const limited = await okta.token(CLIENTS.reporting, "products:read");
-        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
+        const token = await assertSeedWalkthrough(base, okta, upstream);
         assert.equal((await send(base, "/api/products", { headers: { authorization: "Bearer forged" } })).status, 401);
         const logs = docker("logs", container);
         assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret in the container's logs");

@@ -32,9 +32,6 @@ export interface Gateway {
 
 const ALL_METHODS = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "OPTIONS"] as const;
 
-/** A short, non-reversible reference to a token for logs. */
-const tokenRef = (token: string) => tokenKey(token).slice(0, 10);
-
 function json(reply: FastifyReply, status: number, body: Record<string, string>, headers: Record<string, string> = {}) {
     return reply.code(status).headers({ "cache-control": "no-store", ...headers }).type("application/json").send(JSON.stringify(body));
 }
@@ -146,12 +143,10 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                 return json(reply, 400, { error: "invalid_request", error_description: target.reason });
             }
             if (entry) entry.path = target.path;
-            const upstreamPath = basePath + target.path;
-            const query = forwardQuery(target.query);
 
             if (config.corsPreflightPassthrough && raw.method === "OPTIONS" && request.headers.origin && request.headers["access-control-request-method"]) {
                 done("preflight");
-                return forward(request, reply, upstreamPath, query, undefined);
+                return forward(request, reply, target, undefined);
             }
 
             const extraction = extractToken(headerValues(raw.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
@@ -159,9 +154,11 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                 done(extraction.body.error === "Access token was not provided" ? "no_token" : "bad_request");
                 return json(reply, extraction.status, extraction.body);
             }
-            if (entry) entry.token = tokenRef(extraction.token);
+            // One SHA-256 per request: the cache key, whose prefix is also the log's token reference.
+            const key = tokenKey(extraction.token);
+            if (entry) entry.token = key.slice(0, 10);
 
-            const verdict = await verifier.verify(extraction.token);
+            const verdict = await verifier.verify(extraction.token, key);
             if (verdict.kind === "unavailable") {
                 done("unavailable", { reason: verdict.reason });
                 return json(reply, 503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, { "retry-after": String(verdict.retryAfterSeconds) });
@@ -179,7 +176,7 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                 return json(reply, 403, { error: "insufficient_scope", scope }, { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
             }
             done("allowed");
-            return forward(request, reply, upstreamPath, query, verdict.info);
+            return forward(request, reply, target, verdict.info);
         } finally {
             if (entry) {
                 reply.raw.once("finish", () => {
@@ -189,9 +186,10 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         }
     }
 
-    function forward(request: FastifyRequest, reply: FastifyReply, upstreamPath: string, query: string, identity: TokenInfo | undefined) {
+    function forward(request: FastifyRequest, reply: FastifyReply, target: { path: string; query: string }, identity: TokenInfo | undefined) {
         const socket = request.raw.socket as { encrypted?: boolean };
-        return reply.from(upstreamPath, {
+        const query = forwardQuery(target.query);
+        return reply.from(basePath + target.path, {
             // Exactly this query: reply-from would otherwise re-append the original one, token and all.
             queryString: () => query,
             // Never replay a request on the client's behalf (reply-from retries 503s by default).

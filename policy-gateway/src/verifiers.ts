@@ -10,7 +10,8 @@ import { parseScopes } from "./scopes";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "./tokenInfo";
 
 export interface TokenVerifier {
-    verify(token: string): Promise<Verdict>;
+    /** `key` is the token's cache key (tokenKey), when the caller has computed it already. */
+    verify(token: string, key?: string): Promise<Verdict>;
 }
 
 interface Common {
@@ -49,8 +50,7 @@ export class IntrospectionVerifier implements TokenVerifier {
         this.now = opts.now ?? Date.now;
     }
 
-    verify(token: string): Promise<Verdict> {
-        const key = tokenKey(token);
+    verify(token: string, key = tokenKey(token)): Promise<Verdict> {
         const cached = fromCache(this.opts.cache, this.opts.metrics, key);
         if (cached) return Promise.resolve(cached);
         const before = this.flight.coalesced;
@@ -124,9 +124,8 @@ export class JwtVerifier implements TokenVerifier {
         this.keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
     }
 
-    async verify(token: string): Promise<Verdict> {
+    async verify(token: string, key = tokenKey(token)): Promise<Verdict> {
         const { cache, metrics } = this.opts;
-        const key = tokenKey(token);
         const cached = fromCache(cache, metrics, key);
         if (cached) return cached;
         try {
@@ -166,10 +165,10 @@ export class HybridVerifier implements TokenVerifier {
         private readonly introspection: TokenVerifier,
     ) {}
 
-    async verify(token: string): Promise<Verdict> {
-        const local = await this.jwt.verify(token);
+    async verify(token: string, key = tokenKey(token)): Promise<Verdict> {
+        const local = await this.jwt.verify(token, key);
         if (local.kind !== "valid") return local;
-        const remote = await this.introspection.verify(token);
+        const remote = await this.introspection.verify(token, key);
         return remote.kind === "valid" ? local : remote;
     }
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
+import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../../rehearsal/localOkta";
 import { PROJECT_ROOT } from "../../rehearsal/stackHarness";
 
@@ -64,16 +64,7 @@ describe("the bundled gateway process", () => {
     });
 
     it("runs the seed walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
-        const token = await okta.token(CLIENTS.productsWeb, "myscope");
-        const base = `http://127.0.0.1:${gw.port}`;
-        const none = await send(base, "/api/products");
-        assert.equal(none.status, 400);
-        assert.deepEqual(JSON.parse(none.body), { error: "Access token was not provided" });
-        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${token}` } })).status, 200);
-        assert.equal((await send(base, `/api/products?access_token=${token}`)).status, 200);
-        assert.equal(upstream.received.at(-1)!.url, "/api/products");
-        const limited = await okta.token(CLIENTS.reporting, "products:read");
-        assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
+        const token = await assertSeedWalkthrough(`http://127.0.0.1:${gw.port}`, okta, upstream);
         const logs = gw.lines.join("\n");
         assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret on stdout");
     });

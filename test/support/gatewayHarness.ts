@@ -1,5 +1,6 @@
 // Everything a gateway test needs on loopback: the local authorization server, a sample upstream
 // ("Products API") that records what reaches it, and a gateway wired to both.
+import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -101,4 +102,23 @@ export function send(baseUrl: string, path: string, opts: { method?: string; hea
         req.on("error", reject);
         req.end(opts.body);
     });
+}
+
+/**
+ * The seed walkthrough through a running gateway at `base`: a token by client credentials, then
+ * 400 without it, 200 by header and by query parameter (removed upstream), 403 without the scope.
+ * Returns the token, for checks of what the gateway logged.
+ */
+export async function assertSeedWalkthrough(base: string, okta: LocalOkta, upstream: SampleUpstream): Promise<string> {
+    const token = await okta.token(CLIENTS.productsWeb, "myscope");
+    const none = await send(base, "/api/products");
+    assert.equal(none.status, 400);
+    assert.deepEqual(JSON.parse(none.body), { error: "Access token was not provided" });
+    assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal((await send(base, `/api/products?access_token=${token}`)).status, 200);
+    assert.equal(upstream.received.at(-1)!.url, "/api/products");
+    assert.equal(upstream.received.at(-1)!.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
+    const limited = await okta.token(CLIENTS.reporting, "products:read");
+    assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
+    return token;
 }
