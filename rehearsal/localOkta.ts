@@ -164,7 +164,14 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
     const port = (server.address() as AddressInfo).port;
     const issuer = `http://${opts.host ?? "127.0.0.1"}:${port}${prefix}`;
 
+    // Without an authorize hook, each client may have any subset of its `scopes`.
     const allowedScopes = new Map(opts.clients.map((c) => [c.clientId, new Set(c.scopes)]));
+    const authorize =
+        opts.authorize ??
+        ((clientId: string, requested: string[]) => {
+            const allowed = allowedScopes.get(clientId);
+            return allowed && requested.every((s) => allowed.has(s)) ? { scopes: requested, ttlSeconds: ttl } : undefined;
+        });
     const provider = new Provider(issuer, {
         clients: [
             ...opts.clients.map((c) => ({
@@ -213,23 +220,13 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
                 useGrantedResource: async () => true,
                 getResourceServerInfo: async (ctx, resource, client) => {
                     if (resource !== opts.audience) throw new errors.InvalidTarget();
-                    let granted: string[];
-                    let lifetime = ttl;
-                    if (opts.authorize) {
-                        const requested = String(ctx.oidc.params?.scope ?? "").split(" ").filter(Boolean);
-                        const decision = opts.authorize(client.clientId, requested);
-                        if (!decision) throw new errors.AccessDenied("Policy evaluation failed for this request, please check the policy configurations.");
-                        granted = decision.scopes;
-                        lifetime = decision.ttlSeconds;
-                    } else {
-                        // The access rule: only the scopes this client is allowed.
-                        const allowed = allowedScopes.get(client.clientId) ?? new Set<string>();
-                        granted = opts.scopes.filter((s) => allowed.has(s));
-                    }
+                    const requested = String(ctx.oidc.params?.scope ?? "").split(" ").filter(Boolean);
+                    const decision = authorize(client.clientId, requested);
+                    if (!decision) throw new errors.AccessDenied("Policy evaluation failed for this request, please check the policy configurations.");
                     return {
-                        scope: granted.join(" "),
+                        scope: decision.scopes.join(" "),
                         audience: opts.audience,
-                        accessTokenTTL: lifetime,
+                        accessTokenTTL: decision.ttlSeconds,
                         accessTokenFormat: opts.accessTokenFormat ?? "opaque",
                         ...(opts.accessTokenFormat === "jwt" ? { jwt: { sign: { alg: "RS256" as const } } } : {}),
                     };

@@ -8,6 +8,9 @@ export type Extraction =
     | { ok: true; token: string; source: "header" | "query" }
     | { ok: false; status: 400; body: { error: string; error_description?: string } };
 
+/** The seed's answer when no token was sent. */
+export const NO_TOKEN_ERROR = "Access token was not provided";
+
 /** RFC 6750 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const BEARER = /^bearer +(\S+)$/i;
@@ -33,7 +36,7 @@ export function extractToken(authorizations: readonly string[], queryTokens: rea
         return checked(m[1], "header");
     }
     if (query !== undefined) return checked(query, "query");
-    return { ok: false, status: 400, body: { error: "Access token was not provided" } };
+    return { ok: false, status: 400, body: { error: NO_TOKEN_ERROR } };
 }
 
 function checked(token: string, source: "header" | "query"): Extraction {

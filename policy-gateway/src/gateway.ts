@@ -11,7 +11,7 @@ import { AuthServerClient } from "./authServerClient";
 import { CircuitBreaker } from "./circuitBreaker";
 import type { GatewayConfig } from "./config";
 import { DecisionCache, Limiter, tokenKey } from "./decisionCache";
-import { extractToken, headerValues, queryValues } from "./extractToken";
+import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extractToken";
 import { forwardHeaders, forwardQuery } from "./forwardHeaders";
 import { GatewayMetrics } from "./metrics";
 import { normalizePath } from "./normalizePath";
@@ -151,7 +151,7 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
 
             const extraction = extractToken(headerValues(raw.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
             if (!extraction.ok) {
-                done(extraction.body.error === "Access token was not provided" ? "no_token" : "bad_request");
+                done(extraction.body.error === NO_TOKEN_ERROR ? "no_token" : "bad_request");
                 return json(reply, extraction.status, extraction.body);
             }
             // One SHA-256 per request: the cache key, whose prefix is also the log's token reference.
