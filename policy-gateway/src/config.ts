@@ -4,8 +4,10 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
 import { parseScopeList } from "./scopes";
+import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, PORTS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "./settings";
+import { parseTrustProxy, type TrustProxy } from "./trustProxy";
 
-export type TokenValidation = "introspection" | "jwt" | "hybrid";
+export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 
 export interface GatewayConfig {
     upstreamUrl: URL;
@@ -27,8 +29,9 @@ export interface GatewayConfig {
     hideCredentials: boolean;
     identityHeaderPrefix: string;
     corsPreflightPassthrough: boolean;
-    logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+    logLevel: (typeof LOG_LEVELS)[number];
     shutdownGraceSeconds: number;
+    trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {
@@ -41,11 +44,11 @@ export class ConfigError extends Error {
 /** Defaults, documented in the README's table. */
 export const DEFAULTS = {
     TOKEN_VALIDATION: "introspection",
-    PORT: 8080,
-    ADMIN_PORT: 9090,
+    PORT: PORTS.traffic,
+    ADMIN_PORT: PORTS.admin,
     HOST: "0.0.0.0",
     SCOPE_MATCH: "all",
-    CACHE_MAX_TTL_SECONDS: 60,
+    CACHE_MAX_TTL_SECONDS: CACHE_MAX_TTL_SECONDS.default,
     CACHE_MAX_ENTRIES: 10_000,
     NEGATIVE_CACHE_TTL_SECONDS: 10,
     NEGATIVE_CACHE_MAX_ENTRIES: 10_000,
@@ -61,6 +64,7 @@ export const DEFAULTS = {
     CORS_PREFLIGHT_PASSTHROUGH: false,
     LOG_LEVEL: "info",
     SHUTDOWN_GRACE_SECONDS: 20,
+    TRUST_PROXY: false,
 } as const;
 
 /** Loopback hosts may use http (local runs and tests); everything else must be https. */
@@ -84,7 +88,7 @@ const schema = z.object({
     UPSTREAM_URL: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "must be an http(s) URL"),
     OIDC_ISSUER: z.string(),
     AUDIENCE: z.string().min(1),
-    TOKEN_VALIDATION: z.enum(["introspection", "jwt", "hybrid"]).default(DEFAULTS.TOKEN_VALIDATION),
+    TOKEN_VALIDATION: z.enum(TOKEN_VALIDATIONS).default(DEFAULTS.TOKEN_VALIDATION),
     INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_SECRET_FILE: z.string().min(1).optional(),
@@ -92,10 +96,10 @@ const schema = z.object({
     ADMIN_PORT: int(0, 65535).default(DEFAULTS.ADMIN_PORT),
     HOST: z.string().min(1).default(DEFAULTS.HOST),
     REQUIRED_SCOPES: z.string().default(""),
-    SCOPE_MATCH: z.enum(["all", "any"]).default(DEFAULTS.SCOPE_MATCH),
+    SCOPE_MATCH: z.enum(SCOPE_MATCHES).default(DEFAULTS.SCOPE_MATCH),
     ROUTE_RULES: z.string().optional(),
     ROUTE_RULES_FILE: z.string().optional(),
-    CACHE_MAX_TTL_SECONDS: int(0, 86_400).default(DEFAULTS.CACHE_MAX_TTL_SECONDS),
+    CACHE_MAX_TTL_SECONDS: int(CACHE_MAX_TTL_SECONDS.min, CACHE_MAX_TTL_SECONDS.max).default(DEFAULTS.CACHE_MAX_TTL_SECONDS),
     CACHE_MAX_ENTRIES: int(1, 10_000_000).default(DEFAULTS.CACHE_MAX_ENTRIES),
     NEGATIVE_CACHE_TTL_SECONDS: int(0, 3_600).default(DEFAULTS.NEGATIVE_CACHE_TTL_SECONDS),
     NEGATIVE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(DEFAULTS.NEGATIVE_CACHE_MAX_ENTRIES),
@@ -109,9 +113,17 @@ const schema = z.object({
     HIDE_CREDENTIALS: bool.default(DEFAULTS.HIDE_CREDENTIALS),
     IDENTITY_HEADER_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*-$/, "must be a header name prefix ending in '-', such as X-Auth-").default(DEFAULTS.IDENTITY_HEADER_PREFIX),
     CORS_PREFLIGHT_PASSTHROUGH: bool.default(DEFAULTS.CORS_PREFLIGHT_PASSTHROUGH),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default(DEFAULTS.LOG_LEVEL),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULTS.LOG_LEVEL),
     SHUTDOWN_GRACE_SECONDS: int(0, 600).default(DEFAULTS.SHUTDOWN_GRACE_SECONDS),
+    TRUST_PROXY: z.string().optional(),
 });
+
+/**
+ * The environment a deployment hands the gateway, keyed by the variables this module reads: a
+ * misspelt name in a deployment is a type error, not a silently ignored variable.
+ */
+export type GatewayEnvironment = Partial<Record<keyof z.input<typeof schema>, string>>;
+
 
 function readFileValue(path: string, name: string, problems: string[]): string | undefined {
     try {
@@ -161,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         }
     }
     if (e.PORT !== 0 && e.PORT === e.ADMIN_PORT) problems.push("ADMIN_PORT: must differ from PORT");
+    const trust = parseTrustProxy(e.TRUST_PROXY);
+    if (!trust.ok) problems.push(trust.problem);
 
     if (problems.length) throw new ConfigError(problems);
     return {
@@ -190,5 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         corsPreflightPassthrough: e.CORS_PREFLIGHT_PASSTHROUGH,
         logLevel: e.LOG_LEVEL,
         shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+        trustProxy: trust.ok ? trust.value : false,
     };
 }

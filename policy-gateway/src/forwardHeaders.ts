@@ -1,6 +1,11 @@
 // The headers the upstream receives: hop-by-hop headers dropped, every inbound header in the
 // identity namespace dropped (any case, `_` for `-`), the gateway's identity headers added,
 // X-Forwarded-* set, and Authorization removed when credentials are hidden. Pure.
+//
+// X-Forwarded-* from the peer are believed only when the peer is a trusted proxy (TRUST_PROXY):
+// behind a load balancer the chain it sent is extended and its X-Forwarded-Proto kept; from any
+// other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
+// https.
 import { queryValues } from "./extractToken";
 
 export interface Identity {
@@ -37,9 +42,24 @@ export interface ForwardContext {
     identityPrefix: string;
     hideCredentials: boolean;
     identity: Identity;
-    clientIp: string;
+    /** The address of the connection's peer: the client itself, or the trusted proxy in front. */
+    peerIp: string;
+    /** The peer is a trusted proxy: its X-Forwarded-For chain, -Proto and -Host are kept. */
+    trustedPeer: boolean;
+    /** The protocol of the connection to the gateway itself. */
     protocol: "http" | "https";
     host?: string;
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+    const v = Array.isArray(value) ? value.join(", ") : value;
+    return v?.trim() ? v : undefined;
+}
+
+/** What a trusted proxy said the client used; only `http` or `https` is believed. */
+function forwardedProto(value: string | string[] | undefined): "http" | "https" | undefined {
+    const last = joined(value)?.split(",").at(-1)?.trim().toLowerCase();
+    return last === "http" || last === "https" ? last : undefined;
 }
 
 export function forwardHeaders(inbound: Record<string, string | string[] | undefined>, ctx: ForwardContext): Record<string, string | string[]> {
@@ -60,11 +80,11 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
         if (lower === "host" || lower.startsWith("x-forwarded-")) continue; // set below
         out[lower] = value;
     }
-    const priorFor = inbound["x-forwarded-for"];
-    const prior = Array.isArray(priorFor) ? priorFor.join(", ") : priorFor;
-    out["x-forwarded-for"] = prior ? `${prior}, ${ctx.clientIp}` : ctx.clientIp;
-    out["x-forwarded-proto"] = ctx.protocol;
-    if (ctx.host) out["x-forwarded-host"] = ctx.host;
+    const prior = ctx.trustedPeer ? joined(inbound["x-forwarded-for"]) : undefined;
+    out["x-forwarded-for"] = prior ? `${prior}, ${ctx.peerIp}` : ctx.peerIp;
+    out["x-forwarded-proto"] = (ctx.trustedPeer ? forwardedProto(inbound["x-forwarded-proto"]) : undefined) ?? ctx.protocol;
+    const host = (ctx.trustedPeer ? joined(inbound["x-forwarded-host"]) : undefined) ?? ctx.host;
+    if (host) out["x-forwarded-host"] = host;
     Object.assign(out, identityHeaders(ctx.identityPrefix, ctx.identity));
     return out;
 }

@@ -18,6 +18,8 @@ import { normalizePath } from "./normalizePath";
 import { requirementFor } from "./routeRules";
 import { missingScopes } from "./scopes";
 import type { TokenInfo } from "./tokenInfo";
+import { ADMIN_PATHS } from "./settings";
+import { trustedPeerPredicate } from "./trustProxy";
 import { HybridVerifier, IntrospectionVerifier, JwtVerifier, type TokenVerifier } from "./verifiers";
 
 export interface Gateway {
@@ -89,7 +91,11 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         }
     }
 
+    const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
     const app = Fastify({
+        // request.ip (logged) is the client's address as the trusted proxy in front reports it;
+        // proxy-addr asks about each hop, from the socket's peer outwards.
+        trustProxy: config.trustProxy === false ? false : (address: string, hop: number) => (typeof config.trustProxy === "number" ? hop < config.trustProxy : isTrustedPeer(address)),
         logger: false, // the gateway logs its own line per request, without query strings or headers
         genReqId: (req) => {
             const given = req.headers["x-request-id"];
@@ -126,7 +132,7 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         // The per-request log line is built only when it will be written.
         const logging = log.isLevelEnabled("info");
         const started = logging ? performance.now() : 0;
-        const entry: Record<string, unknown> | undefined = logging ? { reqId: request.id, method: raw.method } : undefined;
+        const entry: Record<string, unknown> | undefined = logging ? { reqId: request.id, method: raw.method, clientIp: request.ip } : undefined;
         const done = (outcome: string, extra?: Record<string, unknown>) => {
             metrics.decided(outcome);
             if (entry) Object.assign(entry, extra, { outcome });
@@ -199,7 +205,8 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                     identityPrefix: config.identityHeaderPrefix,
                     hideCredentials: config.hideCredentials,
                     identity: identity ?? { scopes: new Set() },
-                    clientIp: request.ip,
+                    peerIp: request.raw.socket.remoteAddress ?? "",
+                    trustedPeer: isTrustedPeer(request.raw.socket.remoteAddress),
                     protocol: socket.encrypted ? "https" : "http",
                     host: request.headers.host,
                 }),
@@ -217,9 +224,9 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
 
     const admin: Server = createServer((req, res) => {
         const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
-        if (req.url === "/healthz") send(200, '{"status":"ok"}');
-        else if (req.url === "/readyz") send(metadataLoaded && !draining ? 200 : 503, `{"status":"${metadataLoaded && !draining ? "ready" : draining ? "draining" : "starting"}"}`);
-        else if (req.url === "/metrics") {
+        if (req.url === ADMIN_PATHS.liveness) send(200, '{"status":"ok"}');
+        else if (req.url === ADMIN_PATHS.readiness) send(metadataLoaded && !draining ? 200 : 503, `{"status":"${metadataLoaded && !draining ? "ready" : draining ? "draining" : "starting"}"}`);
+        else if (req.url === ADMIN_PATHS.metrics) {
             const sizes = caches.reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), { positive: 0, negative: 0 });
             metrics.cacheEntries.set({ cache: "positive" }, sizes.positive);
             metrics.cacheEntries.set({ cache: "negative" }, sizes.negative);

@@ -204,7 +204,8 @@ describe("forwarded headers", () => {
         identityPrefix: "X-Auth-",
         hideCredentials: false,
         identity: { clientId: "0oa1", subject: "0oa1", scopes: new Set(["a", "b"]) },
-        clientIp: "127.0.0.1",
+        peerIp: "127.0.0.1",
+        trustedPeer: false,
         protocol: "http" as const,
         host: "api.local",
     };
@@ -217,12 +218,21 @@ describe("forwarded headers", () => {
         assert.ok(!Object.keys(out).some((k) => k !== canonicalHeaderName(k) && canonicalHeaderName(k).startsWith("x-auth-")));
         assert.equal(out.accept, "json");
     });
-    it("drops hop-by-hop headers and those named in Connection, sets X-Forwarded-*", () => {
-        const out = forwardHeaders({ connection: "keep-alive, x-secret", "keep-alive": "5", "x-secret": "s", te: "trailers", upgrade: "h2c", "x-forwarded-for": "10.0.0.1", "x-forwarded-host": "evil", host: "gw" }, ctx);
+    it("drops hop-by-hop headers and those named in Connection; replaces an untrusted client's X-Forwarded-*", () => {
+        const out = forwardHeaders({ connection: "keep-alive, x-secret", "keep-alive": "5", "x-secret": "s", te: "trailers", upgrade: "h2c", "x-forwarded-for": "10.0.0.1", "x-forwarded-proto": "https", "x-forwarded-host": "evil", host: "gw" }, ctx);
         for (const h of ["connection", "keep-alive", "x-secret", "te", "upgrade", "host"]) assert.equal(out[h], undefined, h);
-        assert.equal(out["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
-        assert.equal(out["x-forwarded-proto"], "http");
+        assert.equal(out["x-forwarded-for"], "127.0.0.1", "the client's own chain is not believed");
+        assert.equal(out["x-forwarded-proto"], "http", "nor its claim of https");
         assert.equal(out["x-forwarded-host"], "api.local");
+    });
+    it("extends a trusted proxy's X-Forwarded-For chain and keeps its X-Forwarded-Proto and -Host", () => {
+        const fromAlb = { "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https", "x-forwarded-port": "443", host: "api.example.com" };
+        const out = forwardHeaders(fromAlb, { ...ctx, peerIp: "10.0.1.23", trustedPeer: true, host: "api.example.com" });
+        assert.equal(out["x-forwarded-for"], "203.0.113.7, 10.0.1.23");
+        assert.equal(out["x-forwarded-proto"], "https");
+        assert.equal(out["x-forwarded-host"], "api.example.com");
+        const odd = forwardHeaders({ "x-forwarded-proto": "gopher" }, { ...ctx, trustedPeer: true });
+        assert.equal(odd["x-forwarded-proto"], "http", "only http or https is believed, even from a trusted proxy");
     });
     it("removes Authorization only when credentials are hidden", () => {
         assert.equal(forwardHeaders({ authorization: "Bearer t" }, ctx).authorization, "Bearer t");

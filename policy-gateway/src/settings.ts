@@ -1,0 +1,40 @@
+// The gateway's deployment contract: what anything that deploys the gateway (the Pulumi stack,
+// the Dockerfile, the offline rehearsal) must agree with the gateway on. One module, imported by
+// both sides, so the two cannot drift: ports, admin paths, the health check, option lists and the
+// bounds of the options a stack may set.
+
+/** Where the gateway listens inside its container. */
+export const PORTS = { traffic: 8080, admin: 9090 } as const;
+
+/**
+ * The admin endpoints. Liveness answers 200 while the process runs; readiness answers 200 only
+ * once the issuer's metadata is loaded (and until draining starts), so a task with a wrong issuer
+ * or unreachable authorization server never takes traffic.
+ */
+export const ADMIN_PATHS = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
+
+export const TOKEN_VALIDATIONS = ["introspection", "jwt", "hybrid"] as const;
+export const SCOPE_MATCHES = ["all", "any"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * The longest a valid verdict is cached: the revocation window. An hour at most: a token revoked
+ * in Okta must stop working within a bound an operator can reason about (Okta's access tokens
+ * live up to a day).
+ */
+export const CACHE_MAX_TTL_SECONDS = { min: 0, max: 3_600, default: 60 } as const;
+
+/** Hops or addresses the gateway trusts for X-Forwarded-For/-Proto; off by default. */
+export const TRUST_PROXY_MAX_HOPS = 10;
+
+/**
+ * The container health check (Docker HEALTHCHECK, docker.Container, ECS): readiness, probed with
+ * the image's own Node.js, since the image carries no curl. The Dockerfile states the same command
+ * literally (a test keeps the two equal).
+ */
+export function healthCheckCommand(): string[] {
+    return ["CMD", "node", "-e", `fetch('http://127.0.0.1:${PORTS.admin}${ADMIN_PATHS.readiness}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`];
+}
+
+/** Health check timing shared by the container checks (seconds). */
+export const HEALTH_CHECK = { intervalSeconds: 10, timeoutSeconds: 3, startPeriodSeconds: 15, retries: 3 } as const;
