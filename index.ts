@@ -5,15 +5,12 @@
 //                                      ├─ access policy + rule per consumer
 //                                      └─ apps: one per consumer + the introspection client
 //   gateway: built from policy-gateway/, run locally (Docker) or on AWS (ECS Fargate + ALB)
-import * as okta from "@pulumi/okta";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
-import { AwsGateway } from "./components/awsGateway";
 import { ConsumerApp } from "./components/consumerApp";
-import { gatewayEnvironment } from "./components/gatewayEnvironment";
+import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
-import { LocalGateway } from "./components/localGateway";
 import { clientRegistrationUrl, openApiSecuritySchemes } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig";
 
@@ -23,59 +20,36 @@ const config = loadStackConfig();
 // 1. The authorization server, its scopes and claims.
 const server = config.authorizationServer;
 const authServer = new AuthorizationServer("api", {
-    ...(server.kind === "existing"
-        ? { existingServerId: server.id }
-        : {
-              name: server.name,
-              description: server.description,
-              audience: server.audience,
-              issuerMode: server.issuerMode,
-              protect: server.protect,
-          }),
+    ...(server.kind === "existing" ? { existingServerId: server.id } : { ...server }),
     scopes: config.scopes,
     claims: config.claims,
 });
 
-// 2. One service app per consuming system, assigned to its groups (Everyone unless configured).
-const everyone = config.consumers.some((c) => !c.groups) ? okta.group.getEveryoneGroupOutput() : undefined;
-const consumers = config.consumers.map(
-    (c) =>
-        new ConsumerApp(c.name, {
-            label: c.label,
-            jwks: c.jwks,
-            groupIds: c.groups ?? [everyone!.id],
-        }),
-);
+// 2. One service app per consuming system. Its client id is what the consuming team configured:
+//    in a production stack the app is protected, so nothing replaces it unless the stack says so.
+const consumers = config.consumers.map((spec) => ({
+    spec,
+    app: new ConsumerApp(spec.name, { label: spec.label, jwks: spec.jwks, protect: config.protect && !spec.allowReplacement }),
+}));
 
 // 3. Least-privilege access: each consumer gets exactly its scopes, nothing else.
 new AccessPolicies("access", {
     authServerId: authServer.id,
     scopes: authServer.scopes,
-    grants: config.consumers.map((c, i) => ({
-        consumer: c.name,
-        clientId: consumers[i].clientId,
-        scopes: c.scopes,
-        accessTokenLifetimeMinutes: c.accessTokenLifetimeMinutes,
+    grants: consumers.map(({ spec, app }) => ({
+        consumer: spec.name,
+        clientId: app.clientId,
+        scopes: spec.scopes,
+        accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
     })),
 });
 
 // 4. The client the gateway authenticates with when it introspects tokens.
-const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label });
+const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label, protect: config.protect });
 
-// 5. The gateway in front of the API, wired with what the stack just created:
-//    a local Docker container for dev, ECS Fargate behind a load balancer for real environments.
-const gatewaySpec = config.gateway;
-const gateway = gatewaySpec
-    ? (() => {
-          const environment = pulumi
-              .all([authServer.issuer, authServer.audience, introspection.clientId])
-              .apply(([issuer, aud, introspectionClientId]) => gatewayEnvironment(gatewaySpec, { issuer, audience: aud, introspectionClientId }));
-          const wiring = { environment, introspectionClientSecret: introspection.clientSecret };
-          return gatewaySpec.target === "local"
-              ? new LocalGateway("gateway", { ...wiring, port: gatewaySpec.local.port, adminPort: gatewaySpec.local.adminPort })
-              : new AwsGateway("gateway", { ...wiring, settings: gatewaySpec.aws });
-      })()
-    : undefined;
+// 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
+//    load balancer for real environments.
+const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection }, { production: config.protect });
 
 // ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
 const endpoints = authServer.endpoints;
@@ -90,23 +64,19 @@ export const scopes = config.scopes.map((s) => s.name);
 
 /** Per consumer: its client id and what it may ask for. Secrets are in consumerClientSecrets. */
 export const consumerClients = Object.fromEntries(
-    config.consumers.map((c, i) => [
-        c.name,
+    consumers.map(({ spec, app }) => [
+        spec.name,
         {
-            clientId: consumers[i].clientId,
-            tokenEndpointAuthMethod: consumers[i].tokenEndpointAuthMethod,
-            scopes: c.scopes,
-            accessTokenLifetimeMinutes: c.accessTokenLifetimeMinutes,
+            clientId: app.clientId,
+            tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+            scopes: spec.scopes,
+            accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
         },
     ]),
 );
 /** Per consumer using client_secret_basic: its client secret (secret output). */
 export const consumerClientSecrets = pulumi.secret(
-    pulumi.all(
-        Object.fromEntries(
-            consumers.flatMap((app, i) => (app.clientSecret ? [[config.consumers[i].name, app.clientSecret]] : [])),
-        ) as Record<string, pulumi.Output<string>>,
-    ),
+    pulumi.all(Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<string, pulumi.Output<string>>),
 );
 
 export const introspectionClientId = introspection.clientId;
@@ -128,5 +98,7 @@ export const anypointDynamicClientRegistration = {
 
 /** Where consumers call the API through the gateway; undefined when the stack deploys no gateway. */
 export const gatewayUrl = gateway?.url;
-/** The gateway image that runs: `repo@sha256:…` on AWS, the bundle-addressed local tag in dev. */
+/** The gateway image that runs: `repo@sha256:…` on AWS, the local image id (`sha256:…`) in dev. */
 export const gatewayImage = gateway?.imageRef;
+/** The CloudWatch dashboard of the gateway (AWS target). */
+export const gatewayDashboard = gateway?.dashboardName;

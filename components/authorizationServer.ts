@@ -10,6 +10,8 @@ export interface AuthorizationServerArgs {
     description?: string;
     audience?: string;
     issuerMode?: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
+    /** With CUSTOM_URL: the org's custom domain, which must be verified in the org. */
+    customDomain?: string;
     /** Protects the server from `pulumi destroy` and replacement: on in production. */
     protect?: boolean;
     scopes: ScopeSpec[];
@@ -36,6 +38,33 @@ export function endpointsOf(issuer: string): AuthorizationServerEndpoints {
         revocationUrl: `${base}/v1/revoke`,
         jwksUrl: `${base}/v1/keys`,
     };
+}
+
+/** Okta domain validation states in which the domain serves traffic (Okta Domains API, `validationStatus`). */
+const USABLE_DOMAIN_STATES = ["VERIFIED", "COMPLETED"];
+
+/**
+ * `CUSTOM_URL` only works with a custom domain configured and verified in the org; otherwise
+ * Okta refuses the server at `pulumi up` (terraform-provider-okta issue 756). The domain is looked
+ * up with the provider's okta.getDomain, so a missing or unverified domain stops the preview with
+ * a message that says which, before the server is written.
+ */
+function verifiedCustomDomain(domain: string | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    if (!domain) throw new Error("AuthorizationServer: issuerMode CUSTOM_URL needs customDomain (authorizationServer.customDomain)");
+    return okta.getDomainOutput({ domainIdOrName: domain }, { parent }).apply((d) => {
+        const problem = customDomainProblem(domain, d.validationStatus);
+        if (problem) throw new Error(problem);
+        return "CUSTOM_URL";
+    });
+}
+
+/** Why a custom domain in this validation state cannot carry the issuer; undefined when it can. Pure. */
+export function customDomainProblem(domain: string, validationStatus: string): string | undefined {
+    if (USABLE_DOMAIN_STATES.includes(validationStatus)) return undefined;
+    return (
+        `authorizationServer.customDomain: ${domain} is ${validationStatus} in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain ` +
+        "(Okta Admin Console → Customizations → Domain: add the DNS records it lists and verify)"
+    );
 }
 
 /**
@@ -65,7 +94,7 @@ export class AuthorizationServer extends pulumi.ComponentResource {
                     name: args.name,
                     description: args.description ?? args.name,
                     audiences: [args.audience],
-                    issuerMode: args.issuerMode ?? "ORG_URL",
+                    issuerMode: args.issuerMode === "CUSTOM_URL" ? verifiedCustomDomain(args.customDomain, this) : (args.issuerMode ?? "ORG_URL"),
                     credentialsRotationMode: "AUTO",
                     status: "ACTIVE",
                 },

@@ -1,16 +1,23 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_ADMIN_PORT, GATEWAY_PORT } from "./gatewayEnvironment";
+import type { GatewayEnvironment } from "../policy-gateway/src/config";
+import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
 import { GatewayImage } from "./gatewayImage";
-import type { GatewaySpec } from "./stackConfig";
+import type { AwsGatewaySpec } from "./stackConfig";
 
 export interface AwsGatewayArgs {
-    /** Non-secret environment (see gatewayEnvironment). */
-    environment: pulumi.Input<Record<string, string>>;
+    /** Non-secret environment (see gatewayEnvironment); TRUST_PROXY is added here, from the VPC. */
+    environment: pulumi.Input<GatewayEnvironment>;
     /** Goes only into Secrets Manager, and reaches the task through `secrets[].valueFrom`. */
     introspectionClientSecret: pulumi.Input<string>;
-    settings: GatewaySpec["aws"];
+    settings: AwsGatewaySpec;
+    /** A production stack: the image repository keeps its images on destroy. */
+    production: boolean;
+    /** Base image for the gateway image (default node:24-bookworm-slim, resolved to its digest). */
+    baseImage?: string;
 }
+
+const CONTAINER_NAME = "policy-gateway";
 
 /** The ECS task execution role's trust policy. */
 const ECS_TASKS_TRUST = JSON.stringify({
@@ -18,167 +25,403 @@ const ECS_TASKS_TRUST = JSON.stringify({
     Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
 
+type Parent = { parent: pulumi.Resource };
+
 /**
  * The gateway on ECS Fargate behind an application load balancer, in an existing VPC (or the
- * account's default VPC): image in ECR, secret in Secrets Manager, logs in CloudWatch, target
- * tracking auto scaling, and a deployment circuit breaker that rolls back.
+ * account's default VPC): image in ECR, secret in Secrets Manager, logs, alarms and a dashboard
+ * in CloudWatch, target tracking auto scaling, and a deployment that `pulumi up` waits for and
+ * that rolls back when the new tasks never become ready.
  */
 export class AwsGateway extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
     public readonly imageRef: pulumi.Output<string>;
+    public readonly dashboardName: pulumi.Output<string>;
 
     constructor(name: string, args: AwsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:gateway:AwsGateway", name, {}, opts);
-        const s = args.settings;
         const parent = { parent: this };
+        const s = args.settings;
 
-        // --- Image: ECR (scanned on push, immutable tags), pushed with a short-lived token.
-        const repo = new aws.ecr.Repository(`${name}-repo`, { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE" }, parent);
-        new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, {
-            repository: repo.name,
-            policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }),
-        }, parent);
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, parent);
-        const image = new GatewayImage(`${name}-image`, {
-            repository: repo.repositoryUrl,
-            registry: { server: repo.repositoryUrl, username: token.userName, password: token.password },
-        }, parent);
+        const image = gatewayImage(name, args, parent);
+        const secret = introspectionSecret(name, args.introspectionClientSecret, parent);
+        const net = network(name, s, parent);
+        const lb = loadBalancer(name, s, net, parent);
+        // Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its
+        // nodes take addresses in the VPC, and only its security group may reach the tasks.
+        const environment = pulumi.all([args.environment, net.vpcCidrs]).apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(",") }));
+        const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
+        scaling(name, s, svc, parent);
+        const dashboardName = monitoring(name, s, lb, svc, parent);
 
-        // --- The introspection client secret, in Secrets Manager only.
-        const secret = new aws.secretsmanager.Secret(`${name}-introspection-secret`, { description: "policy-gateway: Okta token introspection client secret", recoveryWindowInDays: 7 }, parent);
-        const secretVersion = new aws.secretsmanager.SecretVersion(`${name}-introspection-secret-version`, { secretId: secret.id, secretString: pulumi.secret(args.introspectionClientSecret) }, parent);
-
-        // --- Network: an existing VPC and subnets, or the default VPC. This component builds none.
-        const vpcId = s.vpcId ? pulumi.output(s.vpcId) : aws.ec2.getVpcOutput({ default: true }, parent).id;
-        const subnetIds = s.subnetIds ? pulumi.output(s.subnetIds) : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpcId] }] }, parent).ids;
-
-        const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId, description: "policy-gateway load balancer" }, parent);
-        const taskSg = new aws.ec2.SecurityGroup(`${name}-task-sg`, { vpcId, description: "policy-gateway tasks: reachable from the load balancer only" }, parent);
-        const listenerPort = s.certificateArn ? 443 : 80;
-        const clientPorts = s.certificateArn ? [443, 80] : [80];
-        s.allowedCidrs.forEach((cidr, i) =>
-            clientPorts.forEach((p) =>
-                new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${p}-${i}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: cidr }, parent),
-            ),
-        );
-        for (const p of [GATEWAY_PORT, GATEWAY_ADMIN_PORT]) {
-            new aws.vpc.SecurityGroupIngressRule(`${name}-task-in-${p}`, { securityGroupId: taskSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: albSg.id }, parent);
-            new aws.vpc.SecurityGroupEgressRule(`${name}-alb-out-${p}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: taskSg.id }, parent);
-        }
-        // Tasks call Okta, the upstream, ECR and Secrets Manager over HTTPS (and the upstream maybe over HTTP).
-        new aws.vpc.SecurityGroupEgressRule(`${name}-task-out`, { securityGroupId: taskSg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, parent);
-
-        // --- Load balancer: HTTPS when a certificate is configured (and HTTP redirects to it).
-        const alb = new aws.lb.LoadBalancer(`${name}-alb`, { loadBalancerType: "application", securityGroups: [albSg.id], subnets: subnetIds, dropInvalidHeaderFields: true }, parent);
-        const targetGroup = new aws.lb.TargetGroup(`${name}-tg`, {
-            port: GATEWAY_PORT,
-            protocol: "HTTP",
-            targetType: "ip",
-            vpcId,
-            deregistrationDelay: 30,
-            healthCheck: { path: "/healthz", port: String(GATEWAY_ADMIN_PORT), matcher: "200", interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
-        }, parent);
-        const listener = new aws.lb.Listener(`${name}-listener`, {
-            loadBalancerArn: alb.arn,
-            port: listenerPort,
-            protocol: s.certificateArn ? "HTTPS" : "HTTP",
-            certificateArn: s.certificateArn,
-            sslPolicy: s.certificateArn ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : undefined,
-            defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        }, parent);
-        if (s.certificateArn) {
-            new aws.lb.Listener(`${name}-http-redirect`, {
-                loadBalancerArn: alb.arn,
-                port: 80,
-                protocol: "HTTP",
-                defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
-            }, parent);
-        }
-
-        // --- Roles: the execution role may read this one secret and nothing else; the task role may do nothing.
-        const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
-        new aws.iam.RolePolicyAttachment(`${name}-execution-role-ecs`, { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy }, parent);
-        new aws.iam.RolePolicy(`${name}-execution-role-secret`, {
-            role: executionRole.id,
-            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secret.arn] }] }),
-        }, parent);
-        const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
-
-        const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
-        const region = aws.getRegionOutput({}, parent).region;
-
-        const cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
-        const taskDefinition = new aws.ecs.TaskDefinition(`${name}-task`, {
-            family: `${name}-${pulumi.getStack()}`,
-            cpu: String(s.cpu),
-            memory: String(s.memory),
-            networkMode: "awsvpc",
-            requiresCompatibilities: ["FARGATE"],
-            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-            executionRoleArn: executionRole.arn,
-            taskRoleArn: taskRole.arn,
-            containerDefinitions: pulumi.jsonStringify([
-                {
-                    name: "policy-gateway",
-                    image: image.ref,
-                    essential: true,
-                    user: "1000",
-                    readonlyRootFilesystem: true,
-                    portMappings: [{ containerPort: GATEWAY_PORT, protocol: "tcp" }, { containerPort: GATEWAY_ADMIN_PORT, protocol: "tcp" }],
-                    environment: pulumi.output(args.environment).apply((env) => Object.entries(env).map(([name, value]) => ({ name, value }))),
-                    secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: secret.arn }],
-                    logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" } },
-                    healthCheck: {
-                        command: ["CMD", "node", "-e", `fetch('http://127.0.0.1:${GATEWAY_ADMIN_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
-                        interval: 10,
-                        timeout: 3,
-                        retries: 3,
-                        startPeriod: 15,
-                    },
-                    stopTimeout: 30,
-                },
-            ]),
-        }, parent);
-
-        const service = new aws.ecs.Service(`${name}-service`, {
-            cluster: cluster.arn,
-            taskDefinition: taskDefinition.arn,
-            desiredCount: s.minCapacity,
-            launchType: "FARGATE",
-            networkConfiguration: { subnets: subnetIds, securityGroups: [taskSg.id], assignPublicIp: s.assignPublicIp },
-            loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: "policy-gateway", containerPort: GATEWAY_PORT }],
-            healthCheckGracePeriodSeconds: 30,
-            deploymentCircuitBreaker: { enable: true, rollback: true },
-            deploymentMinimumHealthyPercent: 100,
-            deploymentMaximumPercent: 200,
-            propagateTags: "SERVICE",
-            // Tasks read secrets only when they start: a new secret version must start new tasks.
-            forceNewDeployment: true,
-            triggers: { introspectionSecretVersion: secretVersion.versionId },
-        }, { parent: this, dependsOn: [listener], ignoreChanges: ["desiredCount"] });
-
-        const scaling = new aws.appautoscaling.Target(`${name}-scaling`, {
-            minCapacity: s.minCapacity,
-            maxCapacity: s.maxCapacity,
-            resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
-            scalableDimension: "ecs:service:DesiredCount",
-            serviceNamespace: "ecs",
-        }, parent);
-        new aws.appautoscaling.Policy(`${name}-scaling-cpu`, {
-            policyType: "TargetTrackingScaling",
-            resourceId: scaling.resourceId,
-            scalableDimension: scaling.scalableDimension,
-            serviceNamespace: scaling.serviceNamespace,
-            targetTrackingScalingPolicyConfiguration: {
-                predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
-                targetValue: s.targetCpuPercent,
-                scaleInCooldown: 120,
-                scaleOutCooldown: 30,
-            },
-        }, parent);
-
-        this.url = pulumi.interpolate`${s.certificateArn ? "https" : "http"}://${alb.dnsName}`;
+        this.url = lb.url;
         this.imageRef = image.ref;
-        this.registerOutputs({ url: this.url, imageRef: this.imageRef });
+        this.dashboardName = dashboardName;
+        this.registerOutputs({ url: this.url, imageRef: this.imageRef, dashboardName });
     }
+}
+
+/** ECR (scanned on push, immutable tags, last 20 images), pushed with a short-lived token. */
+function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): GatewayImage {
+    const repo = new aws.ecr.Repository(`${name}-repo`, {
+        imageScanningConfiguration: { scanOnPush: true },
+        imageTagMutability: "IMMUTABLE",
+        // `destroy` fails on a repository that holds images unless forced (aws provider
+        // ecr/repository.go: force_delete, default false); production keeps its images.
+        forceDelete: !args.production,
+    }, parent);
+    new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, {
+        repository: repo.name,
+        policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }),
+    }, parent);
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, parent);
+    return new GatewayImage(`${name}-image`, {
+        repository: repo.repositoryUrl,
+        registry: { server: repo.repositoryUrl, username: token.userName, password: token.password },
+        baseImage: args.baseImage,
+    }, parent);
+}
+
+interface SecretWiring {
+    secret: aws.secretsmanager.Secret;
+    version: aws.secretsmanager.SecretVersion;
+}
+
+/** The introspection client secret, in Secrets Manager only. */
+function introspectionSecret(name: string, value: pulumi.Input<string>, parent: Parent): SecretWiring {
+    const secret = new aws.secretsmanager.Secret(`${name}-introspection-secret`, { description: "policy-gateway: Okta token introspection client secret", recoveryWindowInDays: 7 }, parent);
+    const version = new aws.secretsmanager.SecretVersion(`${name}-introspection-secret-version`, { secretId: secret.id, secretString: pulumi.secret(value) }, parent);
+    return { secret, version };
+}
+
+interface NetworkWiring {
+    vpcId: pulumi.Output<string>;
+    vpcCidrs: pulumi.Output<string[]>;
+    loadBalancerSubnetIds: pulumi.Output<string[]>;
+    taskSubnetIds: pulumi.Output<string[]>;
+    albSg: aws.ec2.SecurityGroup;
+    taskSg: aws.ec2.SecurityGroup;
+}
+
+/**
+ * An existing VPC with its own subnet lists for the load balancer and the tasks, or the default
+ * VPC (all public subnets). This component builds no network. Security groups: clients reach the
+ * load balancer from the allowed CIDRs only; only the load balancer reaches the tasks.
+ */
+function network(name: string, s: AwsGatewaySpec, parent: Parent): NetworkWiring {
+    const vpc = aws.ec2.getVpcOutput(s.vpcId ? { id: s.vpcId } : { default: true }, parent);
+    const defaultSubnets = s.vpcId ? undefined : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }] }, parent).ids;
+    const loadBalancerSubnetIds = s.loadBalancerSubnetIds ? pulumi.output(s.loadBalancerSubnetIds) : (defaultSubnets as pulumi.Output<string[]>);
+    const taskSubnetIds = s.taskSubnetIds ? pulumi.output(s.taskSubnetIds) : (defaultSubnets as pulumi.Output<string[]>);
+    // Every CIDR of the VPC (secondary ones included): where the load balancer's nodes live.
+    const vpcCidrs = vpc.apply((v) => [...new Set([v.cidrBlock, ...(v.cidrBlockAssociations ?? []).map((a) => a.cidrBlock)])].filter(Boolean));
+
+    const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: vpc.id, description: "policy-gateway load balancer" }, parent);
+    const taskSg = new aws.ec2.SecurityGroup(`${name}-task-sg`, { vpcId: vpc.id, description: "policy-gateway tasks: reachable from the load balancer only" }, parent);
+    const clientPorts = usesHttps(s) ? [443, 80] : [80];
+    s.allowedCidrs.forEach((cidr, i) =>
+        clientPorts.forEach((p) =>
+            new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${p}-${i}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: cidr }, parent),
+        ),
+    );
+    for (const p of [PORTS.traffic, PORTS.admin]) {
+        new aws.vpc.SecurityGroupIngressRule(`${name}-task-in-${p}`, { securityGroupId: taskSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: albSg.id }, parent);
+        new aws.vpc.SecurityGroupEgressRule(`${name}-alb-out-${p}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: taskSg.id }, parent);
+    }
+    // Tasks call Okta, the upstream, ECR and Secrets Manager over HTTPS (and the upstream maybe over HTTP).
+    new aws.vpc.SecurityGroupEgressRule(`${name}-task-out`, { securityGroupId: taskSg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, parent);
+    return { vpcId: vpc.id, vpcCidrs, loadBalancerSubnetIds, taskSubnetIds, albSg, taskSg };
+}
+
+/** HTTPS whenever the gateway has a name of its own (with a given or a requested certificate). */
+function usesHttps(s: AwsGatewaySpec): boolean {
+    return s.domainName !== undefined;
+}
+
+interface LoadBalancerWiring {
+    alb: aws.lb.LoadBalancer;
+    targetGroup: aws.lb.TargetGroup;
+    listener: aws.lb.Listener;
+    url: pulumi.Output<string>;
+}
+
+/**
+ * The application load balancer: internal or internet-facing as configured (an internet-facing
+ * one only sees public client addresses), in its own subnets; readiness as the target health
+ * check; HTTPS on the gateway's own name, with an alias record in Route 53.
+ */
+function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, parent: Parent): LoadBalancerWiring {
+    const alb = new aws.lb.LoadBalancer(`${name}-alb`, {
+        loadBalancerType: "application",
+        internal: s.internal,
+        securityGroups: [net.albSg.id],
+        subnets: net.loadBalancerSubnetIds,
+        dropInvalidHeaderFields: true,
+    }, parent);
+    const targetGroup = new aws.lb.TargetGroup(`${name}-tg`, {
+        port: PORTS.traffic,
+        protocol: "HTTP",
+        targetType: "ip", // Fargate (awsvpc) tasks register by IP
+        vpcId: net.vpcId,
+        deregistrationDelay: 30,
+        // Readiness: a task whose issuer metadata never loads is never healthy, so it takes no
+        // traffic and the deployment circuit breaker rolls the deployment back.
+        healthCheck: { path: ADMIN_PATHS.readiness, port: String(PORTS.admin), matcher: "200", interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
+    }, parent);
+
+    const certificateArn = s.domainName ? (s.certificateArn ? pulumi.output(s.certificateArn) : requestCertificate(name, s.domainName, s.hostedZoneId as string, parent)) : undefined;
+    const listener = new aws.lb.Listener(`${name}-listener`, {
+        loadBalancerArn: alb.arn,
+        port: certificateArn ? 443 : 80,
+        protocol: certificateArn ? "HTTPS" : "HTTP",
+        certificateArn,
+        sslPolicy: certificateArn ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : undefined,
+        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+    }, parent);
+    if (certificateArn) {
+        new aws.lb.Listener(`${name}-http-redirect`, {
+            loadBalancerArn: alb.arn,
+            port: 80,
+            protocol: "HTTP",
+            defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+        }, parent);
+    }
+    if (s.domainName) {
+        new aws.route53.Record(`${name}-dns`, {
+            zoneId: s.hostedZoneId as string,
+            name: s.domainName,
+            type: "A",
+            aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+        }, parent);
+    }
+    // The load balancer's own *.elb.amazonaws.com name is covered by no certificate of the user's:
+    // consumers get the gateway's own name, or (sandbox stacks without one) plain HTTP.
+    const url = s.domainName ? pulumi.output(`https://${s.domainName}`) : pulumi.interpolate`http://${alb.dnsName}`;
+    return { alb, targetGroup, listener, url };
+}
+
+/** An ACM certificate for the gateway's name, validated through a DNS record in the hosted zone. */
+function requestCertificate(name: string, domainName: string, zoneId: string, parent: Parent): pulumi.Output<string> {
+    const certificate = new aws.acm.Certificate(`${name}-certificate`, { domainName, validationMethod: "DNS" }, parent);
+    const option = certificate.domainValidationOptions[0];
+    const record = new aws.route53.Record(`${name}-certificate-validation`, {
+        zoneId,
+        name: option.resourceRecordName,
+        type: option.resourceRecordType,
+        records: [option.resourceRecordValue],
+        ttl: 300,
+        allowOverwrite: true,
+    }, parent);
+    // Waits until ACM has issued the certificate, so the HTTPS listener never gets a pending one.
+    const validation = new aws.acm.CertificateValidation(`${name}-certificate-issued`, { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] }, parent);
+    return validation.certificateArn;
+}
+
+interface ServiceWiring {
+    cluster: aws.ecs.Cluster;
+    service: aws.ecs.Service;
+}
+
+/** Roles, logs, the Fargate task and the service `pulumi up` waits for. */
+function service(
+    name: string,
+    s: AwsGatewaySpec,
+    w: { image: pulumi.Output<string>; environment: pulumi.Output<GatewayEnvironment>; secret: SecretWiring; net: NetworkWiring; lb: LoadBalancerWiring },
+    parent: Parent,
+): ServiceWiring {
+    // The execution role may read this one secret and nothing else; the task role may do nothing.
+    const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
+    new aws.iam.RolePolicyAttachment(`${name}-execution-role-ecs`, { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy }, parent);
+    new aws.iam.RolePolicy(`${name}-execution-role-secret`, {
+        role: executionRole.id,
+        policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }] }),
+    }, parent);
+    const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
+
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
+    const region = aws.getRegionOutput({}, parent).region;
+    const cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
+    const [command, ...rest] = healthCheckCommand();
+    const taskDefinition = new aws.ecs.TaskDefinition(`${name}-task`, {
+        family: `${name}-${pulumi.getStack()}`,
+        cpu: String(s.cpu),
+        memory: String(s.memory),
+        networkMode: "awsvpc",
+        requiresCompatibilities: ["FARGATE"],
+        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        executionRoleArn: executionRole.arn,
+        taskRoleArn: taskRole.arn,
+        containerDefinitions: pulumi.jsonStringify([
+            {
+                name: CONTAINER_NAME,
+                image: w.image,
+                essential: true,
+                user: "1000",
+                readonlyRootFilesystem: true,
+                portMappings: [{ containerPort: PORTS.traffic, protocol: "tcp" }, { containerPort: PORTS.admin, protocol: "tcp" }],
+                environment: w.environment.apply((env) => Object.entries(env).map(([k, value]) => ({ name: k, value }))),
+                secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: w.secret.secret.arn }],
+                logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" } },
+                healthCheck: {
+                    command: [command, ...rest],
+                    interval: HEALTH_CHECK.intervalSeconds,
+                    timeout: HEALTH_CHECK.timeoutSeconds,
+                    retries: HEALTH_CHECK.retries,
+                    startPeriod: HEALTH_CHECK.startPeriodSeconds,
+                },
+                stopTimeout: 30,
+            },
+        ]),
+    }, parent);
+
+    const timeout = `${s.deploymentTimeoutMinutes}m`;
+    const svc = new aws.ecs.Service(`${name}-service`, {
+        cluster: cluster.arn,
+        taskDefinition: taskDefinition.arn,
+        desiredCount: s.minCapacity,
+        launchType: "FARGATE",
+        networkConfiguration: { subnets: w.net.taskSubnetIds, securityGroups: [w.net.taskSg.id], assignPublicIp: s.assignPublicIp },
+        loadBalancers: [{ targetGroupArn: w.lb.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: PORTS.traffic }],
+        healthCheckGracePeriodSeconds: 30,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        propagateTags: "SERVICE",
+        // `pulumi up` waits until the new tasks are running and healthy, and fails (instead of
+        // reporting success) when they never are or the circuit breaker rolls back (aws provider
+        // ecs/service.go: wait_for_steady_state, default false).
+        waitForSteadyState: true,
+        // Tasks read secrets only when they start: a new secret version must start new tasks.
+        forceNewDeployment: true,
+        triggers: { introspectionSecretVersion: w.secret.version.versionId },
+    }, { ...parent, dependsOn: [w.lb.listener], ignoreChanges: ["desiredCount"], customTimeouts: { create: timeout, update: timeout } });
+    return { cluster, service: svc };
+}
+
+/** Target tracking on CPU between the configured bounds. */
+function scaling(name: string, s: AwsGatewaySpec, svc: ServiceWiring, parent: Parent): void {
+    const target = new aws.appautoscaling.Target(`${name}-scaling`, {
+        minCapacity: s.minCapacity,
+        maxCapacity: s.maxCapacity,
+        resourceId: pulumi.interpolate`service/${svc.cluster.name}/${svc.service.name}`,
+        scalableDimension: "ecs:service:DesiredCount",
+        serviceNamespace: "ecs",
+    }, parent);
+    new aws.appautoscaling.Policy(`${name}-scaling-cpu`, {
+        policyType: "TargetTrackingScaling",
+        resourceId: target.resourceId,
+        scalableDimension: target.scalableDimension,
+        serviceNamespace: target.serviceNamespace,
+        targetTrackingScalingPolicyConfiguration: {
+            predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+            targetValue: s.targetCpuPercent,
+            scaleInCooldown: 120,
+            scaleOutCooldown: 30,
+        },
+    }, parent);
+}
+
+/**
+ * CloudWatch alarms on what consumers feel (5xx answers, unhealthy targets, p99 latency) and on
+ * CPU, notifying the configured SNS topic; and a dashboard of the same metrics. Metric names and
+ * dimensions: "CloudWatch metrics for your Application Load Balancer" (LoadBalancer and
+ * TargetGroup are the ARN suffixes) and "Amazon ECS CloudWatch metrics" (ClusterName, ServiceName).
+ */
+function monitoring(name: string, s: AwsGatewaySpec, lb: LoadBalancerWiring, svc: ServiceWiring, parent: Parent): pulumi.Output<string> {
+    const actions = s.alarmTopicArn ? { alarmActions: [s.alarmTopicArn], okActions: [s.alarmTopicArn] } : {};
+    const alb = { LoadBalancer: lb.alb.arnSuffix };
+    const ecs = { ClusterName: svc.cluster.name, ServiceName: svc.service.name };
+    const common = { treatMissingData: "notBreaching", ...actions };
+
+    new aws.cloudwatch.MetricAlarm(`${name}-alarm-5xx`, {
+        alarmDescription: `policy-gateway: more than ${s.alarms.http5xxPerMinute} 5xx answers a minute (load balancer and gateway), 3 minutes out of 5`,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: s.alarms.http5xxPerMinute,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        metricQueries: [
+            { id: "elb", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: alb, period: 60, stat: "Sum" } },
+            { id: "target", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: alb, period: 60, stat: "Sum" } },
+            { id: "total", expression: "FILL(elb, 0) + FILL(target, 0)", label: "5xx answers", returnData: true },
+        ],
+        ...common,
+    }, parent);
+    new aws.cloudwatch.MetricAlarm(`${name}-alarm-unhealthy`, {
+        alarmDescription: "policy-gateway: a task is not ready (its /readyz fails) for 3 minutes",
+        namespace: "AWS/ApplicationELB",
+        metricName: "UnHealthyHostCount",
+        dimensions: { ...alb, TargetGroup: lb.targetGroup.arnSuffix },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        ...common,
+    }, parent);
+    new aws.cloudwatch.MetricAlarm(`${name}-alarm-latency-p99`, {
+        alarmDescription: `policy-gateway: p99 response time above ${s.alarms.targetResponseTimeP99Seconds} s for 5 minutes`,
+        namespace: "AWS/ApplicationELB",
+        metricName: "TargetResponseTime",
+        dimensions: alb,
+        extendedStatistic: "p99",
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: s.alarms.targetResponseTimeP99Seconds,
+        ...common,
+    }, parent);
+    new aws.cloudwatch.MetricAlarm(`${name}-alarm-cpu`, {
+        alarmDescription: `policy-gateway: service CPU above ${s.alarms.cpuPercent}% for 5 minutes (scaling is not keeping up, or maxCapacity is reached)`,
+        namespace: "AWS/ECS",
+        metricName: "CPUUtilization",
+        dimensions: ecs,
+        statistic: "Average",
+        period: 60,
+        evaluationPeriods: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: s.alarms.cpuPercent,
+        ...common,
+    }, parent);
+
+    const region = aws.getRegionOutput({}, parent).region;
+    const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
+        dashboardName: `policy-gateway-${pulumi.getStack()}`,
+        dashboardBody: pulumi.jsonStringify({
+            widgets: dashboardWidgets({ region, loadBalancer: lb.alb.arnSuffix, targetGroup: lb.targetGroup.arnSuffix, cluster: svc.cluster.name, service: svc.service.name }),
+        }),
+    }, parent);
+    return dashboard.dashboardName;
+}
+
+/** The dashboard's widgets: traffic and errors, latency, task health, CPU and memory. */
+function dashboardWidgets(d: { region: pulumi.Output<string>; loadBalancer: pulumi.Output<string>; targetGroup: pulumi.Output<string>; cluster: pulumi.Output<string>; service: pulumi.Output<string> }) {
+    const widget = (x: number, y: number, title: string, metrics: unknown[][], extra: Record<string, unknown> = {}) => ({
+        type: "metric",
+        x,
+        y,
+        width: 12,
+        height: 6,
+        properties: { title, region: d.region, period: 60, view: "timeSeries", metrics, ...extra },
+    });
+    const elb = "AWS/ApplicationELB";
+    return [
+        widget(0, 0, "Requests and 5xx", [
+            [elb, "RequestCount", "LoadBalancer", d.loadBalancer, { stat: "Sum" }],
+            [elb, "HTTPCode_Target_5XX_Count", "LoadBalancer", d.loadBalancer, { stat: "Sum" }],
+            [elb, "HTTPCode_ELB_5XX_Count", "LoadBalancer", d.loadBalancer, { stat: "Sum" }],
+            [elb, "HTTPCode_Target_4XX_Count", "LoadBalancer", d.loadBalancer, { stat: "Sum" }],
+        ]),
+        widget(12, 0, "Response time (s)", [
+            [elb, "TargetResponseTime", "LoadBalancer", d.loadBalancer, { stat: "p50" }],
+            [elb, "TargetResponseTime", "LoadBalancer", d.loadBalancer, { stat: "p99" }],
+        ]),
+        widget(0, 6, "Ready tasks", [
+            [elb, "HealthyHostCount", "TargetGroup", d.targetGroup, "LoadBalancer", d.loadBalancer, { stat: "Minimum" }],
+            [elb, "UnHealthyHostCount", "TargetGroup", d.targetGroup, "LoadBalancer", d.loadBalancer, { stat: "Maximum" }],
+        ]),
+        widget(12, 6, "Service CPU and memory (%)", [
+            ["AWS/ECS", "CPUUtilization", "ClusterName", d.cluster, "ServiceName", d.service, { stat: "Average" }],
+            ["AWS/ECS", "MemoryUtilization", "ClusterName", d.cluster, "ServiceName", d.service, { stat: "Average" }],
+        ]),
+    ];
 }

@@ -1,4 +1,3 @@
-import * as okta from "@pulumi/okta";
 import * as pulumi from "@pulumi/pulumi";
 import { newServiceApp, type TokenEndpointAuthMethod } from "./serviceApp";
 import type { PublicJwk } from "./stackConfig";
@@ -7,8 +6,12 @@ export interface ConsumerAppArgs {
     label: string;
     /** Public keys: when given, the app authenticates with `private_key_jwt` and has no secret. */
     jwks?: PublicJwk[];
-    /** Groups the app is assigned to (the seed assigns Everyone). */
-    groupIds: pulumi.Input<string>[];
+    /**
+     * Protect the app from deletion and replacement: its client id is what the consuming team has
+     * configured. Pulumi then refuses any plan that would replace it, already at preview
+     * (pulumi/pulumi step_generator.go: "unable to replace resource … marked for protection").
+     */
+    protect: boolean;
 }
 
 /** The OAuth 2.0 service app of one consuming system (client credentials grant). */
@@ -22,11 +25,7 @@ export class ConsumerApp extends pulumi.ComponentResource {
     constructor(name: string, args: ConsumerAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:okta:ConsumerApp", name, {}, opts);
 
-        const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks: args.jwks }, { parent: this });
-        args.groupIds.forEach((groupId, i) => {
-            new okta.app.GroupAssignment(`${name}-group-${i}`, { appId: app.id, groupId }, { parent: this });
-        });
-
+        const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks: args.jwks }, { parent: this, protect: args.protect });
         this.appId = app.id;
         this.clientId = app.clientId;
         this.clientSecret = clientSecret;

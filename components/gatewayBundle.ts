@@ -29,3 +29,27 @@ export function ensureGatewayBundle(gatewayDir = GATEWAY_DIR): { file: string; s
     if (stale) execFileSync(process.execPath, [path.join(gatewayDir, "build.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
     return { file, sha256: createHash("sha256").update(readFileSync(file)).digest("hex"), rebuilt: stale };
 }
+
+/**
+ * A digest of every file under the build context directory: relative name, permission bits and
+ * content, in a stable order. A superset of what the docker provider hashes (it skips what
+ * `.dockerignore` excludes), so whenever the provider sees a changed context, so does this.
+ */
+export function buildContextDigest(contextDir: string): string {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else files.push(full);
+        }
+    };
+    walk(contextDir);
+    const h = createHash("sha256");
+    for (const file of files.map((f) => path.relative(contextDir, f).split(path.sep).join("/")).sort()) {
+        const full = path.join(contextDir, file);
+        const mode = (statSync(full).mode & 0o7777).toString(8);
+        h.update(`${file}\0${mode}\0`).update(createHash("sha256").update(readFileSync(full)).digest()).update("\0");
+    }
+    return h.digest("hex");
+}

@@ -1,6 +1,9 @@
 // The gateway container's environment, built from the Okta components' outputs and the stack's
-// gateway config. One function for both targets, so local and AWS run the same gateway. The
-// introspection client secret is not here: each target injects it its own secret way.
+// gateway config. One function for both targets, so local and AWS run the same gateway. Keyed by
+// the gateway's own config schema (GatewayEnvironment), so a misspelt variable does not compile.
+// The introspection client secret is not here: each target injects it its own secret way.
+import type { GatewayEnvironment } from "../policy-gateway/src/config";
+import { PORTS } from "../policy-gateway/src/settings";
 import type { GatewaySpec } from "./stackConfig";
 
 export interface OktaWiring {
@@ -9,10 +12,7 @@ export interface OktaWiring {
     introspectionClientId: string;
 }
 
-export const GATEWAY_PORT = 8080;
-export const GATEWAY_ADMIN_PORT = 9090;
-
-export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): Record<string, string> {
+export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): GatewayEnvironment {
     return {
         UPSTREAM_URL: spec.upstreamUrl,
         OIDC_ISSUER: okta.issuer,
@@ -25,7 +25,7 @@ export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): Record<
         CACHE_MAX_TTL_SECONDS: String(spec.cacheMaxTtlSeconds),
         HIDE_CREDENTIALS: String(spec.hideCredentials),
         LOG_LEVEL: spec.logLevel,
-        PORT: String(GATEWAY_PORT),
-        ADMIN_PORT: String(GATEWAY_ADMIN_PORT),
+        PORT: String(PORTS.traffic),
+        ADMIN_PORT: String(PORTS.admin),
     };
 }

@@ -1,41 +1,85 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { ensureGatewayBundle, GATEWAY_DIR } from "./gatewayBundle";
+import { buildContextDigest, ensureGatewayBundle, GATEWAY_DIR } from "./gatewayBundle";
+
+/** The base image the Dockerfile builds on (its `BASE_IMAGE` build argument). */
+export const DEFAULT_BASE_IMAGE = "node:24-bookworm-slim";
+export const GATEWAY_PLATFORM = "linux/amd64";
 
 export interface GatewayImageArgs {
     /** Repository to tag and push to (an ECR repository URL); a local name when not pushing. */
     repository: pulumi.Input<string>;
     /** Registry credentials; without them the image stays in the local Docker engine. */
     registry?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
+    /** Base image; a tag is resolved to its registry digest, so a patched base image rebuilds. */
+    baseImage?: string;
+}
+
+/**
+ * The image's identity: a digest of everything that makes the docker provider rebuild it, so the
+ * tag changes whenever a build can differ and never names two different images.
+ *
+ * The provider's Diff compares every input of the image (context and Dockerfile paths, build
+ * args, platform) and a `contextDigest` over every file of the build context not excluded by
+ * `.dockerignore`, by relative name, mode and content, plus the Dockerfile
+ * (pulumi/pulumi-docker provider/provider.go: Check, Diff, hashContext). This digest covers a
+ * superset: every file of the context directory (ignored ones too), the Dockerfile, the build
+ * args (the base image pinned by digest) and the platform. Pure.
+ */
+export function imageIdentity(contextDigest: string, buildArgs: Record<string, string>, platform: string): string {
+    const h = createHash("sha256").update(contextDigest).update("\0").update(platform);
+    for (const [k, v] of Object.entries(buildArgs).sort(([a], [b]) => a.localeCompare(b))) h.update(`\0${k}=${v}`);
+    return h.digest("hex");
+}
+
+/** `name:tag@sha256:…` as a build argument: the tag for people, the digest for Docker. */
+export function pinnedBaseImage(name: string, digest: string): string {
+    return `${name}@${digest}`;
 }
 
 /**
  * The gateway image, built from policy-gateway/Dockerfile after making sure the bundle it copies
- * is current. Pushed, it is referred to by its registry digest; kept local (no registry, so no
- * registry digest exists), by a tag derived from the bundle's SHA-256, which changes exactly
- * when the bundle does.
+ * is current.
+ *
+ * - Tagged by `imageIdentity`: an ECR repository with immutable tags refuses a second push under
+ *   one tag (ImageTagAlreadyExistsException), and the provider rebuilds (and pushes) whenever an
+ *   input differs, so the tag must change with every input.
+ * - Build paths relative to the project root (Pulumi runs the program there): an absolute path
+ *   differs per checkout and would rebuild on every CI runner.
+ * - The base image is resolved to its registry digest with docker.getRegistryImage, so a patched
+ *   base image is a new build argument, hence a rebuild under a new tag.
+ * - Referred to by `repoDigest`: the registry digest when pushed, the local image id otherwise
+ *   (@pulumi/docker Image.repoDigest: "the unique manifest SHA of a pushed docker image, or the
+ *   local image ID"), so a container or task always runs exactly what was built.
  */
 export class GatewayImage extends pulumi.ComponentResource {
-    /** What containers and task definitions run: `repo@sha256:…` when pushed, `repo:<bundle-sha>` when local. */
+    /** What containers and task definitions run: `repo@sha256:…` when pushed, the image id (`sha256:…`) when local. */
     public readonly ref: pulumi.Output<string>;
-    public readonly bundleSha256: string;
+    /** The identity-derived tag, for people (`docker images`, the ECR console). */
+    public readonly imageName: pulumi.Output<string>;
 
     constructor(name: string, args: GatewayImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:gateway:GatewayImage", name, {}, opts);
 
-        const bundle = ensureGatewayBundle();
-        this.bundleSha256 = bundle.sha256;
-        const tag = bundle.sha256.slice(0, 16);
+        ensureGatewayBundle();
+        const context = path.relative(process.cwd(), GATEWAY_DIR) || ".";
+        const dockerfile = path.join(context, "Dockerfile");
+        const contextDigest = buildContextDigest(GATEWAY_DIR);
+
+        const base = args.baseImage ?? DEFAULT_BASE_IMAGE;
+        const baseImage = base.includes("@sha256:")
+            ? pulumi.output(base)
+            : docker.getRegistryImageOutput({ name: base }, { parent: this }).apply((r) => pinnedBaseImage(base, r.sha256Digest));
+        const buildArgs = baseImage.apply((b) => ({ BASE_IMAGE: b }));
+        const tag = buildArgs.apply((a) => imageIdentity(contextDigest, a, GATEWAY_PLATFORM).slice(0, 24));
+
         const image = new docker.Image(
             `${name}-image`,
             {
                 imageName: pulumi.interpolate`${args.repository}:${tag}`,
-                build: {
-                    context: GATEWAY_DIR,
-                    dockerfile: path.join(GATEWAY_DIR, "Dockerfile"),
-                    platform: "linux/amd64",
-                },
+                build: { context, dockerfile, platform: GATEWAY_PLATFORM, args: buildArgs },
                 skipPush: args.registry === undefined,
                 registry: args.registry && {
                     server: args.registry.server,
@@ -45,7 +89,8 @@ export class GatewayImage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.ref = args.registry ? image.repoDigest : image.imageName;
-        this.registerOutputs({ ref: this.ref });
+        this.ref = image.repoDigest;
+        this.imageName = image.imageName;
+        this.registerOutputs({ ref: this.ref, imageName: this.imageName });
     }
 }

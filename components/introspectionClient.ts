@@ -3,6 +3,8 @@ import { newServiceApp } from "./serviceApp";
 
 export interface IntrospectionClientArgs {
     label: string;
+    /** Protect the app (production): a replacement would change the gateway's client id. */
+    protect: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export class IntrospectionClient extends pulumi.ComponentResource {
     constructor(name: string, args: IntrospectionClientArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:okta:IntrospectionClient", name, {}, opts);
 
-        const { app, clientSecret } = newServiceApp(`${name}-app`, { label: args.label }, { parent: this });
+        const { app, clientSecret } = newServiceApp(`${name}-app`, { label: args.label }, { parent: this, protect: args.protect });
         this.clientId = app.clientId;
         this.clientSecret = clientSecret as pulumi.Output<string>; // client_secret_basic always has one
         this.registerOutputs({ clientId: this.clientId, clientSecret: this.clientSecret });

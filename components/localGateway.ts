@@ -1,11 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_ADMIN_PORT, GATEWAY_PORT } from "./gatewayEnvironment";
+import type { GatewayEnvironment } from "../policy-gateway/src/config";
+import { HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
 import { GatewayImage } from "./gatewayImage";
 
 export interface LocalGatewayArgs {
     /** Non-secret environment (see gatewayEnvironment). */
-    environment: pulumi.Input<Record<string, string>>;
+    environment: pulumi.Input<GatewayEnvironment>;
     /** The introspection client's secret: reaches the container only inside a secret output. */
     introspectionClientSecret: pulumi.Input<string>;
     /** Host ports the gateway and its admin endpoints are published on. */
@@ -35,24 +36,25 @@ export class LocalGateway extends pulumi.ComponentResource {
             `${name}-container`,
             {
                 name: `${name}-${pulumi.getStack()}`,
+                // The image id, not the tag: a rebuilt image is a new id, so the container follows it.
                 image: image.ref,
                 envs,
                 ports: [
-                    { internal: GATEWAY_PORT, external: args.port },
-                    { internal: GATEWAY_ADMIN_PORT, external: args.adminPort, ip: "127.0.0.1" },
+                    { internal: PORTS.traffic, external: args.port },
+                    { internal: PORTS.admin, external: args.adminPort, ip: "127.0.0.1" },
                 ],
                 networksAdvanced: [{ name: network.name }],
                 // Lets a dev upstream on the host be reached as host.docker.internal.
                 hosts: [{ host: "host.docker.internal", ip: "host-gateway" }],
                 restart: "unless-stopped",
                 healthcheck: {
-                    tests: ["CMD", "node", "-e", `fetch('http://127.0.0.1:${GATEWAY_ADMIN_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
-                    interval: "10s",
-                    timeout: "3s",
-                    startPeriod: "15s",
-                    retries: 3,
+                    tests: healthCheckCommand(),
+                    interval: `${HEALTH_CHECK.intervalSeconds}s`,
+                    timeout: `${HEALTH_CHECK.timeoutSeconds}s`,
+                    startPeriod: `${HEALTH_CHECK.startPeriodSeconds}s`,
+                    retries: HEALTH_CHECK.retries,
                 },
-                wait: true, // `pulumi up` waits until the container is healthy
+                wait: true, // `pulumi up` waits until the container is healthy, i.e. ready
                 destroyGraceSeconds: 25, // SIGTERM drains in-flight requests first
             },
             { parent: this },

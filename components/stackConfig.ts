@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { compileRules, type RouteRule } from "../policy-gateway/src/routeRules";
+import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../policy-gateway/src/settings";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -11,6 +12,20 @@ export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as cons
 const RESERVED_SCOPES = new Set([
     "openid", "profile", "email", "address", "phone", "offline_access", "device_sso", "groups",
 ]);
+
+/**
+ * Access-token claim names Okta reserves: a custom claim with one of these names is refused by
+ * Okta's API at `pulumi up`. Okta's "Reserved claims" list (developer.okta.com, Customize tokens
+ * returned from Okta → Reserved claims; Okta support article "List of Reserved Claims"), plus the
+ * registered JWT claims of RFC 7519 §4.1 and RFC 9068 §2.2.
+ */
+export const RESERVED_CLAIMS = new Set([
+    "acr", "amr", "as_uri", "aud", "auth_time", "cid", "client_id", "exp", "groups", "iat", "idp", "iss", "jti",
+    "nbf", "nonce", "rpt", "rsi", "scope", "scp", "sub", "token_type", "typ", "uid", "username", "ver",
+]);
+
+/** The keys of this project's config namespace (`<project>:<key>`); anything else is a typo. */
+export const PROJECT_KEYS = ["authorizationServer", "consumers", "introspectionClient", "gateway"] as const;
 
 export interface ScopeSpec {
     name: string;
@@ -45,10 +60,14 @@ export interface ConsumerSpec {
     description: string;
     scopes: string[];
     accessTokenLifetimeMinutes: number;
-    /** Okta group ids to assign the app to; undefined means Okta's Everyone group. */
-    groups?: string[];
     /** Public keys: present means `private_key_jwt`, absent means `client_secret_basic`. */
     jwks?: PublicJwk[];
+    /**
+     * The app may be replaced (a new client id) by this update: lifts the stack's `protect` for
+     * this one app. Needed for changes Okta can only make by recreating the app, such as going
+     * from `private_key_jwt` back to a client secret.
+     */
+    allowReplacement: boolean;
 }
 
 export type AuthorizationServerSpec =
@@ -58,6 +77,8 @@ export type AuthorizationServerSpec =
           description: string;
           audience: string;
           issuerMode: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
+          /** With CUSTOM_URL: the org's verified custom domain the issuer lives on. */
+          customDomain?: string;
           protect: boolean;
       }
     | { kind: "existing"; id: string };
@@ -68,33 +89,56 @@ const FARGATE_MEMORY: Record<number, [number, number]> = { 256: [512, 2048], 512
 export interface GatewaySpec {
     target: "local" | "aws";
     upstreamUrl: string;
-    tokenValidation: "introspection" | "jwt" | "hybrid";
+    tokenValidation: (typeof TOKEN_VALIDATIONS)[number];
     requiredScopes: string[];
-    scopeMatch: "all" | "any";
+    scopeMatch: (typeof SCOPE_MATCHES)[number];
     routeRules: RouteRule[];
     cacheMaxTtlSeconds: number;
     hideCredentials: boolean;
-    logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+    logLevel: (typeof LOG_LEVELS)[number];
     local: { port: number; adminPort: number };
-    aws: {
-        vpcId?: string;
-        subnetIds?: string[];
-        certificateArn?: string;
-        allowedCidrs: string[];
-        assignPublicIp: boolean;
-        minCapacity: number;
-        maxCapacity: number;
-        targetCpuPercent: number;
-        cpu: number;
-        memory: number;
-        logRetentionDays: number;
-    };
+    aws: AwsGatewaySpec;
+}
+
+export interface AwsGatewaySpec {
+    /** An existing VPC; undefined: the account's default VPC (public subnets only). */
+    vpcId?: string;
+    /** Where the load balancer's nodes live: public subnets for an internet-facing one, private for an internal one. */
+    loadBalancerSubnetIds?: string[];
+    /** Where the tasks live: private subnets with a NAT (or VPC endpoints), or public ones with assignPublicIp. */
+    taskSubnetIds?: string[];
+    /** Internal load balancer (private addresses only). Default: true when every allowed CIDR is private. */
+    internal: boolean;
+    /** The gateway's DNS name (an alias record in hostedZoneId) and the name its certificate covers. */
+    domainName?: string;
+    hostedZoneId?: string;
+    /** An existing ACM certificate for domainName; without it, one is requested and validated through DNS. */
+    certificateArn?: string;
+    allowedCidrs: string[];
+    assignPublicIp: boolean;
+    /** How long `pulumi up` waits for the service to reach a steady state before failing. */
+    deploymentTimeoutMinutes: number;
+    /** SNS topic the alarms notify; undefined: alarms only show in CloudWatch. */
+    alarmTopicArn?: string;
+    /** Alarm thresholds. */
+    alarms: { targetResponseTimeP99Seconds: number; http5xxPerMinute: number; cpuPercent: number };
+    minCapacity: number;
+    maxCapacity: number;
+    targetCpuPercent: number;
+    cpu: number;
+    memory: number;
+    logRetentionDays: number;
 }
 
 export interface StackConfig {
     project: string;
     stack: string;
     okta: { orgName: string; baseUrl: string; orgUrl: string };
+    /**
+     * A production stack (`authorizationServer.protect`): the server and every app are protected
+     * from deletion and replacement, and the gateway's image repository keeps its images on destroy.
+     */
+    protect: boolean;
     authorizationServer: AuthorizationServerSpec;
     scopes: ScopeSpec[];
     claims: ClaimSpec[];
@@ -104,19 +148,30 @@ export interface StackConfig {
     gateway?: GatewaySpec;
 }
 
+/** A value and where it came from: a config key (`okta:orgName`) or an environment variable. */
+export interface Sourced<T> {
+    value: T;
+    from: string;
+}
+
+/** The three ways the Okta provider authenticates; it accepts exactly one. */
+export type OktaCredential = "privateKey" | "apiToken" | "accessToken";
+
 /** Raw values as they come from the stack: untyped, possibly absent. */
 export interface RawStackConfig {
+    /** Every key set in the project's namespace, without the namespace (`gateway`, `gatway`…). */
+    projectKeys: string[];
     authorizationServer?: unknown;
     consumers?: unknown;
     introspectionClient?: unknown;
     gateway?: unknown;
     okta: {
-        orgName?: string;
-        baseUrl?: string;
-        hasApiToken: boolean;
-        hasPrivateKey: boolean;
-        clientId?: string;
-        scopes?: unknown;
+        orgName?: Sourced<string>;
+        baseUrl?: Sourced<string>;
+        /** Every credential set, in config or in the environment, with where it was found. */
+        credentials: Sourced<OktaCredential>[];
+        clientId?: Sourced<string>;
+        scopes?: Sourced<unknown>;
     };
 }
 
@@ -145,6 +200,11 @@ const scopeName = z
         message: "is reserved by Okta (openid, profile, email, address, phone, offline_access, device_sso, groups, okta.*)",
     });
 
+/** A DNS host name (lower case): a custom domain or the gateway's name. */
+const hostName = z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS host name such as api.acme.example (lower case, no scheme)" });
+
 const lifetime = z
     .number({ message: `must be a whole number of minutes from ${TOKEN_LIFETIME_MINUTES.min} to ${TOKEN_LIFETIME_MINUTES.max}` })
     .int({ message: `must be a whole number of minutes from ${TOKEN_LIFETIME_MINUTES.min} to ${TOKEN_LIFETIME_MINUTES.max}` })
@@ -167,7 +227,10 @@ const scopeSchema = z.strictObject({
 });
 
 const claimSchema = z.strictObject({
-    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a claim name: letters, digits and _" }),
+    name: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a claim name: letters, digits and _" })
+        .refine((n) => !RESERVED_CLAIMS.has(n), { message: `is reserved by Okta and would be refused at pulumi up (reserved: ${[...RESERVED_CLAIMS].join(", ")})` }),
     value: z.string().min(1, { message: "must not be empty" }),
     valueType: z.enum(["EXPRESSION", "GROUPS"]).optional(),
     scopes: z.array(z.string()).optional(),
@@ -180,6 +243,9 @@ const serverSchema = z.strictObject({
     description: z.string().max(1000).optional(),
     audience: audience.optional(),
     issuerMode: z.enum(["ORG_URL", "CUSTOM_URL", "DYNAMIC"]).optional(),
+    customDomain: hostName.optional(),
+    /** Set by the user, after deactivating the adopted server's "Default Policy" (ALL_CLIENTS). */
+    defaultPolicyDeactivated: z.boolean().optional(),
     protect: z.boolean().optional(),
     accessTokenLifetimeMinutes: lifetime.optional(),
     scopes: z.array(scopeSchema).min(1, { message: "must declare at least one scope" }),
@@ -204,31 +270,59 @@ const consumerSchema = z.strictObject({
     description: z.string().max(1000).optional(),
     scopes: z.array(z.string()).min(1, { message: "must list at least one scope: a consumer with no scope has no reason to exist" }),
     accessTokenLifetimeMinutes: lifetime.optional(),
-    groups: z.array(z.string().regex(/^00g[A-Za-z0-9]+$/, { message: "must be an Okta group id (00g…)" })).min(1).optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1, { message: "must hold at least one public key" }) }).optional(),
+    allowReplacement: z.boolean().optional(),
 });
 
 const port = z.number().int().min(1).max(65535);
+const subnetIds = z
+    .array(z.string().regex(/^subnet-[0-9a-f]+$/, { message: "must be a subnet id (subnet-…)" }))
+    .min(2, { message: "must name at least two subnets in different availability zones (a load balancer needs two)" });
+
+function isIpv4Cidr(cidr: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
+
+/** RFC 1918 (and RFC 6598 shared) ranges: a CIDR inside one reaches only private addresses. */
+export function isPrivateCidr(cidr: string): boolean {
+    const [a, b] = cidr.split(".").map(Number);
+    const prefix = Number(cidr.split("/")[1]);
+    return (a === 10 && prefix >= 8) || (a === 172 && b >= 16 && b <= 31 && prefix >= 12) || (a === 192 && b === 168 && prefix >= 16) || (a === 100 && b >= 64 && b <= 127 && prefix >= 10);
+}
 const CLOUDWATCH_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const gatewaySchema = z.strictObject({
     target: z.enum(["local", "aws"]),
     upstreamUrl: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be the API's http(s) URL, as the gateway will reach it" }),
-    tokenValidation: z.enum(["introspection", "jwt", "hybrid"]).optional(),
+    tokenValidation: z.enum(TOKEN_VALIDATIONS).optional(),
     requiredScopes: z.array(z.string()).optional(),
-    scopeMatch: z.enum(["all", "any"]).optional(),
+    scopeMatch: z.enum(SCOPE_MATCHES).optional(),
     routeRules: z.array(z.unknown()).optional(),
-    cacheMaxTtlSeconds: z.number().int().min(0).max(3600).optional(),
+    cacheMaxTtlSeconds: z.number().int().min(CACHE_MAX_TTL_SECONDS.min).max(CACHE_MAX_TTL_SECONDS.max).optional(),
     hideCredentials: z.boolean().optional(),
-    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).optional(),
+    logLevel: z.enum(LOG_LEVELS).optional(),
     local: z.strictObject({ port: port.optional(), adminPort: port.optional() }).optional(),
     aws: z
         .strictObject({
             vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { message: "must be a VPC id (vpc-…)" }).optional(),
-            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, { message: "must be a subnet id (subnet-…)" })).min(2, { message: "must name at least two subnets (an ALB needs two availability zones)" }).optional(),
+            loadBalancerSubnetIds: subnetIds.optional(),
+            taskSubnetIds: subnetIds.optional(),
+            internal: z.boolean().optional(),
+            domainName: hostName.optional(),
+            hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route 53 hosted zone id (Z…)" }).optional(),
             certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { message: "must be an ACM certificate ARN" }).optional(),
-            allowedCidrs: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/8" })).min(1).optional(),
+            allowedCidrs: z.array(z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR such as 10.0.0.0/8" })).min(1).optional(),
             assignPublicIp: z.boolean().optional(),
+            deploymentTimeoutMinutes: z.number().int().min(5).max(120).optional(),
+            alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, { message: "must be an SNS topic ARN" }).optional(),
+            alarms: z
+                .strictObject({
+                    targetResponseTimeP99Seconds: z.number().positive().max(60).optional(),
+                    http5xxPerMinute: z.number().int().min(1).optional(),
+                    cpuPercent: z.number().int().min(10).max(100).optional(),
+                })
+                .optional(),
             minCapacity: z.number().int().min(1).max(100).optional(),
             maxCapacity: z.number().int().min(1).max(100).optional(),
             targetCpuPercent: z.number().int().min(10).max(90).optional(),
@@ -246,7 +340,8 @@ const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
 function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): string {
     const where = key + formatPath(issue.path);
     if (issue.code === "unrecognized_keys") {
-        return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+        const hint = issue.keys.includes("subnetIds") ? " (subnetIds is split into loadBalancerSubnetIds and taskSubnetIds)" : "";
+        return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}${hint}`;
     }
     if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
         return `${where}: is required (expected ${issue.expected})`;
@@ -291,6 +386,115 @@ function duplicates(values: string[]): Map<string, number[]> {
     return new Map([...seen].filter(([, at]) => at.length > 1));
 }
 
+/** Levenshtein distance, for "did you mean" on a misspelt key. */
+function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = row;
+    }
+    return prev[b.length];
+}
+
+const CREDENTIAL_KEYS: Record<OktaCredential, string> = { privateKey: "okta:privateKey", apiToken: "okta:apiToken", accessToken: "okta:accessToken" };
+
+/**
+ * The Okta provider takes exactly one of an OAuth 2.0 private key (with client id and scopes),
+ * an SSWS API token, or a bearer access token; it refuses any two together
+ * (terraform-provider-okta provider_test.go, TestProviderValidate). Each from config or from its
+ * environment variable (OKTA_API_PRIVATE_KEY, OKTA_API_TOKEN, OKTA_ACCESS_TOKEN).
+ */
+function oktaCredentialProblems(okta: RawStackConfig["okta"]): string[] {
+    const found = okta.credentials;
+    if (found.length === 0) {
+        return [
+            "okta:privateKey: the Okta provider has no credentials; set `pulumi config set --secret okta:privateKey` with okta:clientId and okta:scopes " +
+                "(recommended), or `pulumi config set --secret okta:apiToken`, or `okta:accessToken` (or the OKTA_API_PRIVATE_KEY, OKTA_API_TOKEN or " +
+                "OKTA_ACCESS_TOKEN environment variables, e.g. from a Pulumi ESC environment)",
+        ];
+    }
+    if (found.length > 1) {
+        const fromEnv = found.filter((c) => c.from !== CREDENTIAL_KEYS[c.value]);
+        return [
+            `${found.map((c) => c.from).join(" and ")}: set only one way of authenticating the Okta provider (it refuses two)` +
+                (fromEnv.length ? `; unset ${fromEnv.map((c) => c.from.replace(/^environment variable /, "")).join(" and ")} in this shell, or remove the stack's key` : ""),
+        ];
+    }
+    if (found[0].value !== "privateKey") return [];
+    const problems: string[] = [];
+    if (!okta.clientId) problems.push(`okta:clientId: is required with ${found[0].from} (the client id of the Okta API service app; or OKTA_API_CLIENT_ID)`);
+    const scopes = okta.scopes?.value;
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === "string" && s.startsWith("okta."))) {
+        problems.push(
+            `${okta.scopes?.from ?? "okta:scopes"}: is required with ${found[0].from}: a list of Okta management scopes, ` +
+                'e.g. ["okta.apps.manage","okta.authorizationServers.manage","okta.domains.read"]',
+        );
+    }
+    return problems;
+}
+
+type RawAwsGateway = NonNullable<z.infer<typeof gatewaySchema>["aws"]>;
+
+/** Rules across the AWS target's keys, each problem naming its key. */
+function awsGatewayProblems(aws: RawAwsGateway, at: string): string[] {
+    const problems: string[] = [];
+    const inVpc = aws.vpcId !== undefined;
+    for (const list of ["loadBalancerSubnetIds", "taskSubnetIds"] as const) {
+        if (inVpc && !aws[list]) problems.push(`${at}.${list}: is required with vpcId (${list === "loadBalancerSubnetIds" ? "public subnets for an internet-facing load balancer, private ones for an internal one" : "private subnets with a NAT gateway or VPC endpoints, or public ones with assignPublicIp"})`);
+        if (!inVpc && aws[list]) problems.push(`${at}.vpcId: is required with ${list}`);
+    }
+    // An internet-facing load balancer sees its clients by their public addresses: allowing only
+    // private ranges would let nobody in (AWS: "Internet-facing and internal Application Load
+    // Balancers", Elastic Load Balancing User Guide).
+    const onlyPrivate = (aws.allowedCidrs ?? ["0.0.0.0/0"]).every(isPrivateCidr);
+    if (aws.internal === false && onlyPrivate) {
+        problems.push(`${at}.internal: false makes the load balancer internet-facing, but allowedCidrs lists only private ranges, which an internet-facing load balancer never sees; set internal: true (the default for private ranges) or allow the clients' public addresses`);
+    }
+    if (aws.hostedZoneId && !aws.domainName) problems.push(`${at}.domainName: is required with hostedZoneId (the name the alias record gets)`);
+    if (aws.domainName && !aws.hostedZoneId) problems.push(`${at}.hostedZoneId: is required with domainName: the Route 53 zone that holds ${aws.domainName} (its alias record, and the certificate's DNS validation when no certificateArn is given)`);
+    if (aws.certificateArn && !aws.domainName) problems.push(`${at}.domainName: is required with certificateArn: the load balancer's own *.elb.amazonaws.com name is covered by no certificate of yours`);
+    if ((aws.minCapacity ?? 2) > (aws.maxCapacity ?? 6)) problems.push(`${at}.minCapacity: must not exceed maxCapacity`);
+    const cpu = aws.cpu ?? 512;
+    const [lo, hi] = FARGATE_MEMORY[cpu] ?? [0, 0];
+    const memory = aws.memory ?? Math.max(1024, lo);
+    if (FARGATE_MEMORY[cpu] && (memory < lo || memory > hi || (memory % 1024 !== 0 && memory !== 512))) {
+        problems.push(`${at}.memory: ${memory} MiB is not valid with ${cpu} CPU units on Fargate (${lo}-${hi} MiB, in whole GiB)`);
+    }
+    return problems;
+}
+
+/** The AWS target's settings with their defaults. */
+function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
+    const allowedCidrs = aws.allowedCidrs ?? ["0.0.0.0/0"];
+    return {
+        vpcId: aws.vpcId,
+        loadBalancerSubnetIds: aws.loadBalancerSubnetIds,
+        taskSubnetIds: aws.taskSubnetIds,
+        internal: aws.internal ?? allowedCidrs.every(isPrivateCidr),
+        domainName: aws.domainName,
+        hostedZoneId: aws.hostedZoneId,
+        certificateArn: aws.certificateArn,
+        allowedCidrs,
+        // The default VPC has public subnets only: tasks there need a public address to reach ECR,
+        // Secrets Manager and Okta. In a VPC of yours, private task subnets reach them through NAT.
+        assignPublicIp: aws.assignPublicIp ?? aws.vpcId === undefined,
+        deploymentTimeoutMinutes: aws.deploymentTimeoutMinutes ?? 20,
+        alarmTopicArn: aws.alarmTopicArn,
+        alarms: {
+            targetResponseTimeP99Seconds: aws.alarms?.targetResponseTimeP99Seconds ?? 1,
+            http5xxPerMinute: aws.alarms?.http5xxPerMinute ?? 10,
+            cpuPercent: aws.alarms?.cpuPercent ?? 85,
+        },
+        minCapacity: aws.minCapacity ?? 2,
+        maxCapacity: aws.maxCapacity ?? 6,
+        targetCpuPercent: aws.targetCpuPercent ?? 60,
+        cpu: aws.cpu ?? 512,
+        memory: aws.memory ?? 1024,
+        logRetentionDays: aws.logRetentionDays ?? 30,
+    };
+}
+
 /**
  * Validates the raw stack configuration. Pure: the same input always gives the same result,
  * so each rule is unit-tested without a Pulumi engine.
@@ -301,25 +505,21 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     const k = (key: string) => `${ns}:${key}`;
 
     // --- Okta provider settings (namespace `okta:`), or the environment variables the provider reads.
+    // A problem with a value from the environment names the variable, not a key the user never set.
     const orgName = raw.okta.orgName;
     if (!orgName) problems.push("okta:orgName: is required (your Okta org's subdomain, e.g. dev-123456; or set OKTA_ORG_NAME)");
-    else if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(orgName)) problems.push(`okta:orgName: must be the org's subdomain only, such as dev-123456 (not a URL)`);
+    else if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(orgName.value)) problems.push(`${orgName.from}: must be the org's subdomain only, such as dev-123456 (not a URL)`);
     const baseUrl = raw.okta.baseUrl;
     if (!baseUrl) problems.push("okta:baseUrl: is required (okta.com, oktapreview.com or okta-emea.com; or set OKTA_BASE_URL)");
-    else if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(baseUrl)) problems.push(`okta:baseUrl: must be a domain such as okta.com, without scheme or path`);
-    if (raw.okta.hasApiToken && raw.okta.hasPrivateKey) {
-        problems.push("okta:apiToken and okta:privateKey: set only one way of authenticating the provider (OAuth 2.0 private key is recommended)");
-    } else if (!raw.okta.hasApiToken && !raw.okta.hasPrivateKey) {
-        problems.push(
-            "okta:privateKey: the Okta provider has no credentials; set `pulumi config set --secret okta:privateKey` with okta:clientId and okta:scopes " +
-                "(recommended), or `pulumi config set --secret okta:apiToken` (or the OKTA_API_PRIVATE_KEY / OKTA_API_TOKEN environment variables)",
-        );
-    } else if (raw.okta.hasPrivateKey) {
-        if (!raw.okta.clientId) problems.push("okta:clientId: is required with okta:privateKey (the client id of the Okta API service app)");
-        const scopes = raw.okta.scopes;
-        if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === "string" && s.startsWith("okta."))) {
-            problems.push('okta:scopes: is required with okta:privateKey: a list of Okta management scopes, e.g. ["okta.apps.manage","okta.authorizationServers.manage","okta.groups.read"]');
-        }
+    else if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(baseUrl.value)) problems.push(`${baseUrl.from}: must be a domain such as okta.com, without scheme or path`);
+    problems.push(...oktaCredentialProblems(raw.okta));
+
+    // --- Keys of this project's namespace: a misspelt key would otherwise be ignored, and on a live
+    // stack a missing `gateway` plans the deletion of the whole gateway.
+    for (const key of raw.projectKeys) {
+        if ((PROJECT_KEYS as readonly string[]).includes(key)) continue;
+        const near = PROJECT_KEYS.find((known) => editDistance(key.toLowerCase(), known.toLowerCase()) <= 2);
+        problems.push(`${k(key)}: unknown key${near ? ` (did you mean ${k(near)}?)` : ""}; this project reads ${PROJECT_KEYS.map(k).join(", ")}`);
     }
 
     // --- Each key parsed on its own, so a mistake in one does not hide those in another.
@@ -334,6 +534,16 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         problems.push(`${k("consumers")}: is required: a list of at least one consuming system ({name, scopes})`);
     } else {
         consumersRaw.forEach((c, i) => {
+            if (c !== null && typeof c === "object" && "groups" in c) {
+                // Reported with its reason rather than as an unknown key, then left out of the parse.
+                problems.push(
+                    `${k("consumers")}[${i}].groups: is not supported: group assignments restrict nothing for the client credentials grant, ` +
+                        "which has no user; only the access policy's client list decides which app gets a token. Remove the key " +
+                        "(the next pulumi up deletes the assignments, which changes no access).",
+                );
+                const { groups: _ignored, ...rest } = c as Record<string, unknown>;
+                c = rest;
+            }
             const jwks = valueAt(c, ["jwks", "keys"]);
             if (Array.isArray(jwks)) {
                 jwks.forEach((key, j) => {
@@ -351,14 +561,32 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
 
     // --- Rules across keys.
     if (server) {
+        const at = (key: string) => `${k("authorizationServer")}.${key}`;
         if (server.existingId !== undefined) {
-            for (const only of ["name", "description", "audience", "issuerMode", "protect"] as const) {
-                if (server[only] !== undefined) {
-                    problems.push(`${k("authorizationServer")}.${only}: applies only to a server this stack creates; remove it, or remove existingId`);
-                }
+            for (const only of ["name", "description", "audience", "issuerMode", "customDomain", "protect"] as const) {
+                if (server[only] !== undefined) problems.push(`${at(only)}: applies only to a server this stack creates; remove it, or remove existingId`);
             }
-        } else if (server.audience === undefined) {
-            problems.push(`${k("authorizationServer")}.audience: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
+            // Okta evaluates policies by priority and falls through to the next one when no rule
+            // matches; an active "Default Policy" (ALL_CLIENTS, any scope) below ours still grants
+            // every app of the org any scope. The provider's okta.auth.getServerPolicy exposes no
+            // status (terraform-provider-okta data_source_okta_auth_server_policy.go), so the
+            // program cannot check it: the user confirms it, once it is done.
+            if (server.defaultPolicyDeactivated !== true) {
+                problems.push(
+                    `${at("defaultPolicyDeactivated")}: must be true to adopt server ${server.existingId}: first deactivate (or delete) its "Default Policy", ` +
+                        "which lets ALL_CLIENTS ask for any scope and would defeat each consumer's least-privilege policy " +
+                        `(Okta Admin Console → Security → API → Authorization Servers → ${server.existingId} → Access Policies), then set this key`,
+                );
+            }
+        } else {
+            if (server.defaultPolicyDeactivated !== undefined) problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
+            if (server.audience === undefined) problems.push(`${at("audience")}: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
+            // CUSTOM_URL needs a custom domain configured and verified in the org, or Okta refuses
+            // the server (terraform-provider-okta issue 756); the program checks it with okta.getDomain.
+            if (server.issuerMode === "CUSTOM_URL" && server.customDomain === undefined) {
+                problems.push(`${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`);
+            }
+            if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined) problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
         }
     }
     // Scope references and names are checked on the raw values, so that a mistake elsewhere in an
@@ -404,19 +632,13 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         const local = gateway.local;
         if (local?.port !== undefined && local.port === local.adminPort) problems.push(`${k("gateway")}.local.adminPort: must differ from local.port`);
         const aws = gateway.aws;
-        if (aws) {
-            if (aws.vpcId && !aws.subnetIds) problems.push(`${k("gateway")}.aws.subnetIds: is required with vpcId (the subnets the load balancer and tasks use)`);
-            if (aws.subnetIds && !aws.vpcId) problems.push(`${k("gateway")}.aws.vpcId: is required with subnetIds`);
-            if ((aws.minCapacity ?? 2) > (aws.maxCapacity ?? 6)) problems.push(`${k("gateway")}.aws.minCapacity: must not exceed maxCapacity`);
-            const cpu = aws.cpu ?? 512;
-            const [lo, hi] = FARGATE_MEMORY[cpu] ?? [0, 0];
-            const memory = aws.memory ?? Math.max(1024, lo);
-            if (FARGATE_MEMORY[cpu] && (memory < lo || memory > hi || memory % 1024 !== 0 && memory !== 512)) {
-                problems.push(`${k("gateway")}.aws.memory: ${memory} MiB is not valid with ${cpu} CPU units on Fargate (${lo}-${hi} MiB, in whole GiB)`);
-            }
-        }
+        if (aws) problems.push(...awsGatewayProblems(aws, `${k("gateway")}.aws`));
         if (gateway.target === "aws" && gateway.local) problems.push(`${k("gateway")}.local: applies only to target local`);
         if (gateway.target === "local" && gateway.aws) problems.push(`${k("gateway")}.aws: applies only to target aws`);
+    }
+
+    if (gateway?.target === "aws" && server?.protect === true && !gateway.aws?.domainName) {
+        problems.push(`${k("gateway")}.aws.domainName: is required in a production stack (authorizationServer.protect): consumers call the gateway over HTTPS on a name its certificate covers`);
     }
 
     if (problems.length > 0 || !server || !orgName || !baseUrl) throw new StackConfigError(problems);
@@ -425,7 +647,8 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     return {
         project: ctx.project,
         stack: ctx.stack,
-        okta: { orgName, baseUrl, orgUrl: `https://${orgName}.${baseUrl}` },
+        okta: { orgName: orgName.value, baseUrl: baseUrl.value, orgUrl: `https://${orgName.value}.${baseUrl.value}` },
+        protect: server.existingId === undefined && server.protect === true,
         authorizationServer:
             server.existingId !== undefined
                 ? { kind: "existing", id: server.existingId }
@@ -435,6 +658,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
                       description: server.description ?? `API access for ${ctx.project} (${ctx.stack}), managed by Pulumi`,
                       audience: server.audience as string,
                       issuerMode: server.issuerMode ?? "ORG_URL",
+                      customDomain: server.customDomain,
                       protect: server.protect ?? false,
                   },
         scopes: server.scopes.map((s) => ({
@@ -456,8 +680,8 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             description: c.description ?? `Client credentials for ${c.name}`,
             scopes: c.scopes,
             accessTokenLifetimeMinutes: c.accessTokenLifetimeMinutes ?? defaultLifetime,
-            groups: c.groups,
             jwks: c.jwks?.keys.map(({ kid, kty, n, e, x, y }) => ({ kid, kty, n, e, x, y })),
+            allowReplacement: c.allowReplacement ?? false,
         })),
         introspectionClient: { label: introspection?.label ?? `Token Introspection Client (${ctx.stack})` },
         gateway: gateway && {
@@ -471,19 +695,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             hideCredentials: gateway.hideCredentials ?? false,
             logLevel: gateway.logLevel ?? "info",
             local: { port: gateway.local?.port ?? 8080, adminPort: gateway.local?.adminPort ?? 9090 },
-            aws: {
-                vpcId: gateway.aws?.vpcId,
-                subnetIds: gateway.aws?.subnetIds,
-                certificateArn: gateway.aws?.certificateArn,
-                allowedCidrs: gateway.aws?.allowedCidrs ?? ["0.0.0.0/0"],
-                assignPublicIp: gateway.aws?.assignPublicIp ?? gateway.aws?.vpcId === undefined,
-                minCapacity: gateway.aws?.minCapacity ?? 2,
-                maxCapacity: gateway.aws?.maxCapacity ?? 6,
-                targetCpuPercent: gateway.aws?.targetCpuPercent ?? 60,
-                cpu: gateway.aws?.cpu ?? 512,
-                memory: gateway.aws?.memory ?? 1024,
-                logRetentionDays: gateway.aws?.logRetentionDays ?? 30,
-            },
+            aws: awsGatewaySpec(gateway.aws ?? {}),
         },
     };
 }
@@ -494,13 +706,21 @@ export interface ConfigSource {
     get(namespace: string, key: string): string | undefined;
     /** Whether a secret value is set; the value itself is never read by this program. */
     hasSecret(namespace: string, key: string): boolean;
+    /** Every key set in a namespace, without the namespace. */
+    keys(namespace: string): string[];
 }
 
 export function pulumiConfigSource(): ConfigSource {
     return {
         get: (ns, key) => new pulumi.Config(ns).get(key),
         hasSecret: (ns, key) => new pulumi.Config(ns).getSecret(key) !== undefined,
+        keys: (ns) => keysIn(Object.keys(pulumi.runtime.allConfig()), ns),
     };
+}
+
+/** The keys of `namespace` among full config keys (`ns:key`; the engine may also send `ns:config:key`). */
+export function keysIn(fullKeys: string[], namespace: string): string[] {
+    return [...new Set(fullKeys.filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(namespace.length + 1).replace(/^config:/, "")))];
 }
 
 /** Structured values come as JSON text; a plain string that is not JSON stays a string. */
@@ -513,20 +733,54 @@ function structured(text: string | undefined): unknown {
     }
 }
 
+/**
+ * The environment variables the Okta provider reads for each `okta:` key (the list the provider's
+ * own TestProviderValidate clears, terraform-provider-okta provider_test.go), which this program
+ * reads the same way.
+ */
+export const OKTA_ENVIRONMENT_VARIABLES = {
+    orgName: "OKTA_ORG_NAME",
+    baseUrl: "OKTA_BASE_URL",
+    clientId: "OKTA_API_CLIENT_ID",
+    scopes: "OKTA_API_SCOPES",
+    privateKey: "OKTA_API_PRIVATE_KEY",
+    apiToken: "OKTA_API_TOKEN",
+    accessToken: "OKTA_ACCESS_TOKEN",
+} as const;
+
 /** Reads the stack's raw configuration (and the environment variables the Okta provider reads). */
 export function readRawStackConfig(source: ConfigSource, project: string, env: NodeJS.ProcessEnv = process.env): RawStackConfig {
+    // The config key wins over the provider's environment variable, as in the provider itself.
+    const setting = (key: string, variable: string): Sourced<string> | undefined => {
+        const fromConfig = source.get("okta", key);
+        if (fromConfig !== undefined) return { value: fromConfig, from: `okta:${key}` };
+        const fromEnv = env[variable];
+        return fromEnv ? { value: fromEnv, from: `environment variable ${variable}` } : undefined;
+    };
+    const credentials: Sourced<OktaCredential>[] = [];
+    for (const credential of ["privateKey", "apiToken", "accessToken"] as const) {
+        const variable = OKTA_ENVIRONMENT_VARIABLES[credential];
+        if (source.hasSecret("okta", credential)) credentials.push({ value: credential, from: `okta:${credential}` });
+        else if (env[variable]) credentials.push({ value: credential, from: `environment variable ${variable}` });
+    }
+    const scopesText = source.get("okta", "scopes");
     return {
+        projectKeys: source.keys(project),
         authorizationServer: structured(source.get(project, "authorizationServer")),
         consumers: structured(source.get(project, "consumers")),
         introspectionClient: structured(source.get(project, "introspectionClient")),
         gateway: structured(source.get(project, "gateway")),
         okta: {
-            orgName: source.get("okta", "orgName") ?? env.OKTA_ORG_NAME,
-            baseUrl: source.get("okta", "baseUrl") ?? env.OKTA_BASE_URL,
-            hasApiToken: source.hasSecret("okta", "apiToken") || !!env.OKTA_API_TOKEN,
-            hasPrivateKey: source.hasSecret("okta", "privateKey") || !!env.OKTA_API_PRIVATE_KEY,
-            clientId: source.get("okta", "clientId") ?? env.OKTA_API_CLIENT_ID,
-            scopes: structured(source.get("okta", "scopes")) ?? env.OKTA_API_SCOPES?.split(","),
+            orgName: setting("orgName", OKTA_ENVIRONMENT_VARIABLES.orgName),
+            baseUrl: setting("baseUrl", OKTA_ENVIRONMENT_VARIABLES.baseUrl),
+            credentials,
+            clientId: setting("clientId", OKTA_ENVIRONMENT_VARIABLES.clientId),
+            scopes:
+                scopesText !== undefined
+                    ? { value: structured(scopesText), from: "okta:scopes" }
+                    : env[OKTA_ENVIRONMENT_VARIABLES.scopes]
+                      ? { value: env[OKTA_ENVIRONMENT_VARIABLES.scopes]?.split(","), from: `environment variable ${OKTA_ENVIRONMENT_VARIABLES.scopes}` }
+                      : undefined,
         },
     };
 }

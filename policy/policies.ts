@@ -94,6 +94,55 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         },
     ),
     onType(
+        "okta:app/oAuth:OAuth",
+        {
+            name: "okta-apps-protected-in-production",
+            description: "OAuth apps are protected in production stacks: a replacement (a new client id) breaks the consuming team, so it must be allowed by name.",
+            enforcementLevel: "mandatory",
+            configSchema: {
+                properties: {
+                    ...productionSchema.properties,
+                    allowReplacement: { type: "array", items: { type: "string" }, default: [], description: "resource names of apps that this one update may replace" },
+                },
+            },
+        },
+        (_props, args, report) => {
+            const { allowReplacement = [] } = args.getConfig<{ allowReplacement?: string[] }>();
+            if (isProduction(args) && !args.opts.protect && !allowReplacement.includes(args.name)) {
+                report(
+                    `${args.name}: in production stack "${stackOf(args.urn)}" an OAuth app must be protected: replacing it changes its client id under the consuming team. ` +
+                        `Set okta-api-gateway:authorizationServer.protect: true; to replace this app on purpose, set the consumer's allowReplacement: true and run with ` +
+                        `--policy-pack-config '{"okta-apps-protected-in-production": {"allowReplacement": ["${args.name}"]}}'.`,
+                );
+            }
+        },
+    ),
+    onType(
+        "okta:app/oAuth:OAuth",
+        {
+            name: "okta-service-app-skips-sign-on-policy",
+            description: "Service apps skip the app sign-on policy, which Okta refuses to assign to them on update.",
+            enforcementLevel: "mandatory",
+        },
+        (props, args, report) => {
+            if (props.type === "service" && props.skipAuthenticationPolicy !== true) {
+                report(
+                    `${args.name}: set skipAuthenticationPolicy: true on a service app: on update the provider would assign an app sign-on policy, ` +
+                        "which Okta refuses for API-services apps (terraform-provider-okta issue 2295), so every later change of the app would fail.",
+                );
+            }
+        },
+    ),
+    onType(
+        "aws:ecs/service:Service",
+        { name: "ecs-service-waits-for-steady-state", description: "pulumi up waits for ECS services to reach a steady state, so a deployment that never becomes healthy fails the update.", enforcementLevel: "mandatory" },
+        (props, args, report) => {
+            if (props.waitForSteadyState !== true) {
+                report(`${args.name}: set waitForSteadyState: true; without it pulumi up reports success while the new tasks fail their health checks and the circuit breaker silently rolls back.`);
+            }
+        },
+    ),
+    onType(
         "aws:ecs/taskDefinition:TaskDefinition",
         { name: "ecs-introspection-secret-from-secrets-manager", description: "The introspection client secret reaches ECS only through secrets[].valueFrom, never environment.", enforcementLevel: "mandatory" },
         (props, args, report) => {

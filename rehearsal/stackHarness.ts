@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ConfigSource } from "../components/stackConfig";
+import { keysIn, type ConfigSource } from "../components/stackConfig";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -106,10 +106,11 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
             return { id: appId, state: { ...inputs, clientId: appId, ...(hasSecret ? { clientSecret: fakeOktaId("", `secret:${name}`, 40) } : {}) } };
         }
         case "docker:index/image:Image": {
+            // repoDigest: the registry digest when pushed, the local image id otherwise (@pulumi/docker ≥ 4.4).
             const imageName = String(inputs.imageName);
             const pushed = inputs.skipPush !== true && inputs.registry !== undefined;
-            const digest = createHash("sha256").update(imageName).digest("hex");
-            return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : "" } };
+            const digest = createHash("sha256").update(`${imageName}\0${JSON.stringify(inputs.build)}`).digest("hex");
+            return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : `sha256:${digest}` } };
         }
         case "docker:index/network:Network":
         case "docker:index/container:Container":
@@ -121,7 +122,16 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
         const arn = `arn:aws:${service}:${MOCK_AWS.region}:${MOCK_AWS.account}:${type.split(":")[2].toLowerCase()}/${resourceName}`;
         const extra: Record<string, unknown> = {};
         if (type === "aws:ecr/repository:Repository") Object.assign(extra, { registryId: MOCK_AWS.account, repositoryUrl: `${MOCK_AWS.account}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com/${resourceName}` });
-        if (type === "aws:lb/loadBalancer:LoadBalancer") extra.dnsName = `${resourceName}.${MOCK_AWS.region}.elb.amazonaws.com`;
+        if (type === "aws:lb/loadBalancer:LoadBalancer") {
+            Object.assign(extra, { dnsName: `${inputs.internal === true ? "internal-" : ""}${resourceName}.${MOCK_AWS.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${resourceName}/${id.slice(0, 16).toLowerCase()}` });
+        }
+        if (type === "aws:lb/targetGroup:TargetGroup") extra.arnSuffix = `targetgroup/${resourceName}/${id.slice(0, 16).toLowerCase()}`;
+        if (type === "aws:acm/certificate:Certificate") {
+            extra.domainValidationOptions = [{ domainName: inputs.domainName, resourceRecordName: `_x1.${String(inputs.domainName)}.`, resourceRecordType: "CNAME", resourceRecordValue: "_x2.acm-validations.aws." }];
+        }
+        if (type === "aws:acm/certificateValidation:CertificateValidation") extra.certificateArn = inputs.certificateArn;
+        if (type === "aws:route53/record:Record") extra.fqdn = String(inputs.name).replace(/\.$/, "");
+        if (type === "aws:cloudwatch/dashboard:Dashboard") extra.dashboardName = inputs.dashboardName;
         if (type === "aws:secretsmanager/secretVersion:SecretVersion") extra.versionId = fakeOktaId("v-", `${name}:${String(inputs.secretString)}`, 24);
         return { id: type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${id.toLowerCase()}` : id, state: { ...inputs, arn, name: resourceName, ...extra } };
     }
@@ -131,12 +141,16 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
 /** Answers of the provider functions (data sources) the program calls. */
 function providerCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (token) {
-        case "okta:group/getEveryoneGroup:getEveryoneGroup":
-            return { id: "00gEveryone000000000", name: "Everyone", description: "All users in your organization" };
+        case "okta:index/getDomain:getDomain":
+            return { id: "OcD1custom000000001", domain: inputs.domainIdOrName, domainIdOrName: inputs.domainIdOrName, validationStatus: "VERIFIED", certificateSourceType: "OKTA_MANAGED", dnsRecords: [], publicCertificate: {} };
+        case "docker:index/getRegistryImage:getRegistryImage":
+            return { id: String(inputs.name), name: inputs.name, sha256Digest: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { id: MOCK_AWS.region, userName: "AWS", password: "ecr-token-stand-in-not-a-real-password", proxyEndpoint: `https://${inputs.registryId}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com`, authorizationToken: "stand-in" };
         case "aws:ec2/getVpc:getVpc":
-            return { id: "vpc-0default000000001", default: true, cidrBlock: "172.31.0.0/16" };
+            return inputs.id
+                ? { id: inputs.id, default: false, cidrBlock: "10.20.0.0/16", cidrBlockAssociations: [{ associationId: "a1", cidrBlock: "10.20.0.0/16", state: "associated" }, { associationId: "a2", cidrBlock: "10.21.0.0/16", state: "associated" }] }
+                : { id: "vpc-0default000000001", default: true, cidrBlock: "172.31.0.0/16", cidrBlockAssociations: [{ associationId: "a0", cidrBlock: "172.31.0.0/16", state: "associated" }] };
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
         case "aws:index/getRegion:getRegion":
@@ -151,6 +165,8 @@ export interface MockedStackOptions {
     config: Record<string, string>;
     secretKeys?: string[];
     preview?: boolean;
+    /** Answers for provider functions that replace the defaults (e.g. an unverified Okta domain). */
+    calls?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
 }
 
 /** Installs the mock runtime for one stack. Call once per process, before declaring resources. */
@@ -187,7 +203,8 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
             },
             call(args) {
                 calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
-                return providerCall(args.token, args.inputs as Record<string, unknown>);
+                const answer = opts.calls?.[args.token];
+                return answer ? answer(args.inputs as Record<string, unknown>) : providerCall(args.token, args.inputs as Record<string, unknown>);
             },
         },
         opts.project,
@@ -269,6 +286,7 @@ export async function runProgram(opts: {
     preview?: boolean;
     extraConfig?: Record<string, string>;
     secrets?: Record<string, string>;
+    calls?: MockedStackOptions["calls"];
 }): Promise<ProgramRun> {
     const file = opts.stackFile ?? path.join(PROJECT_ROOT, `Pulumi.${opts.stackName}.yaml`);
     const secrets = opts.secrets ?? STAND_IN_SECRETS;
@@ -278,6 +296,7 @@ export async function runProgram(opts: {
         config: { ...readStackFile(file), ...opts.extraConfig, ...secrets },
         secretKeys: Object.keys(secrets),
         preview: opts.preview,
+        calls: opts.calls,
     });
     const outputs = (await import(path.join(PROJECT_ROOT, "index.ts"))) as Record<string, unknown>;
     await stack.settle();
@@ -289,5 +308,6 @@ export function configSourceFromMap(config: Record<string, string>, secretKeys: 
     return {
         get: (ns, key) => (secretKeys.includes(`${ns}:${key}`) ? undefined : config[`${ns}:${key}`]),
         hasSecret: (ns, key) => secretKeys.includes(`${ns}:${key}`) && config[`${ns}:${key}`] !== undefined,
+        keys: (ns) => keysIn(Object.keys(config), ns),
     };
 }

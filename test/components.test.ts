@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { AccessPolicies } from "../components/accessPolicies";
-import { AuthorizationServer, endpointsOf } from "../components/authorizationServer";
+import { AuthorizationServer, customDomainProblem, endpointsOf } from "../components/authorizationServer";
 import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
 import { startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
@@ -31,12 +31,21 @@ const scopes = [
 ];
 
 describe("AuthorizationServer", () => {
+    it("accepts a custom domain only once it is verified in the org", () => {
+        assert.equal(customDomainProblem("login.acme.example", "VERIFIED"), undefined);
+        assert.equal(customDomainProblem("login.acme.example", "COMPLETED"), undefined);
+        for (const state of ["NOT_STARTED", "IN_PROGRESS", "FAILED_TO_VERIFY"]) {
+            assert.match(customDomainProblem("login.acme.example", state) ?? "", new RegExp(`^authorizationServer\\.customDomain: login\\.acme\\.example is ${state} in the Okta org`));
+        }
+    });
+
     it("creates a server with its audience, issuer mode and protect flag, and one scope per declared scope", async () => {
         const server = new AuthorizationServer("srv", {
             name: "orders-api",
             description: "Orders",
             audience: "api://orders",
             issuerMode: "CUSTOM_URL",
+            customDomain: "login.orders.example",
             protect: true,
             scopes,
             claims: [{ name: "tier", value: '"gold"', valueType: "EXPRESSION", scopes: ["myscope"], alwaysIncludeInToken: true }],
@@ -53,6 +62,8 @@ describe("AuthorizationServer", () => {
         assert.deepEqual(okta.inputs.audiences, ["api://orders"]);
         assert.equal(okta.inputs.name, "orders-api");
         assert.equal(okta.inputs.issuerMode, "CUSTOM_URL");
+        const domainLookup = stack.calls.find((c) => c.token === "okta:index/getDomain:getDomain");
+        assert.equal(domainLookup?.inputs.domainIdOrName, "login.orders.example", "the custom domain is checked in the org before the server is written");
         assert.equal(okta.protect, true, "protect reaches the Okta server");
         assert.equal(okta.parentUrn, component.urn);
 
@@ -97,8 +108,8 @@ describe("AuthorizationServer", () => {
 });
 
 describe("ConsumerApp", () => {
-    it("declares a client-credentials service app with client_secret_basic, assigned to its groups, and a secret client secret", async () => {
-        const app = new ConsumerApp("billing", { label: "billing (unit)", groupIds: ["00gA", "00gB"] });
+    it("declares a client-credentials service app with client_secret_basic, no group assignment, no sign-on policy calls, and a secret client secret", async () => {
+        const app = new ConsumerApp("billing", { label: "billing (unit)", protect: false });
         const secret = app.clientSecret;
         assert.ok(secret, "a client_secret_basic app has a secret");
         assert.equal(await pulumi.isSecret(secret), true);
@@ -114,15 +125,17 @@ describe("ConsumerApp", () => {
         assert.equal(okta.inputs.omitSecret, false);
         assert.equal(okta.parentUrn, named("billing").urn);
 
-        const assignments = childrenOf("billing").filter((r) => r.type === "okta:app/groupAssignment:GroupAssignment");
-        assert.deepEqual(assignments.map((a) => a.inputs.groupId).sort(), ["00gA", "00gB"]);
-        for (const a of assignments) assert.equal(a.inputs.appId, okta.id);
+        // Without it the provider's update path PUTs an app sign-on policy, which Okta refuses for service apps.
+        assert.equal(okta.inputs.skipAuthenticationPolicy, true);
+        // Client credentials has no user: a group assignment would restrict nothing.
+        assert.deepEqual(childrenOf("billing").map((r) => r.type), ["okta:app/oAuth:OAuth"]);
+        assert.equal(okta.protect, false);
         assert.equal(await valueOf(app.clientId), okta.id);
     });
 
     it("uses private_key_jwt with the given public keys, and then has no secret at all", async () => {
         const jwks = [{ kid: "k1", kty: "RSA" as const, e: "AQAB", n: "sXch" }];
-        const app = new ConsumerApp("signer", { label: "signer", jwks, groupIds: ["00gA"] });
+        const app = new ConsumerApp("signer", { label: "signer", jwks, protect: true });
         assert.equal(app.clientSecret, undefined);
         assert.equal(app.tokenEndpointAuthMethod, "private_key_jwt");
         await valueOf(app.clientId);
@@ -132,12 +145,13 @@ describe("ConsumerApp", () => {
         assert.equal(okta.inputs.omitSecret, true, "no secret is kept in the state");
         assert.deepEqual(okta.inputs.jwks, jwks);
         assert.equal(okta.state.clientSecret, undefined);
+        assert.equal(okta.protect, true, "protected: Pulumi refuses a plan that would replace it (a new client id)");
     });
 });
 
 describe("IntrospectionClient", () => {
     it("is a dedicated service app whose secret is a secret output", async () => {
-        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)" });
+        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)", protect: false });
         assert.equal(await pulumi.isSecret(client.clientSecret), true);
         await valueOf(client.clientId);
         await stack.settle();
@@ -146,6 +160,7 @@ describe("IntrospectionClient", () => {
         assert.equal(okta.inputs.type, "service");
         assert.equal(okta.inputs.label, "Token Introspection Client (unit)");
         assert.equal(okta.inputs.tokenEndpointAuthMethod, "client_secret_basic");
+        assert.equal(okta.inputs.skipAuthenticationPolicy, true);
         assert.equal(childrenOf("introspect").length, 1, "no group assignment, no policy: it can introspect, never get a token");
     });
 });

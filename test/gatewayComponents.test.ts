@@ -2,12 +2,14 @@
 // stacks do not cover (the account's default VPC, no certificate), and their pure helpers.
 import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { AwsGateway } from "../components/awsGateway";
-import { bundleIsStale, ensureGatewayBundle } from "../components/gatewayBundle";
+import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
+import { imageIdentity } from "../components/gatewayImage";
+import { healthCheckCommand } from "../policy-gateway/src/settings";
 import { gatewayEnvironment } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
 import type { GatewaySpec } from "../components/stackConfig";
@@ -25,7 +27,19 @@ const spec: GatewaySpec = {
     hideCredentials: false,
     logLevel: "info",
     local: { port: 18080, adminPort: 19090 },
-    aws: { allowedCidrs: ["0.0.0.0/0"], assignPublicIp: true, minCapacity: 1, maxCapacity: 3, targetCpuPercent: 50, cpu: 256, memory: 512, logRetentionDays: 7 },
+    aws: {
+        allowedCidrs: ["0.0.0.0/0"],
+        internal: false,
+        assignPublicIp: true,
+        deploymentTimeoutMinutes: 20,
+        alarms: { targetResponseTimeP99Seconds: 1, http5xxPerMinute: 10, cpuPercent: 85 },
+        minCapacity: 1,
+        maxCapacity: 3,
+        targetCpuPercent: 50,
+        cpu: 256,
+        memory: 512,
+        logRetentionDays: 7,
+    },
 };
 const okta = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", introspectionClientId: "0oaIntrospect" };
 
@@ -72,9 +86,69 @@ describe("the gateway bundle", () => {
     });
 });
 
+describe("the gateway image's identity", () => {
+    it("changes with the content, the name and the mode of any file of the build context, as the docker provider's context hash does", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "ctx-"));
+        mkdirSync(path.join(dir, "dist"));
+        writeFileSync(path.join(dir, "Dockerfile"), "FROM x\n");
+        writeFileSync(path.join(dir, "dist", "gateway.mjs"), "a");
+        const seen = new Set([buildContextDigest(dir)]);
+        writeFileSync(path.join(dir, "dist", "gateway.mjs"), "b");
+        seen.add(buildContextDigest(dir));
+        writeFileSync(path.join(dir, ".dockerignore"), "src/\n");
+        seen.add(buildContextDigest(dir));
+        chmodSync(path.join(dir, "Dockerfile"), 0o600);
+        seen.add(buildContextDigest(dir));
+        renameSync(path.join(dir, "dist", "gateway.mjs"), path.join(dir, "dist", "main.mjs"));
+        seen.add(buildContextDigest(dir));
+        assert.equal(seen.size, 5, "every change is a new identity");
+        assert.equal(buildContextDigest(dir), buildContextDigest(dir), "and the same tree the same one");
+    });
+    it("changes with the build arguments (the base image's digest) and the platform", () => {
+        const base = imageIdentity("c", { BASE_IMAGE: "node:24@sha256:aa" }, "linux/amd64");
+        assert.notEqual(base, imageIdentity("c", { BASE_IMAGE: "node:24@sha256:bb" }, "linux/amd64"));
+        assert.notEqual(base, imageIdentity("c", { BASE_IMAGE: "node:24@sha256:aa" }, "linux/arm64"));
+        assert.notEqual(base, imageIdentity("d", { BASE_IMAGE: "node:24@sha256:aa" }, "linux/amd64"));
+    });
+    it("is built from a Dockerfile that takes BASE_IMAGE and checks readiness with the contract's command", () => {
+        const dockerfile = readFileSync(path.join(GATEWAY_DIR, "Dockerfile"), "utf8");
+        assert.match(dockerfile, /^ARG BASE_IMAGE=node:24-bookworm-slim$/m);
+        assert.match(dockerfile, /^FROM \$\{BASE_IMAGE\}$/m);
+        const cmd = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile);
+        assert.ok(cmd, "a HEALTHCHECK in exec form");
+        assert.deepEqual(["CMD", ...(JSON.parse(cmd[1]) as string[])], healthCheckCommand());
+    });
+});
+
+describe("AwsGateway in a VPC of its own, with a name and no certificate given", () => {
+    it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts the VPC's ranges", async () => {
+        const settings = { ...spec.aws, vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-0a1", "subnet-0a2"], taskSubnetIds: ["subnet-0b1", "subnet-0b2"], internal: true, assignPublicIp: false, domainName: "gw.acme.example", hostedZoneId: "Z0ACME", allowedCidrs: ["10.0.0.0/8"] };
+        const gw = new AwsGateway("named", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("n".repeat(40)), settings, production: true });
+        assert.equal(await valueOf(gw.url), "https://gw.acme.example");
+        await stack.settle();
+        const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("named-"));
+        const certificate = mine("aws:acm/certificate:Certificate")[0];
+        assert.deepEqual([certificate.inputs.domainName, certificate.inputs.validationMethod], ["gw.acme.example", "DNS"]);
+        const validationRecord = mine("aws:route53/record:Record").find((r) => r.inputs.type === "CNAME");
+        assert.equal(validationRecord?.inputs.zoneId, "Z0ACME");
+        const https = mine("aws:lb/listener:Listener").find((l) => l.inputs.protocol === "HTTPS");
+        assert.equal(https?.inputs.certificateArn, mine("aws:acm/certificateValidation:CertificateValidation")[0].state.certificateArn);
+        const alb = mine("aws:lb/loadBalancer:LoadBalancer")[0];
+        assert.equal(alb.inputs.internal, true);
+        assert.deepEqual(alb.inputs.subnets, ["subnet-0a1", "subnet-0a2"]);
+        const net = mine("aws:ecs/service:Service")[0].inputs.networkConfiguration as { subnets: string[]; assignPublicIp: boolean };
+        assert.deepEqual([net.subnets, net.assignPublicIp], [["subnet-0b1", "subnet-0b2"], false]);
+        const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as { environment: { name: string; value: string }[] }[];
+        const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
+        assert.equal(env.TRUST_PROXY, "10.20.0.0/16,10.21.0.0/16");
+        assert.equal(loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" }).trustProxy.toString(), "10.20.0.0/16,10.21.0.0/16");
+        assert.equal(mine("aws:ecr/repository:Repository")[0].inputs.forceDelete, false, "production keeps its images");
+    });
+});
+
 describe("AwsGateway in the account's default VPC, without a certificate", () => {
     it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
-        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("s".repeat(40)), settings: spec.aws });
+        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("s".repeat(40)), settings: spec.aws, production: false });
         const url = await valueOf(gw.url);
         await stack.settle();
         const tokens = stack.calls.map((c) => c.token);
@@ -87,6 +161,7 @@ describe("AwsGateway in the account's default VPC, without a certificate", () =>
         const listeners = stack.resources.filter((r) => r.type === "aws:lb/listener:Listener" && r.name.startsWith("edge-"));
         assert.deepEqual(listeners.map((l) => [l.inputs.protocol, l.inputs.port]), [["HTTP", 80]]);
         assert.match(url, /^http:\/\/edge-alb-[a-z0-9]+\.eu-west-1\.elb\.amazonaws\.com$/);
+        assert.equal(stack.resources.find((r) => r.type === "aws:ecr/repository:Repository" && r.name === "edge-repo")?.inputs.forceDelete, true, "a sandbox can be destroyed with its images");
         const ingress = stack.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("edge-alb-in"));
         assert.deepEqual(ingress.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4]), [[80, "0.0.0.0/0"]]);
         const def = JSON.parse(stack.resources.find((r) => r.name === "edge-task")?.inputs.containerDefinitions as string) as { readonlyRootFilesystem: boolean }[];

@@ -63,6 +63,23 @@ describe("guardrail policies", () => {
         await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "products" }, undefined);
         await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "live" }, /must be protected/, { productionStackPattern: "^live$" });
     });
+    it("OAuth apps are protected in production, unless this update allows replacing that one app by name", async () => {
+        const app = { type: OAUTH, props: { type: "service" }, name: "products-web-app" };
+        await fails("okta-apps-protected-in-production", { ...app, stack: "prod" }, /must be protected: replacing it changes its client id/);
+        await passes("okta-apps-protected-in-production", { ...app, stack: "prod", protect: true });
+        await passes("okta-apps-protected-in-production", { ...app, stack: "prod" }, { allowReplacement: ["products-web-app"] });
+        await fails("okta-apps-protected-in-production", { ...app, stack: "prod" }, /allowReplacement/, { allowReplacement: ["another-app"] });
+        await passes("okta-apps-protected-in-production", { ...app, stack: "dev" });
+    });
+    it("service apps skip the app sign-on policy", async () => {
+        await passes("okta-service-app-skips-sign-on-policy", { type: OAUTH, props: { type: "service", skipAuthenticationPolicy: true } });
+        await fails("okta-service-app-skips-sign-on-policy", { type: OAUTH, props: { type: "service" } }, /issue 2295/);
+        await passes("okta-service-app-skips-sign-on-policy", { type: OAUTH, props: { type: "web" } });
+    });
+    it("ECS services make pulumi up wait for a steady state", async () => {
+        await passes("ecs-service-waits-for-steady-state", { type: "aws:ecs/service:Service", props: { waitForSteadyState: true } });
+        await fails("ecs-service-waits-for-steady-state", { type: "aws:ecs/service:Service", props: {} }, /waitForSteadyState: true/);
+    });
     it("the introspection secret reaches ECS only through secrets[].valueFrom", async () => {
         const def = (container: object) => ({ type: TASK, props: { containerDefinitions: JSON.stringify([{ name: "policy-gateway", ...container }]) } });
         const fromSecretsManager = { secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw-AbCd" }] };

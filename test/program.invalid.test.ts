@@ -11,12 +11,13 @@ import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 type Doc = { config: Record<string, unknown> };
 type Entry = Record<string, unknown>;
 
-function runWith(mutate: (doc: Doc) => void) {
-    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as Doc;
+function runWith(mutate: (doc: Doc) => void, opts: { stack?: string; args?: string[] } = {}) {
+    const stack = opts.stack ?? "dev";
+    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Doc;
     mutate(doc);
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "stack-")), "Pulumi.dev.yaml");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "stack-")), `Pulumi.${stack}.yaml`);
     writeFileSync(file, stringify(doc));
-    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "test/support/runStack.ts"), "dev", file], {
+    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "test/support/runStack.ts"), stack, file, ...(opts.args ?? [])], {
         cwd: PROJECT_ROOT,
         encoding: "utf8",
         timeout: 60_000,
@@ -41,6 +42,22 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
         assert.match(r.stderr, /okta-api-gateway:consumers\[1\]\.accessTokenLifetimeMinutes: must be at most 1440/);
         assert.match(r.stderr, /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
         assert.match(r.stderr, /Invalid stack configuration \(4 problems\)/);
+    });
+
+    it("stops on a misspelt key of the project's namespace instead of ignoring it (which on a live stack would delete the gateway)", () => {
+        const r = runWith((d) => {
+            d.config["okta-api-gateway:gatway"] = d.config["okta-api-gateway:gateway"];
+            delete d.config["okta-api-gateway:gateway"];
+        });
+        assert.equal(r.status, 1);
+        assert.equal(r.declared, 0, "nothing half-created");
+        assert.match(r.stderr, /okta-api-gateway:gatway: unknown key \(did you mean okta-api-gateway:gateway\?\)/);
+    });
+
+    it("stops when the custom domain CUSTOM_URL needs is not verified in the org", () => {
+        const r = runWith(() => {}, { stack: "prod", args: ["--domain-status", "NOT_STARTED"] });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /authorizationServer\.customDomain: login\.acme\.example is NOT_STARTED in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain/);
     });
 
     it("runs to completion with the committed file (the control case)", () => {

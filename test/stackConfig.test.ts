@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import {
+    OKTA_ENVIRONMENT_VARIABLES,
     readRawStackConfig,
     StackConfigError,
     validateStackConfig,
@@ -117,11 +118,68 @@ describe("stack configuration", () => {
         const s = server(doc);
         for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
         s.existingId = "default";
+        s.defaultPolicyDeactivated = true;
         assert.deepEqual(load(doc).authorizationServer, { kind: "existing", id: "default" });
         const problems = problemsOf((d) => (server(d).existingId = "default"));
         for (const k of ["name", "description", "audience", "issuerMode", "protect"]) {
             assertProblem(problems, `${project}:authorizationServer.${k}`, /applies only to a server this stack creates/);
         }
+    });
+
+    it("adopts an existing server only once the user confirms its ALL_CLIENTS Default Policy is deactivated", () => {
+        const adopt = (d: StackDoc) => {
+            const s = server(d);
+            for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
+            s.existingId = "default";
+        };
+        assertProblem(problemsOf(adopt), `${project}:authorizationServer.defaultPolicyDeactivated`, /must be true to adopt server default: first deactivate .*"Default Policy", which lets ALL_CLIENTS ask for any scope/);
+        assertProblem(problemsOf((d) => (server(d).defaultPolicyDeactivated = true)), `${project}:authorizationServer.defaultPolicyDeactivated`, /applies only with existingId/);
+    });
+
+    it("requires a custom domain with CUSTOM_URL, and only then", () => {
+        assertProblem(problemsOf((d) => (server(d).issuerMode = "CUSTOM_URL")), `${project}:authorizationServer.customDomain`, /is required with issuerMode CUSTOM_URL: the org's verified custom domain/);
+        assertProblem(problemsOf((d) => (server(d).customDomain = "login.acme.example")), `${project}:authorizationServer.customDomain`, /applies only with issuerMode CUSTOM_URL/);
+        assertProblem(problemsOf((d) => Object.assign(server(d), { issuerMode: "CUSTOM_URL", customDomain: "https://login.acme.example/" })), `${project}:authorizationServer.customDomain`, /DNS host name/);
+        const doc = devDoc();
+        Object.assign(server(doc), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example" });
+        const cfg = load(doc);
+        assert.ok(cfg.authorizationServer.kind === "create" && cfg.authorizationServer.customDomain === "login.acme.example");
+    });
+
+    it("refuses claim names Okta reserves", () => {
+        for (const name of ["cid", "uid", "groups", "scp", "iss", "jti", "sub", "aud"]) {
+            assertProblem(problemsOf((d) => (server(d).claims = [{ name, value: '"x"' }])), `${project}:authorizationServer.claims[0].name`, /is reserved by Okta and would be refused at pulumi up/);
+        }
+        assert.doesNotThrow(() => {
+            const doc = devDoc();
+            server(doc).claims = [{ name: "team", value: "app.profile.team" }];
+            load(doc);
+        });
+    });
+
+    it("refuses unknown keys in the project's namespace, suggesting the one meant", () => {
+        const problems = problemsOf((d) => {
+            d.config[`${project}:gatway`] = { target: "local" };
+            d.config[`${project}:whatever`] = 1;
+        });
+        assertProblem(problems, `${project}:gatway`, new RegExp(`unknown key \\(did you mean ${project}:gateway\\?\\)`));
+        assertProblem(problems, `${project}:whatever`, /unknown key; this project reads .*:authorizationServer, .*:consumers, .*:introspectionClient, .*:gateway/);
+    });
+
+    it("refuses group assignments, saying why they restrict nothing for client credentials", () => {
+        const problems = problemsOf((d) => (consumers(d)[1].groups = ["00g1abcdefghijklmnop"]));
+        assertProblem(problems, `${project}:consumers[1].groups`, /is not supported: group assignments restrict nothing for the client credentials grant, which has no user/);
+        assert.equal(problems.length, 1, "reported once, with its reason, not also as an unknown key");
+    });
+
+    it("lets a consumer allow the replacement of its app, and marks production stacks", () => {
+        const doc = devDoc();
+        consumers(doc)[0].allowReplacement = true;
+        const cfg = load(doc);
+        assert.deepEqual(cfg.consumers.map((c) => c.allowReplacement), [true, false, false]);
+        assert.equal(cfg.protect, false);
+        server(doc).protect = true;
+        assert.equal(load(doc).protect, true, "authorizationServer.protect makes the stack a production stack");
     });
 
     it("refuses scopes Okta reserves, wildcards and duplicates", () => {
@@ -161,13 +219,42 @@ describe("stack configuration", () => {
         assertProblem(problemsOf((d) => delete d.config["okta:orgName"]), "okta:orgName", /is required/);
         assertProblem(problemsOf((d) => (d.config["okta:orgName"] = "https://dev-1.okta.com")), "okta:orgName", /subdomain only/);
         assertProblem(problemsOf((d) => (d.config["okta:baseUrl"] = "https://okta.com/")), "okta:baseUrl", /domain/);
-        assertProblem(problemsOf(() => {}, { secrets: {} }), "okta:privateKey", /no credentials.*--secret okta:privateKey/);
-        assertProblem(problemsOf(() => {}, { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": "x" } }), "okta:apiToken and okta:privateKey", /only one/);
+        assertProblem(problemsOf(() => {}, { secrets: {} }), "okta:privateKey", /no credentials.*--secret okta:privateKey.*okta:accessToken.*OKTA_ACCESS_TOKEN/);
+        assertProblem(problemsOf(() => {}, { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": "x" } }), "okta:privateKey and okta:apiToken", /only one/);
         assertProblem(problemsOf((d) => delete d.config["okta:scopes"]), "okta:scopes", /is required with okta:privateKey/);
         // The provider's own environment variables count as set.
         const doc = devDoc();
         delete doc.config["okta:orgName"];
         assert.equal(load(doc, { secrets: {}, env: { OKTA_ORG_NAME: "dev-9", OKTA_API_TOKEN: "x" } }).okta.orgName, "dev-9");
+    });
+
+    it("accepts the provider's accessToken, from config or OKTA_ACCESS_TOKEN", () => {
+        const withoutKeyOptions = (d: StackDoc) => {
+            delete d.config["okta:clientId"];
+            delete d.config["okta:privateKeyId"];
+            delete d.config["okta:scopes"];
+        };
+        const doc = devDoc();
+        withoutKeyOptions(doc);
+        assert.doesNotThrow(() => load(doc, { secrets: { "okta:accessToken": "eyJ.stand-in" } }));
+        assert.doesNotThrow(() => load(doc, { secrets: {}, env: { OKTA_ACCESS_TOKEN: "eyJ.stand-in" } }));
+    });
+
+    it("names the environment variable a problem comes from, not a key the user never set", () => {
+        // An SSWS token left exported in the shell, while the stack uses its private key.
+        const clash = problemsOf(() => {}, { env: { OKTA_API_TOKEN: "00stand-in" } });
+        assertProblem(clash, "okta:privateKey and environment variable OKTA_API_TOKEN", /set only one way .*; unset OKTA_API_TOKEN in this shell/);
+        assert.ok(!clash.some((p) => p.includes("00stand-in")), "never the value");
+        const doc = devDoc();
+        delete doc.config["okta:orgName"];
+        const env = { OKTA_ORG_NAME: "https://dev-1.okta.com" };
+        let problems: string[] = [];
+        try {
+            load(doc, { env });
+        } catch (e) {
+            problems = (e as StackConfigError).problems;
+        }
+        assertProblem(problems, "environment variable OKTA_ORG_NAME", /subdomain only/);
     });
 
     it("reports every problem at once, across keys", () => {
@@ -187,7 +274,7 @@ describe("stack configuration", () => {
             const g = gw(d);
             g.target = "aws";
             delete g.local;
-            g.aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-01", "subnet-02"] };
+            g.aws = { vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-01", "subnet-02"], taskSubnetIds: ["subnet-11", "subnet-12"] };
             return g.aws as Record<string, unknown>;
         };
         it("is optional: a stack may manage Okta only", () => {
@@ -218,8 +305,10 @@ describe("stack configuration", () => {
             assertProblem(problemsOf((d) => (gw(d).local = { port: 9000, adminPort: 9000 })), `${project}:gateway.local.adminPort`, /must differ/);
         });
         it("checks the AWS settings: VPC and subnets together, capacities, Fargate sizes, retention, certificate", () => {
-            assertProblem(problemsOf((d) => delete aws(d).subnetIds), `${project}:gateway.aws.subnetIds`, /required with vpcId/);
-            assertProblem(problemsOf((d) => (aws(d).subnetIds = ["subnet-01"])), `${project}:gateway.aws.subnetIds`, /at least two subnets/);
+            assertProblem(problemsOf((d) => delete aws(d).loadBalancerSubnetIds), `${project}:gateway.aws.loadBalancerSubnetIds`, /required with vpcId/);
+            assertProblem(problemsOf((d) => delete aws(d).taskSubnetIds), `${project}:gateway.aws.taskSubnetIds`, /required with vpcId/);
+            assertProblem(problemsOf((d) => (aws(d).taskSubnetIds = ["subnet-01"])), `${project}:gateway.aws.taskSubnetIds`, /at least two subnets/);
+            assertProblem(problemsOf((d) => (aws(d).subnetIds = ["subnet-01", "subnet-02"])), `${project}:gateway.aws`, /unknown key 'subnetIds' \(subnetIds is split into loadBalancerSubnetIds and taskSubnetIds\)/);
             assertProblem(problemsOf((d) => Object.assign(aws(d), { minCapacity: 5, maxCapacity: 2 })), `${project}:gateway.aws.minCapacity`, /must not exceed maxCapacity/);
             assertProblem(problemsOf((d) => Object.assign(aws(d), { cpu: 256, memory: 4096 })), `${project}:gateway.aws.memory`, /not valid with 256 CPU units/);
             assertProblem(problemsOf((d) => (aws(d).cpu = 300)), `${project}:gateway.aws.cpu`, /Fargate CPU size/);
@@ -227,6 +316,45 @@ describe("stack configuration", () => {
             assertProblem(problemsOf((d) => (aws(d).certificateArn = "my-cert")), `${project}:gateway.aws.certificateArn`, /ACM certificate ARN/);
             assertProblem(problemsOf((d) => (gw(d).aws = {})), `${project}:gateway.aws`, /applies only to target aws/);
         });
+        it("makes the load balancer internal when every allowed client is private, and refuses an internet-facing one that nobody could reach", () => {
+            const doc = devDoc();
+            Object.assign(aws(doc), { allowedCidrs: ["10.0.0.0/8", "192.168.0.0/16"] });
+            assert.equal(load(doc).gateway?.aws.internal, true);
+            Object.assign(aws(doc), { allowedCidrs: ["0.0.0.0/0"] });
+            assert.equal(load(doc).gateway?.aws.internal, false);
+            assertProblem(problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/8"], internal: false })), `${project}:gateway.aws.internal`, /internet-facing, but allowedCidrs lists only private ranges/);
+            assertProblem(problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/33"] })), `${project}:gateway.aws.allowedCidrs[0]`, /IPv4 CIDR/);
+        });
+        it("needs a hosted zone with a domain name, and a domain name with a certificate or in production", () => {
+            assertProblem(problemsOf((d) => (aws(d).domainName = "gw.acme.example")), `${project}:gateway.aws.hostedZoneId`, /is required with domainName/);
+            assertProblem(problemsOf((d) => (aws(d).hostedZoneId = "Z0ACME")), `${project}:gateway.aws.domainName`, /is required with hostedZoneId/);
+            assertProblem(problemsOf((d) => (aws(d).certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc")), `${project}:gateway.aws.domainName`, /elb\.amazonaws\.com name is covered by no certificate/);
+            assertProblem(problemsOf((d) => { aws(d); server(d).protect = true; }), `${project}:gateway.aws.domainName`, /is required in a production stack/);
+            const doc = devDoc();
+            Object.assign(aws(doc), { domainName: "gw.acme.example", hostedZoneId: "Z0ACME" });
+            server(doc).protect = true;
+            const a = load(doc).gateway?.aws;
+            assert.deepEqual([a?.domainName, a?.hostedZoneId, a?.certificateArn, a?.deploymentTimeoutMinutes], ["gw.acme.example", "Z0ACME", undefined, 20]);
+        });
+        it("shares its option lists and bounds with the gateway: the silent log level, the cache TTL ceiling", () => {
+            const doc = devDoc();
+            gw(doc).logLevel = "silent";
+            assert.equal(load(doc).gateway?.logLevel, "silent");
+            assertProblem(problemsOf((d) => (gw(d).cacheMaxTtlSeconds = 3601)), `${project}:gateway.cacheMaxTtlSeconds`, /3600/);
+        });
+    });
+
+    it("is what the CI workflows can run: credentials from each stack's ESC environment, or from variables the provider reads", () => {
+        for (const stack of ["dev", "prod"]) {
+            const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { environment?: string[] };
+            assert.deepEqual(doc.environment, [`${project}/${stack}`], `Pulumi.${stack}.yaml imports its ESC environment`);
+        }
+        for (const workflow of ["pull-request.yml", "deploy.yml"]) {
+            const text = readFileSync(path.join(PROJECT_ROOT, ".github", "workflows", workflow), "utf8");
+            const names = [...text.matchAll(/^\s+(OKTA_[A-Z_]+):/gm)].map((m) => m[1]);
+            assert.ok(names.length > 0, `${workflow} passes the Okta credentials`);
+            for (const n of names) assert.ok((Object.values(OKTA_ENVIRONMENT_VARIABLES) as string[]).includes(n), `${workflow}: ${n} is a variable the provider reads`);
+        }
     });
 
     it("never puts a secret value in an error", () => {

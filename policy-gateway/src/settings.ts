@@ -33,7 +33,8 @@ export const TRUST_PROXY_MAX_HOPS = 10;
  * literally (a test keeps the two equal).
  */
 export function healthCheckCommand(): string[] {
-    return ["CMD", "node", "-e", `fetch('http://127.0.0.1:${PORTS.admin}${ADMIN_PATHS.readiness}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`];
+    const url = `'http://127.0.0.1:'+(process.env.ADMIN_PORT||${PORTS.admin})+'${ADMIN_PATHS.readiness}'`;
+    return ["CMD", "node", "-e", `fetch(${url}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`];
 }
 
 /** Health check timing shared by the container checks (seconds). */

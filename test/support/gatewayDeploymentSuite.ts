@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { it } from "node:test";
 import { loadConfig } from "../../policy-gateway/src/config";
+import { healthCheckCommand } from "../../policy-gateway/src/settings";
+import { imageIdentity } from "../../components/gatewayImage";
+import { isPrivateCidr } from "../../components/stackConfig";
 import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
 
 export interface GatewayDoc {
@@ -12,17 +15,31 @@ export interface GatewayDoc {
     upstreamUrl: string;
     requiredScopes?: string[];
     local?: { port?: number; adminPort?: number };
-    aws?: { vpcId?: string; subnetIds?: string[]; certificateArn?: string; minCapacity?: number; maxCapacity?: number; logRetentionDays?: number };
+    aws?: {
+        vpcId?: string;
+        loadBalancerSubnetIds?: string[];
+        taskSubnetIds?: string[];
+        internal?: boolean;
+        domainName?: string;
+        hostedZoneId?: string;
+        certificateArn?: string;
+        allowedCidrs?: string[];
+        alarmTopicArn?: string;
+        minCapacity?: number;
+        maxCapacity?: number;
+        logRetentionDays?: number;
+    };
 }
 
 interface ContainerDefinition {
     image: string;
     user: string;
+    healthCheck: { command: string[] };
     environment: { name: string; value: string }[];
     secrets: { name: string; valueFrom: string }[];
 }
 
-export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc): void {
+export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc, production: boolean): void {
     const all = () => getRun().stack.resources.filter((r) => r.custom);
     const ofType = (type: string) => all().filter((r) => r.type === type);
     const one = (type: string): RecordedResource => {
@@ -43,12 +60,27 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         return Object.fromEntries(def.environment.map((e) => [e.name, e.value]));
     };
 
-    it("builds the gateway image from policy-gateway/Dockerfile for linux/amd64", () => {
+    it("builds the gateway image from policy-gateway/Dockerfile for linux/amd64, with paths relative to the project", () => {
         const image = one("docker:index/image:Image");
-        const build = image.inputs.build as { context: string; dockerfile: string; platform: string };
+        const build = image.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
         assert.equal(build.platform, "linux/amd64");
-        assert.equal(path.resolve(build.context), path.join(PROJECT_ROOT, "policy-gateway"));
-        assert.equal(path.resolve(build.dockerfile), path.join(PROJECT_ROOT, "policy-gateway", "Dockerfile"));
+        // Relative: another checkout (a CI runner) plans the same inputs, so the provider does not rebuild.
+        assert.equal(build.context, "policy-gateway");
+        assert.equal(build.dockerfile, path.join("policy-gateway", "Dockerfile"));
+        assert.equal(path.resolve(PROJECT_ROOT, build.context), path.join(PROJECT_ROOT, "policy-gateway"));
+    });
+
+    it("builds on the base image pinned by its registry digest, and tags the image by everything the build depends on", () => {
+        const image = one("docker:index/image:Image");
+        const build = image.inputs.build as { platform: string; args: Record<string, string> };
+        const lookup = getRun().stack.calls.find((c) => c.token === "docker:index/getRegistryImage:getRegistryImage");
+        assert.equal(lookup?.inputs.name, "node:24-bookworm-slim");
+        assert.match(build.args.BASE_IMAGE, /^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+        const tag = String(image.inputs.imageName).split(":").at(-1) as string;
+        assert.match(tag, /^[0-9a-f]{24}$/);
+        // A different base image digest is a different tag: never two images under one immutable tag.
+        const other = imageIdentity("same-context", { BASE_IMAGE: "node:24-bookworm-slim@sha256:" + "1".repeat(64) }, build.platform);
+        assert.notEqual(other, imageIdentity("same-context", { BASE_IMAGE: "node:24-bookworm-slim@sha256:" + "2".repeat(64) }, build.platform));
     });
 
     it("wires the gateway with the issuer, audience and introspection client the stack created", () => {
@@ -82,12 +114,14 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         const outputs = getRun().outputs;
         const url = await valueOf(outputs.gatewayUrl as pulumi.Output<string>);
         const image = await valueOf(outputs.gatewayImage as pulumi.Output<string>);
+        assert.equal(image, one("docker:index/image:Image").state.repoDigest);
         if (doc.target === "local") {
             assert.equal(url, `http://localhost:${doc.local?.port ?? 8080}`);
-            assert.match(image, /^okta-api-gateway\/policy-gateway:[0-9a-f]{16}$/, "the bundle-addressed tag");
+            assert.match(image, /^sha256:[0-9a-f]{64}$/, "the local image id: a rebuild is a new id");
         } else {
             const alb = one("aws:lb/loadBalancer:LoadBalancer");
-            assert.equal(url, `${doc.aws?.certificateArn ? "https" : "http"}://${alb.state.dnsName}`);
+            assert.equal(url, doc.aws?.domainName ? `https://${doc.aws.domainName}` : `http://${alb.state.dnsName}`);
+            if (doc.aws?.domainName) assert.doesNotMatch(url, /elb\.amazonaws\.com/, "never the load balancer's own name, which no certificate covers");
             assert.match(image, /@sha256:[0-9a-f]{64}$/, "referred to by digest");
         }
     });
@@ -100,8 +134,8 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             const ports = container.inputs.ports as { internal: number; external: number }[];
             assert.deepEqual(ports.map((p) => [p.internal, p.external]), [[8080, doc.local?.port ?? 8080], [9090, doc.local?.adminPort ?? 9090]]);
             assert.equal(container.inputs.restart, "unless-stopped");
-            assert.match((container.inputs.healthcheck as { tests: string[] }).tests.join(" "), /\/healthz/);
-            assert.equal(container.inputs.image, one("docker:index/image:Image").inputs.imageName);
+            assert.deepEqual((container.inputs.healthcheck as { tests: string[] }).tests, healthCheckCommand(), "readiness, as in the image");
+            assert.equal(container.inputs.image, one("docker:index/image:Image").state.repoDigest, "runs the image by id, so it follows every rebuild");
             assert.equal(one("docker:index/image:Image").inputs.skipPush, true);
             assert.equal(findInRawInputs(container.rawInputs, "INTROSPECTION_CLIENT_ID=").every((p) => p.inSecret), true, "the whole envs list is one secret");
         });
@@ -150,9 +184,69 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.deepEqual(service.inputs.triggers, { introspectionSecretVersion: version.state.versionId });
             assert.deepEqual(service.inputs.loadBalancers, [{ targetGroupArn: tg.state.arn, containerName: "policy-gateway", containerPort: 8080 }]);
             assert.equal(tg.inputs.targetType, "ip");
-            assert.deepEqual({ path: (tg.inputs.healthCheck as Record<string, unknown>).path, port: (tg.inputs.healthCheck as Record<string, unknown>).port }, { path: "/healthz", port: "9090" });
-            const net = service.inputs.networkConfiguration as { subnets: string[]; securityGroups: string[] };
-            if (doc.aws?.subnetIds) assert.deepEqual(net.subnets, doc.aws.subnetIds);
+            assert.deepEqual({ path: (tg.inputs.healthCheck as Record<string, unknown>).path, port: (tg.inputs.healthCheck as Record<string, unknown>).port }, { path: "/readyz", port: "9090" });
+            const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
+            assert.deepEqual(def.healthCheck.command, healthCheckCommand(), "the container is healthy only once ready");
+        });
+
+        it("makes pulumi up wait for the new tasks to be ready, failing when they never are", () => {
+            const service = one("aws:ecs/service:Service");
+            assert.equal(service.inputs.waitForSteadyState, true);
+        });
+
+        it("puts the load balancer and the tasks in their own subnets, internal when the clients are private", () => {
+            const alb = one("aws:lb/loadBalancer:LoadBalancer");
+            const net = one("aws:ecs/service:Service").inputs.networkConfiguration as { subnets: string[]; assignPublicIp: boolean };
+            if (doc.aws?.loadBalancerSubnetIds) assert.deepEqual(alb.inputs.subnets, doc.aws.loadBalancerSubnetIds);
+            if (doc.aws?.taskSubnetIds) assert.deepEqual(net.subnets, doc.aws.taskSubnetIds);
+            const privateClients = (doc.aws?.allowedCidrs ?? ["0.0.0.0/0"]).every(isPrivateCidr);
+            assert.equal(alb.inputs.internal, doc.aws?.internal ?? privateClients);
+            assert.equal(net.assignPublicIp, doc.aws?.vpcId === undefined, "public addresses only in the default VPC's public subnets");
+        });
+
+        it("trusts X-Forwarded-* only from the VPC the load balancer lives in", () => {
+            const vpc = getRun().stack.calls.find((c) => c.token === "aws:ec2/getVpc:getVpc");
+            assert.ok(vpc);
+            assert.equal(deployedEnv().TRUST_PROXY, doc.aws?.vpcId ? "10.20.0.0/16,10.21.0.0/16" : "172.31.0.0/16");
+        });
+
+        it("gives the gateway its own name: an alias record and HTTPS with a certificate for that name", () => {
+            const records = ofType("aws:route53/record:Record");
+            const alb = one("aws:lb/loadBalancer:LoadBalancer");
+            if (!doc.aws?.domainName) {
+                assert.deepEqual(records, []);
+                return;
+            }
+            const alias = records.find((r) => r.inputs.type === "A") as RecordedResource;
+            assert.equal(alias.inputs.name, doc.aws.domainName);
+            assert.equal(alias.inputs.zoneId, doc.aws.hostedZoneId);
+            assert.deepEqual(alias.inputs.aliases, [{ name: alb.state.dnsName, zoneId: alb.state.zoneId, evaluateTargetHealth: true }]);
+            const https = ofType("aws:lb/listener:Listener").find((l) => l.inputs.protocol === "HTTPS") as RecordedResource;
+            if (doc.aws.certificateArn) {
+                assert.equal(https.inputs.certificateArn, doc.aws.certificateArn);
+                assert.deepEqual(ofType("aws:acm/certificate:Certificate"), []);
+            } else {
+                assert.equal(one("aws:acm/certificate:Certificate").inputs.domainName, doc.aws.domainName);
+                assert.equal(https.inputs.certificateArn, one("aws:acm/certificateValidation:CertificateValidation").state.certificateArn, "only once issued");
+            }
+        });
+
+        it("alarms on 5xx, unready tasks, p99 latency and CPU, and draws them on a dashboard", () => {
+            const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+            const byMetric = (m: string) => alarms.find((a) => a.inputs.metricName === m || JSON.stringify(a.inputs.metricQueries ?? []).includes(m)) as RecordedResource;
+            const alb = one("aws:lb/loadBalancer:LoadBalancer");
+            const tg = one("aws:lb/targetGroup:TargetGroup");
+            for (const m of ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "TargetResponseTime", "CPUUtilization"]) assert.ok(byMetric(m), `an alarm on ${m}`);
+            assert.deepEqual(byMetric("UnHealthyHostCount").inputs.dimensions, { LoadBalancer: alb.state.arnSuffix, TargetGroup: tg.state.arnSuffix });
+            assert.equal(byMetric("TargetResponseTime").inputs.extendedStatistic, "p99");
+            for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, doc.aws?.alarmTopicArn ? [doc.aws.alarmTopicArn] : undefined, a.name);
+            const body = JSON.parse(one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody as string) as { widgets: unknown[] };
+            assert.ok(body.widgets.length >= 4);
+            assert.ok(JSON.stringify(body).includes(String(alb.state.arnSuffix)));
+        });
+
+        it(production ? "keeps the image repository's images on destroy in production" : "lets destroy remove the image repository with its images", () => {
+            assert.equal(one("aws:ecr/repository:Repository").inputs.forceDelete, !production);
         });
 
         it("lets only the load balancer reach the tasks", () => {
@@ -167,11 +261,10 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             }
         });
 
-        it("listens with HTTPS when a certificate is configured, redirecting HTTP", () => {
+        it("listens with HTTPS when the gateway has a name, redirecting HTTP", () => {
             const listeners = ofType("aws:lb/listener:Listener");
-            if (doc.aws?.certificateArn) {
+            if (doc.aws?.domainName) {
                 const https = listeners.find((l) => l.inputs.protocol === "HTTPS") as RecordedResource;
-                assert.equal(https.inputs.certificateArn, doc.aws.certificateArn);
                 assert.equal(https.inputs.port, 443);
                 const http = listeners.find((l) => l.inputs.protocol === "HTTP") as RecordedResource;
                 assert.equal((http.inputs.defaultActions as { type: string }[])[0].type, "redirect");

@@ -14,8 +14,8 @@ import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type R
 interface ConsumerDoc {
     name: string;
     scopes: string[];
-    groups?: string[];
     jwks?: unknown;
+    allowReplacement?: boolean;
     accessTokenLifetimeMinutes?: number;
 }
 interface ServerDoc {
@@ -124,14 +124,15 @@ export function programSuite(stackName: string, preview: boolean): void {
             for (const r of ofType("okta:auth/serverPolicyRule:ServerPolicyRule")) assert.ok(!(r.inputs.scopeWhitelists as string[]).includes("*"));
         });
 
-        it("assigns each consumer to its configured groups, or to Everyone", () => {
-            const everyoneCalls = run.stack.calls.filter((c) => c.token === "okta:group/getEveryoneGroup:getEveryoneGroup");
-            assert.equal(everyoneCalls.length, consumerDocs.some((c) => !c.groups) ? 1 : 0, "Everyone is looked up once, only if needed");
-            for (const c of consumerDocs) {
-                const groups = ofType("okta:app/groupAssignment:GroupAssignment").filter((g) => g.parentUrn === named(c.name).urn);
-                assert.deepEqual(groups.map((g) => g.inputs.groupId), c.groups ?? ["00gEveryone000000000"]);
-                for (const g of groups) assert.equal(g.inputs.appId, named(`${c.name}-app`).id);
-            }
+        it("assigns no groups (client credentials has no user) and keeps every app off the sign-on policy path", () => {
+            assert.deepEqual(ofType("okta:app/groupAssignment:GroupAssignment"), []);
+            assert.ok(!run.stack.calls.some((c) => c.token === "okta:group/getEveryoneGroup:getEveryoneGroup"));
+            for (const app of ofType("okta:app/oAuth:OAuth")) assert.equal(app.inputs.skipAuthenticationPolicy, true, app.name);
+        });
+
+        it(serverDoc.protect ? "protects every app, so no plan can replace one (a new client id) unless the consumer allows it" : "leaves the apps unprotected in a stack that is not protected", () => {
+            for (const c of consumerDocs) assert.equal(named(`${c.name}-app`).protect, serverDoc.protect === true && c.allowReplacement !== true, c.name);
+            assert.equal(named("introspection-app").protect, serverDoc.protect === true);
         });
 
         it("exports the server's URLs, audience and scopes", async () => {
@@ -201,6 +202,6 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.deepEqual(found, []);
         });
 
-        if (gatewayDoc) describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc));
+        if (gatewayDoc) describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true));
     });
 }
