@@ -60,6 +60,27 @@ describe("the gateway container", { skip }, () => {
         assert.equal(docker("inspect", "--format", "{{.State.Health.Status}}", container), "healthy");
     });
 
+    it("never turns healthy when its issuer cannot be loaded, so an orchestrator rolls it back", async () => {
+        const [port, adminPort, closed] = [await freePort(), await freePort(), await freePort()];
+        const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort), OIDC_ISSUER: `http://127.0.0.1:${closed}/oauth2/wrong` });
+        const bad = docker("run", "-d", "--network", "host", "--health-interval", "1s", "--health-start-period", "1s", "--health-retries", "2", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), IMAGE);
+        try {
+            const seen = new Set<string>();
+            const deadline = Date.now() + 20_000;
+            let status = "";
+            while (status !== "unhealthy" && Date.now() < deadline) {
+                status = docker("inspect", "--format", "{{.State.Health.Status}}", bad);
+                seen.add(status);
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            assert.equal(status, "unhealthy");
+            assert.ok(!seen.has("healthy"), "never healthy on the way");
+            assert.equal((await fetch(`http://127.0.0.1:${adminPort}/healthz`)).status, 200, "alive, just not ready");
+        } finally {
+            spawnSync("docker", ["rm", "-f", bad]);
+        }
+    });
+
     it("answers the seed walkthrough as the process does", async () => {
         const token = await assertSeedWalkthrough(base, okta, upstream);
         assert.equal((await send(base, "/api/products", { headers: { authorization: "Bearer forged" } })).status, 401);

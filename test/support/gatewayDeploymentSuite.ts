@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { it } from "node:test";
 import { loadConfig } from "../../policy-gateway/src/config";
 import { healthCheckCommand } from "../../policy-gateway/src/settings";
+import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
 import { imageIdentity } from "../../components/gatewayImage";
 import { isPrivateCidr } from "../../components/stackConfig";
 import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
@@ -77,7 +78,8 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         assert.equal(lookup?.inputs.name, "node:24-bookworm-slim");
         assert.match(build.args.BASE_IMAGE, /^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
         const tag = String(image.inputs.imageName).split(":").at(-1) as string;
-        assert.match(tag, /^[0-9a-f]{24}$/);
+        // The tag is derived from the whole build: every file of the context, the build args, the platform.
+        assert.equal(tag, imageIdentity(buildContextDigest(GATEWAY_DIR), build.args, build.platform).slice(0, 24));
         // A different base image digest is a different tag: never two images under one immutable tag.
         const other = imageIdentity("same-context", { BASE_IMAGE: "node:24-bookworm-slim@sha256:" + "1".repeat(64) }, build.platform);
         assert.notEqual(other, imageIdentity("same-context", { BASE_IMAGE: "node:24-bookworm-slim@sha256:" + "2".repeat(64) }, build.platform));
