@@ -20,7 +20,9 @@ const config = loadStackConfig();
 // 1. The authorization server, its scopes and claims.
 const server = config.authorizationServer;
 const authServer = new AuthorizationServer("api", {
-    ...(server.kind === "existing" ? { existingServerId: server.id } : { ...server }),
+    ...(server.kind === "existing"
+        ? { existingServerId: server.id }
+        : { name: server.name, description: server.description, audience: server.audience, issuerMode: server.issuerMode, customDomain: server.customDomain, protect: server.protect }),
     scopes: config.scopes,
     claims: config.claims,
 });
