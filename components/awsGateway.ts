@@ -4,6 +4,7 @@ import type { GatewayEnvironment } from "../policy-gateway/src/config";
 import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
 import { GatewayImage } from "./gatewayImage";
 import type { AwsGatewaySpec } from "./stackConfig";
+import { checkedSubnets } from "./subnetRouting";
 
 export interface AwsGatewayArgs {
     /** Non-secret environment (see gatewayEnvironment); TRUST_PROXY is added here, from the VPC. */
@@ -111,8 +112,14 @@ interface NetworkWiring {
 function network(name: string, s: AwsGatewaySpec, parent: Parent): NetworkWiring {
     const vpc = aws.ec2.getVpcOutput(s.vpcId ? { id: s.vpcId } : { default: true }, parent);
     const defaultSubnets = s.vpcId ? undefined : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }] }, parent).ids;
-    const loadBalancerSubnetIds = s.loadBalancerSubnetIds ? pulumi.output(s.loadBalancerSubnetIds) : (defaultSubnets as pulumi.Output<string[]>);
-    const taskSubnetIds = s.taskSubnetIds ? pulumi.output(s.taskSubnetIds) : (defaultSubnets as pulumi.Output<string[]>);
+    const { loadBalancerSubnetIds, taskSubnetIds } = checkedSubnets(
+        "okta-api-gateway:gateway.aws",
+        s,
+        vpc.id,
+        s.loadBalancerSubnetIds ? pulumi.output(s.loadBalancerSubnetIds) : (defaultSubnets as pulumi.Output<string[]>),
+        s.taskSubnetIds ? pulumi.output(s.taskSubnetIds) : (defaultSubnets as pulumi.Output<string[]>),
+        parent,
+    );
     // Every CIDR of the VPC (secondary ones included): where the load balancer's nodes live.
     const vpcCidrs = vpc.apply((v) => [...new Set([v.cidrBlock, ...(v.cidrBlockAssociations ?? []).map((a) => a.cidrBlock)])].filter(Boolean));
 

@@ -151,6 +151,18 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
             return inputs.id
                 ? { id: inputs.id, default: false, cidrBlock: "10.20.0.0/16", cidrBlockAssociations: [{ associationId: "a1", cidrBlock: "10.20.0.0/16", state: "associated" }, { associationId: "a2", cidrBlock: "10.21.0.0/16", state: "associated" }] }
                 : { id: "vpc-0default000000001", default: true, cidrBlock: "172.31.0.0/16", cidrBlockAssociations: [{ associationId: "a0", cidrBlock: "172.31.0.0/16", state: "associated" }] };
+        case "aws:ec2/getRouteTables:getRouteTables": {
+            // One route table per subnet: `rtb-<subnet id>`.
+            const filter = (inputs.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "association.subnet-id");
+            return { id: MOCK_AWS.region, ids: filter ? filter.values.map((v) => `rtb-${v}`) : [] };
+        }
+        case "aws:ec2/getRouteTable:getRouteTable": {
+            // The default VPC's subnets, and those named subnet-0ff…, are public; any other subnet is
+            // private, behind a NAT gateway.
+            const subnet = String(inputs.routeTableId ?? "").replace(/^rtb-/, "");
+            const route = subnet.includes("default") || subnet.startsWith("subnet-0ff") ? { cidrBlock: "0.0.0.0/0", gatewayId: "igw-0default" } : { cidrBlock: "0.0.0.0/0", natGatewayId: "nat-0private" };
+            return { id: String(inputs.routeTableId ?? "rtb-main"), routeTableId: inputs.routeTableId, routes: [{ cidrBlock: "10.0.0.0/8", gatewayId: "local" }, route], associations: [] };
+        }
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
         case "aws:index/getRegion:getRegion":

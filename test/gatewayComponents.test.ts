@@ -9,6 +9,7 @@ import { before, describe, it } from "node:test";
 import { AwsGateway } from "../components/awsGateway";
 import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
 import { imageIdentity } from "../components/gatewayImage";
+import { defaultRouteOf, routingProblems } from "../components/subnetRouting";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
 import { gatewayEnvironment } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
@@ -117,6 +118,29 @@ describe("the gateway image's identity", () => {
         const cmd = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile);
         assert.ok(cmd, "a HEALTHCHECK in exec form");
         assert.deepEqual(["CMD", ...(JSON.parse(cmd[1]) as string[])], healthCheckCommand());
+    });
+});
+
+describe("the subnets' routing", () => {
+    const at = "okta-api-gateway:gateway.aws";
+    it("reads where a subnet's default route leads", () => {
+        assert.equal(defaultRouteOf([{ cidrBlock: "10.0.0.0/16", gatewayId: "local" }, { cidrBlock: "0.0.0.0/0", gatewayId: "igw-1" }]), "internet-gateway");
+        assert.equal(defaultRouteOf([{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-1" }]), "nat-gateway");
+        assert.equal(defaultRouteOf([{ cidrBlock: "0.0.0.0/0", transitGatewayId: "tgw-1" }]), "other");
+        assert.equal(defaultRouteOf([{ cidrBlock: "10.0.0.0/16", gatewayId: "local" }]), "none");
+    });
+    it("refuses an internet-facing load balancer outside public subnets", () => {
+        const p = routingProblems(at, { internal: false, assignPublicIp: false }, { "subnet-a": "nat-gateway", "subnet-b": "internet-gateway" }, {});
+        assert.deepEqual(p.length, 1);
+        assert.match(p[0], /^okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-a has no default route to an internet gateway, so an internet-facing load balancer there is unreachable/);
+        assert.deepEqual(routingProblems(at, { internal: true, assignPublicIp: false }, { "subnet-a": "nat-gateway" }, {}), [], "an internal one may live anywhere");
+    });
+    it("refuses tasks that could not reach ECR, Secrets Manager or Okta", () => {
+        const p = routingProblems(at, { internal: true, assignPublicIp: false }, {}, { "subnet-pub": "internet-gateway", "subnet-iso": "none", "subnet-nat": "nat-gateway", "subnet-tgw": "other" });
+        assert.equal(p.length, 2);
+        assert.match(p[0], /taskSubnetIds: subnet-pub is a public subnet .*\(assignPublicIp: false\)/);
+        assert.match(p[1], /taskSubnetIds: subnet-iso has no default route/);
+        assert.deepEqual(routingProblems(at, { internal: false, assignPublicIp: true }, { "subnet-pub": "internet-gateway" }, { "subnet-pub": "internet-gateway" }), [], "public subnets with public addresses work");
     });
 });
 

@@ -60,6 +60,18 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
         assert.match(r.stderr, /authorizationServer\.customDomain: login\.acme\.example is NOT_STARTED in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain/);
     });
 
+    it("stops when the configured subnets cannot carry an internet-facing load balancer", () => {
+        const r = runWith(
+            (d) => {
+                const aws = (d.config["okta-api-gateway:gateway"] as { aws: Entry }).aws;
+                aws.allowedCidrs = ["0.0.0.0/0"]; // internet-facing by default, in the committed (private, NAT-routed) subnets
+            },
+            { stack: "prod" },
+        );
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002 have no default route to an internet gateway/);
+    });
+
     it("runs to completion with the committed file (the control case)", () => {
         const r = runWith(() => {});
         assert.equal(r.status, 0, r.stderr);
