@@ -49,7 +49,9 @@ export class AwsGateway extends pulumi.ComponentResource {
         const net = network(name, s, parent);
         const lb = loadBalancer(name, s, net, parent);
         // Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its
-        // nodes take addresses in the VPC, and only its security group may reach the tasks.
+        // nodes take addresses in the VPC, and only its security group may reach the tasks. The
+        // load balancer appends the client's address to X-Forwarded-For and sets
+        // X-Forwarded-Proto ("HTTP headers and your Application Load Balancer", ELB User Guide).
         const environment = pulumi.all([args.environment, net.vpcCidrs]).apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(",") }));
         const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
