@@ -128,6 +128,9 @@ export async function runSoak(opts: { seconds: number; concurrency?: number; log
             ADMIN_PORT: String(adminPort),
             HOST: "127.0.0.1",
             LOG_LEVEL: "warn",
+            // The local server's opaque tokens are not JWTs, and the whole load comes from one address.
+            INTROSPECTION_PRECHECK: "off",
+            INTROSPECTIONS_PER_CLIENT_PER_MINUTE: "0",
         },
     });
     const state = { authListening: true, upstreamListening: true };

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
 import { parseScopeList } from "./scopes";
-import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, PORTS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "./settings";
+import { CACHE_MAX_TTL_SECONDS, INTROSPECTION_PRECHECKS, LOG_LEVELS, METHOD_OVERRIDE_MODES, PORTS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "./settings";
 import { parseTrustProxy, type TrustProxy } from "./trustProxy";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
@@ -32,6 +32,11 @@ export interface GatewayConfig {
     logLevel: (typeof LOG_LEVELS)[number];
     shutdownGraceSeconds: number;
     trustProxy: TrustProxy;
+    methodOverride: (typeof METHOD_OVERRIDE_MODES)[number];
+    /** introspection mode: check locally that a token is this issuer's JWT before introspecting it. */
+    introspectionPrecheck: (typeof INTROSPECTION_PRECHECKS)[number];
+    /** Introspections of not-yet-cached tokens one client address may cause per minute (0: no limit). */
+    introspectionsPerClientPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +70,9 @@ export const DEFAULTS = {
     LOG_LEVEL: "info",
     SHUTDOWN_GRACE_SECONDS: 20,
     TRUST_PROXY: false,
+    METHOD_OVERRIDE: "strip",
+    INTROSPECTION_PRECHECK: "jwt",
+    INTROSPECTIONS_PER_CLIENT_PER_MINUTE: 120,
 } as const;
 
 /** Loopback hosts may use http (local runs and tests); everything else must be https. */
@@ -116,6 +124,9 @@ const schema = z.object({
     LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULTS.LOG_LEVEL),
     SHUTDOWN_GRACE_SECONDS: int(0, 600).default(DEFAULTS.SHUTDOWN_GRACE_SECONDS),
     TRUST_PROXY: z.string().optional(),
+    METHOD_OVERRIDE: z.enum(METHOD_OVERRIDE_MODES).default(DEFAULTS.METHOD_OVERRIDE),
+    INTROSPECTION_PRECHECK: z.enum(INTROSPECTION_PRECHECKS).default(DEFAULTS.INTROSPECTION_PRECHECK),
+    INTROSPECTIONS_PER_CLIENT_PER_MINUTE: int(0, 1_000_000).default(DEFAULTS.INTROSPECTIONS_PER_CLIENT_PER_MINUTE),
 });
 
 /**
@@ -205,5 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         logLevel: e.LOG_LEVEL,
         shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
         trustProxy: trust.ok ? trust.value : false,
+        methodOverride: e.METHOD_OVERRIDE,
+        introspectionPrecheck: e.INTROSPECTION_PRECHECK,
+        introspectionsPerClientPerMinute: e.INTROSPECTIONS_PER_CLIENT_PER_MINUTE,
     };
 }

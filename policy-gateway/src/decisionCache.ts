@@ -63,6 +63,10 @@ export class SingleFlight<T> {
     get size(): number {
         return this.inFlight.size;
     }
+
+    has(key: string): boolean {
+        return this.inFlight.has(key);
+    }
 }
 
 /** A concurrency cap with a bounded queue: past the queue, callers are refused at once. */

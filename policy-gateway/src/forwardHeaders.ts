@@ -7,6 +7,9 @@
 // other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
 // https.
 import { queryValues } from "./extractToken";
+import { canonicalHeaderName, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
+
+export { canonicalHeaderName };
 
 export interface Identity {
     clientId?: string;
@@ -16,10 +19,18 @@ export interface Identity {
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"]);
 
-/** `X-Auth-Client_Id`, `x-auth-client-id`, `X_AUTH_CLIENT_ID` all land in the namespace `x-auth-`. */
-export function canonicalHeaderName(name: string): string {
-    return name.toLowerCase().replace(/_/g, "-");
-}
+/**
+ * Headers through which a client could tell the API who or where it is, outside X-Forwarded-*
+ * (which the gateway sets itself): RFC 7239 Forwarded and the client-IP headers of common proxies
+ * and CDNs that frameworks read (Express `trust proxy` reads X-Forwarded-*, Rails X-Real-IP and
+ * Client-IP, Spring Forwarded, Laravel/Symfony X-Forwarded-*, many apps True-Client-IP). Dropped
+ * whatever the peer, compared by canonical name, so `X_Real_IP` goes too.
+ */
+const CLIENT_ADDRESS_HEADERS = new Set([
+    "forwarded", "x-forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "cf-connecting-ip", "fastly-client-ip",
+    "x-cluster-client-ip", "x-original-forwarded-for", "x-originating-ip", "x-remote-ip", "x-remote-addr", "x-proxyuser-ip",
+]);
+
 
 /** A header value the gateway derived from a token: visible ASCII and spaces only. */
 function safeValue(value: string): string | undefined {
@@ -49,6 +60,10 @@ export interface ForwardContext {
     /** The protocol of the connection to the gateway itself. */
     protocol: "http" | "https";
     host?: string;
+    /** Drop method-override headers (METHOD_OVERRIDE=strip): the upstream runs the request line's method. */
+    stripMethodOverride: boolean;
+    /** A CORS preflight forwarded without a token: only the CORS request headers go along. */
+    preflight?: boolean;
 }
 
 function joined(value: string | string[] | undefined): string | undefined {
@@ -74,10 +89,18 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
     for (const [name, value] of Object.entries(inbound)) {
         if (value === undefined) continue;
         const lower = name.toLowerCase();
+        const canonical = canonicalHeaderName(lower);
+        if (ctx.preflight && !(PREFLIGHT_HEADERS as readonly string[]).includes(canonical)) continue;
         if (HOP_BY_HOP.has(lower) || listedInConnection.has(lower)) continue;
-        if (canonicalHeaderName(lower).startsWith(namespace)) continue; // spoofed identity
+        if (canonical.startsWith(namespace)) continue; // spoofed identity
         if (lower === "authorization" && ctx.hideCredentials) continue;
-        if (lower === "host" || lower.startsWith("x-forwarded-")) continue; // set below
+        if (canonical === "host" || canonical.startsWith("x-forwarded-")) continue; // set below
+        if (CLIENT_ADDRESS_HEADERS.has(canonical)) continue;
+        if ((PATH_OVERRIDE_HEADERS as readonly string[]).includes(canonical)) continue;
+        if (ctx.stripMethodOverride && (METHOD_OVERRIDE_HEADERS as readonly string[]).includes(canonical)) continue;
+        // `X_Foo`: servers that fold `_` into `-` (WSGI, Rack, PHP) would read it as `X-Foo`; like
+        // nginx (underscores_in_headers off), a header with an underscore is not forwarded.
+        if (canonical !== lower) continue;
         out[lower] = value;
     }
     const prior = ctx.trustedPeer ? joined(inbound["x-forwarded-for"]) : undefined;
@@ -90,10 +113,10 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
 }
 
 /** The query string forwarded upstream: every `access_token` parameter removed, the rest untouched. */
-export function forwardQuery(query: string): string {
+export function forwardQuery(query: string, stripMethodOverride = false): string {
     if (query === "") return "";
     return query
         .split("&")
-        .filter((pair) => queryValues(pair, "access_token").length === 0)
+        .filter((pair) => queryValues(pair, "access_token").length === 0 && !(stripMethodOverride && queryValues(pair, METHOD_OVERRIDE_PARAM).length > 0))
         .join("&");
 }

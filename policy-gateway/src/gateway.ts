@@ -15,12 +15,14 @@ import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extra
 import { forwardHeaders, forwardQuery } from "./forwardHeaders";
 import { GatewayMetrics } from "./metrics";
 import { normalizePath } from "./normalizePath";
-import { requirementFor } from "./routeRules";
+import { isCorsPreflight, hostProblem, overrideMethods } from "./requestShape";
+import { requirementsFor } from "./routeRules";
 import { missingScopes } from "./scopes";
 import type { TokenInfo } from "./tokenInfo";
 import { ADMIN_PATHS } from "./settings";
 import { trustedPeerPredicate } from "./trustProxy";
-import { HybridVerifier, IntrospectionVerifier, JwtVerifier, type TokenVerifier } from "./verifiers";
+import { ClientBudget } from "./clientBudget";
+import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "./verifiers";
 
 export interface Gateway {
     /** Starts both listeners and begins loading the issuer's metadata; resolves the bound ports. */
@@ -62,7 +64,10 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
     };
 
     async function loadMetadata(): Promise<void> {
-        const needs: ("introspection_endpoint" | "jwks_uri")[] = config.validation === "introspection" ? ["introspection_endpoint"] : config.validation === "jwt" ? ["jwks_uri"] : ["introspection_endpoint", "jwks_uri"];
+        // introspection mode checks tokens locally first unless INTROSPECTION_PRECHECK=off: it needs the JWKS too.
+        const precheck = config.validation === "introspection" && config.introspectionPrecheck === "jwt";
+        const needs: ("introspection_endpoint" | "jwks_uri")[] =
+            config.validation === "jwt" ? ["jwks_uri"] : config.validation === "introspection" && !precheck ? ["introspection_endpoint"] : ["introspection_endpoint", "jwks_uri"];
         let delayMs = 250;
         while (!stopped) {
             try {
@@ -76,9 +81,17 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                         http,
                         breaker: new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000),
                         limiter: new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue),
+                        clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
                     });
                 const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
-                verifier = config.validation === "introspection" ? introspection() : config.validation === "jwt" ? jwt() : new HybridVerifier(jwt(), introspection());
+                verifier =
+                    config.validation === "jwt"
+                        ? jwt()
+                        : config.validation === "hybrid"
+                          ? new LocalThenIntrospection(jwt(), introspection(), "local", metrics)
+                          : precheck
+                            ? new LocalThenIntrospection(jwt(), introspection(), "introspection", metrics)
+                            : introspection();
                 metadataLoaded = true;
                 log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
                 destination?.flush();
@@ -139,6 +152,12 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         };
         reply.header("x-request-id", request.id);
         try {
+            // RFC 9112 §3.2: one Host, and a valid one; the upstream and its logs read it.
+            const badHost = hostProblem(raw.rawHeaders);
+            if (badHost) {
+                done("bad_request", { reason: badHost });
+                return json(reply, 400, { error: "invalid_request", error_description: badHost });
+            }
             if (!metadataLoaded || !verifier) {
                 done("not_ready");
                 return json(reply, 503, { error: "temporarily_unavailable" }, { "retry-after": "1" });
@@ -150,9 +169,11 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
             }
             if (entry) entry.path = target.path;
 
-            if (config.corsPreflightPassthrough && raw.method === "OPTIONS" && request.headers.origin && request.headers["access-control-request-method"]) {
+            // Only a real preflight (no body, no credentials, no override) goes without a token,
+            // with nothing but its CORS headers.
+            if (config.corsPreflightPassthrough && isCorsPreflight(raw.method ?? "", raw.rawHeaders)) {
                 done("preflight");
-                return forward(request, reply, target, undefined);
+                return forward(request, reply, target, undefined, true);
             }
 
             const extraction = extractToken(headerValues(raw.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
@@ -164,7 +185,11 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
             const key = tokenKey(extraction.token);
             if (entry) entry.token = key.slice(0, 10);
 
-            const verdict = await verifier.verify(extraction.token, key);
+            const verdict = await verifier.verify(extraction.token, key, { client: request.ip });
+            if (verdict.kind === "throttled") {
+                done("throttled");
+                return json(reply, 429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, { "retry-after": String(verdict.retryAfterSeconds) });
+            }
             if (verdict.kind === "unavailable") {
                 done("unavailable", { reason: verdict.reason });
                 return json(reply, 503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, { "retry-after": String(verdict.retryAfterSeconds) });
@@ -174,11 +199,14 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                 return json(reply, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
             }
             if (entry) entry.clientId = verdict.info.clientId;
-            const need = requirementFor(config.routeRules, raw.method ?? "GET", target.path, { scopes: config.requiredScopes, match: config.scopeMatch });
-            const missing = missingScopes(verdict.info.scopes, need.scopes, need.match);
-            if (missing.length > 0) {
+            // The methods the upstream may run: the request line's, and with METHOD_OVERRIDE=evaluate
+            // every override it carries (with `strip` the overrides are removed before forwarding).
+            const methods = config.methodOverride === "evaluate" ? [raw.method ?? "GET", ...overrideMethods(raw.rawHeaders, target.query)] : [raw.method ?? "GET"];
+            const defaults = { scopes: config.requiredScopes, match: config.scopeMatch };
+            const unmet = requirementsFor(config.routeRules, methods, target.path, defaults).find((need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0);
+            if (unmet) {
                 done("insufficient_scope");
-                const scope = need.scopes.join(" ");
+                const scope = unmet.scopes.join(" ");
                 return json(reply, 403, { error: "insufficient_scope", scope }, { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
             }
             done("allowed");
@@ -192,9 +220,10 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         }
     }
 
-    function forward(request: FastifyRequest, reply: FastifyReply, target: { path: string; query: string }, identity: TokenInfo | undefined) {
+    function forward(request: FastifyRequest, reply: FastifyReply, target: { path: string; query: string }, identity: TokenInfo | undefined, preflight = false) {
         const socket = request.raw.socket as { encrypted?: boolean };
-        const query = forwardQuery(target.query);
+        const stripMethodOverride = config.methodOverride === "strip";
+        const query = forwardQuery(target.query, stripMethodOverride);
         return reply.from(basePath + target.path, {
             // Exactly this query: reply-from would otherwise re-append the original one, token and all.
             queryString: () => query,
@@ -209,6 +238,8 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
                     trustedPeer: isTrustedPeer(request.raw.socket.remoteAddress),
                     protocol: socket.encrypted ? "https" : "http",
                     host: request.headers.host,
+                    stripMethodOverride,
+                    preflight,
                 }),
             onError: (r, { error }) => {
                 const code = (error as { code?: string }).code ?? "";

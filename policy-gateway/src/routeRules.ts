@@ -1,5 +1,13 @@
 // Route rules: which scopes a request needs, by method and normalised path. The first rule whose
 // method and path match decides; unmatched requests need the default scopes. Pure.
+//
+// A rule must cover every spelling the upstream's router may take for the same route, so rules
+// are matched on a folded form of the path: without a trailing slash (Express, Rails and ASP.NET
+// route `/settings/` to `/settings`), and case-folded the way the most lenient routers compare
+// (NFKC, then upper, then lower case: `/ſettings`, `/SETTINGS`, `/admın` and fullwidth letters
+// all meet `/settings` and `/admin`, as under .NET's OrdinalIgnoreCase or Java's
+// equalsIgnoreCase). Folding only ever makes a rule apply to more spellings, never fewer. The
+// upstream receives the normalised path itself (trailing slash kept: some APIs tell the two apart).
 import { segmentsOf } from "./normalizePath";
 
 export type ScopeMatch = "all" | "any";
@@ -12,7 +20,7 @@ export interface RouteRule {
 }
 
 export interface CompiledRule {
-    /** Lower-cased literal segments, `*` (one segment) or a final `**` (any rest, even none). */
+    /** Folded literal segments, `*` (one segment) or a final `**` (any rest, even none). */
     pattern: string[];
     methods?: ReadonlySet<string>;
     scopes: string[];
@@ -38,7 +46,7 @@ export function compileRules(input: unknown, source = "ROUTE_RULES"): CompiledRu
         const unknownKeys = Object.keys(r).filter((k) => !["path", "methods", "scopes", "match"].includes(k));
         if (unknownKeys.length) throw new Error(`${at}: unknown key ${unknownKeys.map((k) => `'${k}'`).join(", ")}`);
         if (typeof r.path !== "string" || !r.path.startsWith("/")) throw new Error(`${at}.path: must be a path starting with '/'`);
-        const pattern = r.path.split("/").slice(1).filter((s, j, all) => s !== "" || j === all.length - 1);
+        const pattern = r.path.split("/").slice(1).filter((s) => s !== ""); // `/reports/` is `/reports`
         pattern.forEach((seg, j) => {
             if (seg === "**" && j !== pattern.length - 1) throw new Error(`${at}.path: '**' may only end a path`);
             if (seg === "." || seg === ".." || seg.includes("%")) throw new Error(`${at}.path: must be normalised (no '.', '..' or percent-encoding)`);
@@ -57,7 +65,7 @@ export function compileRules(input: unknown, source = "ROUTE_RULES"): CompiledRu
         }
         if (r.match !== undefined && r.match !== "all" && r.match !== "any") throw new Error(`${at}.match: must be "all" or "any"`);
         return {
-            pattern: pattern.map((s) => s.toLowerCase()),
+            pattern: pattern.map((s) => (s === "*" || s === "**" ? s : foldSegment(s))),
             methods,
             scopes: r.scopes as string[],
             match: (r.match as ScopeMatch | undefined) ?? "all",
@@ -66,7 +74,19 @@ export function compileRules(input: unknown, source = "ROUTE_RULES"): CompiledRu
     });
 }
 
-/** Path segments match case-insensitively: an upstream that ignores case must not dodge a rule. */
+/** A segment as the most lenient router compares it: compatibility-normalised, case-folded. */
+export function foldSegment(segment: string): string {
+    return segment.normalize("NFKC").toUpperCase().toLowerCase();
+}
+
+/** The segments rules are matched against: decoded, folded, without a trailing empty segment. */
+export function matchSegments(normalizedPath: string): string[] {
+    const segments = segmentsOf(normalizedPath).map(foldSegment);
+    if (segments.length > 0 && segments[segments.length - 1] === "") segments.pop();
+    return segments;
+}
+
+/** Matches folded segments (matchSegments) against a compiled pattern. */
 export function matchesPattern(pattern: readonly string[], segments: readonly string[]): boolean {
     for (let i = 0; i < pattern.length; i++) {
         const p = pattern[i];
@@ -76,7 +96,7 @@ export function matchesPattern(pattern: readonly string[], segments: readonly st
             if (segments[i] === "") return false;
             continue;
         }
-        if (p !== segments[i].toLowerCase()) return false;
+        if (p !== segments[i]) return false;
     }
     return pattern.length === segments.length;
 }
@@ -88,7 +108,7 @@ export function requirementFor(
     defaults: { scopes: string[]; match: ScopeMatch },
 ): ScopeRequirement {
     if (rules.length > 0) {
-        const segments = segmentsOf(normalizedPath);
+        const segments = matchSegments(normalizedPath);
         const m = method.toUpperCase();
         for (const rule of rules) {
             if (rule.methods && !rule.methods.has(m)) continue;
@@ -96,4 +116,17 @@ export function requirementFor(
         }
     }
     return { scopes: defaults.scopes, match: defaults.match };
+}
+
+/**
+ * The requirements a request must meet: one per method the upstream may run for it (the request
+ * line's, plus any method override the gateway forwards).
+ */
+export function requirementsFor(
+    rules: readonly CompiledRule[],
+    methods: readonly string[],
+    normalizedPath: string,
+    defaults: { scopes: string[]; match: ScopeMatch },
+): ScopeRequirement[] {
+    return [...new Set(methods.map((m) => m.toUpperCase()))].map((m) => requirementFor(rules, m, normalizedPath, defaults));
 }

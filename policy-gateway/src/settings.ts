@@ -16,6 +16,14 @@ export const ADMIN_PATHS = { liveness: "/healthz", readiness: "/readyz", metrics
 export const TOKEN_VALIDATIONS = ["introspection", "jwt", "hybrid"] as const;
 export const SCOPE_MATCHES = ["all", "any"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/**
+ * What the gateway does with method overrides (X-HTTP-Method-Override and kin, `?_method=`):
+ * `strip` removes them, so the upstream runs the request line's method, the one the rules were
+ * checked for; `evaluate` forwards them and requires the scopes of every method named.
+ */
+export const METHOD_OVERRIDE_MODES = ["strip", "evaluate"] as const;
+/** INTROSPECTION_PRECHECK: `jwt` refuses, locally, what cannot be this issuer's JWT before asking it; `off` for opaque tokens. */
+export const INTROSPECTION_PRECHECKS = ["jwt", "off"] as const;
 
 /**
  * The longest a valid verdict is cached: the revocation window. An hour at most: a token revoked

@@ -14,7 +14,9 @@ export type Verdict =
     | { kind: "valid"; info: TokenInfo }
     | { kind: "invalid"; reason: string }
     /** The token could not be verified now (server down, rate limited): fail closed with 503. */
-    | { kind: "unavailable"; reason: string; retryAfterSeconds: number };
+    | { kind: "unavailable"; reason: string; retryAfterSeconds: number }
+    /** This client address has caused too many introspections of new tokens: 429, nobody asked. */
+    | { kind: "throttled"; retryAfterSeconds: number };
 
 export interface Expectations {
     issuer: string;

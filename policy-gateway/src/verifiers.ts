@@ -4,14 +4,20 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AuthServerClient } from "./authServerClient";
 import type { CircuitBreaker } from "./circuitBreaker";
+import type { ClientBudget } from "./clientBudget";
 import { tokenKey, type DecisionCache, type Limiter, SingleFlight } from "./decisionCache";
 import type { GatewayMetrics } from "./metrics";
 import { parseScopes } from "./scopes";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "./tokenInfo";
 
+/** Who is asking: the client's address, for per-client limits. */
+export interface VerifyContext {
+    client?: string;
+}
+
 export interface TokenVerifier {
     /** `key` is the token's cache key (tokenKey), when the caller has computed it already. */
-    verify(token: string, key?: string): Promise<Verdict>;
+    verify(token: string, key?: string, ctx?: VerifyContext): Promise<Verdict>;
 }
 
 interface Common {
@@ -45,14 +51,25 @@ export class IntrospectionVerifier implements TokenVerifier {
             http: AuthServerClient;
             breaker: CircuitBreaker;
             limiter: Limiter;
+            /** Introspections of new tokens per client address; undefined: no limit. */
+            clientBudget?: ClientBudget;
         },
     ) {
         this.now = opts.now ?? Date.now;
     }
 
-    verify(token: string, key = tokenKey(token)): Promise<Verdict> {
+    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
         const cached = fromCache(this.opts.cache, this.opts.metrics, key);
         if (cached) return Promise.resolve(cached);
+        // A request that would start a new introspection spends its client's budget; one that
+        // joins an introspection already under way costs the server nothing.
+        if (this.opts.clientBudget && ctx.client !== undefined && !this.flight.has(key)) {
+            const wait = this.opts.clientBudget.take(ctx.client);
+            if (wait > 0) {
+                this.opts.metrics.introspectionErrors.inc({ reason: "client_throttled" });
+                return Promise.resolve({ kind: "throttled", retryAfterSeconds: wait });
+            }
+        }
         const before = this.flight.coalesced;
         const p = this.flight.run(key, () => this.introspect(token, key));
         if (this.flight.coalesced > before) this.opts.metrics.coalesced.inc();
@@ -142,6 +159,13 @@ export class JwtVerifier implements TokenVerifier {
                 cache.setInvalid(key);
                 return { kind: "invalid", reason: "not an access token (no scp)" };
             }
+            // A sender-constrained token is valid only with its proof: DPoP (RFC 9449 §7.1,
+            // cnf.jkt) or a client certificate (RFC 8705 §3, cnf.x5t#S256). Presented as a plain
+            // bearer token it is refused, as introspection mode refuses a non-Bearer token_type.
+            if (payload.cnf !== undefined) {
+                cache.setInvalid(key);
+                return { kind: "invalid", reason: "sender-constrained token (cnf) presented as a bearer token" };
+            }
             const cid = typeof payload.cid === "string" ? payload.cid : typeof payload.client_id === "string" ? payload.client_id : undefined;
             const info = { clientId: cid, subject: payload.sub, scopes: parseScopes(payload.scp), exp: payload.exp };
             cache.setValid(key, info, positiveTtlSeconds(payload.exp, Math.floor(this.now() / 1000), this.opts.maxTtlSeconds));
@@ -158,17 +182,41 @@ export class JwtVerifier implements TokenVerifier {
     }
 }
 
-/** Local JWT checks first (cheap, no network for bad tokens), then introspection, cached per window, for revocation. */
-export class HybridVerifier implements TokenVerifier {
+/**
+ * Local JWT checks first, then introspection, each cached per window:
+ * - `hybrid` (identity from the JWT): local speed, revocation seen within a window;
+ * - `introspection` with INTROSPECTION_PRECHECK=jwt (identity from the introspection answer):
+ *   what cannot be this issuer's JWT (not a JWT, another issuer, an unknown key, a bad signature,
+ *   expired) is refused without asking the server, so junk tokens cannot spend its rate limit.
+ * When the server rate-limits us (429 back-off), a token the local check verified is accepted on
+ * that check alone until the back-off ends, instead of locking every new token out; any other
+ * failure to ask still fails closed. When the local check cannot run (JWKS unreachable), the
+ * server is asked.
+ */
+export class LocalThenIntrospection implements TokenVerifier {
     constructor(
-        private readonly jwt: TokenVerifier,
+        private readonly local: TokenVerifier,
         private readonly introspection: TokenVerifier,
+        private readonly identityFrom: "local" | "introspection",
+        private readonly metrics?: GatewayMetrics,
     ) {}
 
-    async verify(token: string, key = tokenKey(token)): Promise<Verdict> {
-        const local = await this.jwt.verify(token, key);
-        if (local.kind !== "valid") return local;
-        const remote = await this.introspection.verify(token, key);
-        return remote.kind === "valid" ? local : remote;
+    async verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
+        const local = await this.local.verify(token, key, ctx);
+        if (local.kind === "invalid" || local.kind === "throttled") return local;
+        const remote = await this.introspection.verify(token, key, ctx);
+        if (remote.kind === "valid") return this.identityFrom === "local" && local.kind === "valid" ? local : remote;
+        if (remote.kind === "unavailable" && remote.reason === "rate_limited" && local.kind === "valid") {
+            this.metrics?.introspectionErrors.inc({ reason: "accepted_on_local_check" });
+            return local;
+        }
+        return remote;
+    }
+}
+
+/** `hybrid`: the JWT's identity, introspection once per window for revocation. */
+export class HybridVerifier extends LocalThenIntrospection {
+    constructor(jwt: TokenVerifier, introspection: TokenVerifier, metrics?: GatewayMetrics) {
+        super(jwt, introspection, "local", metrics);
     }
 }

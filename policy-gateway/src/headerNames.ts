@@ -1,0 +1,19 @@
+// Header names the gateway treats specially, compared in one canonical form. Pure.
+
+/** `X-Auth-Client_Id`, `x-auth-client-id`, `X_AUTH_CLIENT_ID` all land on `x-auth-client-id`. */
+export function canonicalHeaderName(name: string): string {
+    return name.toLowerCase().replace(/_/g, "-");
+}
+
+/**
+ * Headers some frameworks read to run another method than the request line's (Express's
+ * method-override, Rails, Laravel, Spring's HiddenHttpMethodFilter, ASP.NET): the request says
+ * POST, the API executes DELETE.
+ */
+export const METHOD_OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
+/** The query parameter that does the same (`?_method=DELETE`). */
+export const METHOD_OVERRIDE_PARAM = "_method";
+/** Headers IIS (URL Rewrite) and Symfony read as the request's real path. */
+export const PATH_OVERRIDE_HEADERS = ["x-original-url", "x-rewrite-url"] as const;
+/** The request headers a CORS preflight carries (Fetch standard, CORS-preflight request). */
+export const PREFLIGHT_HEADERS = ["origin", "access-control-request-method", "access-control-request-headers", "access-control-request-private-network"] as const;

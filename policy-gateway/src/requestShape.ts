@@ -1,0 +1,48 @@
+// Checks on the request's shape that decide whether the gateway and the upstream read the same
+// request: the Host header, method overrides and what makes an OPTIONS a real CORS preflight.
+// Pure: each takes the raw header list (`rawHeaders`: every name and value as received, repeats
+// included) rather than Node's folded `headers`, which keeps only the first of some duplicates.
+import { queryValues } from "./extractToken";
+import { canonicalHeaderName, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS } from "./headerNames";
+
+/** Values of every header whose canonical name (lower case, `_` as `-`) is `name`. */
+export function rawHeaderValues(rawHeaders: readonly string[], name: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) if (canonicalHeaderName(rawHeaders[i]) === name) out.push(rawHeaders[i + 1]);
+    return out;
+}
+
+/** RFC 3986 host (reg-name, IPv4 or IP-literal) with an optional port: RFC 9110 §7.2 Host. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d{0,5})?$/;
+
+/**
+ * RFC 9112 §3.2: a server MUST answer 400 to a request with more than one Host header, or with
+ * a Host whose value is invalid. (HTTP/1.1 without Host is refused by Node's parser already.)
+ */
+export function hostProblem(rawHeaders: readonly string[]): string | undefined {
+    const hosts = rawHeaderValues(rawHeaders, "host");
+    if (hosts.length > 1) return "more than one Host header";
+    if (hosts.length === 1 && !HOST.test(hosts[0])) return "invalid Host header";
+    return undefined;
+}
+
+/** The methods a request asks the upstream to run instead of its own, upper-cased. */
+export function overrideMethods(rawHeaders: readonly string[], query: string): string[] {
+    const fromHeaders = METHOD_OVERRIDE_HEADERS.flatMap((h) => rawHeaderValues(rawHeaders, h));
+    const fromQuery = queryValues(query, METHOD_OVERRIDE_PARAM);
+    return [...new Set([...fromHeaders, ...fromQuery].flatMap((v) => v.split(",")).map((m) => m.trim().toUpperCase()).filter(Boolean))];
+}
+
+/**
+ * A real CORS preflight: OPTIONS with Origin and Access-Control-Request-Method, and nothing a
+ * preflight never carries: no body, no credentials, no method override. Anything else is an
+ * ordinary OPTIONS request and needs a token like any other.
+ */
+export function isCorsPreflight(method: string, rawHeaders: readonly string[]): boolean {
+    if (method !== "OPTIONS") return false;
+    const has = (name: string) => rawHeaderValues(rawHeaders, name).length > 0;
+    if (!has("origin") || !has("access-control-request-method")) return false;
+    if (has("authorization") || has("cookie") || has("transfer-encoding")) return false;
+    if (rawHeaderValues(rawHeaders, "content-length").some((v) => v.trim() !== "0")) return false;
+    return !METHOD_OVERRIDE_HEADERS.some(has) && !PATH_OVERRIDE_HEADERS.some(has);
+}
