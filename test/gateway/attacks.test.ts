@@ -112,6 +112,89 @@ describe("attacks on jwt mode", () => {
         await expect401(await g.okta.forge({ ...idClaims, aud: CLIENTS.productsWeb.clientId }));
         await expect401(await g.okta.forge(idClaims));
     });
+    it("refuses a sender-constrained token presented without its proof: DPoP (cnf.jkt) and mTLS (cnf.x5t#S256)", async () => {
+        await expect401(await g.okta.forge({ ...full(), jti: "dpop", cnf: { jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" } }));
+        await expect401(await g.okta.forge({ ...full(), jti: "mtls", cnf: { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" } }));
+    });
+});
+
+describe("shielding the authorization server: introspection with the local JWT pre-check (the default)", () => {
+    let g: GatewayUnderTest;
+    let claims: JWTPayload;
+    let serial = 0;
+    before(async () => {
+        g = await startGatewayUnderTest({ env: { INTROSPECTION_PRECHECK: "jwt" } });
+        claims = { iss: g.okta.issuer, aud: AUDIENCE, scp: ["myscope"], cid: CLIENTS.productsWeb.clientId, sub: CLIENTS.productsWeb.clientId };
+    });
+    after(() => g.stop());
+    /** A correctly signed token with this issuer's claims, new each time (its own jti). */
+    const genuine = () => g.okta.forge({ ...claims, jti: `t${serial++}`, iat: now(), exp: now() + 300 });
+    const introspections = () => g.okta.calls.introspect;
+
+    it("refuses, without asking the server, what cannot be one of its tokens", async () => {
+        const attacker = await generateKeyPair("RS256");
+        const junk = [
+            "not-a-jwt",
+            "a".repeat(64),
+            `${b64({ alg: "none" })}.${b64({ ...claims })}.`,
+            await new SignJWT({ ...claims, exp: now() + 300, iat: now() }).setProtectedHeader({ alg: "RS256", kid: "attacker" }).sign(attacker.privateKey),
+            await g.okta.forge({ ...claims, iss: "https://evil.example/oauth2/aus1", iat: now(), exp: now() + 300 }),
+            await g.okta.forge({ ...claims, iat: now() - 7200, exp: now() - 3600 }),
+        ];
+        const before = introspections();
+        for (const t of junk) {
+            const r = await refused(g, () => send(g.url, "/api", { headers: bearer(t) }));
+            assert.equal(r.status, 401, t.slice(0, 20));
+        }
+        assert.equal(introspections(), before, "the authorization server was never asked");
+    });
+    it("asks the server about a token that passes the local check: it has the last word (revocation)", async () => {
+        const before = introspections();
+        const token = await genuine();
+        // oidc-provider refuses to introspect JWTs (Okta answers them), so the gateway cannot get a
+        // verdict and fails closed with 503: what matters here is that the server was asked.
+        assert.equal((await refused(g, () => send(g.url, "/api", { headers: bearer(token) }))).status, 503);
+        assert.equal(introspections(), before + 1);
+    });
+    it("accepts a locally verified token on that check alone while the server rate-limits us, and still refuses junk", async () => {
+        g.okta.setFault({ kind: "introspectionStatus", status: 429, headers: { "retry-after": "30" }, body: '{"errorCode":"E0000047"}' });
+        try {
+            const r = await send(g.url, "/api", { headers: bearer(await genuine()) });
+            assert.equal(r.status, 200, r.body);
+            assert.equal(g.upstream.received.at(-1)?.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
+            const during = introspections();
+            assert.equal((await send(g.url, "/api", { headers: bearer(await genuine()) })).status, 200, "a second new token during the back-off");
+            assert.equal(introspections(), during, "no call to the server during its back-off");
+            assert.equal((await refused(g, () => send(g.url, "/api", { headers: bearer("junk-token") }))).status, 401);
+            const metrics = await (await fetch(`${g.adminUrl}/metrics`)).text();
+            assert.match(metrics, /gateway_introspection_errors_total\{reason="accepted_on_local_check"\} [1-9]/);
+        } finally {
+            g.okta.setFault({ kind: "none" });
+        }
+    });
+});
+
+describe("shielding the authorization server: introspections of new tokens per client address", () => {
+    let g: GatewayUnderTest;
+    let serial = 0;
+    before(async () => {
+        g = await startGatewayUnderTest({ env: { INTROSPECTION_PRECHECK: "jwt", INTROSPECTIONS_PER_CLIENT_PER_MINUTE: "3" } });
+    });
+    after(() => g.stop());
+
+    it("answers 429 with Retry-After once a client has caused its share, without asking the server", async () => {
+        const token = () => g.okta.forge({ iss: g.okta.issuer, aud: AUDIENCE, scp: ["myscope"], cid: "0oaMany", jti: `m${serial++}`, iat: now(), exp: now() + 300 });
+        const before = g.okta.calls.introspect;
+        // Each passes the local check and is introspected (oidc-provider will not introspect JWTs: 503).
+        for (let i = 0; i < 3; i++) assert.equal((await send(g.url, "/api", { headers: bearer(await token()) })).status, 503);
+        assert.equal(g.okta.calls.introspect, before + 3);
+        const fourth = await token();
+        const r = await refused(g, () => send(g.url, "/api", { headers: bearer(fourth) }));
+        assert.equal(r.status, 429);
+        assert.match(String(r.headers["retry-after"]), /^[1-9]\d*$/);
+        assert.equal(g.okta.calls.introspect, before + 3, "the fourth never reached the server");
+        assert.equal((await send(g.url, "/api", { headers: bearer("junk") })).status, 401, "junk is refused locally, whatever the budget");
+    });
 });
 
 describe("attacks on introspection mode: a misbehaving or hostile answer", () => {

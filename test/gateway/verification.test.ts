@@ -1,5 +1,6 @@
 // Verification rules without a server: what an introspection answer means, how long a verdict is
 // cached, how 429s and failures are backed off, and the bounds that protect memory and Okta.
+import fc from "fast-check";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
@@ -7,7 +8,8 @@ import { CircuitBreaker } from "../../policy-gateway/src/circuitBreaker";
 import { ConfigError, DEFAULTS, loadConfig } from "../../policy-gateway/src/config";
 import { DecisionCache, Limiter, SingleFlight, tokenKey } from "../../policy-gateway/src/decisionCache";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/tokenInfo";
-import { HybridVerifier, type TokenVerifier } from "../../policy-gateway/src/verifiers";
+import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verifiers";
+import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/clientBudget";
 
 const expect = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", nowSeconds: 1_000_000, clockSkewSeconds: 30 };
 const active = { active: true, iss: expect.issuer, aud: "api://products", exp: 1_000_600, scope: "myscope products:read", client_id: "0oa1", sub: "0oa1", token_type: "Bearer" };
@@ -199,6 +201,43 @@ describe("hybrid verification", () => {
     it("uses the JWT's claims when both agree", async () => {
         const v = await new HybridVerifier(counting(valid), counting({ kind: "valid", info: { clientId: "other", scopes: new Set() } })).verify("t");
         assert.ok(v.kind === "valid" && v.info.clientId === "jwt");
+    });
+    it("accepts a locally verified token while the server rate-limits us, and only then", async () => {
+        const limited: Verdict = { kind: "unavailable", reason: "rate_limited", retryAfterSeconds: 30 };
+        assert.equal((await new HybridVerifier(counting(valid), counting(limited)).verify("t")).kind, "valid");
+        assert.equal((await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), counting(limited)).verify("t")).kind, "unavailable", "not without the local check");
+        assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "circuit_open", retryAfterSeconds: 5 })).verify("t")).kind, "unavailable", "an outage still fails closed");
+    });
+    it("asks the server when the local check cannot run (JWKS unreachable)", async () => {
+        const introspection = counting(valid);
+        assert.equal((await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), introspection).verify("t")).kind, "valid");
+        assert.equal(introspection.calls, 1);
+    });
+    it("takes introspection's identity when it is the introspection mode's pre-check", async () => {
+        const v = await new LocalThenIntrospection(counting(valid), counting({ kind: "valid", info: { clientId: "introspected", scopes: new Set(["b"]) } }), "introspection").verify("t");
+        assert.ok(v.kind === "valid" && v.info.clientId === "introspected");
+    });
+});
+
+describe("the per-client introspection budget", () => {
+    it("lets a client cause perMinute introspections at once, then one every 60/perMinute seconds", () => {
+        let t = 0;
+        const budget = new ClientBudget(3, () => t);
+        assert.deepEqual([budget.take("a"), budget.take("a"), budget.take("a")], [0, 0, 0]);
+        assert.equal(budget.take("a"), 20, "the next in 20 s");
+        assert.equal(budget.take("b"), 0, "another client has its own budget");
+        t += 20_000;
+        assert.equal(budget.take("a"), 0);
+        assert.equal(new ClientBudget(0).take("a"), 0, "0 means no limit");
+    });
+    it("never holds more than perMinute, however long a client was idle (property)", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 10_000_000 }), (perMinute, idleMs) => {
+                const r = takeFromBucket({ tokens: 0, atMs: 0 }, idleMs, perMinute);
+                assert.ok(r.bucket.tokens <= perMinute);
+                assert.equal(r.allowed, r.retryAfterSeconds === 0);
+            }),
+        );
     });
 });
 
