@@ -25,6 +25,7 @@ export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): Gateway
         CACHE_MAX_TTL_SECONDS: String(spec.cacheMaxTtlSeconds),
         HIDE_CREDENTIALS: String(spec.hideCredentials),
         LOG_LEVEL: spec.logLevel,
+        METHOD_OVERRIDE: spec.methodOverride,
         PORT: String(PORTS.traffic),
         ADMIN_PORT: String(PORTS.admin),
     };

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { compileRules, type RouteRule } from "../policy-gateway/src/routeRules";
-import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../policy-gateway/src/settings";
+import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, METHOD_OVERRIDE_MODES, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../policy-gateway/src/settings";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -96,6 +96,7 @@ export interface GatewaySpec {
     cacheMaxTtlSeconds: number;
     hideCredentials: boolean;
     logLevel: (typeof LOG_LEVELS)[number];
+    methodOverride: (typeof METHOD_OVERRIDE_MODES)[number];
     local: { port: number; adminPort: number };
     aws: AwsGatewaySpec;
 }
@@ -302,6 +303,7 @@ const gatewaySchema = z.strictObject({
     cacheMaxTtlSeconds: z.number().int().min(CACHE_MAX_TTL_SECONDS.min).max(CACHE_MAX_TTL_SECONDS.max).optional(),
     hideCredentials: z.boolean().optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
+    methodOverride: z.enum(METHOD_OVERRIDE_MODES).optional(),
     local: z.strictObject({ port: port.optional(), adminPort: port.optional() }).optional(),
     aws: z
         .strictObject({
@@ -694,6 +696,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             cacheMaxTtlSeconds: gateway.cacheMaxTtlSeconds ?? 60,
             hideCredentials: gateway.hideCredentials ?? false,
             logLevel: gateway.logLevel ?? "info",
+            methodOverride: gateway.methodOverride ?? "strip",
             local: { port: gateway.local?.port ?? 8080, adminPort: gateway.local?.adminPort ?? 9090 },
             aws: awsGatewaySpec(gateway.aws ?? {}),
         },

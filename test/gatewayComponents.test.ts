@@ -27,6 +27,7 @@ const spec: GatewaySpec = {
     cacheMaxTtlSeconds: 60,
     hideCredentials: false,
     logLevel: "info",
+    methodOverride: "strip",
     local: { port: 18080, adminPort: 19090 },
     aws: {
         allowedCidrs: ["0.0.0.0/0"],

@@ -341,6 +341,10 @@ describe("stack configuration", () => {
             gw(doc).logLevel = "silent";
             assert.equal(load(doc).gateway?.logLevel, "silent");
             assertProblem(problemsOf((d) => (gw(d).cacheMaxTtlSeconds = 3601)), `${project}:gateway.cacheMaxTtlSeconds`, /3600/);
+            assert.equal(load(devDoc()).gateway?.methodOverride, "strip");
+            gw(doc).methodOverride = "evaluate";
+            assert.equal(load(doc).gateway?.methodOverride, "evaluate");
+            assertProblem(problemsOf((d) => (gw(d).methodOverride = "honour")), `${project}:gateway.methodOverride`, /Invalid option/);
         });
     });
 
