@@ -1,19 +1,29 @@
-// Row 2 of the benchmark: a plain reverse proxy on the gateway's HTTP stack (Fastify +
-// @fastify/reply-from, same options) with no token checks: the cost of one proxy hop.
-import replyFrom from "@fastify/reply-from";
-import Fastify, { type FastifyReply } from "fastify";
+// Row 2 of the benchmark: the minimal Node.js proxy, the floor the gateway is measured against:
+// node:http forwarding through an undici Pool (the gateway's options), streaming both ways, no
+// framework and no checks. What one proxy hop costs on Node itself.
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { pipeline } from "node:stream/promises";
+import { Pool } from "undici";
 
 async function main(): Promise<void> {
-    const upstream = process.argv[2];
-    const app = Fastify({ logger: false });
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
-    await app.register(replyFrom, { base: upstream, disableRequestLogging: true, undici: { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 } });
-    const handler = (_req: unknown, reply: FastifyReply) => reply.from(undefined, { retryDelay: () => null });
-    app.all("/", handler);
-    app.all("/*", handler);
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    process.stdout.write(JSON.stringify({ port: (app.server.address() as AddressInfo).port }) + "\n");
+    const upstream = new Pool(process.argv[2], { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+    const server = createServer((req, res) => {
+        const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+        const { host: _host, connection: _c, "keep-alive": _k, "transfer-encoding": _te, ...headers } = req.headers;
+        upstream
+            .request({ path: req.url ?? "/", method: req.method ?? "GET", headers: headers as Record<string, string>, body: hasBody && req.method !== "GET" && req.method !== "HEAD" ? req : undefined })
+            .then(async (r) => {
+                const { connection: _uc, "keep-alive": _uk, "transfer-encoding": _ute, ...out } = r.headers;
+                res.writeHead(r.statusCode, out as Record<string, string>);
+                await pipeline(r.body, res);
+            })
+            .catch(() => {
+                if (!res.headersSent) res.writeHead(502).end();
+                else res.destroy();
+            });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + "\n");
 }
 void main();

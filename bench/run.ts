@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     // 1-3: the limit, one plain hop on the same stack, and nginx.
     rows.push(await load("1. upstream alone (the limit)", upstreamUrl));
     const plain = await startChild<{ port: number }>(...tsx("plainProxy.ts", upstreamUrl));
-    const plainRow = await load("2. plain proxy, same HTTP stack, no checks", `http://127.0.0.1:${plain.info.port}`);
+    const plainRow = await load("2. minimal Node proxy (node:http + undici Pool), no checks", `http://127.0.0.1:${plain.info.port}`);
     rows.push(plainRow);
     const nginx = await startNginx(upstream.info.port);
     const nginxRow = nginx ? await load(`3. nginx ${nginx.version} reverse proxy`, nginx.url) : undefined;

@@ -17,7 +17,8 @@ export interface Identity {
     scopes: ReadonlySet<string>;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"]);
+// `expect` too: the gateway answers `Expect: 100-continue` itself, once the request is allowed.
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect"]);
 
 /**
  * Headers through which a client could tell the API who or where it is, outside X-Forwarded-*

@@ -1,28 +1,25 @@
-// The gateway: a Fastify reverse proxy to one upstream that forwards only requests carrying a
-// valid access token with the scopes their route needs. Decisions are the pure functions of the
-// modules it imports; this file wires them to HTTP, the authorization server and the upstream.
-import replyFrom from "@fastify/reply-from";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+// The gateway: a reverse proxy on node:http that forwards, through an undici pool, only requests
+// carrying a valid access token with the scopes their route needs. What to do with a request is
+// decided by `authorize` (pure); this file wires it to HTTP, the verifier and the upstream:
+// streaming both ways with backpressure, `Expect: 100-continue` answered only once the token and
+// scopes are checked, every answer in the gateway's own JSON with an `x-request-id`, and exactly
+// one log line per request, also for those whose client went away.
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { pipeline } from "node:stream/promises";
 import pino, { type Logger } from "pino";
+import { Pool } from "undici";
+import { createAdminServer } from "./admin";
 import { AuthServerClient } from "./authServerClient";
-import { CircuitBreaker } from "./circuitBreaker";
+import { conclude, prepare, type Answer, type Forward } from "./authorize";
 import type { GatewayConfig } from "./config";
-import { DecisionCache, Limiter, tokenKey } from "./decisionCache";
-import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extractToken";
+import { buildVerification, loadMetadata, type Verification } from "./discovery";
+import { headerValues } from "./extractToken";
 import { forwardHeaders, forwardQuery } from "./forwardHeaders";
 import { GatewayMetrics } from "./metrics";
-import { normalizePath } from "./normalizePath";
-import { isCorsPreflight, hostProblem, overrideMethods } from "./requestShape";
-import { requirementsFor } from "./routeRules";
-import { missingScopes } from "./scopes";
-import type { TokenInfo } from "./tokenInfo";
-import { ADMIN_PATHS } from "./settings";
-import { trustedPeerPredicate } from "./trustProxy";
-import { ClientBudget } from "./clientBudget";
-import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "./verifiers";
+import { responseHeaders } from "./responseHeaders";
+import { clientAddress, trustedPeerPredicate } from "./trustProxy";
 
 export interface Gateway {
     /** Starts both listeners and begins loading the issuer's metadata; resolves the bound ports. */
@@ -34,10 +31,25 @@ export interface Gateway {
     readonly metrics: GatewayMetrics;
 }
 
-const ALL_METHODS = ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT", "OPTIONS"] as const;
+/** The build's version, stamped into the bundle by build.mjs (build_info). */
+declare const __GATEWAY_VERSION__: string | undefined;
+const VERSION = typeof __GATEWAY_VERSION__ === "string" ? __GATEWAY_VERSION__ : "dev";
 
-function json(reply: FastifyReply, status: number, body: Record<string, string>, headers: Record<string, string> = {}) {
-    return reply.code(status).headers({ "cache-control": "no-store", ...headers }).type("application/json").send(JSON.stringify(body));
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+function requestIdOf(given: string | string[] | undefined): string {
+    return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function sendJson(res: ServerResponse, status: number, body: Record<string, string>, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "content-length": Buffer.byteLength(text), ...headers }).end(text);
+}
+
+/** undici's timeout errors: the upstream was too slow (504); anything else: it failed (502). */
+function upstreamFailure(e: unknown): "timeout" | "bad_gateway" {
+    const code = (e as { code?: string }).code ?? "";
+    return /TIMEOUT/.test(code) ? "timeout" : "bad_gateway";
 }
 
 export function createGateway(config: GatewayConfig, opts: { logger?: Logger } = {}): Gateway {
@@ -46,235 +58,170 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
     const log = opts.logger ?? pino({ level: config.logLevel, base: { service: "policy-gateway" } }, destination);
     // A quiet gateway's lines still appear within a second.
     const flusher = destination && setInterval(() => destination.flush(), 1000).unref();
-    const metrics = new GatewayMetrics();
-    const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
-    const cacheOptions = { maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds };
-    const common = { issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics };
 
-    let verifier: TokenVerifier | undefined;
-    let metadataLoaded = false;
+    let verification: Verification | undefined;
     let draining = false;
     let stopped = false;
-    const caches: DecisionCache[] = [];
-
-    const newCache = () => {
-        const c = new DecisionCache(cacheOptions);
-        caches.push(c);
-        return c;
-    };
-
-    async function loadMetadata(): Promise<void> {
-        // introspection mode checks tokens locally first unless INTROSPECTION_PRECHECK=off: it needs the JWKS too.
-        const precheck = config.validation === "introspection" && config.introspectionPrecheck === "jwt";
-        const needs: ("introspection_endpoint" | "jwks_uri")[] =
-            config.validation === "jwt" ? ["jwks_uri"] : config.validation === "introspection" && !precheck ? ["introspection_endpoint"] : ["introspection_endpoint", "jwks_uri"];
-        let delayMs = 250;
-        while (!stopped) {
-            try {
-                const md = await http.metadata(config.issuer, needs);
-                const introspection = () =>
-                    new IntrospectionVerifier({
-                        ...common,
-                        cache: newCache(),
-                        endpoint: md.introspection_endpoint as string,
-                        client: config.introspectionClient as { id: string; secret: string },
-                        http,
-                        breaker: new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000),
-                        limiter: new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue),
-                        clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
-                    });
-                const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
-                verifier =
-                    config.validation === "jwt"
-                        ? jwt()
-                        : config.validation === "hybrid"
-                          ? new LocalThenIntrospection(jwt(), introspection(), "local", metrics)
-                          : precheck
-                            ? new LocalThenIntrospection(jwt(), introspection(), "introspection", metrics)
-                            : introspection();
-                metadataLoaded = true;
-                log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
-                destination?.flush();
-                return;
-            } catch (e) {
-                log.warn({ err: (e as Error).message, retryInMs: delayMs }, "issuer metadata not loaded yet");
-                await new Promise((r) => setTimeout(r, delayMs).unref());
-                delayMs = Math.min(delayMs * 2, 30_000);
-            }
-        }
-    }
-
-    const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
-    const app = Fastify({
-        // request.ip (logged) is the client's address as the trusted proxy in front reports it;
-        // proxy-addr asks about each hop, from the socket's peer outwards.
-        trustProxy: config.trustProxy === false ? false : (address: string, hop: number) => (typeof config.trustProxy === "number" ? hop < config.trustProxy : isTrustedPeer(address)),
-        logger: false, // the gateway logs its own line per request, without query strings or headers
-        genReqId: (req) => {
-            const given = req.headers["x-request-id"];
-            return typeof given === "string" && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+    let inFlight = 0;
+    const metrics = new GatewayMetrics(
+        {
+            inFlight: () => inFlight,
+            breakerStates: () => verification?.breakers.map((b) => b.state) ?? [],
+            introspectionLoad: () => (verification?.limiters ?? []).reduce((a, l) => ({ active: a.active + l.load.active, queued: a.queued + l.load.queued }), { active: 0, queued: 0 }),
+            cacheSizes: () => (verification?.caches ?? []).reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), { positive: 0, negative: 0 }),
         },
-        return503OnClosing: true,
-        forceCloseConnections: "idle",
-        // Malformed URLs and the like never reach the handler: answer in the gateway's own format.
-        frameworkErrors: (_err, _req, reply) => {
-            metrics.decided("bad_request");
-            void json(reply, 400, { error: "invalid_request" });
-        },
+        { version: VERSION },
+    );
+    const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
+    // Never a retry on the client's behalf: undici's request() sends once; errors are answered.
+    const upstream = new Pool(config.upstreamUrl.origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        headersTimeout: config.upstreamTimeoutMs,
+        bodyTimeout: config.upstreamTimeoutMs,
+        connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
     });
-    // Bodies are streamed to the upstream untouched, never parsed here.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
-
     const basePath = config.upstreamUrl.pathname.replace(/\/+$/, "");
-    void app.register(replyFrom, {
-        base: config.upstreamUrl.origin,
-        disableRequestLogging: true,
-        undici: {
-            connections: 256,
-            pipelining: 1,
-            keepAliveTimeout: 30_000,
-            headersTimeout: config.upstreamTimeoutMs,
-            bodyTimeout: config.upstreamTimeoutMs,
-            connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
-        },
-    });
+    const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
+    const logging = () => log.isLevelEnabled("info");
 
-    async function handle(request: FastifyRequest, reply: FastifyReply) {
-        const raw = request.raw;
+    async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+        const started = performance.now();
+        const reqId = requestIdOf(req.headers["x-request-id"]);
+        res.setHeader("x-request-id", reqId);
+        const peer = req.socket.remoteAddress ?? "";
+        const client = clientAddress(peer, headerValues(req.rawHeaders, "x-forwarded-for"), config.trustProxy, isTrustedPeer);
         // The per-request log line is built only when it will be written.
-        const logging = log.isLevelEnabled("info");
-        const started = logging ? performance.now() : 0;
-        const entry: Record<string, unknown> | undefined = logging ? { reqId: request.id, method: raw.method, clientIp: request.ip } : undefined;
-        const done = (outcome: string, extra?: Record<string, unknown>) => {
-            metrics.decided(outcome);
-            if (entry) Object.assign(entry, extra, { outcome });
+        const entry: Record<string, unknown> | undefined = logging() ? { reqId, method: req.method, clientIp: client } : undefined;
+        let outcome = "bad_request";
+        const upstreamCall = new AbortController();
+        inFlight++;
+        res.once("close", () => {
+            inFlight--;
+            const finished = res.writableFinished;
+            // A client that went away before its answer was complete: 499, as nginx logs it.
+            const status = finished ? res.statusCode : 499;
+            if (!finished) upstreamCall.abort();
+            const seconds = (performance.now() - started) / 1000;
+            metrics.decided(finished ? outcome : "client_closed", seconds);
+            if (entry) log.info({ ...entry, outcome: finished ? outcome : "client_closed", status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+        });
+
+        const answer = (a: Answer) => {
+            outcome = a.outcome;
+            if (entry && a.reason) entry.reason = a.reason;
+            // Refused before its body was asked for: the client may still send it, so the
+            // connection ends with the answer. Otherwise the body is read and dropped, so the
+            // connection can carry the next request.
+            const headers = expectsContinue || draining ? { ...a.headers, connection: "close" } : a.headers;
+            if (!expectsContinue) req.resume();
+            sendJson(res, a.status, a.body, headers);
         };
-        reply.header("x-request-id", request.id);
+
+        if (draining) return answer({ kind: "answer", status: 503, body: { error: "temporarily_unavailable" }, headers: { "retry-after": "1" }, outcome: "not_ready" });
+        let decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
+        if (decision.kind === "verify") {
+            if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
+            const verdict = await (verification as Verification).verifier.verify(decision.token, decision.key, { client });
+            if (entry && verdict.kind === "valid") entry.clientId = verdict.info.clientId;
+            decision = conclude(decision, verdict, config);
+        } else if (entry && decision.kind === "forward") entry.path = decision.path;
+        if (decision.kind === "answer") return answer(decision);
+        outcome = decision.outcome;
+        if (expectsContinue) res.writeContinue();
+        await forward(req, res, decision, peer, upstreamCall.signal);
+    }
+
+    async function forward(req: IncomingMessage, res: ServerResponse, d: Forward, peer: string, signal: AbortSignal): Promise<void> {
+        const method = req.method ?? "GET";
+        const stripMethodOverride = config.methodOverride === "strip";
+        const query = forwardQuery(d.query, stripMethodOverride);
+        const headers = forwardHeaders(req.headers, {
+            identityPrefix: config.identityHeaderPrefix,
+            hideCredentials: config.hideCredentials,
+            identity: d.identity ?? { scopes: new Set() },
+            peerIp: peer,
+            trustedPeer: isTrustedPeer(peer),
+            protocol: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
+            host: d.host,
+            stripMethodOverride,
+            preflight: d.preflight,
+        });
+        // A body only where the request frames one; GET and HEAD never carry one upstream.
+        const framed = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+        const hasBody = framed && method !== "GET" && method !== "HEAD" && !d.preflight;
+        if (!hasBody) {
+            req.resume();
+            delete headers["content-length"];
+        }
+        const sent = performance.now();
+        let response;
         try {
-            // RFC 9112 §3.2: one Host, and a valid one; the upstream and its logs read it.
-            const badHost = hostProblem(raw.rawHeaders);
-            if (badHost) {
-                done("bad_request", { reason: badHost });
-                return json(reply, 400, { error: "invalid_request", error_description: badHost });
-            }
-            if (!metadataLoaded || !verifier) {
-                done("not_ready");
-                return json(reply, 503, { error: "temporarily_unavailable" }, { "retry-after": "1" });
-            }
-            const target = normalizePath(raw.url ?? "");
-            if (!target.ok) {
-                done("bad_request", { reason: target.reason });
-                return json(reply, 400, { error: "invalid_request", error_description: target.reason });
-            }
-            if (entry) entry.path = target.path;
-
-            // Only a real preflight (no body, no credentials, no override) goes without a token,
-            // with nothing but its CORS headers.
-            if (config.corsPreflightPassthrough && isCorsPreflight(raw.method ?? "", raw.rawHeaders)) {
-                done("preflight");
-                return forward(request, reply, target, undefined, true);
-            }
-
-            const extraction = extractToken(headerValues(raw.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
-            if (!extraction.ok) {
-                done(extraction.body.error === NO_TOKEN_ERROR ? "no_token" : "bad_request");
-                return json(reply, extraction.status, extraction.body);
-            }
-            // One SHA-256 per request: the cache key, whose prefix is also the log's token reference.
-            const key = tokenKey(extraction.token);
-            if (entry) entry.token = key.slice(0, 10);
-
-            const verdict = await verifier.verify(extraction.token, key, { client: request.ip });
-            if (verdict.kind === "throttled") {
-                done("throttled");
-                return json(reply, 429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, { "retry-after": String(verdict.retryAfterSeconds) });
-            }
-            if (verdict.kind === "unavailable") {
-                done("unavailable", { reason: verdict.reason });
-                return json(reply, 503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, { "retry-after": String(verdict.retryAfterSeconds) });
-            }
-            if (verdict.kind === "invalid") {
-                done("invalid_token", { reason: verdict.reason });
-                return json(reply, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
-            }
-            if (entry) entry.clientId = verdict.info.clientId;
-            // The methods the upstream may run: the request line's, and with METHOD_OVERRIDE=evaluate
-            // every override it carries (with `strip` the overrides are removed before forwarding).
-            const methods = config.methodOverride === "evaluate" ? [raw.method ?? "GET", ...overrideMethods(raw.rawHeaders, target.query)] : [raw.method ?? "GET"];
-            const defaults = { scopes: config.requiredScopes, match: config.scopeMatch };
-            const unmet = requirementsFor(config.routeRules, methods, target.path, defaults).find((need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0);
-            if (unmet) {
-                done("insufficient_scope");
-                const scope = unmet.scopes.join(" ");
-                return json(reply, 403, { error: "insufficient_scope", scope }, { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
-            }
-            done("allowed");
-            return forward(request, reply, target, verdict.info);
-        } finally {
-            if (entry) {
-                reply.raw.once("finish", () => {
-                    log.info({ ...entry, status: reply.raw.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, "request");
-                });
-            }
+            response = await upstream.request({ path: basePath + d.path + (query ? `?${query}` : ""), method, headers, body: hasBody ? req : undefined, signal });
+        } catch (e) {
+            if (signal.aborted || res.destroyed) return; // the client went away: logged as 499
+            const kind = upstreamFailure(e);
+            metrics.upstreamErrors.inc({ kind });
+            if (!res.headersSent) sendJson(res, kind === "timeout" ? 504 : 502, { error: kind === "timeout" ? "upstream_timeout" : "bad_gateway" });
+            return;
+        }
+        metrics.upstreamDuration.observe((performance.now() - sent) / 1000);
+        res.writeHead(response.statusCode, responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode }));
+        try {
+            await pipeline(response.body, res);
+        } catch (e) {
+            // The upstream broke off mid-answer (or the client left): the client's answer cannot be
+            // completed, so its connection is closed rather than left with a truncated body.
+            if (!signal.aborted) metrics.upstreamErrors.inc({ kind: upstreamFailure(e) });
+            res.destroy();
         }
     }
 
-    function forward(request: FastifyRequest, reply: FastifyReply, target: { path: string; query: string }, identity: TokenInfo | undefined, preflight = false) {
-        const socket = request.raw.socket as { encrypted?: boolean };
-        const stripMethodOverride = config.methodOverride === "strip";
-        const query = forwardQuery(target.query, stripMethodOverride);
-        return reply.from(basePath + target.path, {
-            // Exactly this query: reply-from would otherwise re-append the original one, token and all.
-            queryString: () => query,
-            // Never replay a request on the client's behalf (reply-from retries 503s by default).
-            retryDelay: () => null,
-            rewriteRequestHeaders: (_req, headers) =>
-                forwardHeaders(headers, {
-                    identityPrefix: config.identityHeaderPrefix,
-                    hideCredentials: config.hideCredentials,
-                    identity: identity ?? { scopes: new Set() },
-                    peerIp: request.raw.socket.remoteAddress ?? "",
-                    trustedPeer: isTrustedPeer(request.raw.socket.remoteAddress),
-                    protocol: socket.encrypted ? "https" : "http",
-                    host: request.headers.host,
-                    stripMethodOverride,
-                    preflight,
-                }),
-            onError: (r, { error }) => {
-                const code = (error as { code?: string }).code ?? "";
-                const timeout = /TIMEOUT/.test(code);
-                metrics.upstreamErrors.inc({ kind: timeout ? "timeout" : "bad_gateway" });
-                void json(r as FastifyReply, timeout ? 504 : 502, { error: timeout ? "upstream_timeout" : "bad_gateway" });
-            },
-        });
+    const server: Server = createServer();
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false).catch((e: unknown) => failed(res, e)));
+    // Node hands requests with `Expect: 100-continue` here instead: the 100 is sent only once the
+    // request is allowed, so a client with a forged token never uploads its body.
+    server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true).catch((e: unknown) => failed(res, e)));
+    // What the HTTP parser refuses (bad syntax, CR/LF in a header, Content-Length with
+    // Transfer-Encoding, an unknown method, too large a header block) is answered in the
+    // gateway's own format too, with a request id and a log line.
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+        if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+        const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "HPE_URI_TOO_LONG" ? 414 : 400;
+        const reqId = randomUUID();
+        const body = JSON.stringify({ error: status === 431 ? "request_header_fields_too_large" : "invalid_request" });
+        socket.end(
+            `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-request-id: ${reqId}\r\n` +
+                `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        metrics.decided("bad_request", 0);
+        if (logging()) log.info({ reqId, outcome: "bad_request", status, reason: err.code }, "request");
+    });
+
+    function failed(res: ServerResponse, e: unknown): void {
+        log.error({ err: e instanceof Error ? e.message : String(e) }, "request failed");
+        if (!res.headersSent) sendJson(res, 500, { error: "server_error" });
+        else res.destroy();
     }
 
-    app.route({ method: [...ALL_METHODS], url: "/", handler: handle });
-    app.route({ method: [...ALL_METHODS], url: "/*", handler: handle });
-
-    const admin: Server = createServer((req, res) => {
-        const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
-        if (req.url === ADMIN_PATHS.liveness) send(200, '{"status":"ok"}');
-        else if (req.url === ADMIN_PATHS.readiness) send(metadataLoaded && !draining ? 200 : 503, `{"status":"${metadataLoaded && !draining ? "ready" : draining ? "draining" : "starting"}"}`);
-        else if (req.url === ADMIN_PATHS.metrics) {
-            const sizes = caches.reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), { positive: 0, negative: 0 });
-            metrics.cacheEntries.set({ cache: "positive" }, sizes.positive);
-            metrics.cacheEntries.set({ cache: "negative" }, sizes.negative);
-            void metrics.registry.metrics().then((text) => send(200, text, metrics.registry.contentType));
-        } else send(404, '{"error":"not_found"}');
-    });
+    const admin = createAdminServer(metrics, () => (draining ? "draining" : verification ? "ready" : "starting"));
 
     return {
         metrics,
         get ready() {
-            return metadataLoaded && !draining;
+            return verification !== undefined && !draining;
         },
         async start() {
-            await app.listen({ port: config.port, host: config.host });
+            await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
             await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
-            void loadMetadata();
-            const port = (app.server.address() as AddressInfo).port;
+            void loadMetadata(config, http, log, () => stopped).then((md) => {
+                if (!md) return;
+                verification = buildVerification(config, md, { http, metrics });
+                log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
+                destination?.flush();
+            });
+            const port = (server.address() as AddressInfo).port;
             const adminPort = (admin.address() as AddressInfo).port;
             log.info({ port, adminPort, upstream: config.upstreamUrl.origin }, "listening");
             destination?.flush();
@@ -283,12 +230,17 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         async close() {
             draining = true;
             stopped = true;
-            await app.close(); // waits for in-flight requests
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeIdleConnections();
+            // In-flight requests finish (the caller bounds the wait: SHUTDOWN_GRACE_SECONDS).
+            while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+            server.closeAllConnections();
+            await closed;
             await new Promise<void>((resolve) => {
                 admin.closeAllConnections();
                 admin.close(() => resolve());
             });
-            await http.close();
+            await Promise.all([http.close(), upstream.close()]);
             if (flusher) clearInterval(flusher);
             destination?.flushSync();
         },

@@ -1,63 +1,140 @@
-// Prometheus metrics, on a registry of the gateway's own (several gateways may share a process in tests).
+// Prometheus metrics, on a registry of the gateway's own (several gateways may share a process in
+// tests). Names follow Prometheus conventions under the `policy_gateway_` prefix; every label has
+// a bounded set of values (outcomes, reasons), never a client id or a path.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+const P = "policy_gateway_";
+
+/** Live values the gauges read at scrape time. */
+export interface MetricSources {
+    inFlight(): number;
+    breakerStates(): ("closed" | "open" | "half-open")[];
+    introspectionLoad(): { active: number; queued: number };
+    cacheSizes(): { positive: number; negative: number };
+}
+
+const BREAKER_STATE = { closed: 0, "half-open": 1, open: 2 } as const;
 
 export class GatewayMetrics {
     readonly registry = new Registry();
     readonly decisions = new Counter({
-        name: "gateway_decisions_total",
-        help: "Requests by decision: allowed, no_token, bad_request, invalid_token, insufficient_scope, unavailable, not_ready",
+        name: `${P}decisions_total`,
+        help: "Requests by decision: allowed, preflight, no_token, bad_request, invalid_token, insufficient_scope, throttled, unavailable, not_ready",
         labelNames: ["outcome"] as const,
         registers: [this.registry],
     });
+    readonly requestDuration = new Histogram({
+        name: `${P}request_duration_seconds`,
+        help: "Time from the request's arrival to the end of its answer, by decision",
+        labelNames: ["outcome"] as const,
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [this.registry],
+    });
+    readonly upstreamDuration = new Histogram({
+        name: `${P}upstream_duration_seconds`,
+        help: "Time from forwarding a request to the upstream's response headers",
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [this.registry],
+    });
     readonly cache = new Counter({
-        name: "gateway_token_cache_total",
+        name: `${P}token_cache_lookups_total`,
         help: "Token verdict cache lookups by result: positive_hit, negative_hit, miss",
         labelNames: ["result"] as const,
         registers: [this.registry],
     });
     readonly introspectionDuration = new Histogram({
-        name: "gateway_introspection_duration_seconds",
+        name: `${P}introspection_duration_seconds`,
         help: "Latency of introspection calls to the authorization server, by outcome",
         labelNames: ["outcome"] as const,
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
         registers: [this.registry],
     });
     readonly introspectionErrors = new Counter({
-        name: "gateway_introspection_errors_total",
-        help: "Introspection calls that gave no verdict, by reason: timeout, unreachable, http_<status>, not_json, rate_limited, circuit_open, overloaded",
+        name: `${P}introspection_errors_total`,
+        help: "Introspections that gave no verdict, by reason: timeout, unreachable, http_<status>, not_json, rate_limited, circuit_open, overloaded, client_throttled, accepted_on_local_check",
+        labelNames: ["reason"] as const,
+        registers: [this.registry],
+    });
+    readonly jwksErrors = new Counter({
+        name: `${P}jwks_errors_total`,
+        help: "Local JWT checks that could not run, by reason: jwks_unavailable",
         labelNames: ["reason"] as const,
         registers: [this.registry],
     });
     readonly coalesced = new Counter({
-        name: "gateway_coalesced_waits_total",
+        name: `${P}coalesced_waits_total`,
         help: "Requests that waited on another request's verification of the same token instead of calling the server",
         registers: [this.registry],
     });
     readonly upstreamErrors = new Counter({
-        name: "gateway_upstream_errors_total",
+        name: `${P}upstream_errors_total`,
         help: "Upstream failures by kind: bad_gateway, timeout",
         labelNames: ["kind"] as const,
         registers: [this.registry],
     });
-    readonly cacheEntries = new Gauge({
-        name: "gateway_token_cache_entries",
-        help: "Entries in the token verdict caches",
-        labelNames: ["cache"] as const,
-        registers: [this.registry],
-    });
 
     private readonly decisionChildren = new Map<string, { inc(): void }>();
+    private readonly durationChildren = new Map<string, { observe(v: number): void }>();
     private readonly cacheChildren = new Map<string, { inc(): void }>();
 
-    constructor() {
+    constructor(sources?: MetricSources, build: { version: string } = { version: "0.0.0" }) {
         collectDefaultMetrics({ register: this.registry });
+        new Gauge({ name: `${P}build_info`, help: "The running build: version and Node.js version", labelNames: ["version", "node"] as const, registers: [this.registry] }).set({ version: build.version, node: process.versions.node }, 1);
+        if (!sources) return;
+        new Gauge({
+            name: `${P}requests_in_flight`,
+            help: "Requests being answered now",
+            registers: [this.registry],
+            collect() {
+                this.set(sources.inFlight());
+            },
+        });
+        new Gauge({
+            name: `${P}circuit_breaker_state`,
+            help: "The authorization server circuit breaker: 0 closed, 1 half-open, 2 open (the worst when there are several)",
+            registers: [this.registry],
+            collect() {
+                this.set(Math.max(0, ...sources.breakerStates().map((s) => BREAKER_STATE[s])));
+            },
+        });
+        new Gauge({
+            name: `${P}introspections_in_flight`,
+            help: "Introspection calls under way",
+            registers: [this.registry],
+            collect() {
+                this.set(sources.introspectionLoad().active);
+            },
+        });
+        new Gauge({
+            name: `${P}introspection_queue_depth`,
+            help: "Introspections waiting for a free slot (INTROSPECTION_MAX_CONCURRENCY)",
+            registers: [this.registry],
+            collect() {
+                this.set(sources.introspectionLoad().queued);
+            },
+        });
+        new Gauge({
+            name: `${P}token_cache_entries`,
+            help: "Entries in the token verdict caches",
+            labelNames: ["cache"] as const,
+            registers: [this.registry],
+            collect() {
+                const sizes = sources.cacheSizes();
+                this.set({ cache: "positive" }, sizes.positive);
+                this.set({ cache: "negative" }, sizes.negative);
+            },
+        });
     }
 
-    /** Counts a decision; label children are bound once, not hashed on every request. */
-    decided(outcome: string): void {
+    /** Counts a decision and its duration; label children are bound once, not hashed per request. */
+    decided(outcome: string, seconds?: number): void {
         let child = this.decisionChildren.get(outcome);
         if (!child) this.decisionChildren.set(outcome, (child = this.decisions.labels(outcome)));
         child.inc();
+        if (seconds === undefined) return;
+        let duration = this.durationChildren.get(outcome);
+        if (!duration) this.durationChildren.set(outcome, (duration = this.requestDuration.labels(outcome)));
+        duration.observe(seconds);
     }
 
     cacheLookup(result: "positive_hit" | "negative_hit" | "miss"): void {

@@ -53,3 +53,18 @@ export function trustedPeerPredicate(trust: TrustProxy): (peerAddress: string | 
     };
 }
 
+
+/**
+ * The client's address, as proxy-addr (Express, Fastify) derives it: from the connection's peer
+ * outwards through X-Forwarded-For, the first address that is not trusted (a hop count trusts
+ * that many nearest hops). Without trust it is the peer's address.
+ */
+export function clientAddress(peer: string, forwardedFor: readonly string[], trust: TrustProxy, isTrusted: (address: string) => boolean): string {
+    if (trust === false) return plainAddress(peer);
+    const chain = [peer, ...forwardedFor.flatMap((v) => v.split(",")).map((a) => a.trim()).filter(Boolean).reverse()].map(plainAddress);
+    for (let hop = 0; hop < chain.length - 1; hop++) {
+        const trusted = typeof trust === "number" ? hop < trust : isTrusted(chain[hop]);
+        if (!trusted) return chain[hop];
+    }
+    return chain[chain.length - 1];
+}

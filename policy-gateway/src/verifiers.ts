@@ -176,7 +176,7 @@ export class JwtVerifier implements TokenVerifier {
                 cache.setInvalid(key);
                 return { kind: "invalid", reason: code };
             }
-            metrics.introspectionErrors.inc({ reason: "jwks_unavailable" });
+            metrics.jwksErrors.inc({ reason: "jwks_unavailable" });
             return { kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 };
         }
     }

@@ -167,7 +167,7 @@ describe("shielding the authorization server: introspection with the local JWT p
             assert.equal(introspections(), during, "no call to the server during its back-off");
             assert.equal((await refused(g, () => send(g.url, "/api", { headers: bearer("junk-token") }))).status, 401);
             const metrics = await (await fetch(`${g.adminUrl}/metrics`)).text();
-            assert.match(metrics, /gateway_introspection_errors_total\{reason="accepted_on_local_check"\} [1-9]/);
+            assert.match(metrics, /policy_gateway_introspection_errors_total\{reason="accepted_on_local_check"\} [1-9]/);
         } finally {
             g.okta.setFault({ kind: "none" });
         }

@@ -146,11 +146,11 @@ describe("gateway, introspection mode (the seed walkthrough)", () => {
         assert.equal((await fetch(`${g.adminUrl}/healthz`)).status, 200);
         assert.equal((await fetch(`${g.adminUrl}/readyz`)).status, 200);
         const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
-        assert.match(text, /gateway_decisions_total\{outcome="allowed"\} \d+/);
-        assert.match(text, /gateway_decisions_total\{outcome="invalid_token"\} \d+/);
-        assert.match(text, /gateway_token_cache_total\{result="positive_hit"\} \d+/);
-        assert.match(text, /gateway_coalesced_waits_total [1-9]/);
-        assert.match(text, /gateway_introspection_duration_seconds_count\{outcome="answer"\} [1-9]/);
+        assert.match(text, /policy_gateway_decisions_total\{outcome="allowed"\} \d+/);
+        assert.match(text, /policy_gateway_decisions_total\{outcome="invalid_token"\} \d+/);
+        assert.match(text, /policy_gateway_token_cache_lookups_total\{result="positive_hit"\} \d+/);
+        assert.match(text, /policy_gateway_coalesced_waits_total [1-9]/);
+        assert.match(text, /policy_gateway_introspection_duration_seconds_count\{outcome="answer"\} [1-9]/);
     });
 
     it("logs one JSON line per request with a request id, and never a token or secret", async () => {

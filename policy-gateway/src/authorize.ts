@@ -1,0 +1,129 @@
+// The request path's decision, in two pure steps around the one piece of I/O (verifying the
+// token): `prepare` reads the request and either answers it at once (bad Host, not ready, bad
+// path, no or malformed token, a CORS preflight to forward) or says which token to verify;
+// `conclude` turns the verifier's verdict into the answer or the forwarding. The composition of
+// the modules that each make one decision.
+import type { GatewayConfig } from "./config";
+import { tokenKey } from "./decisionCache";
+import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extractToken";
+import { normalizePath } from "./normalizePath";
+import { hostProblem, isCorsPreflight, overrideMethods } from "./requestShape";
+import { requirementsFor } from "./routeRules";
+import { missingScopes } from "./scopes";
+import type { TokenInfo, Verdict } from "./tokenInfo";
+
+/** What the gateway forwards: any method but TRACE/CONNECT (RFC 9110 §9.3.8, §9.3.6: no use behind a gateway, and TRACE reflects credentials). */
+export const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+export type AuthorizeConfig = Pick<GatewayConfig, "routeRules" | "requiredScopes" | "scopeMatch" | "methodOverride" | "corsPreflightPassthrough">;
+
+export interface RequestFacts {
+    method: string;
+    /** The request target as received: origin-form (`/p?q`), or absolute-form (`http://host/p?q`). */
+    target: string;
+    rawHeaders: readonly string[];
+}
+
+/** An answer the gateway gives itself. `outcome` labels the metric; `reason` goes to the log. */
+export interface Answer {
+    kind: "answer";
+    status: number;
+    body: Record<string, string>;
+    headers: Record<string, string>;
+    outcome: string;
+    reason?: string;
+}
+
+export interface Forward {
+    kind: "forward";
+    /** The normalised path and the query, as the upstream receives them (before its base path). */
+    path: string;
+    query: string;
+    /** The authority the client addressed: Host, or the absolute-form target's. */
+    host?: string;
+    identity?: TokenInfo;
+    preflight: boolean;
+    /** The token came in the query: the answer must not be stored by shared caches (RFC 6750 §2.3). */
+    tokenInQuery: boolean;
+    outcome: "allowed" | "preflight";
+}
+
+export interface NeedsVerdict {
+    kind: "verify";
+    token: string;
+    /** The token's cache key, whose prefix the log carries. */
+    key: string;
+    path: string;
+    query: string;
+    host?: string;
+    /** Every method the upstream may run for this request. */
+    methods: string[];
+    tokenInQuery: boolean;
+}
+
+const answer = (status: number, body: Record<string, string>, outcome: string, headers: Record<string, string> = {}, reason?: string): Answer => ({ kind: "answer", status, body, headers, outcome, reason });
+const invalidRequest = (description: string, outcome = "bad_request") => answer(400, { error: "invalid_request", error_description: description }, outcome, {}, description);
+
+/** Origin-form of the target, and the authority an absolute-form target names (RFC 9112 §3.2.2). */
+export function originForm(target: string): { target: string; authority?: string } | undefined {
+    if (target.startsWith("/")) return { target };
+    if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return undefined;
+    // The raw path and query, not URL's re-encoded ones: normalizePath decides on the bytes sent.
+    const afterScheme = target.indexOf("//") + 2;
+    const pathStart = target.slice(afterScheme).search(/[/?]/);
+    const rest = pathStart === -1 ? "/" : target.slice(afterScheme + pathStart);
+    return { target: rest.startsWith("/") ? rest : `/${rest}`, authority: new URL(target).host };
+}
+
+export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean): Answer | Forward | NeedsVerdict {
+    // RFC 9112 §3.2: one Host, and a valid one: the upstream and its logs read it.
+    const badHost = hostProblem(req.rawHeaders);
+    if (badHost) return invalidRequest(badHost);
+    if (!(FORWARDED_METHODS as readonly string[]).includes(req.method)) {
+        return answer(405, { error: "method_not_allowed" }, "bad_request", { allow: FORWARDED_METHODS.join(", ") }, `method ${req.method}`);
+    }
+    if (!ready) return answer(503, { error: "temporarily_unavailable" }, "not_ready", { "retry-after": "1" });
+
+    const origin = originForm(req.target);
+    if (!origin) return invalidRequest("the request target must be an absolute path or an absolute http(s) URI");
+    const target = normalizePath(origin.target);
+    if (!target.ok) return invalidRequest(target.reason);
+    const host = origin.authority ?? headerValues(req.rawHeaders, "host")[0];
+
+    // Only a real preflight (no body, no credentials, no override) goes without a token.
+    if (cfg.corsPreflightPassthrough && isCorsPreflight(req.method, req.rawHeaders)) {
+        return { kind: "forward", path: target.path, query: target.query, host, preflight: true, tokenInQuery: false, outcome: "preflight" };
+    }
+
+    const extraction = extractToken(headerValues(req.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
+    if (!extraction.ok) {
+        // RFC 6750 §3: a challenge on every refusal; without any credentials, no error code (§3.1).
+        const noToken = extraction.body.error === NO_TOKEN_ERROR;
+        // (No log reason: the descriptions name the Authorization header, and the logs name none.)
+        return answer(extraction.status, extraction.body, noToken ? "no_token" : "bad_request", { "www-authenticate": noToken ? "Bearer" : 'Bearer error="invalid_request"' });
+    }
+    // The methods the upstream may run: the request line's, and with METHOD_OVERRIDE=evaluate
+    // every override it carries (with `strip` the overrides are removed before forwarding).
+    const methods = cfg.methodOverride === "evaluate" ? [req.method, ...overrideMethods(req.rawHeaders, target.query)] : [req.method];
+    return { kind: "verify", token: extraction.token, key: tokenKey(extraction.token), path: target.path, query: target.query, host, methods, tokenInQuery: extraction.source === "query" };
+}
+
+export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: AuthorizeConfig): Answer | Forward {
+    switch (verdict.kind) {
+        case "throttled":
+            return answer(429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, "throttled", { "retry-after": String(verdict.retryAfterSeconds) });
+        case "unavailable":
+            return answer(503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, "unavailable", { "retry-after": String(verdict.retryAfterSeconds) }, verdict.reason);
+        case "invalid":
+            return answer(401, { error: "invalid_token" }, "invalid_token", { "www-authenticate": 'Bearer error="invalid_token"' }, verdict.reason);
+        case "valid": {
+            const defaults = { scopes: cfg.requiredScopes, match: cfg.scopeMatch };
+            const unmet = requirementsFor(cfg.routeRules, pending.methods, pending.path, defaults).find((need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0);
+            if (unmet) {
+                const scope = unmet.scopes.join(" ");
+                return answer(403, { error: "insufficient_scope", scope }, "insufficient_scope", { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
+            }
+            return { kind: "forward", path: pending.path, query: pending.query, host: pending.host, identity: verdict.info, preflight: false, tokenInQuery: pending.tokenInQuery, outcome: "allowed" };
+        }
+    }
+}

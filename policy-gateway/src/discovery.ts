@@ -1,0 +1,79 @@
+// The issuer's metadata, loaded (with back-off until it answers), and the token verifier built
+// from it for TOKEN_VALIDATION: what /readyz waits for.
+import type { Logger } from "pino";
+import type { AuthServerClient, ServerMetadata } from "./authServerClient";
+import { CircuitBreaker } from "./circuitBreaker";
+import { ClientBudget } from "./clientBudget";
+import type { GatewayConfig } from "./config";
+import { DecisionCache, Limiter } from "./decisionCache";
+import type { GatewayMetrics } from "./metrics";
+import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "./verifiers";
+
+/** The verifier and the parts of it the metrics read. */
+export interface Verification {
+    verifier: TokenVerifier;
+    caches: DecisionCache[];
+    breakers: CircuitBreaker[];
+    limiters: Limiter[];
+}
+
+type Endpoint = "introspection_endpoint" | "jwks_uri";
+
+/** What the metadata must hold for the configured validation. Pure. */
+export function neededEndpoints(config: Pick<GatewayConfig, "validation" | "introspectionPrecheck">): Endpoint[] {
+    if (config.validation === "jwt") return ["jwks_uri"];
+    // introspection checks tokens locally first unless INTROSPECTION_PRECHECK=off: it needs the JWKS too.
+    if (config.validation === "introspection" && config.introspectionPrecheck === "off") return ["introspection_endpoint"];
+    return ["introspection_endpoint", "jwks_uri"];
+}
+
+/** Loads the metadata, retrying with back-off (250 ms doubling to 30 s) until it loads or `stopped()`. */
+export async function loadMetadata(config: GatewayConfig, http: AuthServerClient, log: Logger, stopped: () => boolean): Promise<ServerMetadata | undefined> {
+    let delayMs = 250;
+    while (!stopped()) {
+        try {
+            return await http.metadata(config.issuer, neededEndpoints(config));
+        } catch (e) {
+            log.warn({ err: (e as Error).message, retryInMs: delayMs }, "issuer metadata not loaded yet");
+            await new Promise((r) => setTimeout(r, delayMs).unref());
+            delayMs = Math.min(delayMs * 2, 30_000);
+        }
+    }
+    return undefined;
+}
+
+export function buildVerification(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics }): Verification {
+    const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [] };
+    const common = { issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics: deps.metrics };
+    const newCache = () => {
+        const c = new DecisionCache({ maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds });
+        parts.caches.push(c);
+        return c;
+    };
+    const introspection = () => {
+        const breaker = new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000);
+        const limiter = new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue);
+        parts.breakers.push(breaker);
+        parts.limiters.push(limiter);
+        return new IntrospectionVerifier({
+            ...common,
+            cache: newCache(),
+            endpoint: md.introspection_endpoint as string,
+            client: config.introspectionClient as { id: string; secret: string },
+            http: deps.http,
+            breaker,
+            limiter,
+            clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
+        });
+    };
+    const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
+    const verifier =
+        config.validation === "jwt"
+            ? jwt()
+            : config.validation === "hybrid"
+              ? new LocalThenIntrospection(jwt(), introspection(), "local", deps.metrics)
+              : config.introspectionPrecheck === "jwt"
+                ? new LocalThenIntrospection(jwt(), introspection(), "introspection", deps.metrics)
+                : introspection();
+    return { verifier, ...parts };
+}
