@@ -7,7 +7,7 @@
 // other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
 // https.
 import { queryValues } from "./extractToken";
-import { canonicalHeaderName, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
+import { canonicalHeaderName, listedInConnection, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
 
 export { canonicalHeaderName };
 
@@ -80,19 +80,14 @@ function forwardedProto(value: string | string[] | undefined): "http" | "https" 
 
 export function forwardHeaders(inbound: Record<string, string | string[] | undefined>, ctx: ForwardContext): Record<string, string | string[]> {
     const namespace = canonicalHeaderName(ctx.identityPrefix);
-    const listedInConnection = new Set(
-        String(inbound.connection ?? "")
-            .split(",")
-            .map((s) => s.trim().toLowerCase())
-            .filter(Boolean),
-    );
+    const listed = listedInConnection(inbound.connection);
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(inbound)) {
         if (value === undefined) continue;
         const lower = name.toLowerCase();
         const canonical = canonicalHeaderName(lower);
         if (ctx.preflight && !(PREFLIGHT_HEADERS as readonly string[]).includes(canonical)) continue;
-        if (HOP_BY_HOP.has(lower) || listedInConnection.has(lower)) continue;
+        if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
         if (canonical.startsWith(namespace)) continue; // spoofed identity
         if (lower === "authorization" && ctx.hideCredentials) continue;
         if (canonical === "host" || canonical.startsWith("x-forwarded-")) continue; // set below

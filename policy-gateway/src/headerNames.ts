@@ -17,3 +17,13 @@ export const METHOD_OVERRIDE_PARAM = "_method";
 export const PATH_OVERRIDE_HEADERS = ["x-original-url", "x-rewrite-url"] as const;
 /** The request headers a CORS preflight carries (Fetch standard, CORS-preflight request). */
 export const PREFLIGHT_HEADERS = ["origin", "access-control-request-method", "access-control-request-headers", "access-control-request-private-network"] as const;
+
+/** The field names a Connection header lists (RFC 9110 §7.6.1), lower-cased. */
+export function listedInConnection(connection: string | string[] | undefined): Set<string> {
+    return new Set(
+        (Array.isArray(connection) ? connection.join(",") : (connection ?? ""))
+            .split(",")
+            .map((s) => s.trim().toLowerCase())
+            .filter(Boolean),
+    );
+}

@@ -1,4 +1,5 @@
 // The headers the client receives from an upstream answer. Pure.
+import { listedInConnection } from "./headerNames";
 //
 // RFC 9110 §7.6.1: an intermediary removes the connection-specific fields it receives
 // (Connection, the fields Connection lists, and the hop-by-hop fields) before forwarding: the
@@ -7,13 +8,7 @@
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
 
 export function responseHeaders(upstream: Record<string, string | string[] | undefined>, opts: { tokenInQuery: boolean; status: number }): Record<string, string | string[]> {
-    const connection = upstream.connection;
-    const listed = new Set(
-        (Array.isArray(connection) ? connection.join(",") : (connection ?? ""))
-            .split(",")
-            .map((s) => s.trim().toLowerCase())
-            .filter(Boolean),
-    );
+    const listed = listedInConnection(upstream.connection);
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(upstream)) {
         if (value === undefined) continue;
