@@ -52,7 +52,8 @@ export class AwsGateway extends pulumi.ComponentResource {
         // nodes take addresses in the VPC, and only its security group may reach the tasks. The
         // load balancer appends the client's address to X-Forwarded-For and sets
         // X-Forwarded-Proto ("HTTP headers and your Application Load Balancer", ELB User Guide).
-        const environment = pulumi.all([args.environment, net.vpcCidrs]).apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(",") }));
+        // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
+        const environment = pulumi.all([args.environment, net.vpcCidrs]).apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(","), WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))) }));
         const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);

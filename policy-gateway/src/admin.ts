@@ -1,9 +1,13 @@
 // The admin listener: liveness, readiness and Prometheus metrics, apart from the traffic port.
 import { createServer, type Server } from "node:http";
-import type { GatewayMetrics } from "./metrics";
 import { ADMIN_PATHS } from "./settings";
 
-export function createAdminServer(metrics: GatewayMetrics, state: () => "starting" | "ready" | "draining"): Server {
+/** Where /metrics comes from: one gateway's registry, or a primary's merge of its workers'. */
+export interface MetricsSource {
+    registry: { metrics(): Promise<string>; contentType: string };
+}
+
+export function createAdminServer(metrics: MetricsSource, state: () => "starting" | "ready" | "draining"): Server {
     return createServer((req, res) => {
         const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
         if (req.url === ADMIN_PATHS.liveness) return send(200, '{"status":"ok"}\n');

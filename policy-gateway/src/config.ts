@@ -1,6 +1,7 @@
 // The gateway's configuration, from environment variables, validated once at start. A missing or
 // invalid variable stops the process with a message naming it. Secrets are read, never echoed.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
 import { parseScopeList } from "./scopes";
@@ -37,6 +38,8 @@ export interface GatewayConfig {
     introspectionPrecheck: (typeof INTROSPECTION_PRECHECKS)[number];
     /** Introspections of not-yet-cached tokens one client address may cause per minute (0: no limit). */
     introspectionsPerClientPerMinute: number;
+    /** Processes serving the traffic port (node:cluster); 1: this process alone. */
+    workers: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +130,8 @@ const schema = z.object({
     METHOD_OVERRIDE: z.enum(METHOD_OVERRIDE_MODES).default(DEFAULTS.METHOD_OVERRIDE),
     INTROSPECTION_PRECHECK: z.enum(INTROSPECTION_PRECHECKS).default(DEFAULTS.INTROSPECTION_PRECHECK),
     INTROSPECTIONS_PER_CLIENT_PER_MINUTE: int(0, 1_000_000).default(DEFAULTS.INTROSPECTIONS_PER_CLIENT_PER_MINUTE),
+    // Default: the CPUs this process may use (cgroup limits included).
+    WORKERS: int(1, 64).optional(),
 });
 
 /**
@@ -219,5 +224,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         methodOverride: e.METHOD_OVERRIDE,
         introspectionPrecheck: e.INTROSPECTION_PRECHECK,
         introspectionsPerClientPerMinute: e.INTROSPECTIONS_PER_CLIENT_PER_MINUTE,
+        workers: e.WORKERS ?? availableParallelism(),
     };
 }

@@ -34,6 +34,11 @@ export class DecisionCache {
         if (ttlSeconds > 0) this.positive.set(key, info, { ttl: ttlSeconds * 1000 });
     }
 
+    /** Seconds a cached valid verdict has left (0 when none): what a worker may cache it for. */
+    remainingSeconds(key: string): number {
+        return this.positive.has(key) ? Math.max(0, Math.floor(this.positive.getRemainingTTL(key) / 1000)) : 0;
+    }
+
     setInvalid(key: string): void {
         if (this.negativeEnabled) this.negative.set(key, true);
     }

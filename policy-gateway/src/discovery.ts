@@ -7,6 +7,7 @@ import { ClientBudget } from "./clientBudget";
 import type { GatewayConfig } from "./config";
 import { DecisionCache, Limiter } from "./decisionCache";
 import type { GatewayMetrics } from "./metrics";
+import { RemoteIntrospection, type PrimaryChannel } from "./remoteIntrospection";
 import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "./verifiers";
 
 /** The verifier and the parts of it the metrics read. */
@@ -42,30 +43,41 @@ export async function loadMetadata(config: GatewayConfig, http: AuthServerClient
     return undefined;
 }
 
-export function buildVerification(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics }): Verification {
+function newCacheIn(config: GatewayConfig, parts: Omit<Verification, "verifier">): DecisionCache {
+    const c = new DecisionCache({ maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds });
+    parts.caches.push(c);
+    return c;
+}
+
+const commonOf = (config: GatewayConfig, metrics: GatewayMetrics) => ({ issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics });
+
+/** The introspection verifier itself: in the only process, or in the primary for all workers. */
+export function buildIntrospection(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics }, parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [] }): IntrospectionVerifier {
+    const breaker = new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000);
+    const limiter = new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue);
+    parts.breakers.push(breaker);
+    parts.limiters.push(limiter);
+    return new IntrospectionVerifier({
+        ...commonOf(config, deps.metrics),
+        cache: newCacheIn(config, parts),
+        endpoint: md.introspection_endpoint as string,
+        client: config.introspectionClient as { id: string; secret: string },
+        http: deps.http,
+        breaker,
+        limiter,
+        clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
+    });
+}
+
+/**
+ * The verifier for TOKEN_VALIDATION. With `primary` (a worker of several), introspection is asked
+ * of the primary process, so each token is introspected once per window for the whole container.
+ */
+export function buildVerification(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel }): Verification {
     const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [] };
-    const common = { issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics: deps.metrics };
-    const newCache = () => {
-        const c = new DecisionCache({ maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds });
-        parts.caches.push(c);
-        return c;
-    };
-    const introspection = () => {
-        const breaker = new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000);
-        const limiter = new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue);
-        parts.breakers.push(breaker);
-        parts.limiters.push(limiter);
-        return new IntrospectionVerifier({
-            ...common,
-            cache: newCache(),
-            endpoint: md.introspection_endpoint as string,
-            client: config.introspectionClient as { id: string; secret: string },
-            http: deps.http,
-            breaker,
-            limiter,
-            clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
-        });
-    };
+    const common = commonOf(config, deps.metrics);
+    const newCache = () => newCacheIn(config, parts);
+    const introspection = (): TokenVerifier => (deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts));
     const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
     const verifier =
         config.validation === "jwt"

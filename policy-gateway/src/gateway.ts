@@ -19,6 +19,7 @@ import { headerValues } from "./extractToken";
 import { forwardHeaders, forwardQuery } from "./forwardHeaders";
 import { GatewayMetrics } from "./metrics";
 import { responseHeaders } from "./responseHeaders";
+import type { PrimaryChannel } from "./remoteIntrospection";
 import { clientAddress, trustedPeerPredicate } from "./trustProxy";
 
 export interface Gateway {
@@ -52,10 +53,18 @@ function upstreamFailure(e: unknown): "timeout" | "bad_gateway" {
     return /TIMEOUT/.test(code) ? "timeout" : "bad_gateway";
 }
 
-export function createGateway(config: GatewayConfig, opts: { logger?: Logger } = {}): Gateway {
+export interface GatewayOptions {
+    logger?: Logger;
+    /** A worker of several (WORKERS > 1): introspection goes through the primary, which serves the admin port. */
+    primary?: PrimaryChannel;
+    /** Called once the issuer's metadata is loaded and the gateway is ready. */
+    onReady?: () => void;
+}
+
+export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}): Gateway {
     // Buffered: one write per ~4 KiB of log lines instead of one syscall per request; flushed on close.
     const destination = opts.logger ? undefined : pino.destination({ dest: 1, sync: false, minLength: 4096 });
-    const log = opts.logger ?? pino({ level: config.logLevel, base: { service: "policy-gateway" } }, destination);
+    const log = opts.logger ?? pino({ level: config.logLevel, base: { service: "policy-gateway", pid: process.pid } }, destination);
     // A quiet gateway's lines still appear within a second.
     const flusher = destination && setInterval(() => destination.flush(), 1000).unref();
 
@@ -205,7 +214,7 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         else res.destroy();
     }
 
-    const admin = createAdminServer(metrics, () => (draining ? "draining" : verification ? "ready" : "starting"));
+    const admin = opts.primary ? undefined : createAdminServer(metrics, () => (draining ? "draining" : verification ? "ready" : "starting"));
 
     return {
         metrics,
@@ -214,16 +223,17 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
         },
         async start() {
             await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-            await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
+            if (admin) await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
             void loadMetadata(config, http, log, () => stopped).then((md) => {
                 if (!md) return;
-                verification = buildVerification(config, md, { http, metrics });
+                verification = buildVerification(config, md, { http, metrics, primary: opts.primary });
                 log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
                 destination?.flush();
+                opts.onReady?.();
             });
             const port = (server.address() as AddressInfo).port;
-            const adminPort = (admin.address() as AddressInfo).port;
-            log.info({ port, adminPort, upstream: config.upstreamUrl.origin }, "listening");
+            const adminPort = admin ? (admin.address() as AddressInfo).port : config.adminPort;
+            log.info({ port, adminPort, upstream: config.upstreamUrl.origin }, opts.primary ? "worker listening" : "listening");
             destination?.flush();
             return { port, adminPort };
         },
@@ -236,10 +246,12 @@ export function createGateway(config: GatewayConfig, opts: { logger?: Logger } =
             while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
             server.closeAllConnections();
             await closed;
-            await new Promise<void>((resolve) => {
-                admin.closeAllConnections();
-                admin.close(() => resolve());
-            });
+            if (admin) {
+                await new Promise<void>((resolve) => {
+                    admin.closeAllConnections();
+                    admin.close(() => resolve());
+                });
+            }
             await Promise.all([http.close(), upstream.close()]);
             if (flusher) clearInterval(flusher);
             destination?.flushSync();

@@ -1,4 +1,6 @@
-// Entry point: configuration from the environment, then the gateway; SIGTERM/SIGINT drain and exit.
+// Entry point: configuration from the environment, then the gateway (one process, or with
+// WORKERS > 1 a primary and its workers); SIGTERM/SIGINT drain and exit.
+import { isClusterPrimary, runPrimary, workerChannel } from "./cluster";
 import { ConfigError, loadConfig } from "./config";
 import { createGateway } from "./gateway";
 
@@ -13,8 +15,15 @@ async function main(): Promise<void> {
         }
         throw e;
     }
-    const gateway = createGateway(config);
-    await gateway.start();
+    if (config.workers > 1 && isClusterPrimary()) return runPrimary(config);
+    const worker = config.workers > 1;
+    let gateway: ReturnType<typeof createGateway> | undefined;
+    // In a worker, metrics are read through the channel once the gateway exists.
+    const channel = worker ? workerChannel({ getMetricsAsJSON: () => (gateway as ReturnType<typeof createGateway>).metrics.registry.getMetricsAsJSON() }) : undefined;
+    gateway = createGateway(config, { primary: channel, onReady: worker ? () => process.send?.({ t: "ready" }) : undefined });
+    const { port } = await gateway.start();
+    if (worker) process.send?.({ t: "listening", port });
+    const running = gateway;
 
     let stopping = false;
     const stop = (signal: string) => {
@@ -26,7 +35,7 @@ async function main(): Promise<void> {
             process.exit(1);
         }, config.shutdownGraceSeconds * 1000);
         force.unref();
-        gateway.close().then(
+        running.close().then(
             () => process.exit(0),
             () => process.exit(1),
         );

@@ -79,7 +79,8 @@ export class GatewayMetrics {
 
     constructor(sources?: MetricSources, build: { version: string } = { version: "0.0.0" }) {
         collectDefaultMetrics({ register: this.registry });
-        new Gauge({ name: `${P}build_info`, help: "The running build: version and Node.js version", labelNames: ["version", "node"] as const, registers: [this.registry] }).set({ version: build.version, node: process.versions.node }, 1);
+        // `aggregator`: how the primary of several workers merges their values (prom-client AggregatorRegistry).
+        new Gauge({ name: `${P}build_info`, help: "The running build: version and Node.js version", labelNames: ["version", "node"] as const, registers: [this.registry], aggregator: "first" }).set({ version: build.version, node: process.versions.node }, 1);
         if (!sources) return;
         new Gauge({
             name: `${P}requests_in_flight`,
@@ -93,6 +94,7 @@ export class GatewayMetrics {
             name: `${P}circuit_breaker_state`,
             help: "The authorization server circuit breaker: 0 closed, 1 half-open, 2 open (the worst when there are several)",
             registers: [this.registry],
+            aggregator: "max",
             collect() {
                 this.set(Math.max(0, ...sources.breakerStates().map((s) => BREAKER_STATE[s])));
             },

@@ -76,6 +76,11 @@ export class IntrospectionVerifier implements TokenVerifier {
         return p;
     }
 
+    /** How long this verifier will keep a valid verdict for `key` (for workers that cache it too). */
+    cachedSecondsLeft(key: string): number {
+        return this.opts.cache.remainingSeconds(key);
+    }
+
     private unavailable(reason: string, retryAfterSeconds: number): Verdict {
         this.opts.metrics.introspectionErrors.inc({ reason });
         return { kind: "unavailable", reason, retryAfterSeconds };

@@ -55,7 +55,7 @@ describe("the bundled gateway process", () => {
         assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
         okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
         upstream = await startSampleUpstream();
-        gw = await startBundle(gatewayEnv(okta, upstream));
+        gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: "1" }));
     });
     after(async () => {
         gw.child.kill("SIGKILL");
@@ -86,5 +86,52 @@ describe("the bundled gateway process", () => {
         assert.match(r.stderr, /UPSTREAM_URL: must be an http\(s\) URL/);
         assert.match(r.stderr, /OIDC_ISSUER: is required/);
         assert.match(r.stderr, /AUDIENCE: is required/);
+    });
+});
+
+describe("the bundled gateway with WORKERS=2", () => {
+    let okta: LocalOkta;
+    let upstream: SampleUpstream;
+    let gw: Running;
+    before(async () => {
+        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+        upstream = await startSampleUpstream();
+        gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: "2" }));
+    });
+    after(async () => {
+        gw.child.kill("SIGKILL");
+        await upstream.stop();
+        await okta.stop();
+    });
+
+    it("serves from both workers, on one port, after /readyz turned 200", async () => {
+        const token = await okta.token(CLIENTS.productsWeb, "myscope");
+        const answers = await Promise.all(Array.from({ length: 40 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${token}` } })));
+        assert.ok(answers.every((a) => a.status === 200));
+        await new Promise((r) => setTimeout(r, 1_300)); // each worker flushes its buffered log lines within a second
+        const pids = new Set(gw.lines.filter((l) => l.includes('"msg":"request"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
+        assert.equal(pids.size, 2, "both workers answered");
+    });
+
+    it("introspects each token once for the whole container, however the requests spread over the workers", async () => {
+        const tokens = await Promise.all(Array.from({ length: 5 }, () => okta.token(CLIENTS.productsWeb, "myscope")));
+        const before = okta.calls.introspect;
+        for (let round = 0; round < 3; round++) {
+            const answers = await Promise.all(tokens.flatMap((t) => Array.from({ length: 8 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${t}` } }))));
+            assert.ok(answers.every((a) => a.status === 200));
+        }
+        assert.equal(okta.calls.introspect - before, tokens.length, "one introspection per distinct token");
+    });
+
+    it("merges the workers' metrics on the primary's admin port", async () => {
+        const text = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+        const allowed = Number(/policy_gateway_decisions_total\{outcome="allowed"\} (\d+)/.exec(text)?.[1]);
+        assert.ok(allowed >= 40 + 5 * 8 * 3, `allowed across workers: ${allowed}`);
+        assert.match(text, /policy_gateway_build_info\{version="[^"]+",node="24\.[^"]+"\} 1/);
+    });
+
+    it("drains and exits 0 on SIGTERM", async () => {
+        gw.child.kill("SIGTERM");
+        assert.equal(await gw.exited, 0);
     });
 });

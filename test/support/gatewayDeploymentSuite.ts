@@ -212,6 +212,11 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.equal(deployedEnv().TRUST_PROXY, doc.aws?.vpcId ? "10.20.0.0/16,10.21.0.0/16" : "172.31.0.0/16");
         });
 
+        it("runs one worker per whole vCPU of the task", () => {
+            const cpu = Number(one("aws:ecs/taskDefinition:TaskDefinition").inputs.cpu);
+            assert.equal(deployedEnv().WORKERS, String(Math.max(1, Math.floor(cpu / 1024))));
+        });
+
         it("gives the gateway its own name: an alias record and HTTPS with a certificate for that name", () => {
             const records = ofType("aws:route53/record:Record");
             const alb = one("aws:lb/loadBalancer:LoadBalancer");

@@ -1,0 +1,130 @@
+// WORKERS > 1: the primary process forks the workers, which share the traffic port (node:cluster,
+// round-robin), and itself introspects for all of them, so each token is introspected at most
+// once per cache window for the whole container. It serves the admin port: ready when every
+// worker is, metrics merged from all of them (prom-client AggregatorRegistry.aggregate).
+import cluster, { type Worker } from "node:cluster";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
+import { AggregatorRegistry, type Registry } from "prom-client";
+import { createAdminServer } from "./admin";
+import { AuthServerClient } from "./authServerClient";
+import type { GatewayConfig } from "./config";
+import { buildIntrospection, loadMetadata } from "./discovery";
+import { GatewayMetrics } from "./metrics";
+import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "./remoteIntrospection";
+import type { IntrospectionVerifier } from "./verifiers";
+
+/** One registry's metrics as JSON (Registry.getMetricsAsJSON). */
+type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
+type metric = MetricsJson[number];
+
+type FromWorker = IntrospectRequest | { t: "ready" } | { t: "listening"; port: number } | { t: "metrics"; id: number; json: metric[] };
+type ToWorker = IntrospectAnswer | { t: "metrics?"; id: number };
+
+/** In a worker: the channel to the primary, and the worker's side of the metrics exchange. */
+export function workerChannel(registry: { getMetricsAsJSON(): Promise<metric[]> }): PrimaryChannel {
+    const listeners: ((a: IntrospectAnswer) => void)[] = [];
+    process.on("message", (m: ToWorker) => {
+        if (m.t === "verdict") for (const l of listeners) l(m);
+        else if (m.t === "metrics?") void registry.getMetricsAsJSON().then((json) => process.send?.({ t: "metrics", id: m.id, json }));
+    });
+    return {
+        send: (message) => process.send?.(message),
+        onAnswer: (listener) => void listeners.push(listener),
+    };
+}
+
+export async function runPrimary(config: GatewayConfig): Promise<void> {
+    const log = pino({ level: config.logLevel, base: { service: "policy-gateway", role: "primary" } });
+    const metrics = new GatewayMetrics(undefined);
+    const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
+    let introspection: IntrospectionVerifier | undefined;
+    let stopping = false;
+    const ready = new Set<number>();
+    let announced = false;
+    const pendingMetrics = new Map<number, { json: metric[][]; left: number; done: (json: metric[][]) => void }>();
+    let metricsId = 0;
+
+    if (config.validation !== "jwt") {
+        void loadMetadata(config, http, log, () => stopping).then((md) => {
+            if (md) introspection = buildIntrospection(config, md, { http, metrics });
+        });
+    }
+
+    const onMessage = (worker: Worker) => async (m: FromWorker) => {
+        if (m.t === "ready") ready.add(worker.id);
+        else if (m.t === "listening" && !announced) {
+            // The workers share one port: the first to listen tells which (PORT=0 picks one).
+            announced = true;
+            log.info({ port: m.port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, upstream: config.upstreamUrl.origin }, "listening");
+        }
+        else if (m.t === "metrics") {
+            const p = pendingMetrics.get(m.id);
+            if (!p) return;
+            p.json.push(m.json);
+            if (--p.left === 0) p.done(p.json);
+        } else if (m.t === "introspect") {
+            const verdict = introspection ? await introspection.verify(m.token, m.key, { client: m.client }) : { kind: "unavailable" as const, reason: "not_ready", retryAfterSeconds: 1 };
+            const ttlSeconds = introspection && verdict.kind === "valid" ? introspection.cachedSecondsLeft(m.key) : 0;
+            if (worker.isConnected()) worker.send({ t: "verdict", id: m.id, verdict: toWire(verdict), ttlSeconds } satisfies IntrospectAnswer);
+        }
+    };
+    const fork = () => {
+        const worker = cluster.fork();
+        worker.on("message", onMessage(worker));
+        return worker;
+    };
+    /** Every worker's metrics and the primary's own, merged. */
+    const clusterMetrics = async (): Promise<string> => {
+        const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+        const id = ++metricsId;
+        const fromWorkers = await new Promise<metric[][]>((resolve) => {
+            if (workers.length === 0) return resolve([]);
+            pendingMetrics.set(id, { json: [], left: workers.length, done: resolve });
+            for (const w of workers) w.send({ t: "metrics?", id } satisfies ToWorker);
+            setTimeout(() => resolve(pendingMetrics.get(id)?.json ?? []), 2_000).unref();
+        });
+        pendingMetrics.delete(id);
+        const merged = AggregatorRegistry.aggregate([...fromWorkers, await metrics.registry.getMetricsAsJSON()]);
+        return merged.metrics();
+    };
+    const admin = createAdminServer({ registry: { metrics: clusterMetrics, contentType: metrics.registry.contentType } }, () =>
+        stopping ? "draining" : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt") ? "ready" : "starting",
+    );
+    await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
+
+    for (let i = 0; i < config.workers; i++) fork();
+    cluster.on("exit", (worker, code, signal) => {
+        ready.delete(worker.id);
+        if (stopping) {
+            if (Object.keys(cluster.workers ?? {}).length === 0) finish();
+            return;
+        }
+        log.error({ worker: worker.id, code, signal }, "worker exited; starting another");
+        fork();
+    });
+
+
+    let finished = false;
+    const finish = () => {
+        if (finished) return;
+        finished = true;
+        admin.closeAllConnections();
+        admin.close();
+        void http.close().finally(() => process.exit(0));
+    };
+    const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "primary: draining the workers");
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+        setTimeout(() => {
+            log.error("drain timed out");
+            process.exit(1);
+        }, (config.shutdownGraceSeconds + 2) * 1000).unref();
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+}
+
+export const isClusterPrimary = () => cluster.isPrimary;

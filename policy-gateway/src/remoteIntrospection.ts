@@ -1,0 +1,77 @@
+// Introspection across worker processes (WORKERS > 1): each worker keeps its own cache, and on a
+// miss asks the primary process, which introspects at most once per token per cache window for
+// the whole container (its own cache and single-flight) and says how long the verdict may be
+// cached. The worker then caches it no longer than that, so the revocation window holds.
+import { SingleFlight, tokenKey, type DecisionCache } from "./decisionCache";
+import type { GatewayMetrics } from "./metrics";
+import type { TokenInfo, Verdict } from "./tokenInfo";
+import type { TokenVerifier, VerifyContext } from "./verifiers";
+
+/** A verdict as it crosses the process boundary (Sets do not survive structured cloning as JSON). */
+export type WireVerdict = Exclude<Verdict, { kind: "valid" }> | { kind: "valid"; info: Omit<TokenInfo, "scopes"> & { scopes: string[] } };
+
+export interface IntrospectRequest {
+    t: "introspect";
+    id: number;
+    token: string;
+    key: string;
+    client?: string;
+}
+export interface IntrospectAnswer {
+    t: "verdict";
+    id: number;
+    verdict: WireVerdict;
+    /** How long the primary keeps a valid verdict: the most a worker may cache it. */
+    ttlSeconds: number;
+}
+
+export function toWire(v: Verdict): WireVerdict {
+    return v.kind === "valid" ? { kind: "valid", info: { ...v.info, scopes: [...v.info.scopes] } } : v;
+}
+export function fromWire(v: WireVerdict): Verdict {
+    return v.kind === "valid" ? { kind: "valid", info: { ...v.info, scopes: new Set(v.info.scopes) } } : v;
+}
+
+/** The channel to the primary: `process.send` in a cluster worker. */
+export interface PrimaryChannel {
+    send(message: IntrospectRequest): void;
+    onAnswer(listener: (answer: IntrospectAnswer) => void): void;
+}
+
+export class RemoteIntrospection implements TokenVerifier {
+    private readonly flight = new SingleFlight<Verdict>();
+    private readonly pending = new Map<number, (a: IntrospectAnswer) => void>();
+    private nextId = 1;
+
+    constructor(
+        private readonly channel: PrimaryChannel,
+        private readonly cache: DecisionCache,
+        private readonly metrics: GatewayMetrics,
+    ) {
+        channel.onAnswer((a) => {
+            this.pending.get(a.id)?.(a);
+            this.pending.delete(a.id);
+        });
+    }
+
+    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
+        const hit = this.cache.get(key);
+        this.metrics.cacheLookup(hit ? (hit.hit === "positive" ? "positive_hit" : "negative_hit") : "miss");
+        if (hit?.hit === "positive") return Promise.resolve({ kind: "valid", info: hit.info });
+        if (hit?.hit === "negative") return Promise.resolve({ kind: "invalid", reason: "cached" });
+        return this.flight.run(key, () => this.ask(token, key, ctx));
+    }
+
+    private ask(token: string, key: string, ctx: VerifyContext): Promise<Verdict> {
+        const id = this.nextId++;
+        return new Promise<Verdict>((resolve) => {
+            this.pending.set(id, (a) => {
+                const verdict = fromWire(a.verdict);
+                if (verdict.kind === "valid") this.cache.setValid(key, verdict.info, a.ttlSeconds);
+                else if (verdict.kind === "invalid") this.cache.setInvalid(key);
+                resolve(verdict);
+            });
+            this.channel.send({ t: "introspect", id, token, key, client: ctx.client });
+        });
+    }
+}
