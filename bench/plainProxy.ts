@@ -3,7 +3,6 @@
 // framework and no checks. What one proxy hop costs on Node itself.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pipeline } from "node:stream/promises";
 import { Pool } from "undici";
 
 async function main(): Promise<void> {
@@ -13,10 +12,11 @@ async function main(): Promise<void> {
         const { host: _host, connection: _c, "keep-alive": _k, "transfer-encoding": _te, ...headers } = req.headers;
         upstream
             .request({ path: req.url ?? "/", method: req.method ?? "GET", headers: headers as Record<string, string>, body: hasBody && req.method !== "GET" && req.method !== "HEAD" ? req : undefined })
-            .then(async (r) => {
+            .then((r) => {
                 const { connection: _uc, "keep-alive": _uk, "transfer-encoding": _ute, ...out } = r.headers;
                 res.writeHead(r.statusCode, out as Record<string, string>);
-                await pipeline(r.body, res);
+                r.body.on("error", () => res.destroy());
+                r.body.pipe(res);
             })
             .catch(() => {
                 if (!res.headersSent) res.writeHead(502).end();
