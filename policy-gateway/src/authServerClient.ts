@@ -10,6 +10,9 @@ export interface ServerMetadata {
     token_endpoint?: string;
 }
 
+/** Where the metadata is looked for, in order. */
+export const METADATA_PATHS = ["oauth-authorization-server", "openid-configuration"] as const;
+
 export type IntrospectionOutcome =
     | { kind: "answer"; body: unknown }
     | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> }
@@ -31,15 +34,30 @@ export class AuthServerClient {
         });
     }
 
-    /** Fetches `{issuer}/.well-known/oauth-authorization-server` and checks it belongs to that issuer. */
+    /**
+     * The issuer's metadata: `{issuer}/.well-known/oauth-authorization-server` (RFC 8414, as Okta
+     * serves it), or, when that answers 404, `{issuer}/.well-known/openid-configuration` (OpenID
+     * Connect Discovery 1.0 §4). Either must name exactly the configured issuer (a trailing slash
+     * included), and carry what the validation mode needs.
+     */
     async metadata(issuer: string, needs: ("introspection_endpoint" | "jwks_uri")[]): Promise<ServerMetadata> {
-        const url = `${issuer}/.well-known/oauth-authorization-server`;
-        const res = await request(url, { dispatcher: this.agent, signal: AbortSignal.timeout(this.timeoutMs) });
-        if (res.statusCode !== 200) {
-            await res.body.dump();
-            throw new Error(`issuer metadata: HTTP ${res.statusCode} from ${url}`);
+        const base = issuer.replace(/\/$/, "");
+        let doc: Record<string, unknown> | undefined;
+        for (const wellKnown of METADATA_PATHS) {
+            const url = `${base}/.well-known/${wellKnown}`;
+            const res = await request(url, { dispatcher: this.agent, signal: AbortSignal.timeout(this.timeoutMs) });
+            if (res.statusCode === 404 && wellKnown !== METADATA_PATHS[METADATA_PATHS.length - 1]) {
+                await res.body.dump();
+                continue;
+            }
+            if (res.statusCode !== 200) {
+                await res.body.dump();
+                throw new Error(`issuer metadata: HTTP ${res.statusCode} from ${url}`);
+            }
+            doc = (await res.body.json()) as Record<string, unknown>;
+            break;
         }
-        const doc = (await res.body.json()) as Record<string, unknown>;
+        if (!doc) throw new Error("issuer metadata: not found");
         if (doc.issuer !== issuer) throw new Error(`issuer metadata: its issuer is ${JSON.stringify(doc.issuer)}, not OIDC_ISSUER ${issuer}`);
         for (const key of needs) {
             const value = doc[key];

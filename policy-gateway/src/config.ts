@@ -164,7 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     }
     const e = parsed.data;
 
-    const issuer = e.OIDC_ISSUER.replace(/\/+$/, "");
+    // Compared exactly as configured (RFC 9207/8414: the issuer is an exact string), so an issuer
+    // that ends in "/" keeps it.
+    const issuer = e.OIDC_ISSUER;
     const issuerProblem = requireSecureUrl(issuer, "OIDC_ISSUER");
     if (issuerProblem) problems.push(issuerProblem);
 

@@ -122,6 +122,19 @@ export class IntrospectionVerifier implements TokenVerifier {
     }
 }
 
+/**
+ * The scopes of a JWT access token, or undefined when the JWT is not one (an ID token): Okta's
+ * `scp` (an array, or a space-separated string from other servers), or, for an RFC 9068 token
+ * (header `typ: at+jwt`), its `scope` string. A JWT with neither, or with `scope` but no at+jwt
+ * type, is refused: an ID token carries no scopes. Pure.
+ */
+export function accessTokenScopes(payload: Record<string, unknown>, typ: string | undefined): ReadonlySet<string> | undefined {
+    if (Array.isArray(payload.scp) || typeof payload.scp === "string") return parseScopes(payload.scp);
+    const rfc9068 = typeof typ === "string" && /^(application\/)?at\+jwt$/i.test(typ);
+    if (rfc9068 && typeof payload.scope === "string") return parseScopes(payload.scope);
+    return undefined;
+}
+
 /** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
 const INVALID_TOKEN_CODES = new Set([
     "ERR_JWT_EXPIRED",
@@ -151,7 +164,7 @@ export class JwtVerifier implements TokenVerifier {
         const cached = fromCache(cache, metrics, key);
         if (cached) return cached;
         try {
-            const { payload } = await jwtVerify(token, this.keys, {
+            const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
                 issuer: this.opts.issuer,
                 audience: this.opts.audience,
                 algorithms: ["RS256"],
@@ -159,10 +172,10 @@ export class JwtVerifier implements TokenVerifier {
                 requiredClaims: ["exp", "iat"],
                 currentDate: new Date(this.now()),
             });
-            // Okta access tokens carry their scopes as `scp`; an ID token has none.
-            if (!Array.isArray(payload.scp)) {
+            const scopes = accessTokenScopes(payload, protectedHeader.typ);
+            if (scopes === undefined) {
                 cache.setInvalid(key);
-                return { kind: "invalid", reason: "not an access token (no scp)" };
+                return { kind: "invalid", reason: "not an access token (no scp, and not an RFC 9068 at+jwt)" };
             }
             // A sender-constrained token is valid only with its proof: DPoP (RFC 9449 §7.1,
             // cnf.jkt) or a client certificate (RFC 8705 §3, cnf.x5t#S256). Presented as a plain
@@ -172,7 +185,7 @@ export class JwtVerifier implements TokenVerifier {
                 return { kind: "invalid", reason: "sender-constrained token (cnf) presented as a bearer token" };
             }
             const cid = typeof payload.cid === "string" ? payload.cid : typeof payload.client_id === "string" ? payload.client_id : undefined;
-            const info = { clientId: cid, subject: payload.sub, scopes: parseScopes(payload.scp), exp: payload.exp };
+            const info = { clientId: cid, subject: payload.sub, scopes, exp: payload.exp };
             cache.setValid(key, info, positiveTtlSeconds(payload.exp, Math.floor(this.now() / 1000), this.opts.maxTtlSeconds));
             return { kind: "valid", info };
         } catch (e) {

@@ -275,7 +275,8 @@ describe("gateway configuration", () => {
     it("refuses an http issuer unless it is a loopback address", () => {
         assert.ok(problems({ ...base, OIDC_ISSUER: "http://acme.okta.com/oauth2/aus1" }).some((p) => p.startsWith("OIDC_ISSUER: must use https")));
         assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://127.0.0.1:9000/oauth2/aus1" }).issuer, "http://127.0.0.1:9000/oauth2/aus1");
-        assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://localhost:9000/oauth2/aus1/" }).issuer, "http://localhost:9000/oauth2/aus1");
+        // Exactly as configured: an issuer that ends in "/" keeps it (issue 14; compared exactly, RFC 8414 §3.3).
+        assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://localhost:9000/oauth2/aus1/" }).issuer, "http://localhost:9000/oauth2/aus1/");
     });
     it("names invalid values, without echoing a secret", () => {
         const p = problems({ ...base, PORT: "http", TOKEN_VALIDATION: "maybe", HIDE_CREDENTIALS: "yes", ROUTE_RULES: "{not json", CACHE_MAX_TTL_SECONDS: "-1" });

@@ -1,0 +1,87 @@
+// Token shapes from servers other than Okta, and issuer discovery as the standards allow it:
+// `scp` arrays and strings, RFC 9068 access tokens (`typ: at+jwt`, `scope` string), ID tokens
+// still refused; metadata at openid-configuration when oauth-authorization-server is absent; an
+// issuer compared exactly as configured, a trailing slash included.
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { AuthServerClient } from "../../policy-gateway/src/authServerClient";
+import { loadConfig } from "../../policy-gateway/src/config";
+import { DecisionCache } from "../../policy-gateway/src/decisionCache";
+import { GatewayMetrics } from "../../policy-gateway/src/metrics";
+import { accessTokenScopes, JwtVerifier } from "../../policy-gateway/src/verifiers";
+
+const ISSUER = "https://as.example/";
+const AUD = "api://products";
+const now = () => Math.floor(Date.now() / 1000);
+
+describe("JWT access token shapes", () => {
+    let sign: (claims: JWTPayload, typ?: string) => Promise<string>;
+    let verifier: JwtVerifier;
+    before(async () => {
+        const { privateKey, publicKey } = await generateKeyPair("RS256");
+        const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
+        sign = (claims, typ = "JWT") => new SignJWT({ iss: ISSUER, aud: AUD, iat: now(), exp: now() + 300, sub: "0oaClient", ...claims }).setProtectedHeader({ alg: "RS256", kid: "k1", typ }).sign(privateKey);
+        const cache = new DecisionCache({ maxEntries: 100, negativeMaxEntries: 100, negativeTtlSeconds: 0 });
+        verifier = new JwtVerifier({ issuer: ISSUER, audience: AUD, clockSkewSeconds: 30, maxTtlSeconds: 0, cache, metrics: new GatewayMetrics(), jwksUri: "https://as.example/keys", keys: createLocalJWKSet({ keys: [jwk] }) });
+    });
+    const scopesOf = async (token: string) => {
+        const v = await verifier.verify(token);
+        return v.kind === "valid" ? [...v.info.scopes].sort() : v.kind;
+    };
+
+    it("reads Okta's scp array, an scp string, and an RFC 9068 token's scope string", async () => {
+        assert.deepEqual(await scopesOf(await sign({ scp: ["a", "b"] })), ["a", "b"]);
+        assert.deepEqual(await scopesOf(await sign({ scp: "a b" })), ["a", "b"]);
+        assert.deepEqual(await scopesOf(await sign({ scope: "a b", client_id: "0oaClient" }, "at+jwt")), ["a", "b"]);
+        assert.deepEqual(await scopesOf(await sign({ scope: "a" }, "application/at+jwt")), ["a"]);
+    });
+    it("still refuses an ID token, and a scope string without the at+jwt type", async () => {
+        assert.equal(await scopesOf(await sign({ nonce: "n", auth_time: now() })), "invalid");
+        assert.equal(await scopesOf(await sign({ scope: "a b" })), "invalid", "an RFC 9068 token says so in its header");
+    });
+    it("compares the issuer exactly: a token from the slash-less issuer is not this issuer's", async () => {
+        assert.equal(await scopesOf(await sign({ scp: ["a"], iss: "https://as.example" })), "invalid");
+    });
+    it("decides the shapes in one pure function", () => {
+        assert.deepEqual([...(accessTokenScopes({ scp: ["x"] }, undefined) ?? [])], ["x"]);
+        assert.equal(accessTokenScopes({ scope: "x" }, "JWT"), undefined);
+        assert.equal(accessTokenScopes({}, "at+jwt"), undefined);
+    });
+});
+
+describe("issuer discovery", () => {
+    let server: Server;
+    let base = "";
+    const served: string[] = [];
+    /** Serves only openid-configuration, for an issuer with a trailing slash. */
+    before(async () => {
+        server = createServer((req, res) => {
+            served.push(req.url ?? "");
+            if (req.url === "/.well-known/openid-configuration") {
+                res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: `${base}/`, jwks_uri: `${base}/keys`, introspection_endpoint: `${base}/introspect` }));
+            } else res.writeHead(404).end();
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => new Promise<void>((r) => server.close(() => r())));
+
+    it("falls back to openid-configuration on a 404, and accepts an issuer that ends in a slash, exactly", async () => {
+        const client = new AuthServerClient(2_000, 2);
+        try {
+            const md = await client.metadata(`${base}/`, ["jwks_uri", "introspection_endpoint"]);
+            assert.equal(md.jwks_uri, `${base}/keys`);
+            assert.deepEqual(served.slice(-2), ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]);
+            await assert.rejects(client.metadata(base, ["jwks_uri"]), /its issuer is "http:\/\/127\.0\.0\.1:\d+\/", not OIDC_ISSUER http:\/\/127\.0\.0\.1:\d+$/);
+        } finally {
+            await client.close();
+        }
+    });
+    it("keeps OIDC_ISSUER as configured", () => {
+        const c = loadConfig({ UPSTREAM_URL: "http://127.0.0.1:1", OIDC_ISSUER: "https://as.example/", AUDIENCE: "a", TOKEN_VALIDATION: "jwt" });
+        assert.equal(c.issuer, "https://as.example/");
+    });
+});
