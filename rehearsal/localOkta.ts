@@ -23,8 +23,12 @@ export interface LocalOktaOptions {
     /** Every scope the server declares. */
     scopes: string[];
     clients: LocalOktaClient[];
-    /** The client allowed to call /v1/introspect. */
-    introspectionClient: { clientId: string; clientSecret: string };
+    /**
+     * The client allowed to call /v1/introspect, registered with one authentication method, which
+     * oidc-provider enforces as Okta does (client_secret_basic unless said; private_key_jwt with
+     * its public keys).
+     */
+    introspectionClient: { clientId: string; clientSecret?: string; authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt"; jwks?: { keys: JWK[] } };
     accessTokenTtlSeconds?: number;
     /**
      * `opaque` (default): tokens oidc-provider can introspect and revoke. `jwt`: RS256 JWTs with
@@ -149,6 +153,14 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
             res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(fault.body ?? "");
             return;
         }
+        // oidc-provider accepts client_secret_basic and client_secret_post for either registration
+        // (shared/client_auth.js); Okta holds a client to the one it is registered with: a client
+        // registered for client_secret_post that sends Basic is refused, as there.
+        if (endpoint === "introspect" && opts.introspectionClient.authMethod === "client_secret_post" && /^basic /i.test(req.headers.authorization ?? "")) {
+            req.resume();
+            res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="introspection"' }).end('{"error":"invalid_client","error_description":"client authentication method mismatch"}');
+            return;
+        }
         const forward = () => {
             (req as IncomingMessage & { originalUrl?: string }).originalUrl = prefix + rest; // tells it where it is mounted
             req.url = rest;
@@ -185,11 +197,12 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
             })),
             {
                 client_id: opts.introspectionClient.clientId,
-                client_secret: opts.introspectionClient.clientSecret,
+                ...(opts.introspectionClient.clientSecret ? { client_secret: opts.introspectionClient.clientSecret } : {}),
+                ...(opts.introspectionClient.jwks ? { jwks: opts.introspectionClient.jwks } : {}),
                 grant_types: [],
                 response_types: [],
                 redirect_uris: [],
-                token_endpoint_auth_method: "client_secret_basic" as const,
+                token_endpoint_auth_method: opts.introspectionClient.authMethod ?? ("client_secret_basic" as const),
             },
         ],
         jwks: { keys: [signingJwk] },

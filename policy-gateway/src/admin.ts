@@ -7,7 +7,7 @@ export interface MetricsSource {
     registry: { metrics(): Promise<string>; contentType: string };
 }
 
-export function createAdminServer(metrics: MetricsSource, state: () => "starting" | "ready" | "draining"): Server {
+export function createAdminServer(metrics: MetricsSource, state: () => "starting" | "ready" | "draining" | "misconfigured"): Server {
     return createServer((req, res) => {
         const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
         if (req.url === ADMIN_PATHS.liveness) return send(200, '{"status":"ok"}\n');

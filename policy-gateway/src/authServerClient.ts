@@ -1,6 +1,7 @@
 // I/O towards the authorization server: its metadata, and RFC 7662 introspection authenticated
 // as the introspection client (client_secret_basic), over kept-alive connections with timeouts.
 import { Agent, request } from "undici";
+import { authenticate, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
 import { requireSecureUrl } from "./config";
 
 export interface ServerMetadata {
@@ -8,6 +9,7 @@ export interface ServerMetadata {
     introspection_endpoint?: string;
     jwks_uri?: string;
     token_endpoint?: string;
+    introspection_endpoint_auth_methods_supported?: string[];
 }
 
 /** Where the metadata is looked for, in order. */
@@ -68,18 +70,18 @@ export class AuthServerClient {
         return doc as unknown as ServerMetadata;
     }
 
-    async introspect(endpoint: string, client: { id: string; secret: string }, token: string): Promise<IntrospectionOutcome> {
-        const credentials = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString("base64");
+    async introspect(endpoint: string, client: IntrospectionClient, method: ClientAuthMethod, token: string): Promise<IntrospectionOutcome> {
+        const auth = await authenticate(client, method, endpoint);
         try {
             const res = await request(endpoint, {
                 dispatcher: this.agent,
                 method: "POST",
                 headers: {
-                    authorization: `Basic ${credentials}`,
+                    ...auth.headers,
                     "content-type": "application/x-www-form-urlencoded",
                     accept: "application/json",
                 },
-                body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+                body: new URLSearchParams({ token, token_type_hint: "access_token", ...auth.form }).toString(),
                 signal: AbortSignal.timeout(this.timeoutMs),
             });
             if (res.statusCode === 429) {

@@ -47,7 +47,14 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
 
     if (config.validation !== "jwt") {
         void loadMetadata(config, http, log, () => stopping).then((md) => {
-            if (md) introspection = buildIntrospection(config, md, { http, metrics });
+            if (md) {
+                introspection = buildIntrospection(config, md, {
+                    http,
+                    metrics,
+                    onClientAuthFailure: (status, consecutive) =>
+                        log.error({ status, consecutive, clientId: config.introspectionClient?.id }, "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD"),
+                });
+            }
         });
     }
 
@@ -89,7 +96,7 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         return merged.metrics();
     };
     const admin = createAdminServer({ registry: { metrics: clusterMetrics, contentType: metrics.registry.contentType } }, () =>
-        stopping ? "draining" : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt") ? "ready" : "starting",
+        stopping ? "draining" : introspection?.misconfigured ? "misconfigured" : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt") ? "ready" : "starting",
     );
     await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
+import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "./clientAuth";
 import { parseScopeList } from "./scopes";
 import { CACHE_MAX_TTL_SECONDS, INTROSPECTION_PRECHECKS, LOG_LEVELS, METHOD_OVERRIDE_MODES, PORTS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "./settings";
 import { parseTrustProxy, type TrustProxy } from "./trustProxy";
@@ -15,7 +16,7 @@ export interface GatewayConfig {
     issuer: string;
     audience: string;
     validation: TokenValidation;
-    introspectionClient?: { id: string; secret: string };
+    introspectionClient?: IntrospectionClient;
     port: number;
     adminPort: number;
     host: string;
@@ -103,6 +104,10 @@ const schema = z.object({
     INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_SECRET_FILE: z.string().min(1).optional(),
+    INTROSPECTION_CLIENT_PRIVATE_KEY: z.string().min(1).optional(),
+    INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+    INTROSPECTION_CLIENT_KEY_ID: z.string().min(1).optional(),
+    INTROSPECTION_AUTH_METHOD: z.enum(CLIENT_AUTH_METHODS).optional(),
     PORT: int(0, 65535).default(DEFAULTS.PORT),
     ADMIN_PORT: int(0, 65535).default(DEFAULTS.ADMIN_PORT),
     HOST: z.string().min(1).default(DEFAULTS.HOST),
@@ -173,10 +178,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     let introspectionClient: GatewayConfig["introspectionClient"];
     if (e.TOKEN_VALIDATION !== "jwt") {
         if (e.INTROSPECTION_CLIENT_SECRET && e.INTROSPECTION_CLIENT_SECRET_FILE) problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_SECRET_FILE: set only one");
+        if (e.INTROSPECTION_CLIENT_PRIVATE_KEY && e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE) problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY and INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: set only one");
         const secret = e.INTROSPECTION_CLIENT_SECRET ?? (e.INTROSPECTION_CLIENT_SECRET_FILE ? readFileValue(e.INTROSPECTION_CLIENT_SECRET_FILE, "INTROSPECTION_CLIENT_SECRET_FILE", problems) : undefined);
+        const keyVariable = e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? "INTROSPECTION_CLIENT_PRIVATE_KEY_FILE" : "INTROSPECTION_CLIENT_PRIVATE_KEY";
+        const keyText = e.INTROSPECTION_CLIENT_PRIVATE_KEY ?? (e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
         if (!e.INTROSPECTION_CLIENT_ID) problems.push(`INTROSPECTION_CLIENT_ID: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION}`);
-        if (!secret && !e.INTROSPECTION_CLIENT_SECRET_FILE) problems.push(`INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION} (or INTROSPECTION_CLIENT_SECRET_FILE)`);
-        if (e.INTROSPECTION_CLIENT_ID && secret) introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, secret };
+        const method = e.INTROSPECTION_AUTH_METHOD;
+        const wantsKey = method === "private_key_jwt" || (method === undefined && keyText !== undefined);
+        if (secret && keyText) problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_PRIVATE_KEY: set only one (the secret for client_secret_basic/post, the key for private_key_jwt)");
+        else if (wantsKey && !keyText && !e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE) problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)");
+        else if (!wantsKey && !secret && !e.INTROSPECTION_CLIENT_SECRET_FILE) {
+            problems.push(`INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION} (or INTROSPECTION_CLIENT_SECRET_FILE, or INTROSPECTION_CLIENT_PRIVATE_KEY for private_key_jwt)`);
+        }
+        if (e.INTROSPECTION_CLIENT_ID && wantsKey && keyText) {
+            try {
+                introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: parsePrivateKey(keyText, keyVariable, e.INTROSPECTION_CLIENT_KEY_ID), method };
+            } catch (err) {
+                problems.push((err as Error).message);
+            }
+        } else if (e.INTROSPECTION_CLIENT_ID && !wantsKey && secret) introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: { kind: "secret", secret }, method };
     }
 
     let routeRules: CompiledRule[] = [];

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { AuthServerClient, ServerMetadata } from "./authServerClient";
 import { CircuitBreaker } from "./circuitBreaker";
 import { ClientBudget } from "./clientBudget";
+import { chooseMethod, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
 import type { GatewayConfig } from "./config";
 import { DecisionCache, Limiter } from "./decisionCache";
 import type { GatewayMetrics } from "./metrics";
@@ -13,6 +14,10 @@ import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenV
 /** The verifier and the parts of it the metrics read. */
 export interface Verification {
     verifier: TokenVerifier;
+    /** The introspection verifiers in this process, whose credentials may be refused (readiness). */
+    introspections: IntrospectionVerifier[];
+    /** How this process authenticates to the introspection endpoint, when it does. */
+    introspectionAuth?: ClientAuthMethod;
     caches: DecisionCache[];
     breakers: CircuitBreaker[];
     limiters: Limiter[];
@@ -52,29 +57,45 @@ function newCacheIn(config: GatewayConfig, parts: Omit<Verification, "verifier">
 const commonOf = (config: GatewayConfig, metrics: GatewayMetrics) => ({ issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics });
 
 /** The introspection verifier itself: in the only process, or in the primary for all workers. */
-export function buildIntrospection(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics }, parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [] }): IntrospectionVerifier {
+export function buildIntrospection(
+    config: GatewayConfig,
+    md: ServerMetadata,
+    deps: { http: AuthServerClient; metrics: GatewayMetrics; onClientAuthFailure?: (status: number, consecutive: number) => void },
+    parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] },
+): IntrospectionVerifier {
+    const client = config.introspectionClient as IntrospectionClient;
+    const method = chooseMethod(client, md.introspection_endpoint_auth_methods_supported);
+    parts.introspectionAuth = method;
     const breaker = new CircuitBreaker(config.breaker.failureThreshold, config.breaker.resetSeconds * 1000);
     const limiter = new Limiter(config.introspection.maxConcurrency, config.introspection.maxQueue);
     parts.breakers.push(breaker);
     parts.limiters.push(limiter);
-    return new IntrospectionVerifier({
+    const verifier = new IntrospectionVerifier({
         ...commonOf(config, deps.metrics),
         cache: newCacheIn(config, parts),
         endpoint: md.introspection_endpoint as string,
-        client: config.introspectionClient as { id: string; secret: string },
+        client,
+        method,
+        onClientAuthFailure: deps.onClientAuthFailure,
         http: deps.http,
         breaker,
         limiter,
         clientBudget: config.introspectionsPerClientPerMinute > 0 ? new ClientBudget(config.introspectionsPerClientPerMinute) : undefined,
     });
+    parts.introspections.push(verifier);
+    return verifier;
 }
 
 /**
  * The verifier for TOKEN_VALIDATION. With `primary` (a worker of several), introspection is asked
  * of the primary process, so each token is introspected once per window for the whole container.
  */
-export function buildVerification(config: GatewayConfig, md: ServerMetadata, deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel }): Verification {
-    const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [] };
+export function buildVerification(
+    config: GatewayConfig,
+    md: ServerMetadata,
+    deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel; onClientAuthFailure?: (status: number, consecutive: number) => void },
+): Verification {
+    const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] };
     const common = commonOf(config, deps.metrics);
     const newCache = () => newCacheIn(config, parts);
     const introspection = (): TokenVerifier => (deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts));

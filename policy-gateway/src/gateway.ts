@@ -218,20 +218,28 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         else res.destroy();
     }
 
-    const admin = opts.primary ? undefined : createAdminServer(metrics, () => (draining ? "draining" : verification ? "ready" : "starting"));
+    // Not ready while the introspection endpoint keeps refusing the client's credentials: a rollout
+    // with wrong credentials stops instead of answering 503 to every request.
+    const misconfigured = () => verification?.introspections.some((v) => v.misconfigured) ?? false;
+    const admin = opts.primary ? undefined : createAdminServer(metrics, () => (draining ? "draining" : !verification ? "starting" : misconfigured() ? "misconfigured" : "ready"));
+    const onClientAuthFailure = (status: number, consecutive: number) =>
+        log.error(
+            { status, consecutive, clientId: config.introspectionClient?.id, method: verification?.introspectionAuth },
+            "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD against the app in the authorization server",
+        );
 
     return {
         metrics,
         get ready() {
-            return verification !== undefined && !draining;
+            return verification !== undefined && !draining && !misconfigured();
         },
         async start() {
             await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
             if (admin) await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
             void loadMetadata(config, http, log, () => stopped).then((md) => {
                 if (!md) return;
-                verification = buildVerification(config, md, { http, metrics, primary: opts.primary });
-                log.info({ issuer: config.issuer, validation: config.validation }, "issuer metadata loaded; ready");
+                verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure });
+                log.info({ issuer: config.issuer, validation: config.validation, introspectionAuth: verification.introspectionAuth }, "issuer metadata loaded; ready");
                 destination?.flush();
                 opts.onReady?.();
             });

@@ -5,6 +5,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AuthServerClient } from "./authServerClient";
 import type { CircuitBreaker } from "./circuitBreaker";
 import type { ClientBudget } from "./clientBudget";
+import type { ClientAuthMethod, IntrospectionClient } from "./clientAuth";
 import { tokenKey, type DecisionCache, type Limiter, SingleFlight } from "./decisionCache";
 import type { GatewayMetrics } from "./metrics";
 import { parseScopes } from "./scopes";
@@ -47,7 +48,11 @@ export class IntrospectionVerifier implements TokenVerifier {
     constructor(
         private readonly opts: Common & {
             endpoint: string;
-            client: { id: string; secret: string };
+            client: IntrospectionClient;
+            /** How the gateway authenticates to the endpoint (chooseMethod). */
+            method: ClientAuthMethod;
+            /** Called when the server refuses the client's credentials (401/403): a configuration problem. */
+            onClientAuthFailure?: (status: number, consecutive: number) => void;
             http: AuthServerClient;
             breaker: CircuitBreaker;
             limiter: Limiter;
@@ -76,6 +81,13 @@ export class IntrospectionVerifier implements TokenVerifier {
         return p;
     }
 
+    private authFailures = 0;
+
+    /** The server has refused the client's credentials this many times in a row: not ready. */
+    get misconfigured(): boolean {
+        return this.authFailures >= CLIENT_AUTH_FAILURES_BEFORE_NOT_READY;
+    }
+
     /** How long this verifier will keep a valid verdict for `key` (for workers that cache it too). */
     cachedSecondsLeft(key: string): number {
         return this.opts.cache.remainingSeconds(key);
@@ -96,7 +108,7 @@ export class IntrospectionVerifier implements TokenVerifier {
             if (!breaker.tryAcquire()) return this.unavailable("circuit_open", breaker.retryAfterSeconds());
 
             const started = performance.now();
-            const outcome = await http.introspect(this.opts.endpoint, this.opts.client, token);
+            const outcome = await http.introspect(this.opts.endpoint, this.opts.client, this.opts.method, token);
             const seconds = (performance.now() - started) / 1000;
             metrics.introspectionDuration.observe({ outcome: outcome.kind }, seconds);
 
@@ -106,11 +118,20 @@ export class IntrospectionVerifier implements TokenVerifier {
                 this.blockedUntil = this.now() + wait * 1000;
                 return this.unavailable("rate_limited", wait);
             }
+            if (outcome.kind === "error" && (outcome.reason === "http_401" || outcome.reason === "http_403")) {
+                // The server answered: it refuses our credentials or method. Not an outage (the
+                // breaker stays closed); a configuration problem, reported as one.
+                breaker.success();
+                this.authFailures++;
+                this.opts.onClientAuthFailure?.(Number(outcome.reason.slice(5)), this.authFailures);
+                return this.unavailable("client_auth_failed", 5);
+            }
             if (outcome.kind === "error") {
                 breaker.failure();
                 return this.unavailable(outcome.reason, breaker.retryAfterSeconds());
             }
             breaker.success();
+            this.authFailures = 0;
             const nowSeconds = Math.floor(this.now() / 1000);
             const verdict = classifyIntrospection(outcome.body, { ...this.opts, nowSeconds });
             if (verdict.kind === "valid") cache.setValid(key, verdict.info, positiveTtlSeconds(verdict.info.exp, nowSeconds, this.opts.maxTtlSeconds));
@@ -134,6 +155,9 @@ export function accessTokenScopes(payload: Record<string, unknown>, typ: string 
     if (rfc9068 && typeof payload.scope === "string") return parseScopes(payload.scope);
     return undefined;
 }
+
+/** Consecutive 401/403 answers from the introspection endpoint after which /readyz turns 503. */
+export const CLIENT_AUTH_FAILURES_BEFORE_NOT_READY = 3;
 
 /** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
 const INVALID_TOKEN_CODES = new Set([

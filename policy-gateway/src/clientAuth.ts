@@ -1,0 +1,78 @@
+// How the gateway authenticates to the introspection endpoint (RFC 7662 §2.1 leaves it to the
+// server; Okta supports these): client_secret_basic (RFC 6749 §2.3.1), client_secret_post, or
+// private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a short-lived assertion signed with the
+// client's private key, so no shared secret exists at all.
+import { createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
+import { SignJWT } from "jose";
+
+export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+export type ClientCredentials = { kind: "secret"; secret: string } | { kind: "key"; key: KeyObject; alg: "RS256" | "ES256"; kid?: string };
+
+export interface IntrospectionClient {
+    id: string;
+    credentials: ClientCredentials;
+    /** Set explicitly (INTROSPECTION_AUTH_METHOD); otherwise chosen from the credentials and the server's metadata. */
+    method?: ClientAuthMethod;
+}
+
+/**
+ * A private key from PEM (PKCS#8 or PKCS#1/SEC1) or a JWK's JSON: an RSA key signs RS256, a P-256
+ * key ES256 (what Okta accepts for private_key_jwt). Throws a message naming `variable`.
+ */
+export function parsePrivateKey(text: string, variable: string, kid?: string): Extract<ClientCredentials, { kind: "key" }> {
+    let key: KeyObject;
+    let jwkKid: string | undefined;
+    try {
+        if (text.trim().startsWith("{")) {
+            const jwk = JSON.parse(text) as { kid?: string };
+            jwkKid = jwk.kid;
+            key = createPrivateKey({ key: jwk as never, format: "jwk" });
+        } else key = createPrivateKey(text);
+    } catch {
+        throw new Error(`${variable}: is not a private key (expected a PEM private key or a private JWK)`);
+    }
+    const type = key.asymmetricKeyType;
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (type === "rsa") return { kind: "key", key, alg: "RS256", kid: kid ?? jwkKid };
+    if (type === "ec" && (curve === "prime256v1" || curve === "P-256")) return { kind: "key", key, alg: "ES256", kid: kid ?? jwkKid };
+    throw new Error(`${variable}: must be an RSA or P-256 EC private key (got ${type}${curve ? ` ${curve}` : ""})`);
+}
+
+/**
+ * The method to use: the configured one, else the one the credentials imply (a key:
+ * private_key_jwt; a secret: client_secret_basic, or client_secret_post when the server
+ * advertises only that). Pure.
+ */
+export function chooseMethod(client: IntrospectionClient, advertised: readonly string[] | undefined): ClientAuthMethod {
+    if (client.method) return client.method;
+    if (client.credentials.kind === "key") return "private_key_jwt";
+    if (advertised && !advertised.includes("client_secret_basic") && advertised.includes("client_secret_post")) return "client_secret_post";
+    return "client_secret_basic";
+}
+
+/** The headers and form fields that authenticate one introspection request. */
+export async function authenticate(client: IntrospectionClient, method: ClientAuthMethod, endpoint: string, now = Date.now()): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
+    const c = client.credentials;
+    if (method === "private_key_jwt") {
+        if (c.kind !== "key") throw new Error("private_key_jwt needs INTROSPECTION_CLIENT_PRIVATE_KEY");
+        const seconds = Math.floor(now / 1000);
+        // RFC 7523 §3: iss = sub = the client id, aud = the endpoint, a short exp and a unique jti.
+        const assertion = await new SignJWT({})
+            .setProtectedHeader({ alg: c.alg, ...(c.kid ? { kid: c.kid } : {}), typ: "JWT" })
+            .setIssuer(client.id)
+            .setSubject(client.id)
+            .setAudience(endpoint)
+            .setIssuedAt(seconds)
+            .setExpirationTime(seconds + 60)
+            .setJti(randomUUID())
+            .sign(c.key);
+        return { headers: {}, form: { client_id: client.id, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion } };
+    }
+    if (c.kind !== "secret") throw new Error(`${method} needs INTROSPECTION_CLIENT_SECRET`);
+    if (method === "client_secret_post") return { headers: {}, form: { client_id: client.id, client_secret: c.secret } };
+    // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
+    const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(c.secret)}`).toString("base64");
+    return { headers: { authorization: `Basic ${basic}` }, form: {} };
+}
