@@ -47,7 +47,7 @@ new AccessPolicies("access", {
 });
 
 // 4. The client the gateway authenticates with when it introspects tokens.
-const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label, protect: config.protect });
+const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label, auth: config.introspectionClient.auth, protect: config.protect });
 
 // 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
@@ -82,6 +82,9 @@ export const consumerClientSecrets = pulumi.secret(
 );
 
 export const introspectionClientId = introspection.clientId;
+/** How the gateway authenticates to the introspection endpoint: private_key_jwt (no secret exists) or client_secret_basic. */
+export const introspectionAuthMethod = introspection.authMethod;
+/** With client_secret_basic only (secret output); absent with private_key_jwt. */
 export const introspectionClientSecret = introspection.clientSecret;
 
 /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
@@ -94,8 +97,11 @@ export const anypointDynamicClientRegistration = {
     authorizeUrl: endpoints.authorizeUrl,
     tokenUrl: endpoints.tokenUrl,
     introspectionUrl: endpoints.introspectionUrl,
+    // Anypoint's form asks for a secret-based client: with private_key_jwt (the default) there is
+    // none, and this says so; set introspectionClient.authMethod: client_secret_basic for one.
     clientId: introspection.clientId,
-    clientSecret: introspection.clientSecret,
+    clientAuthentication: introspection.authMethod,
+    ...(introspection.clientSecret ? { clientSecret: introspection.clientSecret } : {}),
 };
 
 /** Where consumers call the API through the gateway; undefined when the stack deploys no gateway. */

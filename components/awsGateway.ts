@@ -9,8 +9,8 @@ import { checkedSubnets } from "./subnetRouting";
 export interface AwsGatewayArgs {
     /** Non-secret environment (see gatewayEnvironment); TRUST_PROXY is added here, from the VPC. */
     environment: pulumi.Input<GatewayEnvironment>;
-    /** Goes only into Secrets Manager, and reaches the task through `secrets[].valueFrom`. */
-    introspectionClientSecret: pulumi.Input<string>;
+    /** The introspection client's private key or secret: only in Secrets Manager, reaching the task through `secrets[].valueFrom`. */
+    introspectionCredential: { variable: string; value: pulumi.Input<string> };
     settings: AwsGatewaySpec;
     /** A production stack: the image repository keeps its images on destroy. */
     production: boolean;
@@ -45,7 +45,7 @@ export class AwsGateway extends pulumi.ComponentResource {
         const s = args.settings;
 
         const image = gatewayImage(name, args, parent);
-        const secret = introspectionSecret(name, args.introspectionClientSecret, parent);
+        const secret = introspectionSecret(name, args.introspectionCredential, parent);
         const net = network(name, s, parent);
         const lb = loadBalancer(name, s, net, parent);
         // Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its
@@ -89,13 +89,15 @@ function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): Gatew
 interface SecretWiring {
     secret: aws.secretsmanager.Secret;
     version: aws.secretsmanager.SecretVersion;
+    /** The environment variable the task reads it into. */
+    variable: string;
 }
 
-/** The introspection client secret, in Secrets Manager only. */
-function introspectionSecret(name: string, value: pulumi.Input<string>, parent: Parent): SecretWiring {
-    const secret = new aws.secretsmanager.Secret(`${name}-introspection-secret`, { description: "policy-gateway: Okta token introspection client secret", recoveryWindowInDays: 7 }, parent);
-    const version = new aws.secretsmanager.SecretVersion(`${name}-introspection-secret-version`, { secretId: secret.id, secretString: pulumi.secret(value) }, parent);
-    return { secret, version };
+/** The introspection client's private key (or secret), in Secrets Manager only. */
+function introspectionSecret(name: string, credential: { variable: string; value: pulumi.Input<string> }, parent: Parent): SecretWiring {
+    const secret = new aws.secretsmanager.Secret(`${name}-introspection-secret`, { description: `policy-gateway: Okta token introspection client credential (${credential.variable})`, recoveryWindowInDays: 7 }, parent);
+    const version = new aws.secretsmanager.SecretVersion(`${name}-introspection-secret-version`, { secretId: secret.id, secretString: pulumi.secret(credential.value) }, parent);
+    return { secret, version, variable: credential.variable };
 }
 
 interface NetworkWiring {
@@ -270,7 +272,7 @@ function service(
                 readonlyRootFilesystem: true,
                 portMappings: [{ containerPort: PORTS.traffic, protocol: "tcp" }, { containerPort: PORTS.admin, protocol: "tcp" }],
                 environment: w.environment.apply((env) => Object.entries(env).map(([k, value]) => ({ name: k, value }))),
-                secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: w.secret.secret.arn }],
+                secrets: [{ name: w.secret.variable, valueFrom: w.secret.secret.arn }],
                 logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" } },
                 healthCheck: {
                     command: [command, ...rest],

@@ -20,11 +20,16 @@ export function deployGateway(
     okta: { authServer: AuthorizationServer; introspection: IntrospectionClient },
     opts: { production: boolean },
 ): DeployedGateway {
+    const credential = okta.introspection.credential;
     const environment = pulumi
         .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection.clientId])
-        .apply(([issuer, audience, introspectionClientId]) => gatewayEnvironment(spec, { issuer, audience, introspectionClientId }));
-    const introspectionClientSecret = okta.introspection.clientSecret;
+        .apply(([issuer, audience, introspectionClientId]) => ({
+            ...gatewayEnvironment(spec, { issuer, audience, introspectionClientId }),
+            // Which of the client's keys signs (its id in the app's JWKS); the key itself is secret.
+            ...(credential.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" ? { INTROSPECTION_CLIENT_KEY_ID: credential.keyId } : {}),
+        }));
+    const introspectionCredential = { variable: credential.variable, value: credential.value };
     return spec.target === "local"
-        ? new LocalGateway("gateway", { environment, introspectionClientSecret, port: spec.local.port, adminPort: spec.local.adminPort })
-        : new AwsGateway("gateway", { environment, introspectionClientSecret, settings: spec.aws, production: opts.production });
+        ? new LocalGateway("gateway", { environment, introspectionCredential, port: spec.local.port, adminPort: spec.local.adminPort })
+        : new AwsGateway("gateway", { environment, introspectionCredential, settings: spec.aws, production: opts.production });
 }

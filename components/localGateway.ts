@@ -7,8 +7,8 @@ import { GatewayImage } from "./gatewayImage";
 export interface LocalGatewayArgs {
     /** Non-secret environment (see gatewayEnvironment). */
     environment: pulumi.Input<GatewayEnvironment>;
-    /** The introspection client's secret: reaches the container only inside a secret output. */
-    introspectionClientSecret: pulumi.Input<string>;
+    /** The introspection client's private key or secret: reaches the container only inside a secret output. */
+    introspectionCredential: { variable: string; value: pulumi.Input<string> };
     /** Host ports the gateway and its admin endpoints are published on. */
     port: number;
     adminPort: number;
@@ -25,11 +25,11 @@ export class LocalGateway extends pulumi.ComponentResource {
         const image = new GatewayImage(`${name}-image`, { repository: "okta-api-gateway/policy-gateway" }, { parent: this });
         const network = new docker.Network(`${name}-network`, { name: `${name}-${pulumi.getStack()}`, driver: "bridge" }, { parent: this });
 
-        // The whole list is one secret: one of its entries is the introspection client secret.
+        // The whole list is one secret: one of its entries is the introspection client's key or secret.
         const envs = pulumi.secret(
             pulumi
-                .all([args.environment, args.introspectionClientSecret])
-                .apply(([env, secret]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `INTROSPECTION_CLIENT_SECRET=${secret}`]),
+                .all([args.environment, args.introspectionCredential.value])
+                .apply(([env, credential]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `${args.introspectionCredential.variable}=${credential}`]),
         );
 
         new docker.Container(

@@ -16,7 +16,7 @@ export type TokenEndpointAuthMethod = "client_secret_basic" | "private_key_jwt";
  */
 export function newServiceApp(
     name: string,
-    args: { label: string; jwks?: PublicJwk[] },
+    args: { label: string; jwks?: pulumi.Input<PublicJwk[]> },
     opts: pulumi.CustomResourceOptions,
 ): { app: okta.app.OAuth; clientSecret: pulumi.Output<string> | undefined; authMethod: TokenEndpointAuthMethod } {
     const authMethod: TokenEndpointAuthMethod = args.jwks ? "private_key_jwt" : "client_secret_basic";

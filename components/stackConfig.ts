@@ -144,7 +144,7 @@ export interface StackConfig {
     scopes: ScopeSpec[];
     claims: ClaimSpec[];
     consumers: ConsumerSpec[];
-    introspectionClient: { label: string };
+    introspectionClient: { label: string; auth: { method: "private_key_jwt"; keyIds: string[] } | { method: "client_secret_basic" } };
     /** The gateway deployment; absent: Okta only (e.g. teams still enforcing tokens in Anypoint). */
     gateway?: GatewaySpec;
 }
@@ -335,7 +335,13 @@ const gatewaySchema = z.strictObject({
         .optional(),
 });
 
-const introspectionClientSchema = z.strictObject({ label: z.string().min(1).max(100).optional() });
+const introspectionClientSchema = z.strictObject({
+    label: z.string().min(1).max(100).optional(),
+    /** private_key_jwt (default: no shared secret) or client_secret_basic. */
+    authMethod: z.enum(["private_key_jwt", "client_secret_basic"]).optional(),
+    /** Key pairs by id, newest last; two during a rotation. */
+    keyIds: z.array(slug).min(1).max(2, { message: "lists at most two keys: the current one and, during a rotation, the next" }).optional(),
+});
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
 
@@ -639,6 +645,11 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         if (gateway.target === "local" && gateway.aws) problems.push(`${k("gateway")}.aws: applies only to target aws`);
     }
 
+    if (introspection?.authMethod === "client_secret_basic" && introspection.keyIds !== undefined) {
+        problems.push(`${k("introspectionClient")}.keyIds: applies only to authMethod private_key_jwt`);
+    }
+    if (introspection?.keyIds && new Set(introspection.keyIds).size !== introspection.keyIds.length) problems.push(`${k("introspectionClient")}.keyIds: the ids must differ`);
+
     if (gateway?.target === "aws" && server?.protect === true && !gateway.aws?.domainName) {
         problems.push(`${k("gateway")}.aws.domainName: is required in a production stack (authorizationServer.protect): consumers call the gateway over HTTPS on a name its certificate covers`);
     }
@@ -685,7 +696,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             jwks: c.jwks?.keys.map(({ kid, kty, n, e, x, y }) => ({ kid, kty, n, e, x, y })),
             allowReplacement: c.allowReplacement ?? false,
         })),
-        introspectionClient: { label: introspection?.label ?? `Token Introspection Client (${ctx.stack})` },
+        introspectionClient: {
+            label: introspection?.label ?? `Token Introspection Client (${ctx.stack})`,
+            auth: introspection?.authMethod === "client_secret_basic" ? { method: "client_secret_basic" } : { method: "private_key_jwt", keyIds: introspection?.keyIds ?? ["1"] },
+        },
         gateway: gateway && {
             target: gateway.target,
             upstreamUrl: gateway.upstreamUrl,

@@ -144,14 +144,15 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
     ),
     onType(
         "aws:ecs/taskDefinition:TaskDefinition",
-        { name: "ecs-introspection-secret-from-secrets-manager", description: "The introspection client secret reaches ECS only through secrets[].valueFrom, never environment.", enforcementLevel: "mandatory" },
+        { name: "ecs-introspection-secret-from-secrets-manager", description: "The introspection client's private key or secret reaches ECS only through secrets[].valueFrom, never environment.", enforcementLevel: "mandatory" },
         (props, args, report) => {
             if (typeof props.containerDefinitions !== "string") return; // unknown during preview
             for (const c of JSON.parse(props.containerDefinitions) as ContainerDefinition[]) {
                 const inEnv = (c.environment ?? []).filter((e) => /SECRET|PASSWORD|PRIVATE_KEY/i.test(e.name));
                 for (const e of inEnv) report(`${args.name}: container ${c.name} has ${e.name} in plain environment. Put it in Secrets Manager and inject it with secrets[].valueFrom.`);
-                if (c.name === "policy-gateway" && !(c.secrets ?? []).some((s) => s.name === "INTROSPECTION_CLIENT_SECRET" && /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom))) {
-                    report(`${args.name}: the gateway gets INTROSPECTION_CLIENT_SECRET only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`);
+                const credential = (c.secrets ?? []).some((s) => (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") && /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom));
+                if (c.name === "policy-gateway" && !credential) {
+                    report(`${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`);
                 }
             }
         },

@@ -1,6 +1,7 @@
 // What the stack declared, read back from the resources the mock runtime recorded: the Okta
 // authorization server, its clients and access policies, and the gateway's environment. Pure:
 // the rehearsal loads exactly this into the local authorization server and the gateway.
+import type { JWK } from "jose";
 import type { RecordedResource } from "./stackHarness";
 
 export interface DeclaredRule {
@@ -31,7 +32,8 @@ export interface DeclaredOkta {
     audience: string;
     scopes: string[];
     consumers: DeclaredClient[];
-    introspectionClient: { clientId: string; clientSecret: string };
+    /** As the app is registered: its method, and its secret or public keys. */
+    introspectionClient: { clientId: string; clientSecret?: string; authMethod: "client_secret_basic" | "private_key_jwt"; jwks?: { keys: JWK[] } };
     policies: DeclaredPolicy[];
 }
 
@@ -92,7 +94,12 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
         audience: (server.inputs.audiences as string[] | undefined)?.[0] ?? (server.state.audiences as string[])[0],
         scopes: resources.filter((r) => r.type === "okta:auth/serverScope:ServerScope").map((s) => String(s.inputs.name)),
         consumers,
-        introspectionClient: { clientId: introspectionClient.clientId, clientSecret: introspectionClient.clientSecret ?? "" },
+        introspectionClient: {
+            clientId: introspectionClient.clientId,
+            ...(introspectionClient.clientSecret ? { clientSecret: introspectionClient.clientSecret } : {}),
+            authMethod: introspection.inputs.tokenEndpointAuthMethod === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic",
+            ...(Array.isArray(introspection.inputs.jwks) ? { jwks: { keys: (introspection.inputs.jwks as JWK[]).map((k) => ({ ...k, alg: "RS256", use: "sig" })) } } : {}),
+        },
         policies,
     };
 }

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
         out(`Rehearsal of stack "${stackName}" (${path.basename(stackFile)}): ${resources.filter((r) => r.custom).length} resources declared, run offline.`);
         out(`  authorization server  ${issuer}`);
         out(`  token endpoint        ${started.okta.tokenUrl}`);
-        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation === "hybrid" ? " rehearsed as introspection" : ""}${validation !== "jwt" ? ", JWT pre-check off for the local server's opaque tokens" : ""})`);
+        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation === "hybrid" ? " rehearsed as introspection" : ""}${validation !== "jwt" ? `, JWT pre-check off for the local server's opaque tokens; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
         for (const c of okta.consumers) out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${possibleScopes(okta.policies, c.clientId, okta.scopes).join(",")}`);

@@ -2,7 +2,7 @@
 // resolved inputs, parent, dependencies and `protect` flag. Shared by the tests and the offline
 // rehearsal, so both see exactly what `pulumi up` would be asked to create.
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -111,6 +111,19 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
             const pushed = inputs.skipPush !== true && inputs.registry !== undefined;
             const digest = createHash("sha256").update(`${imageName}\0${JSON.stringify(inputs.build)}`).digest("hex");
             return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : `sha256:${digest}` } };
+        }
+        case "tls:index/privateKey:PrivateKey": {
+            // A real key pair, as the tls provider generates one (PKCS#1 and PKCS#8 PEM, SPKI public PEM).
+            const pair = generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048) });
+            return {
+                id,
+                state: {
+                    ...inputs,
+                    privateKeyPem: pair.privateKey.export({ format: "pem", type: "pkcs1" }).toString(),
+                    privateKeyPemPkcs8: pair.privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+                    publicKeyPem: pair.publicKey.export({ format: "pem", type: "spki" }).toString(),
+                },
+            };
         }
         case "docker:index/network:Network":
         case "docker:index/container:Container":

@@ -2,12 +2,13 @@
 // children's parents and dependencies, and the secrecy of what it returns.
 import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { AccessPolicies } from "../components/accessPolicies";
 import { AuthorizationServer, customDomainProblem, endpointsOf } from "../components/authorizationServer";
 import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
-import { startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
+import { findInRawInputs, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
 
 let stack: MockedStack;
 before(async () => {
@@ -150,9 +151,28 @@ describe("ConsumerApp", () => {
 });
 
 describe("IntrospectionClient", () => {
-    it("is a dedicated service app whose secret is a secret output", async () => {
-        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)", protect: false });
-        assert.equal(await pulumi.isSecret(client.clientSecret), true);
+    it("by default authenticates with private_key_jwt: a generated key pair, only its public half on the app, no secret at all", async () => {
+        const client = new IntrospectionClient("introspect-key", { label: "Introspection (keys)", protect: false, auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] } });
+        assert.equal(client.clientSecret, undefined);
+        assert.equal(client.credential.variable, "INTROSPECTION_CLIENT_PRIVATE_KEY");
+        assert.ok(client.credential.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" && client.credential.keyId === "2026-12", "the gateway signs with the newest key");
+        assert.equal(await pulumi.isSecret(client.credential.value), true);
+        const pem = await valueOf(client.credential.value);
+        await stack.settle();
+        const app = named("introspect-key-app");
+        assert.equal(app.inputs.tokenEndpointAuthMethod, "private_key_jwt");
+        assert.equal(app.inputs.omitSecret, true);
+        const jwks = app.inputs.jwks as { kid: string; kty: string; n: string; e: string }[];
+        assert.deepEqual(jwks.map((k) => k.kid), ["2026-11", "2026-12"], "both keys trusted during the rotation");
+        // The public key on the app is the one the private key the gateway gets belongs to.
+        assert.equal(createPublicKey(createPrivateKey(pem)).export({ format: "jwk" }).n, jwks[1].n);
+        const keys = childrenOf("introspect-key").filter((r) => r.type === "tls:index/privateKey:PrivateKey");
+        assert.deepEqual(keys.map((k) => [k.inputs.algorithm, k.inputs.rsaBits]), [["RSA", 2048], ["RSA", 2048]]);
+        assert.ok(findInRawInputs(app.rawInputs, "PRIVATE KEY").length === 0, "no private key material on the app");
+    });
+    it("with client_secret_basic is a dedicated service app whose secret is a secret output", async () => {
+        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)", protect: false, auth: { method: "client_secret_basic" } });
+        assert.equal(await pulumi.isSecret(client.clientSecret as pulumi.Output<string>), true);
         await valueOf(client.clientId);
         await stack.settle();
         const okta = named("introspect-app");

@@ -148,7 +148,7 @@ describe("the subnets' routing", () => {
 describe("AwsGateway in a VPC of its own, with a name and no certificate given", () => {
     it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts the VPC's ranges", async () => {
         const settings = { ...spec.aws, vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-0a1", "subnet-0a2"], taskSubnetIds: ["subnet-0b1", "subnet-0b2"], internal: true, assignPublicIp: false, domainName: "gw.acme.example", hostedZoneId: "Z0ACME", allowedCidrs: ["10.0.0.0/8"] };
-        const gw = new AwsGateway("named", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("n".repeat(40)), settings, production: true });
+        const gw = new AwsGateway("named", { environment: gatewayEnvironment(spec, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("n".repeat(40)) }, settings, production: true });
         assert.equal(await valueOf(gw.url), "https://gw.acme.example");
         await stack.settle();
         const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("named-"));
@@ -173,7 +173,7 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
 
 describe("AwsGateway in the account's default VPC, without a certificate", () => {
     it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
-        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionClientSecret: pulumi.secret("s".repeat(40)), settings: spec.aws, production: false });
+        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("s".repeat(40)) }, settings: spec.aws, production: false });
         const url = await valueOf(gw.url);
         await stack.settle();
         const tokens = stack.calls.map((c) => c.token);
@@ -196,7 +196,7 @@ describe("AwsGateway in the account's default VPC, without a certificate", () =>
 
 describe("LocalGateway", () => {
     it("publishes the configured ports (admin on loopback only) and makes the envs secret", async () => {
-        const gw = new LocalGateway("dev", { environment: gatewayEnvironment({ ...spec, target: "local" }, okta), introspectionClientSecret: pulumi.secret("t".repeat(40)), port: 18080, adminPort: 19090 });
+        const gw = new LocalGateway("dev", { environment: gatewayEnvironment({ ...spec, target: "local" }, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("t".repeat(40)) }, port: 18080, adminPort: 19090 });
         assert.equal(await valueOf(gw.url), "http://localhost:18080");
         await stack.settle();
         const container = stack.resources.find((r) => r.name === "dev-container");

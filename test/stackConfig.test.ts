@@ -172,6 +172,18 @@ describe("stack configuration", () => {
         assert.equal(problems.length, 1, "reported once, with its reason, not also as an unknown key");
     });
 
+    it("gives the introspection client private_key_jwt by default, rotated through keyIds (two during the overlap, then one)", () => {
+        const doc = devDoc();
+        assert.deepEqual(load(doc).introspectionClient.auth, { method: "private_key_jwt", keyIds: ["1"] });
+        doc.config[`${project}:introspectionClient`] = { keyIds: ["2026-11", "2026-12"] };
+        assert.deepEqual(load(doc).introspectionClient.auth, { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] });
+        doc.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic" };
+        assert.deepEqual(load(doc).introspectionClient.auth, { method: "client_secret_basic" });
+        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "b", "c"] })), `${project}:introspectionClient.keyIds`, /at most two keys/);
+        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "a"] })), `${project}:introspectionClient.keyIds`, /must differ/);
+        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic", keyIds: ["a"] })), `${project}:introspectionClient.keyIds`, /only to authMethod private_key_jwt/);
+    });
+
     it("lets a consumer allow the replacement of its app, and marks production stacks", () => {
         const doc = devDoc();
         consumers(doc)[0].allowReplacement = true;

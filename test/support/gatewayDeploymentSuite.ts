@@ -50,6 +50,8 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
     };
     const introspectionApp = () => all().find((r) => r.name === "introspection-app") as RecordedResource;
     const server = () => one("okta:auth/server:Server");
+    /** The introspection client's private key (the newest, which the gateway signs with). */
+    const introspectionKey = (): string => String(ofType("tls:index/privateKey:PrivateKey").at(-1)?.state.privateKeyPemPkcs8);
 
     /** The gateway's environment as the target hands it over, secret included where the target puts it. */
     const deployedEnv = (): Record<string, string> => {
@@ -96,13 +98,15 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
 
     it("hands the gateway an environment its own validator accepts", () => {
         const env = deployedEnv();
-        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: env.INTROSPECTION_CLIENT_SECRET ?? "from-secrets-manager" });
+        // On AWS the key is in Secrets Manager, not the task's environment: handed over as the task would get it.
+        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_PRIVATE_KEY: env.INTROSPECTION_CLIENT_PRIVATE_KEY ?? introspectionKey() });
+        assert.equal(config.introspectionClient?.credentials.kind, "key");
         assert.equal(config.issuer, server().state.issuer);
         assert.equal(config.introspectionClient?.id, introspectionApp().id);
     });
 
-    it("never lets the introspection client secret appear outside a secret (or, on AWS, outside Secrets Manager's secretString)", () => {
-        const secret = introspectionApp().state.clientSecret as string;
+    it("never lets the introspection client's private key appear outside a secret (or, on AWS, outside Secrets Manager's secretString)", () => {
+        const secret = introspectionKey();
         assert.ok(secret && secret.length >= 32);
         const places = all().flatMap((r) => findInRawInputs(r.rawInputs, secret).map((p) => ({ ...p, where: `${r.type} ${r.name} ${p.path}` })));
         assert.ok(places.length > 0, "the secret reaches the deployment somewhere");
@@ -156,7 +160,7 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         it("injects the secret into the task through secrets[].valueFrom, never as an environment value, and runs the image by digest", () => {
             const secret = one("aws:secretsmanager/secret:Secret");
             const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
-            assert.deepEqual(def.secrets, [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: secret.state.arn }]);
+            assert.deepEqual(def.secrets, [{ name: "INTROSPECTION_CLIENT_PRIVATE_KEY", valueFrom: secret.state.arn }]);
             assert.ok(!def.environment.some((e) => e.name.includes("SECRET")));
             assert.match(def.image, /@sha256:/);
             assert.equal(def.user, "1000");

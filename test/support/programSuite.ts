@@ -175,8 +175,9 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.equal(await valueOf(dcr.introspectionUrl), await out("introspectionUrl"));
             assert.equal(await valueOf(dcr.authorizeUrl), `${await out("issuer")}/v1/authorize`);
             assert.equal(await valueOf(dcr.clientId), introspection.id);
-            assert.equal(await pulumi.isSecret(dcr.clientSecret as pulumi.Output<string>), true);
-            assert.equal(await valueOf(dcr.clientSecret), introspection.state.clientSecret);
+            // private_key_jwt by default: there is no secret to hand Anypoint, and the output says which method.
+            assert.equal(await valueOf(dcr.clientAuthentication), "private_key_jwt");
+            assert.equal(dcr.clientSecret, undefined);
         });
 
         it("keeps every client secret inside secret outputs, and out of every plain output", async () => {
@@ -184,12 +185,17 @@ export function programSuite(stackName: string, preview: boolean): void {
             const plain: string[] = [];
             for (const value of Object.values(run.outputs)) await walkOutputs(value, secrets, plain);
             const clientSecrets = ofType("okta:app/oAuth:OAuth").map((a) => a.state.clientSecret).filter((s): s is string => typeof s === "string");
-            assert.ok(clientSecrets.length >= 2);
+            assert.ok(clientSecrets.length >= 1);
             for (const s of clientSecrets) {
                 assert.ok(secrets.includes(s), "exported as a secret");
                 assert.ok(!plain.some((p) => p.includes(s)), "never in a plain output");
             }
-            assert.equal(await pulumi.isSecret(run.outputs.introspectionClientSecret as pulumi.Output<string>), true);
+            // The introspection client has no secret; its private key is in no output, secret or not.
+            assert.equal(await valueOf(run.outputs.introspectionAuthMethod as pulumi.Output<string>), "private_key_jwt");
+            assert.equal(run.outputs.introspectionClientSecret, undefined);
+            const privateKeys = ofType("tls:index/privateKey:PrivateKey").map((k) => String(k.state.privateKeyPemPkcs8));
+            assert.ok(privateKeys.length >= 1);
+            for (const key of privateKeys) assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");
         });
 
         it("passes every guardrail policy of the pack, mandatory and advisory", async () => {
