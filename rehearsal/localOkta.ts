@@ -5,10 +5,11 @@
 // access rule allows, as in Okta. Shared by the gateway's tests, the benchmark and the rehearsal.
 //
 // The wrapper around it only counts calls and injects faults (outage, slowness, 429); every token
-// and every introspection answer comes from oidc-provider itself.
+// comes from oidc-provider, and every introspection answer too, except for its own JWT access
+// tokens, which it refuses to introspect or revoke and Okta does not (see the middleware below).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from "jose";
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from "jose";
 
 export interface LocalOktaClient {
     clientId: string;
@@ -31,8 +32,8 @@ export interface LocalOktaOptions {
     introspectionClient: { clientId: string; clientSecret?: string; authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt"; jwks?: { keys: JWK[] } };
     accessTokenTtlSeconds?: number;
     /**
-     * `opaque` (default): tokens oidc-provider can introspect and revoke. `jwt`: RS256 JWTs with
-     * Okta's claims, which oidc-provider (unlike Okta) will not introspect or revoke.
+     * `opaque` (default): tokens oidc-provider introspects and revokes itself. `jwt`: RS256 JWTs
+     * with Okta's claims, introspected and revoked as Okta does (see the middleware below).
      */
     accessTokenFormat?: "opaque" | "jwt";
     /**
@@ -253,6 +254,45 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         },
     });
     provider.on("server_error", () => {});
+
+    // Okta introspects and revokes the JWT access tokens it issues; oidc-provider refuses to
+    // (shared/reject_structured_tokens.js, which runs after client authentication). So: the JWTs
+    // it issues are remembered by jti as it issues them, and when it refuses one at introspection
+    // or revocation, the client having been authenticated by oidc-provider itself, the answer is
+    // given from that record, for a token whose signature is this server's. Opaque tokens are
+    // untouched: oidc-provider answers for them.
+    // Only what the JWT cannot say is kept: who it was issued to, and whether it was revoked. (The
+    // model's exp is not set yet when a structured token is emitted; the claims come from the JWT.)
+    const issuedJwts = new Map<string, { clientId: string; revoked: boolean }>();
+    // Emitted by BaseModel#save for a token it does not store (lib/models/base_model.js); not in the typings.
+    (provider as unknown as { on(event: string, listener: (token: { jti: string; clientId: string }) => void): void }).on("client_credentials.issued", (token) => {
+        issuedJwts.set(token.jti, { clientId: token.clientId, revoked: false });
+    });
+    const publicKeyForJwts = await importJWK(publicJwk, "RS256");
+    provider.use(async (ctx, next) => {
+        await next();
+        const oidc = (ctx as unknown as { oidc?: { route?: string; client?: { clientId: string }; params?: { token?: string } } }).oidc;
+        const body = ctx.body as { error?: string } | undefined;
+        if (!oidc?.client || body?.error !== "unsupported_token_type" || (oidc.route !== "introspection" && oidc.route !== "revocation")) return;
+        let claims: JWTPayload | undefined;
+        try {
+            claims = (await jwtVerify(String(oidc.params?.token ?? ""), publicKeyForJwts, { issuer })).payload;
+        } catch {
+            claims = undefined; // not one of this server's tokens, or expired
+        }
+        const record = claims?.jti ? issuedJwts.get(claims.jti) : undefined;
+        ctx.status = 200;
+        if (oidc.route === "revocation") {
+            // RFC 7009 §2.1: only the client the token was issued to may revoke it; otherwise 200, no effect.
+            if (record && record.clientId === oidc.client.clientId) record.revoked = true;
+            ctx.body = "";
+            return;
+        }
+        ctx.body =
+            claims && record && !record.revoked
+                ? { active: true, scope: Array.isArray(claims.scp) ? claims.scp.join(" ") : "", client_id: record.clientId, token_type: "Bearer", exp: claims.exp, iat: claims.iat, iss: issuer, aud: claims.aud, sub: claims.sub, jti: claims.jti, cid: record.clientId }
+                : { active: false };
+    });
     callback = provider.callback();
 
     const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

@@ -108,7 +108,8 @@ async function main(): Promise<void> {
             scopes: okta.scopes,
             clients: okta.consumers.map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret ?? "", scopes: possibleScopes(okta.policies, c.clientId, okta.scopes) })),
             introspectionClient: okta.introspectionClient,
-            accessTokenFormat: validation === "jwt" ? "jwt" : "opaque",
+            // As Okta's custom authorization servers do: JWT access tokens, which it also introspects.
+            accessTokenFormat: "jwt",
             authorize: (clientId, requested) => {
                 const decision = evaluateAccessPolicies(okta.policies, clientId, "client_credentials", requested);
                 return decision && { scopes: decision.scopes, ttlSeconds: decision.lifetimeMinutes * 60 };
@@ -128,10 +129,7 @@ async function main(): Promise<void> {
                 PORT: String(gateway.port),
                 ADMIN_PORT: String(gateway.adminPort),
                 HOST: LOOPBACK,
-                // oidc-provider will not introspect the JWTs it issues (Okta does): hybrid is rehearsed as
-                // introspection, of its opaque tokens, which the local JWT pre-check would refuse.
-                TOKEN_VALIDATION: validation === "hybrid" ? "introspection" : validation,
-                ...(validation !== "jwt" ? { INTROSPECTION_PRECHECK: "off" } : {}),
+                TOKEN_VALIDATION: validation,
             };
             const child = spawn(process.execPath, [bundle.file], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
             started.gateway = child;
@@ -167,7 +165,7 @@ async function main(): Promise<void> {
         out(`Rehearsal of stack "${stackName}" (${path.basename(stackFile)}): ${resources.filter((r) => r.custom).length} resources declared, run offline.`);
         out(`  authorization server  ${issuer}`);
         out(`  token endpoint        ${started.okta.tokenUrl}`);
-        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation === "hybrid" ? " rehearsed as introspection" : ""}${validation !== "jwt" ? `, JWT pre-check off for the local server's opaque tokens; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
+        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
         for (const c of okta.consumers) out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${possibleScopes(okta.policies, c.clientId, okta.scopes).join(",")}`);

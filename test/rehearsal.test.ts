@@ -85,34 +85,53 @@ function tempStack(mutate: (config: Record<string, unknown>) => void): string {
     return file;
 }
 
+/** Replays the printed walkthrough exactly as printed and checks each status it announces. */
+function replaysWalkthrough(r: Rehearsal): void {
+    const commands = r.stdout().split("\n").filter((l) => l.startsWith("$ ")).map((l) => l.slice(2));
+    assert.equal(commands.length, 7, r.stdout());
+    // Replayed exactly as printed, in one shell so that $TOKEN carries over.
+    const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
+    const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
+    const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
+    assert.equal(steps.length, 7, replay.stdout + replay.stderr);
+    const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
+    const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
+    assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
+    assert.equal(metadata.token_endpoint, `${metadata.issuer}/v1/token`);
+    assert.equal(status(steps[2]), 400);
+    assert.match(steps[2], /\{"error":"Access token was not provided"\}/);
+    assert.equal(status(steps[3]), 200, steps[3]);
+    assert.match(steps[3], /"products"/, "the sample Products API answered");
+    assert.equal(status(steps[4]), 200);
+    assert.equal(status(steps[6]), 403);
+    assert.match(steps[6], /insufficient_scope/);
+}
+
 describe("npm start", () => {
     it("rehearses Pulumi.dev.yaml: the printed walkthrough replays with the statuses it announces, and Ctrl-C stops everything", async () => {
         const r = startRehearsal(["--stack", "dev"]);
         try {
             await untilRunning(r);
-            const commands = r.stdout().split("\n").filter((l) => l.startsWith("$ ")).map((l) => l.slice(2));
-            assert.equal(commands.length, 7, r.stdout());
-            // Replayed exactly as printed, in one shell so that $TOKEN carries over.
-            const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
-            const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
-            const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
-            assert.equal(steps.length, 7, replay.stdout + replay.stderr);
-            const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
-            const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
-            assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
-            assert.equal(metadata.token_endpoint, `${metadata.issuer}/v1/token`);
-            assert.equal(status(steps[2]), 400);
-            assert.match(steps[2], /\{"error":"Access token was not provided"\}/);
-            assert.equal(status(steps[3]), 200, steps[3]);
-            assert.match(steps[3], /"products"/, "the sample Products API answered");
-            assert.equal(status(steps[4]), 200);
-            assert.equal(status(steps[6]), 403);
-            assert.match(steps[6], /insufficient_scope/);
+            replaysWalkthrough(r);
         } finally {
             assert.equal(await stop(r), 0);
         }
         for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still in use after Ctrl-C`);
     });
+
+    for (const validation of ["jwt", "hybrid"] as const) {
+        it(`rehearses gateway.tokenValidation=${validation} with the JWT access tokens Okta issues: the walkthrough replays with the same statuses`, async () => {
+            const file = tempStack((config) => ((config["okta-api-gateway:gateway"] as Record<string, unknown>).tokenValidation = validation));
+            const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+            try {
+                await untilRunning(r);
+                assert.match(r.stdout(), new RegExp(`${validation} validation`));
+                replaysWalkthrough(r);
+            } finally {
+                assert.equal(await stop(r), 0);
+            }
+        });
+    }
 
     it("loads each consumer's declared scopes: removing one from the stack file refuses the token for it", async () => {
         const file = tempStack((config) => {

@@ -13,6 +13,20 @@ const ROUTE_RULES = JSON.stringify([
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A well-formed Okta-style access token for products-web, signed by a key the server never published. */
+async function foreignToken(issuer: string, jti: string): Promise<string> {
+    const { privateKey } = await generateKeyPair("RS256");
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ scp: ["myscope"], cid: CLIENTS.productsWeb.clientId })
+        .setProtectedHeader({ alg: "RS256", kid: "not-in-the-jwks" })
+        .setIssuer(issuer)
+        .setAudience(AUDIENCE)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .setJti(jti)
+        .sign(privateKey);
+}
+
 describe("gateway, introspection mode (the seed walkthrough)", () => {
     let g: GatewayUnderTest;
     let token: string;
@@ -184,6 +198,41 @@ describe("gateway, revocation within the cache window", () => {
     });
 });
 
+describe("gateway, hybrid mode (JWT checked locally, introspection once per window)", () => {
+    let g: GatewayUnderTest;
+    before(async () => {
+        g = await startGatewayUnderTest({ env: { TOKEN_VALIDATION: "hybrid", CACHE_MAX_TTL_SECONDS: "1" }, okta: { accessTokenFormat: "jwt" } });
+    });
+    after(() => g.stop());
+
+    it("introspects a JWT once per window, and refuses it after revocation once the window has passed", async () => {
+        const token = await g.okta.token(CLIENTS.productsWeb, "myscope");
+        assert.equal(token.split(".").length, 3);
+        const introspectedBefore = g.okta.calls.introspect;
+        for (let i = 0; i < 5; i++) assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 200);
+        assert.equal(g.okta.calls.introspect - introspectedBefore, 1, "five requests inside one window, one introspection");
+        assert.equal(g.upstream.received.at(-1)!.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
+
+        assert.equal(await g.okta.revoke(CLIENTS.reporting, token), 200, "another client's revocation is answered 200 (RFC 7009) ...");
+        await sleep(1_200);
+        assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 200, "... and has no effect");
+
+        assert.equal(await g.okta.revoke(CLIENTS.productsWeb, token), 200);
+        assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 200, "still inside the window");
+        await sleep(1_200);
+        const refused = await send(g.url, "/api", { headers: bearer(token) });
+        assert.equal(refused.status, 401, "the signature is still good, but the server says revoked");
+        assert.match(String(refused.headers["www-authenticate"]), /invalid_token/);
+    });
+
+    it("never asks the server about a JWT that fails the local checks", async () => {
+        const forged = await foreignToken(g.okta.issuer, "forged-hybrid");
+        const introspectedBefore = g.okta.calls.introspect;
+        assert.equal((await send(g.url, "/api", { headers: bearer(forged) })).status, 401);
+        assert.equal(g.okta.calls.introspect, introspectedBefore);
+    });
+});
+
 describe("gateway, authorization server outage", () => {
     let g: GatewayUnderTest;
     before(async () => {
@@ -341,19 +390,10 @@ describe("gateway, jwt mode", () => {
     });
 
     it("refuses a token with an unknown kid after at most one bounded JWKS refetch", async () => {
-        const { privateKey } = await generateKeyPair("RS256");
-        const now = Math.floor(Date.now() / 1000);
         const keysBefore = g.okta.calls.keys;
         for (let i = 0; i < 5; i++) {
             // Five distinct tokens, so no verdict cache can answer in the JWKS's place.
-            const foreign = await new SignJWT({ scp: ["myscope"], cid: CLIENTS.productsWeb.clientId })
-                .setProtectedHeader({ alg: "RS256", kid: "not-in-the-jwks" })
-                .setIssuer(g.okta.issuer)
-                .setAudience(AUDIENCE)
-                .setIssuedAt(now)
-                .setExpirationTime(now + 300)
-                .setJti(`foreign-${i}`)
-                .sign(privateKey);
+            const foreign = await foreignToken(g.okta.issuer, `foreign-${i}`);
             assert.equal((await send(g.url, "/api", { headers: bearer(foreign) })).status, 401);
         }
         assert.ok(g.okta.calls.keys - keysBefore <= 1, `JWKS fetched ${g.okta.calls.keys - keysBefore} times`);
