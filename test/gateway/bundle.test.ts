@@ -47,21 +47,33 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
     return { child, lines, exited, ...ports };
 }
 
+/** The bundle with the given WORKERS, in front of the local server and the sample upstream, for one suite. */
+async function startBundleSuite(workers: string): Promise<{ okta: LocalOkta; upstream: SampleUpstream; gw: Running; stop(): Promise<void> }> {
+    assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
+    const okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+    const upstream = await startSampleUpstream();
+    const gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: workers }));
+    return {
+        okta,
+        upstream,
+        gw,
+        async stop() {
+            gw.child.kill("SIGKILL");
+            await upstream.stop();
+            await okta.stop();
+        },
+    };
+}
+
 describe("the bundled gateway process", () => {
     let okta: LocalOkta;
     let upstream: SampleUpstream;
     let gw: Running;
+    let stop: () => Promise<void>;
     before(async () => {
-        assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
-        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
-        upstream = await startSampleUpstream();
-        gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: "1" }));
+        ({ okta, upstream, gw, stop } = await startBundleSuite("1"));
     });
-    after(async () => {
-        gw.child.kill("SIGKILL");
-        await upstream.stop();
-        await okta.stop();
-    });
+    after(() => stop());
 
     it("runs the seed walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
         const token = await assertSeedWalkthrough(`http://127.0.0.1:${gw.port}`, okta, upstream);
@@ -91,18 +103,12 @@ describe("the bundled gateway process", () => {
 
 describe("the bundled gateway with WORKERS=2", () => {
     let okta: LocalOkta;
-    let upstream: SampleUpstream;
     let gw: Running;
+    let stop: () => Promise<void>;
     before(async () => {
-        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
-        upstream = await startSampleUpstream();
-        gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: "2" }));
+        ({ okta, gw, stop } = await startBundleSuite("2"));
     });
-    after(async () => {
-        gw.child.kill("SIGKILL");
-        await upstream.stop();
-        await okta.stop();
-    });
+    after(() => stop());
 
     it("serves from both workers, on one port, after /readyz turned 200", async () => {
         const token = await okta.token(CLIENTS.productsWeb, "myscope");
