@@ -3,15 +3,17 @@
 //   consumers ──client credentials──▶ Okta authorization server ◀──introspect── gateway ──▶ API
 //                                      ├─ scopes (+ claims)                       (policy-gateway/)
 //                                      ├─ access policy + rule per consumer
-//                                      └─ apps: one per consumer + the introspection client
+//                                      └─ apps: one per consumer (new or adopted) + the introspection client
+//   credentials: each consumer's secret to that consumer only (an ESC environment or a Secrets Manager secret)
 //   gateway: built from policy-gateway/, run locally (Docker) or on AWS (ECS Fargate + ALB)
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
 import { ConsumerApp } from "./components/consumerApp";
+import { CredentialDelivery, type DeliveryLocation } from "./components/credentialDelivery";
 import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
-import { clientRegistrationUrl, openApiSecuritySchemes } from "./components/outputs";
+import { openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig";
 
 // Validated as a whole before anything is declared: a bad stack file creates nothing.
@@ -26,12 +28,19 @@ const authServer = new AuthorizationServer("api", {
     scopes: config.scopes,
     claims: config.claims,
 });
+if (server.kind === "existing" && !server.defaultPolicyDeactivated) {
+    pulumi.log.warn(
+        `authorizationServer.defaultPolicyDeactivated is false: the "Default Policy" of ${server.id} still lets every app of the org ` +
+            "(Exchange/DCR-registered ones included) ask for any scope. Least privilege holds only once it is deactivated; then set it to true.",
+    );
+}
 
-// 2. One service app per consuming system. Its client id is what the consuming team configured:
-//    in a production stack the app is protected, so nothing replaces it unless the stack says so.
+// 2. One service app per consuming system, new or adopted (an existing app keeps its client id and
+//    secret). Its client id is what the consuming team configured: in a production stack the app
+//    is protected, so nothing replaces it unless the stack says so.
 const consumers = config.consumers.map((spec) => ({
     spec,
-    app: new ConsumerApp(spec.name, { label: spec.label, jwks: spec.jwks, protect: config.protect && !spec.allowReplacement }),
+    app: new ConsumerApp(spec.name, { label: spec.label, jwks: spec.jwks, existingAppId: spec.existingAppId, protect: config.protect && !spec.allowReplacement }),
 }));
 
 // 3. Least-privilege access: each consumer gets exactly its scopes, nothing else.
@@ -46,10 +55,24 @@ new AccessPolicies("access", {
     })),
 });
 
-// 4. The client the gateway authenticates with when it introspects tokens.
+// 4. Each generated client secret to its own consumer only: nothing secret in the shared outputs.
+const delivery = config.credentialDelivery;
+const deliveries: Record<string, DeliveryLocation> =
+    delivery.method === "esc" || delivery.method === "awsSecretsManager"
+        ? new CredentialDelivery("credentials", {
+              method: delivery,
+              project: config.project,
+              stack: config.stack,
+              issuer: authServer.issuer,
+              tokenUrl: authServer.endpoints.tokenUrl,
+              consumers: consumers.flatMap(({ spec, app }) => (app.clientSecret ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }] : [])),
+          }).locations
+        : {};
+
+// 5. The client the gateway authenticates with when it introspects tokens.
 const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label, auth: config.introspectionClient.auth, protect: config.protect });
 
-// 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
+// 6. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
 const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection }, { production: config.protect });
 
@@ -64,7 +87,10 @@ export const jwksUrl = endpoints.jwksUrl;
 export const audience = authServer.audience;
 export const scopes = config.scopes.map((s) => s.name);
 
-/** Per consumer: its client id and what it may ask for. Secrets are in consumerClientSecrets. */
+/**
+ * Per consumer: its client id, what it may ask for, and where its credentials are. Nothing secret:
+ * every team that may read the stack reads this, so each secret is delivered to its own consumer.
+ */
 export const consumerClients = Object.fromEntries(
     consumers.map(({ spec, app }) => [
         spec.name,
@@ -73,39 +99,40 @@ export const consumerClients = Object.fromEntries(
             tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
             scopes: spec.scopes,
             accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
+            adopted: app.adopted,
+            credentials: deliveries[spec.name] ?? {
+                method: app.adopted ? "kept by the consumer (adopted app: it keeps the secret or key it has)" : spec.jwks ? "private_key_jwt (no secret: the consumer holds its private key)" : "stackOutputs",
+            },
         },
     ]),
 );
-/** Per consumer using client_secret_basic: its client secret (secret output). */
-export const consumerClientSecrets = pulumi.secret(
-    pulumi.all(Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<string, pulumi.Output<string>>),
-);
+/**
+ * The old single map of every generated secret, readable by anyone who may read the stack: only
+ * with credentialDelivery.method stackOutputs, an explicit opt-in.
+ */
+export const consumerClientSecrets =
+    delivery.method === "stackOutputs"
+        ? pulumi.secret(pulumi.all(Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<string, pulumi.Output<string>>))
+        : undefined;
 
+// The introspection client's credential goes to the gateway and nowhere else: no output carries it.
 export const introspectionClientId = introspection.clientId;
 /** How the gateway authenticates to the introspection endpoint: private_key_jwt (no secret exists) or client_secret_basic. */
 export const introspectionAuthMethod = introspection.authMethod;
-/** With client_secret_basic only (secret output); absent with private_key_jwt. */
-export const introspectionClientSecret = introspection.clientSecret;
 
 /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
 export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuritySchemes(url, config.scopes));
+/** Save as `okta.raml` beside the API's RAML 1.0 spec: `securitySchemes: {okta: !include okta.raml}`. */
+export const ramlSecuritySchemeFragment = tokenUrl.apply((url) => ramlSecurityScheme(url, config.scopes));
 
-/** Anypoint Access Management → External Identity → "OpenID Connect Dynamic Client Registration". */
-export const anypointDynamicClientRegistration = {
-    issuer: authServer.issuer,
-    clientRegistrationUrl: clientRegistrationUrl(config.okta.orgUrl),
-    authorizeUrl: endpoints.authorizeUrl,
-    tokenUrl: endpoints.tokenUrl,
-    introspectionUrl: endpoints.introspectionUrl,
-    // Anypoint's form asks for a secret-based client: with private_key_jwt (the default) there is
-    // none, and this says so; set introspectionClient.authMethod: client_secret_basic for one.
-    clientId: introspection.clientId,
-    clientAuthentication: introspection.authMethod,
-    ...(introspection.clientSecret ? { clientSecret: introspection.clientSecret } : {}),
-};
-
-/** Where consumers call the API through the gateway; undefined when the stack deploys no gateway. */
-export const gatewayUrl = gateway?.url;
+/**
+ * Where consumers call the API through the gateway: on AWS only. A `local` gateway runs on the
+ * machine that ran `pulumi up`, which no other team can reach: its address is `localGatewayUrl`,
+ * so a StackReference to `gatewayUrl` never hands another team `http://localhost…`.
+ */
+export const gatewayUrl = config.gateway?.target === "aws" ? gateway?.url : undefined;
+/** The local gateway's address, on the machine that ran `pulumi up` (target local only). */
+export const localGatewayUrl = config.gateway?.target === "local" ? gateway?.url : undefined;
 /** The gateway image that runs: `repo@sha256:…` on AWS, the local image id (`sha256:…`) in dev. */
 export const gatewayImage = gateway?.imageRef;
 /** The CloudWatch dashboard of the gateway (AWS target). */

@@ -108,6 +108,7 @@ export class AuthorizationServer extends pulumi.ComponentResource {
 
         this.scopes = {};
         for (const scope of args.scopes) {
+            if (scope.existingId !== undefined && args.existingServerId === undefined) throw new Error(`AuthorizationServer ${name}: scope ${scope.name} can only be adopted on an adopted server`);
             this.scopes[scope.name] = new okta.auth.ServerScope(
                 `${name}-scope-${scope.name}`,
                 {
@@ -120,7 +121,18 @@ export class AuthorizationServer extends pulumi.ComponentResource {
                     metadataPublish: "ALL_CLIENTS",
                     default: scope.default,
                 },
-                { parent: this },
+                scope.existingId === undefined
+                    ? { parent: this }
+                    : {
+                          parent: this,
+                          // An existing scope of the adopted server, which consumers already ask
+                          // for: imported by `<auth server id>/<scope id>` (terraform-provider-okta
+                          // docs/resources/auth_server_scope.md, "Import"), its Okta settings left
+                          // as they are, and left in Okta by `pulumi destroy` (see adoptServiceApp).
+                          import: `${args.existingServerId}/${scope.existingId}`,
+                          ignoreChanges: ["*"],
+                          retainOnDelete: true,
+                      },
             );
         }
 

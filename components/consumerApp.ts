@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { newServiceApp, type TokenEndpointAuthMethod } from "./serviceApp";
+import { adoptServiceApp, newServiceApp } from "./serviceApp";
 import type { PublicJwk } from "./stackConfig";
 
 export interface ConsumerAppArgs {
@@ -12,24 +12,37 @@ export interface ConsumerAppArgs {
      * (pulumi/pulumi step_generator.go: "unable to replace resource … marked for protection").
      */
     protect: boolean;
+    /** An existing app (its `0oa…` id) to adopt instead of creating one: see adoptServiceApp. */
+    existingAppId?: string;
 }
 
 /** The OAuth 2.0 service app of one consuming system (client credentials grant). */
 export class ConsumerApp extends pulumi.ComponentResource {
     public readonly appId: pulumi.Output<string>;
     public readonly clientId: pulumi.Output<string>;
-    /** Secret output; undefined with private_key_jwt. */
+    /** Secret output; undefined with private_key_jwt, and for an adopted app (its consumer keeps its secret). */
     public readonly clientSecret: pulumi.Output<string> | undefined;
-    public readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+    /** As Okta has it: declared for a new app, read from Okta for an adopted one. */
+    public readonly tokenEndpointAuthMethod: pulumi.Output<string>;
+    public readonly adopted: boolean;
 
     constructor(name: string, args: ConsumerAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:okta:ConsumerApp", name, {}, opts);
 
-        const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks: args.jwks }, { parent: this, protect: args.protect });
-        this.appId = app.id;
-        this.clientId = app.clientId;
-        this.clientSecret = clientSecret;
-        this.tokenEndpointAuthMethod = authMethod;
+        this.adopted = args.existingAppId !== undefined;
+        if (args.existingAppId !== undefined) {
+            const app = adoptServiceApp(`${name}-app`, { label: args.label, appId: args.existingAppId }, { parent: this, protect: args.protect });
+            this.appId = app.id;
+            this.clientId = app.clientId;
+            this.clientSecret = undefined;
+            this.tokenEndpointAuthMethod = app.tokenEndpointAuthMethod.apply((m) => m ?? "client_secret_basic");
+        } else {
+            const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks: args.jwks }, { parent: this, protect: args.protect });
+            this.appId = app.id;
+            this.clientId = app.clientId;
+            this.clientSecret = clientSecret;
+            this.tokenEndpointAuthMethod = pulumi.output(authMethod);
+        }
         this.registerOutputs({ appId: this.appId, clientId: this.clientId, clientSecret: this.clientSecret });
     }
 }

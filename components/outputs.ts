@@ -1,4 +1,5 @@
 // Shapes of the stack outputs that other teams paste elsewhere. Pure functions of known values.
+import { stringify as toYaml } from "yaml";
 import type { ScopeSpec } from "./stackConfig";
 
 /** The OpenAPI 3 `components.securitySchemes` entry for this API's client credentials flow. */
@@ -17,7 +18,28 @@ export function openApiSecuritySchemes(tokenUrl: string, scopes: ScopeSpec[]) {
     };
 }
 
-/** Okta's org-level Dynamic Client Registration endpoint (what Anypoint's form calls the registration URL). */
-export function clientRegistrationUrl(orgUrl: string): string {
-    return `${orgUrl}/oauth2/v1/clients`;
+/**
+ * The RAML 1.0 security scheme for this API (a `#%RAML 1.0 SecurityScheme` fragment): what the
+ * walkthrough we replace pastes into the API spec at its end. Save it as `okta.raml` and declare
+ * `securitySchemes: { okta: !include okta.raml }`, then `securedBy: [okta: {scopes: [...]}]`.
+ * RAML 1.0 §Security Schemes: type `OAuth 2.0`, `settings.accessTokenUri` required,
+ * `authorizationUri` only for the authorization code and implicit grants; `describedBy` lists
+ * where the token goes and the answers the gateway gives without one (RFC 6750 §3.1).
+ */
+export function ramlSecurityScheme(tokenUrl: string, scopes: ScopeSpec[]): string {
+    const scheme = {
+        type: "OAuth 2.0",
+        description: "OAuth 2.0 client credentials from Okta, enforced by the policy gateway. Ask the token URL for a token with your client id and secret (or private_key_jwt) and the scopes below.",
+        describedBy: {
+            headers: { Authorization: { description: "`Bearer <access token>` (RFC 6750 §2.1)", type: "string", required: false } },
+            queryParameters: { access_token: { description: "The access token, where a header cannot be sent (RFC 6750 §2.3)", type: "string", required: false } },
+            responses: {
+                400: { description: "No access token was sent." },
+                401: { description: "The access token is invalid, expired or revoked (WWW-Authenticate: Bearer error=\"invalid_token\")." },
+                403: { description: "The access token lacks a scope this route requires (WWW-Authenticate: Bearer error=\"insufficient_scope\")." },
+            },
+        },
+        settings: { accessTokenUri: tokenUrl, authorizationGrants: ["client_credentials"], scopes: scopes.map((s) => s.name) },
+    };
+    return `#%RAML 1.0 SecurityScheme\n${toYaml(scheme)}`;
 }

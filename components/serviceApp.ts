@@ -19,6 +19,7 @@ export function newServiceApp(
     args: { label: string; jwks?: pulumi.Input<PublicJwk[]> },
     opts: pulumi.CustomResourceOptions,
 ): { app: okta.app.OAuth; clientSecret: pulumi.Output<string> | undefined; authMethod: TokenEndpointAuthMethod } {
+    if (opts.import !== undefined) throw new Error(`newServiceApp ${name}: adopt an existing app with adoptServiceApp`);
     const authMethod: TokenEndpointAuthMethod = args.jwks ? "private_key_jwt" : "client_secret_basic";
     const app = new okta.app.OAuth(
         name,
@@ -48,4 +49,32 @@ export function newServiceApp(
     // The SDK marks clientSecret secret only against a real engine; make it so everywhere.
     const clientSecret = authMethod === "client_secret_basic" ? pulumi.secret(app.clientSecret) : undefined;
     return { app, clientSecret, authMethod };
+}
+
+/**
+ * An existing Okta app, adopted: imported by its id (`pulumi import okta:app/oAuth:OAuth <name>
+ * <app id>` in code; terraform-provider-okta docs/resources/app_oauth.md, "Import"), so it keeps
+ * its client id and the secret its consumer already holds (Okta does not return it).
+ *
+ * - `ignoreChanges: ["*"]`: the app's own settings stay as they are in Okta. An app registered
+ *   through Anypoint Exchange is a `web` app with the authorization code grant as well; declaring
+ *   it a `service` app would fail the import ("inputs to import do not match the existing
+ *   resource") or, after it, replace the app (`type` forces a new one): a new client id for a
+ *   consumer that is in production. Pulumi applies ignoreChanges to the import step too
+ *   (pulumi/pulumi pkg/resource/deploy/step_generator.go: NewImportStep(..., goal.IgnoreChanges)),
+ *   and with every property ignored no update ever reaches the app, so the sign-on policy PUT
+ *   that Okta refuses on update (terraform-provider-okta issue 2295) is never sent either.
+ * - `retainOnDelete`: the app existed before this stack and serves a consumer; `pulumi destroy`
+ *   (a rollback of the migration, say) leaves it in Okta.
+ * - The `import` option stays in the program for good: once the app is in the state with that id,
+ *   the engine no longer treats it as an import (step_generator.go: `isImport := goal.Custom &&
+ *   goal.ID != "" && (!hasOld || old.External || oldImportID != goal.ID)`).
+ */
+export function adoptServiceApp(name: string, args: { label: string; appId: string }, opts: pulumi.CustomResourceOptions): okta.app.OAuth {
+    return new okta.app.OAuth(
+        name,
+        // What the program would declare for a new app; every property is ignored (above).
+        { label: args.label, type: "service", grantTypes: ["client_credentials"], responseTypes: ["token"], skipAuthenticationPolicy: true },
+        { ...opts, import: args.appId, ignoreChanges: ["*"], retainOnDelete: true },
+    );
 }

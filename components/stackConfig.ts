@@ -25,7 +25,7 @@ export const RESERVED_CLAIMS = new Set([
 ]);
 
 /** The keys of this project's config namespace (`<project>:<key>`); anything else is a typo. */
-export const PROJECT_KEYS = ["authorizationServer", "consumers", "introspectionClient", "gateway"] as const;
+export const PROJECT_KEYS = ["authorizationServer", "consumers", "credentialDelivery", "introspectionClient", "gateway"] as const;
 
 export interface ScopeSpec {
     name: string;
@@ -33,6 +33,8 @@ export interface ScopeSpec {
     displayName?: string;
     /** Granted when a client asks for no scope. Off by default: clients should ask explicitly. */
     default: boolean;
+    /** An existing scope of the adopted server (its `scp…` id): imported, its Okta settings left as they are. */
+    existingId?: string;
 }
 
 export interface ClaimSpec {
@@ -68,7 +70,30 @@ export interface ConsumerSpec {
      * from `private_key_jwt` back to a client secret.
      */
     allowReplacement: boolean;
+    /**
+     * An existing Okta app (its `0oa…` id) this consumer already uses: imported, so the consumer
+     * keeps its client id and secret; the stack manages its access policy and rule from then on.
+     */
+    existingAppId?: string;
+    /**
+     * Who may read this consumer's credentials, and only this consumer's: Pulumi Cloud team
+     * names (credentialDelivery.method esc) or IAM principal ARNs (awsSecretsManager). Empty for
+     * consumers with nothing secret to deliver (private_key_jwt, adopted apps).
+     */
+    readers: string[];
 }
+
+/**
+ * How each consumer's client secret reaches that consumer, and no other: one Pulumi ESC
+ * environment, or one AWS Secrets Manager secret, per consumer, each readable by that consumer's
+ * readers only. `stackOutputs` is the old single secret map, readable by anyone who may read the
+ * stack: an explicit opt-in. `none`: no consumer has a secret to deliver.
+ */
+export type CredentialDeliverySpec =
+    | { method: "esc"; organization: string; project: string }
+    | { method: "awsSecretsManager"; namePrefix: string; recoveryWindowInDays: number }
+    | { method: "stackOutputs" }
+    | { method: "none" };
 
 export type AuthorizationServerSpec =
     | {
@@ -81,7 +106,16 @@ export type AuthorizationServerSpec =
           customDomain?: string;
           protect: boolean;
       }
-    | { kind: "existing"; id: string };
+    | {
+          kind: "existing";
+          id: string;
+          /**
+           * Whether the adopted server's "Default Policy" (ALL_CLIENTS, any scope) is off. False is
+           * the migration phase: the stack's policies are in place above it, but until it is
+           * deactivated every app of the org can still get any scope (the program warns).
+           */
+          defaultPolicyDeactivated: boolean;
+      };
 
 /** Fargate's valid CPU units → memory (MiB) ranges. */
 const FARGATE_MEMORY: Record<number, [number, number]> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
@@ -144,6 +178,7 @@ export interface StackConfig {
     scopes: ScopeSpec[];
     claims: ClaimSpec[];
     consumers: ConsumerSpec[];
+    credentialDelivery: CredentialDeliverySpec;
     introspectionClient: { label: string; auth: { method: "private_key_jwt"; keyIds: string[] } | { method: "client_secret_basic" } };
     /** The gateway deployment; absent: Okta only (e.g. teams still enforcing tokens in Anypoint). */
     gateway?: GatewaySpec;
@@ -164,6 +199,7 @@ export interface RawStackConfig {
     projectKeys: string[];
     authorizationServer?: unknown;
     consumers?: unknown;
+    credentialDelivery?: unknown;
     introspectionClient?: unknown;
     gateway?: unknown;
     okta: {
@@ -225,6 +261,7 @@ const scopeSchema = z.strictObject({
     description: z.string().max(1000).optional(),
     displayName: z.string().max(255).optional(),
     default: z.boolean().optional(),
+    existingId: z.string().regex(/^scp[A-Za-z0-9]+$/, { message: "must be an Okta scope id such as scp1a2b3c4d5e6f7g8h9 (Authorization Servers → Scopes, or GET /api/v1/authorizationServers/{id}/scopes)" }).optional(),
 });
 
 const claimSchema = z.strictObject({
@@ -273,7 +310,30 @@ const consumerSchema = z.strictObject({
     accessTokenLifetimeMinutes: lifetime.optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1, { message: "must hold at least one public key" }) }).optional(),
     allowReplacement: z.boolean().optional(),
+    existingAppId: z.string().regex(/^0oa[A-Za-z0-9]+$/, { message: "must be an Okta app id such as 0oa1a2b3c4d5e6f7g8h9 (the app's General tab, or GET /api/v1/apps?q=<label>)" }).optional(),
+    readers: z.array(z.string().min(1)).min(1, { message: "must name at least one reader" }).optional(),
 });
+
+const credentialDeliverySchema = z.strictObject({
+    method: z.enum(["esc", "awsSecretsManager", "stackOutputs"]),
+    esc: z
+        .strictObject({
+            organization: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Pulumi Cloud organization name" }),
+            project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be an ESC project name: letters, digits, '-', '_' or '.'" }).optional(),
+        })
+        .optional(),
+    awsSecretsManager: z
+        .strictObject({
+            namePrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: "must be letters, digits or /_+=.@- (a Secrets Manager name prefix)" }).optional(),
+            recoveryWindowInDays: z.number().int().refine((d) => d === 0 || (d >= 7 && d <= 30), { message: "must be 0 (delete at once) or 7 to 30 days" }).optional(),
+        })
+        .optional(),
+});
+
+/** Pulumi Cloud team names (ESC readers). */
+const ESC_TEAM = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** IAM principals a resource policy can name: an account root, a role or a user. */
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/;
 
 const port = z.number().int().min(1).max(65535);
 const subnetIds = z
@@ -442,6 +502,85 @@ function oktaCredentialProblems(okta: RawStackConfig["okta"]): string[] {
     return problems;
 }
 
+type RawConsumer = z.infer<typeof consumerSchema>;
+type RawDelivery = z.infer<typeof credentialDeliverySchema>;
+
+/** A consumer whose client secret this stack generates, so something must carry it to that consumer. */
+function hasSecretToDeliver(c: RawConsumer): boolean {
+    return c.jwks === undefined && c.existingAppId === undefined;
+}
+
+/**
+ * Credential delivery: every secret the stack generates reaches its own consumer's readers only.
+ * Without a delivery method no secret would reach anyone, so it is required as soon as one
+ * consumer has a secret; consumers without one (private_key_jwt, adopted apps) need nothing.
+ */
+function credentialDeliveryProblems(delivery: RawDelivery | undefined, consumers: RawConsumer[], index: number[], k: (key: string) => string): string[] {
+    const problems: string[] = [];
+    const at = k("credentialDelivery");
+    const withSecret = consumers.filter(hasSecretToDeliver).map((c) => c.name);
+    if (!delivery) {
+        if (withSecret.length) {
+            problems.push(
+                `${at}: is required because ${withSecret.join(", ")} authenticate${withSecret.length === 1 ? "s" : ""} with a client secret: method esc (one Pulumi ESC environment per consumer) ` +
+                    "or awsSecretsManager (one secret per consumer), each readable by that consumer's consumers[].readers only; " +
+                    "or give the consumer jwks (private_key_jwt: no secret at all, recommended)",
+            );
+        }
+        consumers.forEach((c, i) => c.readers && problems.push(`${k("consumers")}[${index[i]}].readers: applies only with ${at}`));
+        return problems;
+    }
+    if (delivery.method === "esc" && !delivery.esc) problems.push(`${at}.esc.organization: is required with method esc (the Pulumi Cloud organization that holds the environments)`);
+    if (delivery.method !== "esc" && delivery.esc) problems.push(`${at}.esc: applies only to method esc`);
+    if (delivery.method !== "awsSecretsManager" && delivery.awsSecretsManager) problems.push(`${at}.awsSecretsManager: applies only to method awsSecretsManager`);
+    consumers.forEach((c, i) => {
+        const where = `${k("consumers")}[${index[i]}].readers`;
+        if (!hasSecretToDeliver(c)) {
+            if (c.readers) problems.push(`${where}: applies only to a consumer with a client secret this stack generates; ${c.name} has none to deliver (${c.existingAppId ? "an adopted app keeps its own secret" : "private_key_jwt"})`);
+            return;
+        }
+        if (delivery.method === "stackOutputs") {
+            if (c.readers) problems.push(`${where}: applies only to methods esc and awsSecretsManager; with stackOutputs whoever may read the stack reads every secret`);
+            return;
+        }
+        if (!c.readers) {
+            problems.push(
+                `${where}: is required with ${at}.method ${delivery.method}: who may read ${c.name}'s secret (` +
+                    (delivery.method === "esc" ? "Pulumi Cloud team names" : "IAM principal ARNs such as arn:aws:iam::123456789012:role/inventory-sync") +
+                    ")",
+            );
+            return;
+        }
+        const pattern = delivery.method === "esc" ? ESC_TEAM : IAM_PRINCIPAL;
+        c.readers.forEach((r, j) => {
+            if (!pattern.test(r)) {
+                problems.push(`${where}[${j}]: must be ${delivery.method === "esc" ? "a Pulumi Cloud team name" : "an IAM role, user or account-root ARN (arn:aws:iam::<account>:role/<name>)"}, got ${r}`);
+            }
+        });
+    });
+    return problems;
+}
+
+function credentialDeliverySpec(delivery: RawDelivery | undefined, ctx: { project: string; stack: string }, production: boolean): CredentialDeliverySpec {
+    switch (delivery?.method) {
+        case undefined:
+            return { method: "none" };
+        case "esc":
+            return { method: "esc", organization: delivery.esc?.organization ?? "", project: delivery.esc?.project ?? `${ctx.project}-consumers` };
+        case "awsSecretsManager":
+            return {
+                method: "awsSecretsManager",
+                namePrefix: delivery.awsSecretsManager?.namePrefix ?? `${ctx.project}/${ctx.stack}/`,
+                // A deleted secret's name stays taken for its recovery window, so a dev stack that is
+                // destroyed and brought up again could not recreate it (AWS: DeleteSecret,
+                // RecoveryWindowInDays / ForceDeleteWithoutRecovery): no window outside production.
+                recoveryWindowInDays: delivery.awsSecretsManager?.recoveryWindowInDays ?? (production ? 30 : 0),
+            };
+        case "stackOutputs":
+            return { method: "stackOutputs" };
+    }
+}
+
 type RawAwsGateway = NonNullable<z.infer<typeof gatewaySchema>["aws"]>;
 
 /** Rules across the AWS target's keys, each problem naming its key. */
@@ -533,6 +672,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // --- Each key parsed on its own, so a mistake in one does not hide those in another.
     const server = parseKey(serverSchema, k("authorizationServer"), raw.authorizationServer, problems);
     const introspection = parseKey(introspectionClientSchema.optional(), k("introspectionClient"), raw.introspectionClient, problems);
+    const delivery = parseKey(credentialDeliverySchema.optional(), k("credentialDelivery"), raw.credentialDelivery, problems);
     const gateway = parseKey(gatewaySchema.optional(), k("gateway"), raw.gateway, problems);
 
     const consumersRaw = raw.consumers;
@@ -579,11 +719,14 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             // every app of the org any scope. The provider's okta.auth.getServerPolicy exposes no
             // status (terraform-provider-okta data_source_okta_auth_server_policy.go), so the
             // program cannot check it: the user confirms it, once it is done.
-            if (server.defaultPolicyDeactivated !== true) {
+            // It is stated either way: false is the migration phase (this stack's policies sit above the
+            // Default Policy, which still serves whatever they do not cover), true the end state.
+            if (server.defaultPolicyDeactivated === undefined) {
                 problems.push(
-                    `${at("defaultPolicyDeactivated")}: must be true to adopt server ${server.existingId}: first deactivate (or delete) its "Default Policy", ` +
-                        "which lets ALL_CLIENTS ask for any scope and would defeat each consumer's least-privilege policy " +
-                        `(Okta Admin Console → Security → API → Authorization Servers → ${server.existingId} → Access Policies), then set this key`,
+                    `${at("defaultPolicyDeactivated")}: must be set to adopt server ${server.existingId}: true once its "Default Policy" is deactivated (or deleted), ` +
+                        "because it lets ALL_CLIENTS ask for any scope and defeats each consumer's least-privilege policy " +
+                        `(Okta Admin Console → Security → API → Authorization Servers → ${server.existingId} → Access Policies); ` +
+                        "false only while migrating, when every app of the org can still get any scope (the program warns on every run)",
                 );
             }
         } else {
@@ -618,6 +761,25 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     for (const [name, at] of duplicateNames(consumersRaw)) {
         problems.push(`${k("consumers")}[${at[1]}].name: "${name}" is also the name of consumers[${at[0]}]; names must be unique`);
     }
+    // Adoption: an existing scope is imported by `<server id>/<scope id>`, so only on an adopted server.
+    server?.scopes.forEach((s, i) => {
+        if (s.existingId !== undefined && server.existingId === undefined) {
+            problems.push(`${k("authorizationServer")}.scopes[${i}].existingId: applies only to a server this stack adopts (authorizationServer.existingId); a server this stack creates has no scopes yet`);
+        }
+    });
+    consumers.forEach((c, i) => {
+        if (c.existingAppId === undefined) return;
+        for (const only of ["jwks", "label", "allowReplacement"] as const) {
+            if (c[only] !== undefined) {
+                problems.push(`${k("consumers")}[${consumerIndex[i]}].${only}: applies only to an app this stack creates; an adopted app (existingAppId) keeps its own settings in Okta`);
+            }
+        }
+    });
+    for (const [id, at] of duplicates(consumers.map((c) => c.existingAppId ?? ""))) {
+        if (id) problems.push(`${k("consumers")}[${consumerIndex[at[1]]}].existingAppId: ${id} is also adopted by consumers[${consumerIndex[at[0]]}]; one app belongs to one consumer`);
+    }
+    problems.push(...credentialDeliveryProblems(delivery, consumers, consumerIndex, k));
+
     consumers.forEach((c, i) =>
         c.jwks?.keys.forEach((key, j) => {
             const need = key.kty === "RSA" ? (["n", "e"] as const) : (["x", "y"] as const);
@@ -664,7 +826,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         protect: server.existingId === undefined && server.protect === true,
         authorizationServer:
             server.existingId !== undefined
-                ? { kind: "existing", id: server.existingId }
+                ? { kind: "existing", id: server.existingId, defaultPolicyDeactivated: server.defaultPolicyDeactivated === true }
                 : {
                       kind: "create",
                       name: server.name ?? `${ctx.project}-${ctx.stack}`,
@@ -679,6 +841,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             description: s.description ?? s.name,
             displayName: s.displayName,
             default: s.default ?? false,
+            existingId: s.existingId,
         })),
         claims: (server.claims ?? []).map((c) => ({
             name: c.name,
@@ -695,7 +858,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             accessTokenLifetimeMinutes: c.accessTokenLifetimeMinutes ?? defaultLifetime,
             jwks: c.jwks?.keys.map(({ kid, kty, n, e, x, y }) => ({ kid, kty, n, e, x, y })),
             allowReplacement: c.allowReplacement ?? false,
+            existingAppId: c.existingAppId,
+            readers: c.readers ?? [],
         })),
+        credentialDelivery: credentialDeliverySpec(delivery, ctx, server.existingId === undefined && server.protect === true),
         introspectionClient: {
             label: introspection?.label ?? `Token Introspection Client (${ctx.stack})`,
             auth: introspection?.authMethod === "client_secret_basic" ? { method: "client_secret_basic" } : { method: "private_key_jwt", keyIds: introspection?.keyIds ?? ["1"] },
@@ -785,6 +951,7 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
         projectKeys: source.keys(project),
         authorizationServer: structured(source.get(project, "authorizationServer")),
         consumers: structured(source.get(project, "consumers")),
+        credentialDelivery: structured(source.get(project, "credentialDelivery")),
         introspectionClient: structured(source.get(project, "introspectionClient")),
         gateway: structured(source.get(project, "gateway")),
         okta: {

@@ -25,6 +25,8 @@ export interface DeclaredClient {
     name: string;
     clientId: string;
     clientSecret?: string;
+    /** An existing app the stack imported: its consumer keeps the secret it has, which Okta never returns. */
+    adopted: boolean;
 }
 
 export interface DeclaredOkta {
@@ -64,6 +66,7 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
         name: parentName(resources, r)?.name ?? r.name,
         clientId: String(r.state.clientId ?? r.id),
         clientSecret: typeof r.state.clientSecret === "string" ? r.state.clientSecret : undefined,
+        adopted: r.importId !== undefined,
     });
     const consumers = apps.filter((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:ConsumerApp").map(client);
     const introspection = apps.find((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:IntrospectionClient");

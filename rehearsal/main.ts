@@ -9,11 +9,12 @@ import { createServer } from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureGatewayBundle } from "../components/gatewayBundle";
+import { compileRules, requirementFor, type ScopeMatch, type ScopeRequirement } from "../policy-gateway/src/routeRules";
 import { StackConfigError } from "../components/stackConfig";
 import { declaredGateway, declaredOkta, evaluateAccessPolicies, possibleScopes, type DeclaredClient } from "./declared";
 import { startLocalOkta, type LocalOkta } from "./localOkta";
 import { startSampleUpstream, type SampleUpstream } from "./sampleUpstream";
-import { PROJECT_ROOT, projectName, runProgram } from "./stackHarness";
+import { fakeOktaId, PROJECT_ROOT, projectName, runProgram, valueOf } from "./stackHarness";
 
 const LOOPBACK = "127.0.0.1";
 const DEFAULT_OKTA_PORT = 8090;
@@ -52,6 +53,38 @@ function upstreamPort(declared: string | undefined): number {
     return local && u.port ? Number(u.port) : DEFAULT_UPSTREAM_PORT;
 }
 
+/** What one consumer finds in the stack's `consumerClients` output. */
+interface ConsumerOutput {
+    clientId: string;
+    scopes: string[];
+    adopted: boolean;
+    credentials: { method: string; location?: string; read?: string };
+}
+
+/** What a team receives, as a line per consumer; secrets masked (they are stand-ins here anyway). Pure. */
+function deliveryLines(clients: Record<string, ConsumerOutput>): string[] {
+    return Object.entries(clients).map(([name, c]) => {
+        const what = c.adopted
+            ? `keeps its app and client id ${c.clientId}, and the secret it already has: nothing is delivered`
+            : c.credentials.location
+              ? `${c.credentials.method === "esc" ? "ESC environment" : "Secrets Manager secret"} ${c.credentials.location} (\`${c.credentials.read}\`): OKTA_CLIENT_ID=${c.clientId} OKTA_CLIENT_SECRET=******** OKTA_SCOPE="${c.scopes.join(" ")}"`
+              : c.credentials.method.startsWith("private_key_jwt")
+                ? `client id ${c.clientId}; signs its token requests with its own private key: nothing secret is delivered`
+                : `client id ${c.clientId}; its secret is in the stack output consumerClientSecrets (credentialDelivery.method stackOutputs)`;
+        return `  ${name}  ${what}`;
+    });
+}
+
+/** The scopes a client should ask for to meet a requirement, if its policies allow it. Pure. */
+function scopesFor(requirement: ScopeRequirement, mayHave: string[]): string[] | undefined {
+    if (requirement.scopes.length === 0) return mayHave.slice(0, 1);
+    if (requirement.match === "any") {
+        const one = requirement.scopes.find((s) => mayHave.includes(s));
+        return one ? [one] : undefined;
+    }
+    return requirement.scopes.every((s) => mayHave.includes(s)) ? requirement.scopes : undefined;
+}
+
 const basicCurl = (c: DeclaredClient, scope: string, tokenUrl: string) =>
     `curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials -d 'scope=${scope}' ${tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
 
@@ -69,6 +102,10 @@ async function main(): Promise<void> {
     const run = await runProgram({ stackName, stackFile });
     const resources = run.stack.resources;
     const okta = declaredOkta(resources);
+    // An adopted app's consumer keeps the secret it has (Okta never returns it): the rehearsal
+    // gives the local server a stand-in for it, so the walkthrough can use that consumer too.
+    for (const c of okta.consumers) if (c.adopted && !c.clientSecret) c.clientSecret = fakeOktaId("", `existing-secret:${c.clientId}`, 40);
+    const consumerOutputs = await valueOf(run.outputs.consumerClients as Record<string, ConsumerOutput>);
     const gateway = declaredGateway(resources);
     const project = projectName();
 
@@ -154,13 +191,21 @@ async function main(): Promise<void> {
             }
         }
 
-        // 4. The seed walkthrough, as commands a person can paste.
+        // 4. The walkthrough, as commands a person can paste.
         const gw = gateway && `http://${LOOPBACK}:${gateway.port}`;
         const required = (gateway?.env.REQUIRED_SCOPES ?? "").split(/[\s,]+/).filter(Boolean);
+        const rules = compileRules(JSON.parse(gateway?.env.ROUTE_RULES ?? "[]"));
+        const defaults = { scopes: required, match: (gateway?.env.SCOPE_MATCH ?? "all") as ScopeMatch };
+        const readNeeds = requirementFor(rules, "GET", "/api/products", defaults);
+        const writeNeeds = requirementFor(rules, "POST", "/api/products", defaults);
+        const mayHave = (c: DeclaredClient) => possibleScopes(okta.policies, c.clientId, okta.scopes);
         const withSecret = okta.consumers.filter((c) => c.clientSecret);
-        const seedScope = required.length ? required : possibleScopes(okta.policies, withSecret[0]?.clientId ?? "", okta.scopes).slice(0, 1);
-        const seed = withSecret.find((c) => evaluateAccessPolicies(okta.policies, c.clientId, "client_credentials", seedScope));
-        const lacking = withSecret.find((c) => required.length && !evaluateAccessPolicies(okta.policies, c.clientId, "client_credentials", required) && possibleScopes(okta.policies, c.clientId, okta.scopes).length);
+        const seed = withSecret.find((c) => scopesFor(readNeeds, mayHave(c)));
+        const seedScopes = seed && (scopesFor(readNeeds, mayHave(seed)) as string[]);
+        const writer = withSecret.find((c) => c !== seed && scopesFor(writeNeeds, mayHave(c)));
+        const seedCannotWrite = seedScopes && writeNeeds.scopes.length > 0 && !scopesFor(writeNeeds, seedScopes);
+        const lacking = withSecret.find((c) => !scopesFor(readNeeds, mayHave(c)) && mayHave(c).length);
+        const post = (token: string) => `curl -i -X POST -H "Authorization: Bearer $${token}" -H 'content-type: application/json' -d '{"name":"Gadget"}' ${gw}/api/products`;
 
         out(`Rehearsal of stack "${stackName}" (${path.basename(stackFile)}): ${resources.filter((r) => r.custom).length} resources declared, run offline.`);
         out(`  authorization server  ${issuer}`);
@@ -168,15 +213,20 @@ async function main(): Promise<void> {
         if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
-        for (const c of okta.consumers) out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${possibleScopes(okta.policies, c.clientId, okta.scopes).join(",")}`);
+        for (const c of okta.consumers) {
+            const note = c.adopted ? "  (adopted app: a stand-in for the secret it already has)" : "";
+            out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${mayHave(c).join(",")}${note}`);
+        }
+        out(`What each team receives from \`pulumi up\` (stack output consumerClients; secrets masked):`);
+        for (const line of deliveryLines(consumerOutputs)) out(line);
         out();
         out(`1. The authorization server's metadata:`);
         out(`$ curl -s ${started.okta.metadataUrl}`);
-        if (!seed) {
-            out(`(no consumer with a client secret may ask for ${seedScope.join(" ")}: nothing more to show)`);
+        if (!seed || !seedScopes) {
+            out(`(no consumer with a client secret may ask for ${readNeeds.scopes.join(readNeeds.match === "any" ? " or " : " ")}: nothing more to show)`);
         } else {
-            out(`2. A token for ${seed.name}, client credentials grant, scope=${seedScope.join(" ")}:`);
-            out(`$ TOKEN=$(${basicCurl(seed, seedScope.join(" "), started.okta.tokenUrl)})`);
+            out(`2. A token for ${seed.name}, client credentials grant, scope=${seedScopes.join(" ")}:`);
+            out(`$ TOKEN=$(${basicCurl(seed, seedScopes.join(" "), started.okta.tokenUrl)})`);
             if (gw) {
                 out(`3. No token: 400 "Access token was not provided":`);
                 out(`$ curl -i ${gw}/api/products`);
@@ -184,10 +234,18 @@ async function main(): Promise<void> {
                 out(`$ curl -i -H "Authorization: Bearer $TOKEN" ${gw}/api/products`);
                 out(`5. The token as the access_token query parameter: 200`);
                 out(`$ curl -i "${gw}/api/products?access_token=$TOKEN"`);
-                if (lacking) {
-                    const its = possibleScopes(okta.policies, lacking.clientId, okta.scopes);
-                    out(`6. A token for ${lacking.name}, which may not have ${required.join(" ")}: 403`);
-                    out(`$ OTHER=$(${basicCurl(lacking, its.join(" "), started.okta.tokenUrl)})`);
+                if (seedCannotWrite) {
+                    out(`6. A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`);
+                    out(`$ ${post("TOKEN")}`);
+                    if (writer) {
+                        const its = scopesFor(writeNeeds, mayHave(writer)) as string[];
+                        out(`7. A token for ${writer.name}, which may write: 200`);
+                        out(`$ WRITER=$(${basicCurl(writer, its.join(" "), started.okta.tokenUrl)})`);
+                        out(`$ ${post("WRITER")}`);
+                    }
+                } else if (lacking) {
+                    out(`6. A token for ${lacking.name}, which may not have ${readNeeds.scopes.join(" ")}: 403`);
+                    out(`$ OTHER=$(${basicCurl(lacking, mayHave(lacking).join(" "), started.okta.tokenUrl)})`);
                     out(`$ curl -i -H "Authorization: Bearer $OTHER" ${gw}/api/products`);
                 }
             }

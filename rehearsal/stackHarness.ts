@@ -22,6 +22,10 @@ export interface RecordedResource {
     urn: string;
     /** True for resources read with `.get()`, which Pulumi never manages. */
     read: boolean;
+    /** The `import` option: the id of an existing resource this declaration adopts. */
+    importId?: string;
+    ignoreChanges: string[];
+    retainOnDelete: boolean;
     parentUrn?: string;
     dependencyUrns: string[];
     protect: boolean;
@@ -46,6 +50,9 @@ interface RegisterRequest {
     getParent(): string;
     getDependenciesList(): string[];
     getProtect?(): boolean | undefined; // absent on reads
+    getImportid?(): string; // registrations: "" unless the import option is set
+    getIgnorechangesList?(): string[];
+    getRetainondelete?(): boolean | undefined;
 }
 interface RegisterResponse {
     getUrn(): string;
@@ -101,6 +108,11 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
             return { id: serverId, state: { ...inputs, audiences, issuer: `${orgUrl}/oauth2/${serverId}`, kid: fakeOktaId("k", serverId, 12), status: "ACTIVE" } };
         }
         case "okta:app/oAuth:OAuth": {
+            if (readId) {
+                // An adopted app as Okta has it: registered through Anypoint Exchange (a web app that
+                // was given the client credentials grant by hand). Okta does not return its secret.
+                return { id: readId, state: { ...inputs, clientId: readId, type: "web", grantTypes: ["authorization_code", "client_credentials"], responseTypes: ["code", "token"], tokenEndpointAuthMethod: "client_secret_basic" } };
+            }
             const appId = fakeOktaId("0oa", name);
             const hasSecret = inputs.omitSecret !== true && inputs.tokenEndpointAuthMethod !== "private_key_jwt";
             return { id: appId, state: { ...inputs, clientId: appId, ...(hasSecret ? { clientSecret: fakeOktaId("", `secret:${name}`, 40) } : {}) } };
@@ -178,6 +190,10 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
         }
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { id: MOCK_AWS.account, accountId: MOCK_AWS.account, arn: `arn:aws:sts::${MOCK_AWS.account}:assumed-role/deployer/pulumi`, userId: "AROAEXAMPLE:pulumi" };
+        case "aws:index/getPartition:getPartition":
+            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:index/getRegion:getRegion":
             return { id: MOCK_AWS.region, region: MOCK_AWS.region, name: MOCK_AWS.region };
     }
@@ -200,7 +216,7 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
     const orgUrl = `https://${orgName}.${opts.config["okta:baseUrl"] ?? "okta.com"}`;
     const resources: RecordedResource[] = [];
     const calls: MockedStack["calls"] = [];
-    const meta = new Map<string, { parentUrn?: string; dependencyUrns: string[]; protect: boolean; rawInputs: unknown }>();
+    const meta = new Map<string, { parentUrn?: string; dependencyUrns: string[]; protect: boolean; rawInputs: unknown; read: boolean; importId?: string; ignoreChanges: string[]; retainOnDelete: boolean }>();
 
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     await pulumi.runtime.setMocks(
@@ -218,9 +234,11 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
                     state,
                     id,
                     urn: "",
-                    read: readId !== undefined,
+                    read: false,
                     dependencyUrns: [],
                     protect: false,
+                    ignoreChanges: [],
+                    retainOnDelete: false,
                     rawInputs: {},
                     ...meta.get(key),
                 });
@@ -247,6 +265,10 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
                 dependencyUrns: req.getDependenciesList(),
                 protect: req.getProtect?.() === true,
                 rawInputs: (req.getObject?.() ?? req.getProperties?.())?.toJavaScript() ?? {},
+                read: method === "readResource",
+                importId: req.getImportid?.() || undefined,
+                ignoreChanges: req.getIgnorechangesList?.() ?? [],
+                retainOnDelete: req.getRetainondelete?.() === true,
             });
             original(req, (err, resp) => {
                 const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());

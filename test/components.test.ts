@@ -96,6 +96,30 @@ describe("AuthorizationServer", () => {
         assert.equal(await valueOf(server.issuer), "https://unit-1.okta.com/oauth2/default");
     });
 
+    it("adopts an existing scope of an adopted server by <server id>/<scope id>, and creates the scopes that are new", async () => {
+        const server = new AuthorizationServer("adopted", {
+            existingServerId: "aus1legacy",
+            scopes: [
+                { name: "legacyscope", description: "Made in the console", default: false, existingId: "scp1legacy" },
+                { name: "newscope", description: "New with this stack", default: false },
+            ],
+        });
+        await valueOf(server.id);
+        await stack.settle();
+        const adopted = named("adopted-scope-legacyscope");
+        assert.equal(adopted.importId, "aus1legacy/scp1legacy");
+        assert.deepEqual(adopted.ignoreChanges, ["*"]);
+        assert.equal(adopted.retainOnDelete, true, "consumers already ask for it: destroy leaves it in Okta");
+        const created = named("adopted-scope-newscope");
+        assert.equal(created.importId, undefined);
+        assert.deepEqual(created.ignoreChanges, []);
+        assert.equal(created.retainOnDelete, false);
+        assert.throws(
+            () => new AuthorizationServer("made", { name: "made", audience: "api://x", scopes: [{ name: "s", description: "s", default: false, existingId: "scp1" }] }),
+            /scope s can only be adopted on an adopted server/,
+        );
+    });
+
     it("derives every endpoint from the issuer", () => {
         assert.deepEqual(endpointsOf("https://acme.okta.com/oauth2/aus1/"), {
             metadataUrl: "https://acme.okta.com/oauth2/aus1/.well-known/oauth-authorization-server",
@@ -138,7 +162,7 @@ describe("ConsumerApp", () => {
         const jwks = [{ kid: "k1", kty: "RSA" as const, e: "AQAB", n: "sXch" }];
         const app = new ConsumerApp("signer", { label: "signer", jwks, protect: true });
         assert.equal(app.clientSecret, undefined);
-        assert.equal(app.tokenEndpointAuthMethod, "private_key_jwt");
+        assert.equal(await valueOf(app.tokenEndpointAuthMethod), "private_key_jwt");
         await valueOf(app.clientId);
         await stack.settle();
         const okta = named("signer-app");
@@ -147,6 +171,23 @@ describe("ConsumerApp", () => {
         assert.deepEqual(okta.inputs.jwks, jwks);
         assert.equal(okta.state.clientSecret, undefined);
         assert.equal(okta.protect, true, "protected: Pulumi refuses a plan that would replace it (a new client id)");
+    });
+
+    it("adopts an existing app by id: imported (no new app), its settings left as Okta has them, kept in Okta on destroy, no secret handed out", async () => {
+        const app = new ConsumerApp("legacy", { label: "legacy", existingAppId: "0oaLegacy0000000001", protect: true });
+        assert.equal(app.adopted, true);
+        assert.equal(app.clientSecret, undefined, "the consumer keeps the secret it has; Okta never returns it");
+        assert.equal(await valueOf(app.clientId), "0oaLegacy0000000001", "the client id the consumer already uses");
+        // As Okta has it (the mock answers like an Exchange-registered web app), not as a new app would be declared.
+        assert.equal(await valueOf(app.tokenEndpointAuthMethod), "client_secret_basic");
+        await stack.settle();
+        const okta = named("legacy-app");
+        assert.equal(okta.importId, "0oaLegacy0000000001");
+        assert.deepEqual(okta.ignoreChanges, ["*"], "a web app declared as a service app would fail the import or be replaced");
+        assert.equal(okta.retainOnDelete, true);
+        assert.equal(okta.protect, true);
+        assert.equal(okta.read, false, "imported and managed, not merely read");
+        assert.deepEqual(childrenOf("legacy").map((r) => r.type), ["okta:app/oAuth:OAuth"]);
     });
 });
 

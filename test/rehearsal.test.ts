@@ -88,12 +88,12 @@ function tempStack(mutate: (config: Record<string, unknown>) => void): string {
 /** Replays the printed walkthrough exactly as printed and checks each status it announces. */
 function replaysWalkthrough(r: Rehearsal): void {
     const commands = r.stdout().split("\n").filter((l) => l.startsWith("$ ")).map((l) => l.slice(2));
-    assert.equal(commands.length, 7, r.stdout());
+    assert.equal(commands.length, 8, r.stdout());
     // Replayed exactly as printed, in one shell so that $TOKEN carries over.
     const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
     const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
     const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
-    assert.equal(steps.length, 7, replay.stdout + replay.stderr);
+    assert.equal(steps.length, 8, replay.stdout + replay.stderr);
     const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
     const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
     assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
@@ -103,8 +103,12 @@ function replaysWalkthrough(r: Rehearsal): void {
     assert.equal(status(steps[3]), 200, steps[3]);
     assert.match(steps[3], /"products"/, "the sample Products API answered");
     assert.equal(status(steps[4]), 200);
-    assert.equal(status(steps[6]), 403);
-    assert.match(steps[6], /insufficient_scope/);
+    // The walkthrough's writes (POST /api/products) are protected by Pulumi.dev.yaml's route rule:
+    // a token without products:write is refused, one with it gets through.
+    assert.equal(status(steps[5]), 403, steps[5]);
+    assert.match(steps[5], /insufficient_scope/);
+    assert.match(steps[5], /scope="products:write"/);
+    assert.equal(status(steps[7]), 200, steps[7]);
 }
 
 describe("npm start", () => {
@@ -151,7 +155,26 @@ describe("npm start", () => {
             assert.equal(refused.status, 400);
             assert.match(((await refused.json()) as { error: string }).error, /invalid_scope|access_denied/);
             assert.equal((await ask("products:read")).status, 200, "the scope it kept still works");
-            assert.match(r.stdout(), /no consumer with a client secret may ask for myscope/);
+            // GET /api/products takes myscope or products:read (match any): the walkthrough uses the one it kept.
+            assert.match(r.stdout(), /2\. A token for products-web, client credentials grant, scope=products:read/);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
+    it("shows the adopted consumer and what each team receives, with no secret but the stand-ins for curl", async () => {
+        const r = startRehearsal(["--stack", "dev"]);
+        try {
+            await untilRunning(r);
+            const out = r.stdout();
+            assert.match(out, /products-web {2}client_id=0oa8products0web01 .*\(adopted app: a stand-in for the secret it already has\)/);
+            const received = out.slice(out.indexOf("What each team receives"), out.indexOf("1. The authorization server"));
+            assert.match(received, /products-web {2}keeps its app and client id 0oa8products0web01, and the secret it already has: nothing is delivered/);
+            assert.match(received, /inventory-sync {2}ESC environment acme\/products-api-consumers\/inventory-sync-dev .*OKTA_CLIENT_SECRET=\*{8}/);
+            assert.match(received, /reporting {2}client id \S+; signs its token requests with its own private key/);
+            const secrets = [...out.matchAll(/client_secret=(\S{32,})/g)].map((m) => m[1]);
+            assert.equal(secrets.length, 2);
+            for (const secret of secrets) assert.ok(!received.includes(secret), "masked in what the teams receive");
         } finally {
             assert.equal(await stop(r), 0);
         }

@@ -41,7 +41,8 @@ interface ContainerDefinition {
 }
 
 export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc, production: boolean): void {
-    const all = () => getRun().stack.resources.filter((r) => r.custom);
+    // The consumers' credential delivery (Secrets Manager secrets too) is not the gateway's.
+    const all = () => getRun().stack.resources.filter((r) => r.custom && !r.name.startsWith("credentials-"));
     const ofType = (type: string) => all().filter((r) => r.type === type);
     const one = (type: string): RecordedResource => {
         const found = ofType(type);
@@ -116,9 +117,12 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         }
     });
 
-    it("exports the gateway's URL and image reference", async () => {
+    it(doc.target === "local" ? "exports the local gateway's URL as localGatewayUrl only, and the image reference" : "exports the gateway's URL and image reference", async () => {
         const outputs = getRun().outputs;
-        const url = await valueOf(outputs.gatewayUrl as pulumi.Output<string>);
+        const url = await valueOf((doc.target === "local" ? outputs.localGatewayUrl : outputs.gatewayUrl) as pulumi.Output<string>);
+        // Other teams read gatewayUrl: a local gateway is on the machine that ran `pulumi up`, not for them.
+        if (doc.target === "local") assert.equal(outputs.gatewayUrl, undefined);
+        else assert.equal(outputs.localGatewayUrl, undefined);
         const image = await valueOf(outputs.gatewayImage as pulumi.Output<string>);
         assert.equal(image, one("docker:index/image:Image").state.repoDigest);
         if (doc.target === "local") {

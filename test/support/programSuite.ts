@@ -5,11 +5,20 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { loadRAMLSync } from "raml-1-parser";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { policies } from "../../policy/policies";
 import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
 import { violationsOf } from "./policyHarness";
-import { PROJECT_ROOT, projectName, runProgram, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
+import { PROJECT_ROOT, findInRawInputs, projectName, runProgram, unwrapSecrets, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
+
+/** The part of raml-1-parser's API these tests read (its typings are loose). */
+interface RamlApi {
+    errors(): { message: string }[];
+    securitySchemes(): { type(): string; settings(): { accessTokenUri(): { value(): string }; authorizationGrants(): string[]; scopes(): string[] } }[];
+}
 
 interface ConsumerDoc {
     name: string;
@@ -17,6 +26,12 @@ interface ConsumerDoc {
     jwks?: unknown;
     allowReplacement?: boolean;
     accessTokenLifetimeMinutes?: number;
+    existingAppId?: string;
+    readers?: string[];
+}
+interface DeliveryDoc {
+    method: "esc" | "awsSecretsManager" | "stackOutputs";
+    esc?: { organization: string; project?: string };
 }
 interface ServerDoc {
     audience?: string;
@@ -45,6 +60,10 @@ export function programSuite(stackName: string, preview: boolean): void {
     const serverDoc = doc.config[`${project}:authorizationServer`] as ServerDoc;
     const consumerDocs = doc.config[`${project}:consumers`] as ConsumerDoc[];
     const gatewayDoc = doc.config[`${project}:gateway`] as GatewayDoc | undefined;
+    const deliveryDoc = doc.config[`${project}:credentialDelivery`] as DeliveryDoc | undefined;
+    /** Consumers whose client secret the stack generates: neither private_key_jwt nor adopted. */
+    const withSecret = consumerDocs.filter((c) => !c.jwks && !c.existingAppId);
+    const adoptedDocs = consumerDocs.filter((c) => c.existingAppId);
     const orgUrl = `https://${doc.config["okta:orgName"]}.${doc.config["okta:baseUrl"]}`;
 
     let run: ProgramRun;
@@ -66,6 +85,8 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.equal(ofType("okta:auth/serverScope:ServerScope").length, serverDoc.scopes.length);
             assert.equal(ofType("okta:auth/serverClaim:ServerClaim").length, serverDoc.claims?.length ?? 0);
             assert.equal(ofType("okta:app/oAuth:OAuth").length, consumerDocs.length + 1);
+            // An adopted consumer's app is imported, not created: no new app (and no new client id) for it.
+            assert.equal(ofType("okta:app/oAuth:OAuth").filter((a) => a.importId === undefined).length, consumerDocs.length - adoptedDocs.length + 1);
             assert.equal(ofType("okta:auth/serverPolicy:ServerPolicy").length, consumerDocs.length);
             assert.equal(ofType("okta:auth/serverPolicyRule:ServerPolicyRule").length, consumerDocs.length);
             const components = run.stack.resources.filter((r) => !r.custom).map((r) => r.type).sort();
@@ -76,6 +97,7 @@ export function programSuite(stackName: string, preview: boolean): void {
                 "okta-api-gateway:okta:AccessPolicies",
                 "okta-api-gateway:okta:AuthorizationServer",
                 ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
+                ...(withSecret.length && deliveryDoc?.method !== "stackOutputs" ? ["okta-api-gateway:delivery:CredentialDelivery"] : []),
                 "okta-api-gateway:okta:IntrospectionClient",
                 ...gatewayComponents,
             ].sort());
@@ -93,10 +115,19 @@ export function programSuite(stackName: string, preview: boolean): void {
             const serverId = ofType("okta:auth/server:Server")[0].id;
             consumerDocs.forEach((c, i) => {
                 const app = named(`${c.name}-app`);
-                assert.equal(app.inputs.type, "service");
-                assert.deepEqual(app.inputs.grantTypes, ["client_credentials"]);
-                assert.deepEqual(app.inputs.responseTypes, ["token"]);
-                assert.equal(app.inputs.tokenEndpointAuthMethod, c.jwks ? "private_key_jwt" : "client_secret_basic");
+                if (c.existingAppId) {
+                    // Adopted: the app the consumer already uses, imported with its id, its own settings untouched.
+                    assert.equal(app.importId, c.existingAppId);
+                    assert.equal(app.id, c.existingAppId);
+                    assert.deepEqual(app.ignoreChanges, ["*"]);
+                    assert.equal(app.retainOnDelete, true);
+                } else {
+                    assert.equal(app.importId, undefined);
+                    assert.equal(app.inputs.type, "service");
+                    assert.deepEqual(app.inputs.grantTypes, ["client_credentials"]);
+                    assert.deepEqual(app.inputs.responseTypes, ["token"]);
+                    assert.equal(app.inputs.tokenEndpointAuthMethod, c.jwks ? "private_key_jwt" : "client_secret_basic");
+                }
 
                 const policy = named(`access-${c.name}`);
                 assert.equal(policy.inputs.authServerId, serverId);
@@ -148,51 +179,105 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.deepEqual(await out("scopes"), serverDoc.scopes.map((s) => s.name));
         });
 
-        it("exports each consumer's client id, and its secret only as a secret", async () => {
-            const clients = await out<Record<string, { clientId: string; scopes: string[] }>>("consumerClients");
+        it("exports each consumer's client id, scopes and where its credentials are, and no secret at all", async () => {
+            const clients = await out<Record<string, { clientId: string; scopes: string[]; adopted: boolean; credentials: { method: string; location?: string } }>>("consumerClients");
             assert.deepEqual(Object.keys(clients), consumerDocs.map((c) => c.name));
             for (const c of consumerDocs) {
-                assert.equal(clients[c.name].clientId, named(`${c.name}-app`).id);
+                assert.equal(clients[c.name].clientId, c.existingAppId ?? named(`${c.name}-app`).id);
                 assert.deepEqual(clients[c.name].scopes, c.scopes);
+                assert.equal(clients[c.name].adopted, c.existingAppId !== undefined);
+                const method = clients[c.name].credentials.method;
+                if (c.existingAppId) assert.match(method, /^kept by the consumer/);
+                else if (c.jwks) assert.match(method, /^private_key_jwt/);
+                else assert.equal(method, deliveryDoc?.method);
             }
-            assert.equal(await pulumi.isSecret(run.outputs.consumerClientSecrets as pulumi.Output<unknown>), true);
-            const secrets = await out<Record<string, string>>("consumerClientSecrets");
-            assert.deepEqual(Object.keys(secrets), consumerDocs.filter((c) => !c.jwks).map((c) => c.name));
-            for (const [name, secret] of Object.entries(secrets)) assert.equal(secret, named(`${name}-app`).state.clientSecret);
+            const secretValues: string[] = [];
+            await walkOutputs(run.outputs.consumerClients, secretValues, []);
+            assert.deepEqual(secretValues, [], "nothing secret in it: every team that reads the stack reads it");
+            if (deliveryDoc?.method === "stackOutputs") {
+                assert.equal(await pulumi.isSecret(run.outputs.consumerClientSecrets as pulumi.Output<unknown>), true);
+            } else {
+                assert.equal(run.outputs.consumerClientSecrets, undefined, "no all-secrets map without the explicit opt-in");
+            }
+            assert.equal(run.outputs.introspectionClientSecret, undefined, "only the gateway needs the introspection credential");
         });
 
-        it("exports the OpenAPI security scheme and the Anypoint registration values", async () => {
+        it("delivers each generated secret to its own consumer's readers, and nowhere else", async () => {
+            const secretOf = (name: string) => String(named(`${name}-app`).state.clientSecret);
+            const deliveryResources = run.stack.resources.filter((r) => r.custom && /^(pulumiservice:|aws:secretsmanager\/|aws:kms\/)/.test(r.type) && !r.name.startsWith("gateway-"));
+            for (const c of withSecret) {
+                const secret = secretOf(c.name);
+                const places = run.stack.resources.flatMap((r) => findInRawInputs(r.rawInputs, secret).map((p) => ({ ...p, r })));
+                const delivered = places.filter((p) => p.r.type !== "okta:app/oAuth:OAuth");
+                if (deliveryDoc?.method === "stackOutputs") {
+                    assert.deepEqual(delivered, []);
+                    continue;
+                }
+                assert.equal(delivered.length, 1, `${c.name}'s secret is delivered exactly once`);
+                assert.ok(delivered[0].inSecret, "inside a Pulumi secret");
+                assert.ok(delivered[0].r.name.startsWith(`credentials-${c.name}`), `${c.name}'s secret goes to ${c.name}'s delivery, not ${delivered[0].r.name}`);
+                // Its readers, exactly, and no other consumer's.
+                if (deliveryDoc?.method === "esc") {
+                    const env = named(`credentials-${c.name}`);
+                    const text = String((unwrapSecrets(env.rawInputs) as { yaml: { text: string } }).yaml.text);
+                    const values = (parseYaml(text) as { values: { okta: { clientId: string; clientSecret: { "fn::secret": string } } } }).values.okta;
+                    assert.equal(values.clientId, named(`${c.name}-app`).id);
+                    assert.equal(values.clientSecret["fn::secret"], secret, "ESC encrypts a plaintext fn::secret on save");
+                    const teams = run.stack.resources.filter((r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === env.inputs.name);
+                    assert.deepEqual(teams.map((t) => t.inputs.team).sort(), [...(c.readers ?? [])].sort());
+                    for (const t of teams) assert.equal(t.inputs.permission, "open");
+                } else {
+                    const policy = named(`credentials-${c.name}-policy`);
+                    const doc = JSON.parse(String(policy.inputs.policy)) as { Statement: { Principal: { AWS: string[] } }[] };
+                    assert.deepEqual(doc.Statement.flatMap((st) => st.Principal.AWS).sort(), [...(c.readers ?? [])].sort());
+                    assert.equal(policy.inputs.blockPublicPolicy, true);
+                }
+                for (const other of withSecret.filter((o) => o.name !== c.name)) {
+                    for (const r of deliveryResources.filter((x) => x.name.startsWith(`credentials-${c.name}`))) {
+                        assert.deepEqual(findInRawInputs(r.rawInputs, secretOf(other.name)), [], `${other.name}'s secret is not in ${r.name}`);
+                    }
+                }
+            }
+        });
+
+        it("exports the OpenAPI and RAML 1.0 security schemes, the RAML one valid for a real RAML parser", async () => {
             const tokenUrl = await out<string>("tokenUrl");
             const scheme = await out<{ okta: { type: string; flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } } } }>("openApiSecuritySchemesEntry");
             assert.equal(scheme.okta.type, "oauth2");
             assert.equal(scheme.okta.flows.clientCredentials.tokenUrl, tokenUrl);
             assert.deepEqual(Object.keys(scheme.okta.flows.clientCredentials.scopes), serverDoc.scopes.map((s) => s.name));
 
-            const dcr = run.outputs.anypointDynamicClientRegistration as Record<string, pulumi.Input<string>>;
-            const introspection = named("introspection-app");
-            assert.equal(await valueOf(dcr.clientRegistrationUrl), `${orgUrl}/oauth2/v1/clients`);
-            assert.equal(await valueOf(dcr.tokenUrl), tokenUrl);
-            assert.equal(await valueOf(dcr.introspectionUrl), await out("introspectionUrl"));
-            assert.equal(await valueOf(dcr.authorizeUrl), `${await out("issuer")}/v1/authorize`);
-            assert.equal(await valueOf(dcr.clientId), introspection.id);
-            // private_key_jwt by default: there is no secret to hand Anypoint, and the output says which method.
-            assert.equal(await valueOf(dcr.clientAuthentication), "private_key_jwt");
-            assert.equal(dcr.clientSecret, undefined);
+            // As the README says to use it: okta.raml beside the API spec, included as a security scheme.
+            const dir = mkdtempSync(path.join(tmpdir(), "raml-"));
+            writeFileSync(path.join(dir, "okta.raml"), await out<string>("ramlSecuritySchemeFragment"));
+            const firstScope = serverDoc.scopes[0].name;
+            writeFileSync(
+                path.join(dir, "api.raml"),
+                `#%RAML 1.0\ntitle: Products API\nsecuritySchemes:\n  okta: !include okta.raml\nsecuredBy: [ okta: { scopes: [ "${firstScope}" ] } ]\n/api/products:\n  get:\n`,
+            );
+            const api = loadRAMLSync(path.join(dir, "api.raml"), []) as unknown as RamlApi;
+            assert.deepEqual(api.errors().map((e) => e.message), []);
+            const parsed = api.securitySchemes()[0];
+            assert.equal(parsed.type(), "OAuth 2.0");
+            assert.equal(parsed.settings().accessTokenUri().value(), tokenUrl);
+            assert.deepEqual(parsed.settings().authorizationGrants(), ["client_credentials"]);
+            assert.deepEqual(parsed.settings().scopes(), serverDoc.scopes.map((s) => s.name));
         });
 
-        it("keeps every client secret inside secret outputs, and out of every plain output", async () => {
+        it("keeps every client secret and private key out of every stack output", async () => {
             const secrets: string[] = [];
             const plain: string[] = [];
             for (const value of Object.values(run.outputs)) await walkOutputs(value, secrets, plain);
             const clientSecrets = ofType("okta:app/oAuth:OAuth").map((a) => a.state.clientSecret).filter((s): s is string => typeof s === "string");
             assert.ok(clientSecrets.length >= 1);
             for (const s of clientSecrets) {
-                assert.ok(secrets.includes(s), "exported as a secret");
                 assert.ok(!plain.some((p) => p.includes(s)), "never in a plain output");
+                // Only the explicit opt-in puts consumer secrets in an output, and then only as a secret.
+                if (deliveryDoc?.method === "stackOutputs" && withSecret.some((c) => named(`${c.name}-app`).state.clientSecret === s)) assert.ok(secrets.includes(s));
+                else assert.ok(!secrets.some((x) => x.includes(s)), "not in a secret output either: whoever reads the stack could show it");
             }
             // The introspection client has no secret; its private key is in no output, secret or not.
             assert.equal(await valueOf(run.outputs.introspectionAuthMethod as pulumi.Output<string>), "private_key_jwt");
-            assert.equal(run.outputs.introspectionClientSecret, undefined);
             const privateKeys = ofType("tls:index/privateKey:PrivateKey").map((k) => String(k.state.privateKeyPemPkcs8));
             assert.ok(privateKeys.length >= 1);
             for (const key of privateKeys) assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");

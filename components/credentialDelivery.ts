@@ -1,0 +1,205 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as pulumiservice from "@pulumi/pulumiservice";
+import { stringify as toYaml } from "yaml";
+import type { CredentialDeliverySpec } from "./stackConfig";
+
+/** What one consumer receives: its client id and secret, and where to use them. */
+export interface ConsumerCredentials {
+    /** The consumer's slug. */
+    consumer: string;
+    /** Who may read this consumer's delivery: Pulumi Cloud teams (esc) or IAM principal ARNs (awsSecretsManager). */
+    readers: string[];
+    clientId: pulumi.Input<string>;
+    /** Secret. */
+    clientSecret: pulumi.Output<string>;
+    scopes: string[];
+}
+
+export interface CredentialDeliveryArgs {
+    method: Exclude<CredentialDeliverySpec, { method: "stackOutputs" | "none" }>;
+    /** For the delivery's own description and environment names. */
+    project: string;
+    stack: string;
+    issuer: pulumi.Input<string>;
+    tokenUrl: pulumi.Input<string>;
+    /** Only consumers whose secret this stack generated. */
+    consumers: ConsumerCredentials[];
+}
+
+/** Where a consumer finds its credentials, for the stack outputs (no secret in it). */
+export interface DeliveryLocation {
+    method: "esc" | "awsSecretsManager";
+    /** `<org>/<project>/<environment>` for ESC, the secret's ARN for Secrets Manager. */
+    location: pulumi.Output<string>;
+    /** The command that shows the consumer its credentials (run as one of its readers). */
+    read: pulumi.Output<string>;
+}
+
+/**
+ * Each consumer's client secret reaches that consumer and no other: one Pulumi ESC environment,
+ * or one AWS Secrets Manager secret, per consumer, readable only by the readers the stack file
+ * names for it. The stack's own outputs then carry no consumer secret, so a team that may read
+ * the stack (a StackReference, `pulumi stack output`) learns no other team's secret.
+ */
+export class CredentialDelivery extends pulumi.ComponentResource {
+    public readonly locations: Record<string, DeliveryLocation> = {};
+
+    constructor(name: string, args: CredentialDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("okta-api-gateway:delivery:CredentialDelivery", name, {}, opts);
+        const method = args.method;
+        if (method.method === "esc") {
+            for (const c of args.consumers) this.locations[c.consumer] = this.escEnvironment(name, method, args, c);
+        } else {
+            const key = deliveryKey(name, args.consumers.flatMap((c) => c.readers), this);
+            for (const c of args.consumers) this.locations[c.consumer] = this.awsSecret(name, method, args, c, key);
+        }
+        this.registerOutputs({ locations: this.locations });
+    }
+
+    /**
+     * One ESC environment per consumer, opened by its teams only (TeamEnvironmentPermission
+     * `open`: read the definition and decrypt its secrets; `read` would show the ciphertext only).
+     * The secret is written as `fn::secret: <plaintext>`, which ESC encrypts on save and never
+     * stores in plaintext (Pulumi ESC docs, "fn::secret": "Plaintext form"). The consumer runs
+     * `esc run <org>/<project>/<env> -- <command>` and gets OKTA_* environment variables, or
+     * imports the environment into its own stack.
+     */
+    private escEnvironment(name: string, method: Extract<CredentialDeliverySpec, { method: "esc" }>, args: CredentialDeliveryArgs, c: ConsumerCredentials): DeliveryLocation {
+        const environment = `${c.consumer}-${args.stack}`;
+        const definition = pulumi
+            .all([args.issuer, args.tokenUrl, c.clientId, c.clientSecret])
+            .apply(([issuer, tokenUrl, clientId, clientSecret]) => escDefinition({ ...c, issuer, tokenUrl, clientId, clientSecret, origin: `${args.project}/${args.stack}` }));
+        const env = new pulumiservice.Environment(
+            `${name}-${c.consumer}`,
+            {
+                organization: method.organization,
+                project: method.project,
+                name: environment,
+                // Secret end to end: the definition holds the plaintext until ESC encrypts it.
+                yaml: pulumi.secret(definition).apply((text) => new pulumi.asset.StringAsset(text)),
+            },
+            { parent: this },
+        );
+        for (const team of c.readers) {
+            new pulumiservice.TeamEnvironmentPermission(
+                `${name}-${c.consumer}-${team}`,
+                { organization: method.organization, project: method.project, environment, team, permission: "open" },
+                { parent: this, dependsOn: [env] },
+            );
+        }
+        const location = pulumi.interpolate`${method.organization}/${method.project}/${env.name}`;
+        return { method: "esc", location, read: pulumi.interpolate`esc env open ${location}` };
+    }
+
+    /**
+     * One Secrets Manager secret per consumer, encrypted with the stack's delivery key and with a
+     * resource policy naming that consumer's readers only. A principal in another account needs
+     * both: the secret's resource policy, and a customer managed key whose key policy lets it
+     * decrypt (the AWS managed `aws/secretsmanager` key cannot be shared across accounts; AWS
+     * Secrets Manager User Guide, "Access AWS Secrets Manager secrets from a different account").
+     */
+    private awsSecret(
+        name: string,
+        method: Extract<CredentialDeliverySpec, { method: "awsSecretsManager" }>,
+        args: CredentialDeliveryArgs,
+        c: ConsumerCredentials,
+        key: aws.kms.Key,
+    ): DeliveryLocation {
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-${c.consumer}`,
+            {
+                name: `${method.namePrefix}${c.consumer}`,
+                description: `Okta client credentials of ${c.consumer} (${args.project}/${args.stack}); managed by Pulumi, readable by its readers only`,
+                kmsKeyId: key.arn,
+                recoveryWindowInDays: method.recoveryWindowInDays,
+                tags: { consumer: c.consumer, "pulumi:project": args.project, "pulumi:stack": args.stack },
+            },
+            { parent: this },
+        );
+        new aws.secretsmanager.SecretVersion(
+            `${name}-${c.consumer}-version`,
+            {
+                secretId: secret.id,
+                secretString: pulumi.secret(
+                    pulumi.jsonStringify({ issuer: args.issuer, tokenUrl: args.tokenUrl, clientId: c.clientId, clientSecret: c.clientSecret, scope: c.scopes.join(" ") }),
+                ),
+            },
+            { parent: this },
+        );
+        new aws.secretsmanager.SecretPolicy(
+            `${name}-${c.consumer}-policy`,
+            {
+                secretArn: secret.arn,
+                policy: JSON.stringify(secretReadPolicy(c.readers)),
+                // Refuses any policy that would open the secret to everyone (AWS PutResourcePolicy BlockPublicPolicy).
+                blockPublicPolicy: true,
+            },
+            { parent: this },
+        );
+        return { method: "awsSecretsManager", location: secret.arn, read: pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secret.arn} --query SecretString --output text` };
+    }
+}
+
+/** The ESC environment definition of one consumer. Pure. */
+export function escDefinition(c: { consumer: string; issuer: string; tokenUrl: string; clientId: string; clientSecret: string; scopes: string[]; origin: string }): string {
+    const doc = {
+        values: {
+            okta: { issuer: c.issuer, tokenUrl: c.tokenUrl, clientId: c.clientId, clientSecret: { "fn::secret": c.clientSecret }, scope: c.scopes.join(" ") },
+            environmentVariables: {
+                OKTA_ISSUER: "${okta.issuer}",
+                OKTA_TOKEN_URL: "${okta.tokenUrl}",
+                OKTA_CLIENT_ID: "${okta.clientId}",
+                OKTA_CLIENT_SECRET: "${okta.clientSecret}",
+                OKTA_SCOPE: "${okta.scope}",
+            },
+        },
+    };
+    return `# Okta client credentials of ${c.consumer}, written by the Pulumi stack ${c.origin}: change the stack, not this environment.\n${toYaml(doc)}`;
+}
+
+/** The resource policy of one consumer's secret: its readers may read it. Pure. */
+export function secretReadPolicy(readers: string[]) {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ConsumerReadsItsCredentials", Effect: "Allow", Principal: { AWS: readers }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }],
+    };
+}
+
+/**
+ * The key policy of the delivery key: the account administers it through IAM (AWS KMS Developer
+ * Guide, "Default key policy": without this statement the key becomes unmanageable), and the
+ * consumers' readers may decrypt with it only through Secrets Manager (`kms:ViaService`), so it
+ * opens nothing but the secrets whose own policies name them. Pure.
+ */
+export function deliveryKeyPolicy(account: string, partition: string, region: string, readers: string[]) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "ReadersDecryptThroughSecretsManager",
+                Effect: "Allow",
+                Principal: { AWS: [...new Set(readers)] },
+                Action: ["kms:Decrypt", "kms:DescribeKey"],
+                Resource: "*",
+                Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+            },
+        ],
+    };
+}
+
+function deliveryKey(name: string, readers: string[], parent: pulumi.Resource): aws.kms.Key {
+    const identity = aws.getCallerIdentityOutput({}, { parent });
+    const region = aws.getRegionOutput({}, { parent });
+    const partition = aws.getPartitionOutput({}, { parent });
+    return new aws.kms.Key(
+        `${name}-key`,
+        {
+            description: "Encrypts the Okta client credentials delivered to each consumer (okta-api-gateway)",
+            enableKeyRotation: true,
+            policy: pulumi.all([identity.accountId, partition.partition, region.region]).apply(([account, partition, r]) => JSON.stringify(deliveryKeyPolicy(account, partition, r, readers))),
+        },
+        { parent },
+    );
+}

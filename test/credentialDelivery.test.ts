@@ -1,0 +1,92 @@
+// CredentialDelivery under the mock runtime with several consumers: each consumer's secret lands
+// in its own delivery, readable by its own readers, and in no other consumer's.
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { CredentialDelivery, deliveryKeyPolicy, escDefinition } from "../components/credentialDelivery";
+import { findInRawInputs, MOCK_AWS, startMockedStack, unwrapSecrets, valueOf, type MockedStack } from "../rehearsal/stackHarness";
+
+const CONSUMERS = [
+    { consumer: "billing", readers: ["billing-team"], secret: "billing-secret-0123456789abcdefghijklmn", scopes: ["orders:read"] },
+    { consumer: "shipping", readers: ["shipping-team", "oncall"], secret: "shipping-secret-0123456789abcdefghijklm", scopes: ["orders:read", "orders:write"] },
+    { consumer: "audit", readers: ["audit-team"], secret: "audit-secret-0123456789abcdefghijklmnopq", scopes: ["orders:read"] },
+];
+const ARNS: Record<string, string[]> = {
+    billing: ["arn:aws:iam::111111111111:role/billing"],
+    shipping: ["arn:aws:iam::222222222222:role/shipping", "arn:aws:iam::222222222222:user/ops"],
+    audit: ["arn:aws:iam::123456789012:role/audit"],
+};
+
+let stack: MockedStack;
+before(async () => {
+    stack = await startMockedStack({ project: "okta-api-gateway", stack: "unit", config: { "okta:orgName": "unit-1", "okta:baseUrl": "okta.com" } });
+});
+
+function deliver(name: string, method: ConstructorParameters<typeof CredentialDelivery>[1]["method"], readersOf: (c: (typeof CONSUMERS)[number]) => string[]) {
+    return new CredentialDelivery(name, {
+        method,
+        project: "okta-api-gateway",
+        stack: "unit",
+        issuer: "https://unit-1.okta.com/oauth2/aus1",
+        tokenUrl: "https://unit-1.okta.com/oauth2/aus1/v1/token",
+        consumers: CONSUMERS.map((c) => ({ consumer: c.consumer, readers: readersOf(c), clientId: `0oa${c.consumer}`, clientSecret: pulumi.secret(c.secret), scopes: c.scopes })),
+    });
+}
+
+/** Every recorded resource of a delivery that holds a given secret. */
+const holders = (prefix: string, secret: string) => stack.resources.filter((r) => r.name.startsWith(prefix) && findInRawInputs(r.rawInputs, secret).length > 0);
+
+describe("CredentialDelivery", () => {
+    it("esc: one environment per consumer holding its own secret only, opened by its own teams only", async () => {
+        const delivery = deliver("esc", { method: "esc", organization: "acme", project: "orders-consumers" }, (c) => c.readers);
+        assert.equal(await valueOf(delivery.locations.shipping.location), "acme/orders-consumers/shipping-unit");
+        await stack.settle();
+        for (const c of CONSUMERS) {
+            const places = holders("esc-", c.secret);
+            assert.deepEqual(places.map((r) => r.name), [`esc-${c.consumer}`], `${c.consumer}'s secret is in its own environment only`);
+            assert.ok(findInRawInputs(places[0].rawInputs, c.secret).every((p) => p.inSecret), "and inside a Pulumi secret");
+            const text = (unwrapSecrets(places[0].rawInputs) as { yaml: { text: string } }).yaml.text;
+            const values = parseYaml(text) as { values: { okta: { clientId: string; scope: string }; environmentVariables: Record<string, string> } };
+            assert.equal(values.values.okta.clientId, `0oa${c.consumer}`);
+            assert.equal(values.values.okta.scope, c.scopes.join(" "));
+            assert.equal(values.values.environmentVariables.OKTA_CLIENT_SECRET, "${okta.clientSecret}");
+            const teams = stack.resources.filter((r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === `${c.consumer}-unit`);
+            assert.deepEqual(teams.map((t) => [t.inputs.team, t.inputs.permission]), c.readers.map((t) => [t, "open"]));
+        }
+    });
+
+    it("awsSecretsManager: one secret per consumer under a key readers may use only through Secrets Manager, each policy naming its own readers", async () => {
+        const delivery = deliver("sm", { method: "awsSecretsManager", namePrefix: "orders/unit/", recoveryWindowInDays: 0 }, (c) => ARNS[c.consumer]);
+        assert.match(await valueOf(delivery.locations.billing.location), /^arn:aws:secretsmanager:.*orders\/unit\/billing$/);
+        assert.match(await valueOf(delivery.locations.billing.read), /^aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:/);
+        await stack.settle();
+        const key = stack.resources.find((r) => r.name === "sm-key");
+        assert.ok(key);
+        assert.deepEqual(JSON.parse(String(key.inputs.policy)), deliveryKeyPolicy(MOCK_AWS.account, "aws", MOCK_AWS.region, Object.values(ARNS).flat()));
+        for (const c of CONSUMERS) {
+            const places = holders("sm-", c.secret);
+            assert.deepEqual(places.map((r) => r.name), [`sm-${c.consumer}-version`]);
+            const secret = stack.resources.find((r) => r.name === `sm-${c.consumer}`);
+            assert.equal(secret?.inputs.name, `orders/unit/${c.consumer}`);
+            assert.equal(secret?.inputs.kmsKeyId, key.state.arn, "a customer managed key: the AWS managed one cannot be shared across accounts");
+            assert.equal(secret?.inputs.recoveryWindowInDays, 0);
+            const policy = JSON.parse(String(stack.resources.find((r) => r.name === `sm-${c.consumer}-policy`)?.inputs.policy)) as { Statement: { Principal: { AWS: string[] }; Action: string[] }[] };
+            assert.deepEqual(policy.Statement.map((s) => s.Principal.AWS), [ARNS[c.consumer]]);
+            assert.deepEqual(policy.Statement[0].Action, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+        }
+    });
+
+    it("key policy: the account administers the key; readers decrypt only via Secrets Manager in the stack's region", () => {
+        const policy = deliveryKeyPolicy("123456789012", "aws", "eu-west-1", ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/a"]);
+        assert.deepEqual(policy.Statement[0].Principal, { AWS: "arn:aws:iam::123456789012:root" });
+        assert.deepEqual(policy.Statement[1].Principal, { AWS: ["arn:aws:iam::1:role/a"] });
+        assert.deepEqual(policy.Statement[1].Condition, { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } });
+    });
+
+    it("the ESC definition names its origin and keeps the secret in fn::secret, which ESC encrypts on save", () => {
+        const text = escDefinition({ consumer: "x", issuer: "i", tokenUrl: "t", clientId: "c", clientSecret: "s3cr3t", scopes: ["a", "b"], origin: "p/s" });
+        assert.match(text, /^# Okta client credentials of x, written by the Pulumi stack p\/s/);
+        assert.deepEqual((parseYaml(text) as { values: { okta: unknown } }).values.okta, { issuer: "i", tokenUrl: "t", clientId: "c", clientSecret: { "fn::secret": "s3cr3t" }, scope: "a b" });
+    });
+});
