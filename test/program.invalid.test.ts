@@ -25,6 +25,26 @@ function runWith(mutate: (doc: Doc) => void, opts: { stack?: string; args?: stri
     return { status: child.status, stderr: child.stderr, declared: (JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { declared?: number }).declared };
 }
 
+describe("the program adopting the walkthrough's server during a migration", () => {
+    const adopt = (deactivated: boolean) => (d: Doc) => {
+        const server = d.config["okta-api-gateway:authorizationServer"] as Entry;
+        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete server[k];
+        Object.assign(server, { existingId: "aus1legacy", defaultPolicyDeactivated: deactivated });
+        (server.scopes as Entry[])[0].existingId = "scp1legacy";
+    };
+    it("declares everything with the Default Policy still on, and warns on every run that least privilege does not hold yet", () => {
+        const r = runWith(adopt(false));
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok((r.declared ?? 0) > 20);
+        assert.match(r.stderr, /defaultPolicyDeactivated is false: the "Default Policy" of aus1legacy still lets every app of the org \(Exchange\/DCR-registered ones included\) ask for any scope/);
+    });
+    it("stops warning once the Default Policy is declared deactivated", () => {
+        const r = runWith(adopt(true));
+        assert.equal(r.status, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /Default Policy/);
+    });
+});
+
 describe("the program with a broken Pulumi.dev.yaml", () => {
     it("stops before declaring anything and names each bad key", () => {
         const r = runWith((d) => {
