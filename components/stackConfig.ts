@@ -812,6 +812,11 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     }
     if (introspection?.keyIds && new Set(introspection.keyIds).size !== introspection.keyIds.length) problems.push(`${k("introspectionClient")}.keyIds: the ids must differ`);
 
+    // A production stack's outputs are what other teams consume; a local gateway runs on whichever
+    // machine ran `pulumi up` last, and no consumer can reach it.
+    if (gateway?.target === "local" && server?.protect === true) {
+        problems.push(`${k("gateway")}.target: local cannot serve a production stack (authorizationServer.protect): the container runs on the machine that ran pulumi up, which no consumer reaches; use aws, or leave gateway out and rehearse locally with npm start`);
+    }
     if (gateway?.target === "aws" && server?.protect === true && !gateway.aws?.domainName) {
         problems.push(`${k("gateway")}.aws.domainName: is required in a production stack (authorizationServer.protect): consumers call the gateway over HTTPS on a name its certificate covers`);
     }

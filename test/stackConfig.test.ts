@@ -197,6 +197,7 @@ describe("stack configuration", () => {
         assert.deepEqual(cfg.consumers.map((c) => c.allowReplacement), [true, false, false]);
         assert.equal(cfg.protect, false);
         server(doc).protect = true;
+        delete doc.config[`${project}:gateway`]; // a production stack's gateway is on AWS, or elsewhere
         assert.equal(load(doc).protect, true, "authorizationServer.protect makes the stack a production stack");
     });
 
@@ -255,7 +256,12 @@ describe("stack configuration", () => {
         consumers(doc)[1].readers = ["arn:aws:iam::210987654321:role/inventory-sync"];
         assert.deepEqual(load(doc).credentialDelivery, { method: "awsSecretsManager", namePrefix: `${project}/dev/`, recoveryWindowInDays: 0 });
         server(doc).protect = true;
+        delete doc.config[`${project}:gateway`];
         assert.equal((load(doc).credentialDelivery as { recoveryWindowInDays: number }).recoveryWindowInDays, 30);
+    });
+
+    it("refuses a local gateway in a production stack: no consumer reaches a laptop", () => {
+        assertProblem(problemsOf((d) => (server(d).protect = true)), `${project}:gateway.target`, /local cannot serve a production stack .*use aws/);
     });
 
     it("refuses scopes Okta reserves, wildcards and duplicates", () => {
