@@ -1,0 +1,3 @@
+// Types of nodeVersion.mjs, for the TypeScript tests that import it.
+export declare function nodeVersionProblem(version: string, engines: string): string | undefined;
+export declare function requiredEngines(packageJsonUrl?: URL): string;
