@@ -1,10 +1,11 @@
-// `npm start [-- --stack NAME] [--stack-file PATH] [--okta-port N]`: rehearses the whole stack
+// `npm start [-- --stack NAME] [--stack-file PATH] [--port N] …` (`--help`): rehearses the whole stack
 // offline from its own declarations. index.ts runs under Pulumi's mock runtime with the stack's
 // config; what it declared is loaded into a local authorization server (oidc-provider laid out
 // like Okta); the gateway bundle starts with the environment the declared container (or task)
 // gets, in front of a sample Products API; and the seed walkthrough is printed as commands.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -14,7 +15,9 @@ import { StackConfigError } from "../components/stackConfig";
 import { declaredGateway, declaredOkta, evaluateAccessPolicies, possibleScopes, type DeclaredClient } from "./declared";
 import { startLocalOkta, type LocalOkta } from "./localOkta";
 import { startSampleUpstream, type SampleUpstream } from "./sampleUpstream";
-import { fakeOktaId, PROJECT_ROOT, projectName, runProgram, valueOf } from "./stackHarness";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { OKTA_ENVIRONMENT_VARIABLES } from "../components/stackConfig";
+import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf } from "./stackHarness";
 
 const LOOPBACK = "127.0.0.1";
 const DEFAULT_OKTA_PORT = 8090;
@@ -34,6 +37,39 @@ async function assertPortFree(port: number, what: string, howToChange: string): 
         );
         server.listen(port, LOOPBACK, () => server.close(() => resolve()));
     });
+}
+
+const HELP = `npm start [-- options]: rehearse a stack offline, from its own declarations
+
+  --stack NAME          the stack whose Pulumi.<NAME>.yaml to rehearse (default: dev)
+  --stack-file PATH     rehearse this stack file instead
+  --port N              the gateway's port (default: the stack's gateway.local.port, or its container port)
+  --admin-port N        the gateway's admin port (/healthz, /readyz, /metrics)
+  --upstream-port N     the sample Products API's port (default: the port of a local gateway.upstreamUrl, else 3000)
+  --okta-port N         the local authorization server's port (default: ${DEFAULT_OKTA_PORT})
+  -h, --help            this text
+
+Nothing reaches Okta, AWS or Pulumi Cloud: the stack's Okta credential and any OKTA_* variable in
+the shell are replaced by stand-ins. The gateway's own log goes to a file whose path is printed.
+`;
+
+function portOption(values: Record<string, unknown>, name: string): number | undefined {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new RehearsalError(`--${name}: must be a port number from 1 to 65535, got ${String(v)}`);
+    return n;
+}
+
+/** A stack file's YAML, or a one-line error with its file, line and column. */
+function checkStackFileYaml(file: string): void {
+    try {
+        parseYaml(readFileSync(file, "utf8"));
+    } catch (e) {
+        if (!(e instanceof YAMLParseError)) throw e;
+        const at = e.linePos?.[0];
+        throw new RehearsalError(`${path.basename(file)}${at ? `:${at.line}:${at.col}` : ""}: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`);
+    }
 }
 
 function stackFileFor(stack: string, file: string | undefined): string {
@@ -89,37 +125,62 @@ const basicCurl = (c: DeclaredClient, scope: string, tokenUrl: string) =>
     `curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials -d 'scope=${scope}' ${tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({
-        options: { stack: { type: "string", default: "dev" }, "stack-file": { type: "string" }, "okta-port": { type: "string" } },
-        allowPositionals: false,
-    });
+    let values: Record<string, string | boolean | undefined>;
+    try {
+        ({ values } = parseArgs({
+            options: {
+                stack: { type: "string", default: "dev" },
+                "stack-file": { type: "string" },
+                port: { type: "string" },
+                "admin-port": { type: "string" },
+                "upstream-port": { type: "string" },
+                "okta-port": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+            allowPositionals: false,
+        }));
+    } catch (e) {
+        throw new RehearsalError(`${(e as Error).message.split("\n")[0]} (npm start -- --help lists the options)`);
+    }
+    if (values.help) {
+        process.stdout.write(HELP);
+        return;
+    }
     const stackName = values.stack as string;
-    const stackFile = stackFileFor(stackName, values["stack-file"]);
-    const oktaPort = values["okta-port"] ? Number(values["okta-port"]) : DEFAULT_OKTA_PORT;
-    if (!Number.isInteger(oktaPort) || oktaPort < 1 || oktaPort > 65535) throw new RehearsalError(`--okta-port: must be a port number, got ${values["okta-port"]}`);
+    const stackFile = stackFileFor(stackName, values["stack-file"] as string | undefined);
+    checkStackFileYaml(stackFile);
+    const oktaPort = portOption(values, "okta-port") ?? DEFAULT_OKTA_PORT;
+
+    // Offline: the provider's environment variables of this shell are not the stack's, and would
+    // clash with the stand-in credential ("set only one way of authenticating").
+    const ignored = Object.values(OKTA_ENVIRONMENT_VARIABLES).filter((v) => process.env[v] !== undefined);
+    for (const v of ignored) delete process.env[v];
 
     // 1. The stack's real declarations, under the mock runtime.
-    const run = await runProgram({ stackName, stackFile });
+    const run = await runProgram({ stackName, stackFile, secrets: standInSecretsFor(stackFile) });
     const resources = run.stack.resources;
     const okta = declaredOkta(resources);
     // An adopted app's consumer keeps the secret it has (Okta never returns it): the rehearsal
     // gives the local server a stand-in for it, so the walkthrough can use that consumer too.
     for (const c of okta.consumers) if (c.adopted && !c.clientSecret) c.clientSecret = fakeOktaId("", `existing-secret:${c.clientId}`, 40);
     const consumerOutputs = await valueOf(run.outputs.consumerClients as Record<string, ConsumerOutput>);
-    const gateway = declaredGateway(resources);
-    const project = projectName();
+    const declaredGw = declaredGateway(resources);
+    const portOverride = portOption(values, "port");
+    const adminOverride = portOption(values, "admin-port");
+    const gateway = declaredGw && { ...declaredGw, port: portOverride ?? declaredGw.port, adminPort: adminOverride ?? declaredGw.adminPort };
 
     // Every port is checked before anything starts, so a clash leaves nothing running.
     if (gateway) {
-        const key = gateway.target === "local" ? `${project}:gateway.local.port` : "PORT";
-        await assertPortFree(gateway.port, "the gateway", `change ${key} in ${path.basename(stackFile)}`);
-        await assertPortFree(gateway.adminPort, "the gateway's admin endpoints", `change ${project}:gateway.local.adminPort in ${path.basename(stackFile)}`);
+        if (gateway.port === gateway.adminPort) throw new RehearsalError(`--port and --admin-port: the gateway's two ports must differ (both ${gateway.port})`);
+        await assertPortFree(gateway.port, "the gateway", "pass --port");
+        await assertPortFree(gateway.adminPort, "the gateway's admin endpoints", "pass --admin-port");
     }
-    const upPort = upstreamPort(gateway?.env.UPSTREAM_URL);
-    await assertPortFree(upPort, "the sample upstream API", `change ${project}:gateway.upstreamUrl`);
+    const upPort = portOption(values, "upstream-port") ?? upstreamPort(gateway?.env.UPSTREAM_URL);
+    await assertPortFree(upPort, "the sample upstream API", "pass --upstream-port");
     await assertPortFree(oktaPort, "the local authorization server", "pass --okta-port");
 
     const started: { okta?: LocalOkta; upstream?: SampleUpstream; gateway?: ChildProcess } = {};
+    let gatewayLog: string | undefined;
     let stopping = false;
     const stopAll = async (code: number) => {
         if (stopping) return;
@@ -168,19 +229,16 @@ async function main(): Promise<void> {
                 HOST: LOOPBACK,
                 TOKEN_VALIDATION: validation,
             };
+            // The gateway's JSON log lines go to a file, so that the walkthrough stays readable.
+            gatewayLog = path.join(tmpdir(), `okta-api-gateway-rehearsal-${process.pid}.log`);
+            const log = createWriteStream(gatewayLog);
             const child = spawn(process.execPath, [bundle.file], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
             started.gateway = child;
-            for (const stream of [child.stdout, child.stderr]) {
-                let rest = "";
-                stream.on("data", (chunk: Buffer) => {
-                    const lines = (rest + chunk.toString()).split("\n");
-                    rest = lines.pop() ?? "";
-                    for (const line of lines) out(`[gateway] ${line}`);
-                });
-            }
+            child.stdout.pipe(log);
+            child.stderr.pipe(log);
             child.once("exit", (code) => {
                 if (!stopping) {
-                    process.stderr.write(`rehearsal: the gateway exited (${code}); stopping\n`);
+                    process.stderr.write(`rehearsal: the gateway exited (${code}); stopping (its log: ${gatewayLog})\n`);
                     void stopAll(1);
                 }
             });
@@ -212,6 +270,8 @@ async function main(): Promise<void> {
         out(`  token endpoint        ${started.okta.tokenUrl}`);
         if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
+        if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
+        if (ignored.length) out(`  ignored               ${ignored.join(", ")} from this shell: the rehearsal is offline and uses a stand-in credential`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
         for (const c of okta.consumers) {
             const note = c.adopted ? "  (adopted app: a stand-in for the secret it already has)" : "";

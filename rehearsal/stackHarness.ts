@@ -313,6 +313,26 @@ export const STAND_IN_SECRETS: Record<string, string> = {
     "okta:privateKey": "-----BEGIN PRIVATE KEY-----\nstand-in-for-tests-only\n-----END PRIVATE KEY-----",
 };
 
+const STAND_IN_API_TOKEN = "00stand-in-ssws-token-for-the-offline-rehearsal";
+
+/**
+ * The stand-in for the Okta credential a stack file uses: the one it holds encrypted
+ * (`okta:apiToken: {secure: …}`), else the private key when the file configures its client id and
+ * scopes (the value then comes from an ESC environment), else an SSWS token.
+ */
+export function standInSecretsFor(file: string): Record<string, string> {
+    const doc = parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    const config = doc?.config ?? {};
+    const secure = (key: string) => {
+        const v = config[key];
+        return v !== null && typeof v === "object" && "secure" in v;
+    };
+    if (secure("okta:apiToken")) return { "okta:apiToken": STAND_IN_API_TOKEN };
+    if (secure("okta:accessToken")) return { "okta:accessToken": STAND_IN_API_TOKEN };
+    if (secure("okta:privateKey") || (config["okta:clientId"] !== undefined && config["okta:scopes"] !== undefined)) return STAND_IN_SECRETS;
+    return { "okta:apiToken": STAND_IN_API_TOKEN };
+}
+
 /** Resolves an Output (or plain value) to its value. Never call on an unknown value in preview. */
 export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
     return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v)));

@@ -43,8 +43,8 @@ interface Rehearsal {
     exited: Promise<number | null>;
 }
 
-function startRehearsal(args: string[]): Rehearsal {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}): Rehearsal {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -186,11 +186,66 @@ describe("npm start", () => {
         try {
             const r = startRehearsal(["--stack", "dev"]);
             assert.equal(await r.exited, 1);
-            assert.match(r.stderr(), /port 8080 \(the gateway\) is already in use on 127\.0\.0\.1; stop what uses it, or change okta-api-gateway:gateway\.local\.port in Pulumi\.dev\.yaml/);
+            assert.match(r.stderr(), /port 8080 \(the gateway\) is already in use on 127\.0\.0\.1; stop what uses it, or pass --port/);
             for (const port of [9090, 8090, 3000]) assert.equal(await listening(port), false, `port ${port} left in use`);
         } finally {
             await new Promise((r) => blocker.close(r));
         }
+    });
+
+    it("moves every port by flag, without touching the stack file, and keeps the gateway's log out of the walkthrough", async () => {
+        const r = startRehearsal(["--stack", "dev", "--port", "18080", "--admin-port", "19090", "--upstream-port", "13000", "--okta-port", "18090"]);
+        try {
+            await untilRunning(r);
+            const out = r.stdout();
+            assert.match(out, /gateway {15}http:\/\/127\.0\.0\.1:18080 {2}\(admin http:\/\/127\.0\.0\.1:19090/);
+            assert.match(out, /upstream {14}http:\/\/127\.0\.0\.1:13000/);
+            assert.match(out, /authorization server {2}http:\/\/127\.0\.0\.1:18090\//);
+            assert.doesNotMatch(out, /"level"|\[gateway\] \{/, "no JSON log lines among the walkthrough");
+            const logFile = /gateway log {11}(\S+)/.exec(out)?.[1];
+            assert.ok(logFile, out);
+            const answer = await fetch("http://127.0.0.1:18080/api/products");
+            assert.equal(answer.status, 400);
+            const deadline = Date.now() + 5_000;
+            while (!readFileSync(logFile, "utf8").includes('"status":400') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+            assert.match(readFileSync(logFile, "utf8"), /"status":400/, "the gateway logs to the printed file");
+            for (const port of PORTS) assert.equal(await listening(port), false, `the default port ${port} is left alone`);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
+    it("rehearses an apiToken stack, and ignores the OKTA_* variables of the shell (it is offline)", async () => {
+        const file = tempStack((config) => {
+            for (const k of ["okta:clientId", "okta:privateKeyId", "okta:scopes"]) delete config[k];
+            config["okta:apiToken"] = { secure: "AAABAJx1c2VkLWJ5LXRoZS1yZWhlYXJzYWwtdGVzdA==" };
+        });
+        const r = startRehearsal(["--stack", "dev", "--stack-file", file], { OKTA_API_TOKEN: "00from-the-shell", OKTA_ORG_NAME: "someone-elses-org" });
+        try {
+            await untilRunning(r);
+            assert.match(r.stdout(), /ignored {15}OKTA_ORG_NAME, OKTA_API_TOKEN from this shell/);
+            replaysWalkthrough(r);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
+    it("answers --help with its options, and an unknown option or a YAML mistake in one line, without a stack trace", async () => {
+        const help = startRehearsal(["--help"]);
+        assert.equal(await help.exited, 0);
+        for (const flag of ["--stack NAME", "--stack-file PATH", "--port N", "--admin-port N", "--upstream-port N", "--okta-port N", "--help"]) assert.ok(help.stdout().includes(flag), flag);
+        const unknown = startRehearsal(["--prot", "1"]);
+        assert.equal(await unknown.exited, 1);
+        assert.match(unknown.stderr(), /^rehearsal: Unknown option '--prot'.*\(npm start -- --help lists the options\)\n$/);
+        const dir = mkdtempSync(path.join(tmpdir(), "yaml-"));
+        const broken = path.join(dir, "Pulumi.dev.yaml");
+        writeFileSync(broken, "config:\n  okta:orgName: dev-1\n  okta:baseUrl: [okta.com\n");
+        const bad = startRehearsal(["--stack-file", broken]);
+        assert.equal(await bad.exited, 1);
+        assert.match(bad.stderr(), /^rehearsal: Pulumi\.dev\.yaml:\d+:\d+: [^\n]+\n$/);
+        const badPort = startRehearsal(["--port", "99999"]);
+        assert.equal(await badPort.exited, 1);
+        assert.match(badPort.stderr(), /--port: must be a port number from 1 to 65535, got 99999/);
     });
 
     it("names a stack file that does not exist, and the stacks that do", async () => {
