@@ -979,3 +979,16 @@ export function loadStackConfig(): StackConfig {
     const project = pulumi.getProject();
     return validateStackConfig(readRawStackConfig(pulumiConfigSource(), project), { project, stack: pulumi.getStack() });
 }
+
+/**
+ * The schemas of this project's config keys, by key: what `scripts/stackSchema.ts` turns into
+ * the JSON Schema editors use to complete and check stack files. The cross-key rules and Okta's
+ * own checks are only in validateStackConfig, so the preview remains the authority.
+ */
+export const PROJECT_KEY_SCHEMAS: Record<(typeof PROJECT_KEYS)[number], z.ZodType> = {
+    authorizationServer: serverSchema,
+    consumers: z.array(consumerSchema).min(1),
+    credentialDelivery: credentialDeliverySchema,
+    introspectionClient: introspectionClientSchema,
+    gateway: gatewaySchema,
+};
