@@ -18,9 +18,10 @@ export interface AccessPoliciesArgs {
 }
 
 /**
- * Least privilege, unlike the seed (which leaves Okta's "any client, any scope" default policy in
- * charge): one access policy per consumer, assigned to that consumer's client only, with one rule
- * that allows the client credentials grant for exactly the scopes the consumer's config lists.
+ * Least privilege, unlike the console setup this project replaces (which leaves Okta's "any
+ * client, any scope" default policy in charge): one access policy per consumer, assigned to
+ * that consumer's client only, with one rule that allows the client credentials grant for
+ * exactly the scopes the consumer's config lists.
  *
  * Okta fails with 500s when policies or rules are written in parallel or with duplicate
  * priorities, so priorities are unique and contiguous from 1, and every policy and rule waits for

@@ -2,7 +2,7 @@
 // offline from its own declarations. index.ts runs under Pulumi's mock runtime with the stack's
 // config; what it declared is loaded into a local authorization server (oidc-provider laid out
 // like Okta); the gateway bundle starts with the environment the declared container (or task)
-// gets, in front of a sample Products API; and the seed walkthrough is printed as commands.
+// gets, in front of a sample Products API; and the MuleSoft walkthrough is printed as commands.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -258,10 +258,10 @@ async function main(): Promise<void> {
         const writeNeeds = requirementFor(rules, "POST", "/api/products", defaults);
         const mayHave = (c: DeclaredClient) => possibleScopes(okta.policies, c.clientId, okta.scopes);
         const withSecret = okta.consumers.filter((c) => c.clientSecret);
-        const seed = withSecret.find((c) => scopesFor(readNeeds, mayHave(c)));
-        const seedScopes = seed && (scopesFor(readNeeds, mayHave(seed)) as string[]);
-        const writer = withSecret.find((c) => c !== seed && scopesFor(writeNeeds, mayHave(c)));
-        const seedCannotWrite = seedScopes && writeNeeds.scopes.length > 0 && !scopesFor(writeNeeds, seedScopes);
+        const first = withSecret.find((c) => scopesFor(readNeeds, mayHave(c)));
+        const firstScopes = first && (scopesFor(readNeeds, mayHave(first)) as string[]);
+        const writer = withSecret.find((c) => c !== first && scopesFor(writeNeeds, mayHave(c)));
+        const firstCannotWrite = firstScopes && writeNeeds.scopes.length > 0 && !scopesFor(writeNeeds, firstScopes);
         const lacking = withSecret.find((c) => !scopesFor(readNeeds, mayHave(c)) && mayHave(c).length);
         const post = (token: string) => `curl -i -X POST -H "Authorization: Bearer $${token}" -H 'content-type: application/json' -d '{"name":"Gadget"}' ${gw}/api/products`;
 
@@ -282,11 +282,11 @@ async function main(): Promise<void> {
         out();
         out(`1. The authorization server's metadata:`);
         out(`$ curl -s ${started.okta.metadataUrl}`);
-        if (!seed || !seedScopes) {
+        if (!first || !firstScopes) {
             out(`(no consumer with a client secret may ask for ${readNeeds.scopes.join(readNeeds.match === "any" ? " or " : " ")}: nothing more to show)`);
         } else {
-            out(`2. A token for ${seed.name}, client credentials grant, scope=${seedScopes.join(" ")}:`);
-            out(`$ TOKEN=$(${basicCurl(seed, seedScopes.join(" "), started.okta.tokenUrl)})`);
+            out(`2. A token for ${first.name}, client credentials grant, scope=${firstScopes.join(" ")}:`);
+            out(`$ TOKEN=$(${basicCurl(first, firstScopes.join(" "), started.okta.tokenUrl)})`);
             if (gw) {
                 out(`3. No token: 400 "Access token was not provided":`);
                 out(`$ curl -i ${gw}/api/products`);
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
                 out(`$ curl -i -H "Authorization: Bearer $TOKEN" ${gw}/api/products`);
                 out(`5. The token as the access_token query parameter: 200`);
                 out(`$ curl -i "${gw}/api/products?access_token=$TOKEN"`);
-                if (seedCannotWrite) {
+                if (firstCannotWrite) {
                     out(`6. A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`);
                     out(`$ ${post("TOKEN")}`);
                     if (writer) {

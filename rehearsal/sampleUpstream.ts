@@ -1,4 +1,4 @@
-// A fixed-response "Products API" (the seed walkthrough's API) that records every request it
+// A fixed-response "Products API" (the MuleSoft walkthrough's API) that records every request it
 // receives: the upstream of the rehearsal, the tests and the benchmark.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

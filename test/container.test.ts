@@ -1,5 +1,5 @@
 // The real policy-gateway/Dockerfile, built and run by a Docker engine with --network host (all
-// traffic stays on loopback), answering the seed walkthrough against the local authorization
+// traffic stays on loopback), answering the MuleSoft walkthrough against the local authorization
 // server. Needs a running Docker engine and the base image (`.ci/run` provides both); without an
 // engine the test is skipped with that reason.
 import assert from "node:assert/strict";
@@ -81,7 +81,7 @@ describe("the gateway container", { skip }, () => {
         }
     });
 
-    it("answers the seed walkthrough as the process does", async () => {
+    it("answers the MuleSoft walkthrough as the process does", async () => {
         const token = await assertSeedWalkthrough(base, okta, upstream);
         assert.equal((await send(base, "/api/products", { headers: { authorization: "Bearer forged" } })).status, 401);
         const logs = docker("logs", container);

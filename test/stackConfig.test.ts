@@ -61,7 +61,7 @@ describe("stack configuration", () => {
         const dev = load(devDoc());
         assert.equal(dev.authorizationServer.kind, "create");
         assert.deepEqual(dev.consumers.map((c) => c.name), ["products-web", "inventory-sync", "reporting"]);
-        assert.ok(dev.scopes.some((s) => s.name === "myscope"), "the seed's scope is declared");
+        assert.ok(dev.scopes.some((s) => s.name === "myscope"), "the walkthrough's scope is declared");
         const prod = load(parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8")) as StackDoc);
         assert.ok(prod.authorizationServer.kind === "create" && prod.authorizationServer.protect, "prod protects its server");
         assert.ok(prod.consumers.some((c) => c.jwks), "prod shows a private_key_jwt consumer");

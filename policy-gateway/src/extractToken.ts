@@ -1,5 +1,5 @@
 // Where the access token comes from: `Authorization: Bearer <token>` or the `access_token` query
-// parameter, exactly one of them, once (the seed's contract). Pure.
+// parameter, exactly one of them, once (MuleSoft's contract). Pure.
 
 /** Tokens longer than this are refused before anything else looks at them. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -8,7 +8,7 @@ export type Extraction =
     | { ok: true; token: string; source: "header" | "query" }
     | { ok: false; status: 400; body: { error: string; error_description?: string } };
 
-/** The seed's answer when no token was sent. */
+/** MuleSoft's answer when no token was sent. */
 export const NO_TOKEN_ERROR = "Access token was not provided";
 
 /** RFC 6750 b64token. */

@@ -1,5 +1,5 @@
 // Token verification strategies behind one interface, selected by TOKEN_VALIDATION:
-// introspection (RFC 7662, as in the seed), jwt (local RS256 against the issuer's JWKS), and
+// introspection (RFC 7662, as MuleSoft's policy does), jwt (local RS256 against the issuer's JWKS), and
 // hybrid (jwt on every request, plus introspection at most once per cache window).
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AuthServerClient } from "./authServerClient";

@@ -75,7 +75,7 @@ describe("the bundled gateway process", () => {
     });
     after(() => stop());
 
-    it("runs the seed walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
+    it("runs the MuleSoft walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
         const token = await assertSeedWalkthrough(`http://127.0.0.1:${gw.port}`, okta, upstream);
         const logs = gw.lines.join("\n");
         assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret on stdout");

@@ -21,7 +21,7 @@ describe("extractToken", () => {
     it("takes the access_token query parameter", () => {
         assert.deepEqual(extractToken([], ["tok"]), { ok: true, token: "tok", source: "query" });
     });
-    it("answers the seed's 400 when there is no token", () => {
+    it("answers MuleSoft's 400 when there is no token", () => {
         assert.deepEqual(extractToken([], []), { ok: false, status: 400, body: { error: "Access token was not provided" } });
     });
     for (const [name, auth, query] of [

@@ -1,5 +1,5 @@
 // The gateway end to end on loopback, against a real OAuth 2.0 server (oidc-provider laid out like
-// Okta) and a recording upstream: the seed walkthrough, every refusal, caching and coalescing,
+// Okta) and a recording upstream: the MuleSoft walkthrough, every refusal, caching and coalescing,
 // revocation within the cache window, an outage, 429 back-off, upstream failures, operations.
 import { generateKeyPair, SignJWT } from "jose";
 import assert from "node:assert/strict";
@@ -27,7 +27,7 @@ async function foreignToken(issuer: string, jti: string): Promise<string> {
         .sign(privateKey);
 }
 
-describe("gateway, introspection mode (the seed walkthrough)", () => {
+describe("gateway, introspection mode (the MuleSoft walkthrough)", () => {
     let g: GatewayUnderTest;
     let token: string;
     before(async () => {

@@ -161,7 +161,7 @@ describe("HTTP, as standard clients use it", () => {
         assert.deepEqual(up.seen.slice(before).map((s) => s.url), ["/p1", "/p3"]);
     });
 
-    it("challenges every refusal with WWW-Authenticate (RFC 6750 §3), keeping the seed's 400 body", async () => {
+    it("challenges every refusal with WWW-Authenticate (RFC 6750 §3), keeping MuleSoft's 400 body", async () => {
         const none = await fetch(`${g.url}/a`);
         assert.equal(none.status, 400);
         assert.equal(none.headers.get("www-authenticate"), "Bearer");

@@ -108,7 +108,7 @@ export function send(baseUrl: string, path: string, opts: { method?: string; hea
 }
 
 /**
- * The seed walkthrough through a running gateway at `base`: a token by client credentials, then
+ * The MuleSoft walkthrough through a running gateway at `base`: a token by client credentials, then
  * 400 without it, 200 by header and by query parameter (removed upstream), 403 without the scope.
  * Returns the token, for checks of what the gateway logged.
  */
