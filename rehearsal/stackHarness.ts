@@ -62,6 +62,19 @@ interface MonitorLike {
     registerResource: MonitorMethod;
     readResource: MonitorMethod;
 }
+/**
+ * The @pulumi/pulumi version whose internals (runtime/state's mock monitor, runtime/settings'
+ * waitForRPCs) this harness was read against. Another version fails loudly here, before any test
+ * can pass for the wrong reason: re-read those two modules, then update this constant.
+ */
+export const PULUMI_SDK_VERIFIED = "3.270.0";
+const sdkVersion = (require("@pulumi/pulumi/package.json") as { version: string }).version;
+if (sdkVersion !== PULUMI_SDK_VERIFIED) {
+    throw new Error(
+        `rehearsal/stackHarness.ts patches internals of @pulumi/pulumi ${PULUMI_SDK_VERIFIED} (runtime/state, runtime/settings), but ${sdkVersion} is installed: ` +
+            "check that settings.monitor.registerResource/readResource and waitForRPCs still exist with the same shapes, then update PULUMI_SDK_VERIFIED",
+    );
+}
 const sdkState = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: MonitorLike } } };
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 

@@ -8,7 +8,9 @@ import { AccessPolicies } from "../components/accessPolicies";
 import { AuthorizationServer, customDomainProblem, endpointsOf } from "../components/authorizationServer";
 import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
-import { findInRawInputs, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { findInRawInputs, PROJECT_ROOT, PULUMI_SDK_VERIFIED, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
 
 let stack: MockedStack;
 before(async () => {
@@ -280,6 +282,10 @@ describe("AccessPolicies", () => {
 });
 
 describe("the mock harness", () => {
+    it("was read against the @pulumi/pulumi version package.json pins (it patches that SDK's internals)", () => {
+        const pinned = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+        assert.equal(PULUMI_SDK_VERIFIED, pinned, "an SDK update must re-read the patched internals and move PULUMI_SDK_VERIFIED with it");
+    });
     it("records every resource with a URN once settled", async () => {
         await stack.settle();
         const missing = stack.resources.filter((r) => !r.urn);

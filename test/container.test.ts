@@ -1,7 +1,7 @@
 // The real policy-gateway/Dockerfile, built and run by a Docker engine with --network host (all
 // traffic stays on loopback), answering the MuleSoft walkthrough against the local authorization
-// server. Needs a running Docker engine and the base image (`.ci/run` provides both); without an
-// engine the test is skipped with that reason.
+// server. Needs a running Docker engine with host networking and the base image (`.ci/run`
+// provides both); without them the test is skipped with the reason.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -14,7 +14,27 @@ import { freePort } from "../bench/gatewayProcess";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });
-const skip = engine.status === 0 ? false : "no Docker engine is running here (.ci/run installs and starts one)";
+
+/**
+ * Whether `--network host` reaches this machine's loopback: true on a Linux engine, false on
+ * Docker Desktop unless its host networking is enabled (the container would then wait for a
+ * gateway it can never reach). Probed for real: a listener on 127.0.0.1 here, fetched from a
+ * container of the base image.
+ */
+function hostNetworkingWorks(): boolean {
+    const port = 20_000 + (process.pid % 20_000);
+    const server = `require("http").createServer((q, s) => s.end("ok")).listen(${port}, "127.0.0.1")`;
+    const probe = `fetch("http://127.0.0.1:${port}").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+    const script = `"${process.execPath}" -e '${server}' & pid=$!; sleep 1; docker run --rm --network host node:24-bookworm-slim node -e '${probe}'; rc=$?; kill $pid; exit $rc`;
+    return spawnSync("bash", ["-c", script], { timeout: 60_000 }).status === 0;
+}
+
+const skip =
+    engine.status !== 0
+        ? "no Docker engine is running here (.ci/run installs and starts one)"
+        : !hostNetworkingWorks()
+          ? "the Docker engine here has no host networking: --network host does not reach this machine's loopback (Docker Desktop: Settings → Resources → Network → Enable host networking)"
+          : false;
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 120_000 }).trim();
 
