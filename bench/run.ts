@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 import { BENCH_AUDIENCE, BENCH_CLIENT, BENCH_INTROSPECTION } from "./authServer";
-import { freePort, IMAGE_NODE_OPTIONS } from "./gatewayProcess";
+import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../rehearsal/gatewayProcess";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -134,10 +134,7 @@ async function startGateway(issuer: string, upstream: string, env: Record<string
         },
     });
     children.push(child);
-    while (!(await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false))) {
-        if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-        await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilReady(`http://127.0.0.1:${adminPort}`, { process: child });
     return { child, url: `http://127.0.0.1:${port}` };
 }
 

@@ -11,7 +11,7 @@ import { Pool } from "undici";
 import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
 import { startSampleUpstream, type SampleUpstream } from "../rehearsal/sampleUpstream";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
-import { freePort, IMAGE_NODE_OPTIONS } from "./gatewayProcess";
+import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../rehearsal/gatewayProcess";
 
 export type TokenClass = "cachedValid" | "freshValid" | "revoked" | "random" | "lackingScope";
 export type FaultKind = "authStopped" | "authSlow" | "auth429" | "upstreamStopped";
@@ -135,10 +135,7 @@ export async function runSoak(opts: { seconds: number; concurrency?: number; log
     });
     const state = { authListening: true, upstreamListening: true };
     try {
-        while (!(await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false))) {
-            if (gateway.exitCode !== null) throw new Error(`gateway exited with ${gateway.exitCode}`);
-            await new Promise((r) => setTimeout(r, 50));
-        }
+        await untilReady(`http://127.0.0.1:${adminPort}`, { process: gateway });
         // Token pools, made before the clock starts.
         const issue = (client: typeof SERVICE, scope: string, n: number) => Promise.all(Array.from({ length: n }, () => okta.token(client, scope)));
         const freshNeeded = Math.ceil(opts.seconds * FRESH_PER_SECOND) + 100;

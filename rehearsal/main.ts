@@ -17,6 +17,7 @@ import { startLocalOkta, type LocalOkta } from "./localOkta";
 import { startSampleUpstream, type SampleUpstream } from "./sampleUpstream";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { OKTA_ENVIRONMENT_VARIABLES } from "../components/stackConfig";
+import { untilReady } from "./gatewayProcess";
 import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf } from "./stackHarness";
 
 const LOOPBACK = "127.0.0.1";
@@ -242,11 +243,9 @@ async function main(): Promise<void> {
                     void stopAll(1);
                 }
             });
-            const deadline = Date.now() + 15_000;
-            while (!(await fetch(`http://${LOOPBACK}:${gateway.adminPort}/readyz`).then((r) => r.ok, () => false))) {
-                if (Date.now() > deadline) throw new RehearsalError("the gateway did not become ready within 15 s");
-                await new Promise((r) => setTimeout(r, 100));
-            }
+            await untilReady(`http://${LOOPBACK}:${gateway.adminPort}`, { timeoutMs: 15_000 }).catch((e: Error) => {
+                throw new RehearsalError(`${e.message} (its log: ${gatewayLog})`);
+            });
         }
 
         // 4. The walkthrough, as commands a person can paste.

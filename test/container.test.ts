@@ -10,7 +10,7 @@ import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLI
 import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
-import { freePort } from "../bench/gatewayProcess";
+import { freePort, untilReady } from "../rehearsal/gatewayProcess";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });
@@ -58,7 +58,7 @@ describe("the gateway container", { skip }, () => {
             if (Date.now() > deadline) throw new Error(`container not healthy: ${docker("logs", container)}`);
             await new Promise((r) => setTimeout(r, 250));
         }
-        while ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+        await untilReady(`http://127.0.0.1:${adminPort}`, { what: "the container's gateway" });
     });
     after(async () => {
         if (container) spawnSync("docker", ["rm", "-f", container]);

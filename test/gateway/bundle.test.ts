@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../../rehearsal/localOkta";
+import { untilReady } from "../../rehearsal/gatewayProcess";
 import { PROJECT_ROOT } from "../../rehearsal/stackHarness";
 
 const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs");
@@ -39,11 +40,7 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
         void exited.then((code) => reject(new Error(`gateway exited with ${code}: ${lines.join("\n")}`)));
     });
     const ports = await listening;
-    const deadline = Date.now() + 10_000;
-    while ((await fetch(`http://127.0.0.1:${ports.adminPort}/readyz`)).status !== 200) {
-        if (Date.now() > deadline) throw new Error("bundle did not become ready");
-        await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilReady(`http://127.0.0.1:${ports.adminPort}`, { process: child, timeoutMs: 10_000, what: "the bundle" });
     return { child, lines, exited, ...ports };
 }
 
