@@ -24,7 +24,14 @@ const server = config.authorizationServer;
 const authServer = new AuthorizationServer("api", {
     ...(server.kind === "existing"
         ? { existingServerId: server.id }
-        : { name: server.name, description: server.description, audience: server.audience, issuerMode: server.issuerMode, customDomain: server.customDomain, protect: server.protect }),
+        : {
+              name: server.name,
+              description: server.description,
+              audience: server.audience,
+              issuerMode: server.issuerMode,
+              customDomain: server.customDomain,
+              protect: server.protect,
+          }),
     scopes: config.scopes,
     claims: config.claims,
 });
@@ -40,7 +47,12 @@ if (server.kind === "existing" && !server.defaultPolicyDeactivated) {
 //    is protected, so nothing replaces it unless the stack says so.
 const consumers = config.consumers.map((spec) => ({
     spec,
-    app: new ConsumerApp(spec.name, { label: spec.label, jwks: spec.jwks, existingAppId: spec.existingAppId, protect: config.protect && !spec.allowReplacement }),
+    app: new ConsumerApp(spec.name, {
+        label: spec.label,
+        jwks: spec.jwks,
+        existingAppId: spec.existingAppId,
+        protect: config.protect && !spec.allowReplacement,
+    }),
 }));
 
 // 3. Least-privilege access: each consumer gets exactly its scopes, nothing else.
@@ -65,12 +77,20 @@ const deliveries: Record<string, DeliveryLocation> =
               stack: config.stack,
               issuer: authServer.issuer,
               tokenUrl: authServer.endpoints.tokenUrl,
-              consumers: consumers.flatMap(({ spec, app }) => (app.clientSecret ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }] : [])),
+              consumers: consumers.flatMap(({ spec, app }) =>
+                  app.clientSecret
+                      ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }]
+                      : [],
+              ),
           }).locations
         : {};
 
 // 5. The client the gateway authenticates with when it introspects tokens.
-const introspection = new IntrospectionClient("introspection", { label: config.introspectionClient.label, auth: config.introspectionClient.auth, protect: config.protect });
+const introspection = new IntrospectionClient("introspection", {
+    label: config.introspectionClient.label,
+    auth: config.introspectionClient.auth,
+    protect: config.protect,
+});
 
 // 6. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
@@ -101,7 +121,11 @@ export const consumerClients = Object.fromEntries(
             accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
             adopted: app.adopted,
             credentials: deliveries[spec.name] ?? {
-                method: app.adopted ? "kept by the consumer (adopted app: it keeps the secret or key it has)" : spec.jwks ? "private_key_jwt (no secret: the consumer holds its private key)" : "stackOutputs",
+                method: app.adopted
+                    ? "kept by the consumer (adopted app: it keeps the secret or key it has)"
+                    : spec.jwks
+                      ? "private_key_jwt (no secret: the consumer holds its private key)"
+                      : "stackOutputs",
             },
         },
     ]),
@@ -112,7 +136,14 @@ export const consumerClients = Object.fromEntries(
  */
 export const consumerClientSecrets =
     delivery.method === "stackOutputs"
-        ? pulumi.secret(pulumi.all(Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<string, pulumi.Output<string>>))
+        ? pulumi.secret(
+              pulumi.all(
+                  Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<
+                      string,
+                      pulumi.Output<string>
+                  >,
+              ),
+          )
         : undefined;
 
 // The introspection client's credential goes to the gateway and nowhere else: no output carries it.

@@ -11,7 +11,12 @@ async function main(): Promise<void> {
         const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
         const { host: _host, connection: _c, "keep-alive": _k, "transfer-encoding": _te, ...headers } = req.headers;
         upstream
-            .request({ path: req.url ?? "/", method: req.method ?? "GET", headers: headers as Record<string, string>, body: hasBody && req.method !== "GET" && req.method !== "HEAD" ? req : undefined })
+            .request({
+                path: req.url ?? "/",
+                method: req.method ?? "GET",
+                headers: headers as Record<string, string>,
+                body: hasBody && req.method !== "GET" && req.method !== "HEAD" ? req : undefined,
+            })
             .then((r) => {
                 const { connection: _uc, "keep-alive": _uk, "transfer-encoding": _ute, ...out } = r.headers;
                 res.writeHead(r.statusCode, out as Record<string, string>);

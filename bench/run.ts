@@ -19,7 +19,6 @@ const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results"
 const WRITE_BENCHMARKS_MD = process.env.BENCH_OUT === undefined;
 const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway", "dist", "gateway.mjs");
 
-
 interface Row {
     name: string;
     rps: number;
@@ -63,7 +62,10 @@ const tsx = (file: string, ...args: string[]) => [process.execPath, ["--import",
 /** The highest peak RSS of the process and its children (the workers, with WORKERS > 1). */
 function peakRssMb(pid: number | undefined): number | undefined {
     if (!pid) return undefined;
-    const children = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+    const children = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter(Boolean)
+        .map(Number);
     const peaks = [pid, ...children].map((p) => {
         try {
             const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
@@ -102,35 +104,37 @@ async function load(name: string, url: string, opts: Partial<autocannon.Options>
 async function token(tokenUrl: string): Promise<string> {
     const res = await fetch(tokenUrl, {
         method: "POST",
-        headers: { authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+        headers: {
+            authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString("base64")}`,
+            "content-type": "application/x-www-form-urlencoded",
+        },
         body: "grant_type=client_credentials&scope=myscope",
     });
     return ((await res.json()) as { access_token: string }).access_token;
 }
-
 
 async function startGateway(issuer: string, upstream: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [BUNDLE], {
         stdio: ["ignore", "ignore", "inherit"], // logs (when enabled) are written, then discarded
         env: {
-        PATH: process.env.PATH ?? "",
-        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
-        UPSTREAM_URL: upstream,
-        OIDC_ISSUER: issuer,
-        AUDIENCE: BENCH_AUDIENCE,
-        INTROSPECTION_CLIENT_ID: BENCH_INTROSPECTION.clientId,
-        INTROSPECTION_CLIENT_SECRET: BENCH_INTROSPECTION.clientSecret,
-        REQUIRED_SCOPES: "myscope",
-        PORT: String(port),
-        ADMIN_PORT: String(adminPort),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "silent", // measured without its per-request log line's I/O; see BENCHMARKS.md
-        // The bench's authorization server issues opaque tokens, and all load comes from one address.
-        INTROSPECTION_PRECHECK: "off",
-        INTROSPECTIONS_PER_CLIENT_PER_MINUTE: "0",
-        WORKERS: "1", // rows say when they use more
-        ...env,
+            PATH: process.env.PATH ?? "",
+            NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+            UPSTREAM_URL: upstream,
+            OIDC_ISSUER: issuer,
+            AUDIENCE: BENCH_AUDIENCE,
+            INTROSPECTION_CLIENT_ID: BENCH_INTROSPECTION.clientId,
+            INTROSPECTION_CLIENT_SECRET: BENCH_INTROSPECTION.clientSecret,
+            REQUIRED_SCOPES: "myscope",
+            PORT: String(port),
+            ADMIN_PORT: String(adminPort),
+            HOST: "127.0.0.1",
+            LOG_LEVEL: "silent", // measured without its per-request log line's I/O; see BENCHMARKS.md
+            // The bench's authorization server issues opaque tokens, and all load comes from one address.
+            INTROSPECTION_PRECHECK: "off",
+            INTROSPECTIONS_PER_CLIENT_PER_MINUTE: "0",
+            WORKERS: "1", // rows say when they use more
+            ...env,
         },
     });
     children.push(child);
@@ -172,11 +176,18 @@ http {
     );
     const child = spawn(bin, ["-c", path.join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" });
     children.push(child);
-    while (!(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false))) {
+    while (
+        !(await fetch(`http://127.0.0.1:${port}/`).then(
+            (r) => r.ok,
+            () => false,
+        ))
+    ) {
         if (child.exitCode !== null) return undefined;
         await new Promise((r) => setTimeout(r, 50));
     }
-    const version = spawnSync(bin, ["-v"], { encoding: "utf8" }).stderr.trim().replace(/^nginx version: /, "");
+    const version = spawnSync(bin, ["-v"], { encoding: "utf8" })
+        .stderr.trim()
+        .replace(/^nginx version: /, "");
     return { child, url: `http://127.0.0.1:${port}`, version };
 }
 
@@ -198,11 +209,28 @@ async function main(): Promise<void> {
     const nginx = await startNginx(upstream.info.port);
     const nginxRow = nginx ? await load(`3. nginx ${nginx.version} reverse proxy`, nginx.url) : undefined;
     if (nginxRow) rows.push(nginxRow);
-    else rows.push({ name: "3. nginx reverse proxy", rps: 0, p50: 0, p99: 0, max: 0, requests: 0, non2xx: 0, errors: 0, note: "no nginx binary on this machine (apt-get install nginx-light)" });
+    else
+        rows.push({
+            name: "3. nginx reverse proxy",
+            rps: 0,
+            p50: 0,
+            p99: 0,
+            max: 0,
+            requests: 0,
+            non2xx: 0,
+            errors: 0,
+            note: "no nginx binary on this machine (apt-get install nginx-light)",
+        });
     if (nginx) await stop(nginx.child);
 
     // 4: the gateway with a cached token, per validation mode; a fresh process each, for its peak RSS.
-    const measureGateway = async (name: string, issuer: string, auth: ChildProcess, env: Record<string, string>, opts: (url: string) => Partial<autocannon.Options>) => {
+    const measureGateway = async (
+        name: string,
+        issuer: string,
+        auth: ChildProcess,
+        env: Record<string, string>,
+        opts: (url: string) => Partial<autocannon.Options>,
+    ) => {
         const gw = await startGateway(issuer, upstreamUrl, env);
         const before = await callsOf(auth);
         const row = await load(name, `${gw.url}/api/products`, opts(gw.url));
@@ -211,27 +239,44 @@ async function main(): Promise<void> {
         return { row, gw };
     };
     const opaqueToken = await token(opaque.info.tokenUrl);
-    const cached = await measureGateway("4a. gateway, 1 worker, introspection, cached token", opaque.info.issuer, opaque.child, {}, () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }));
+    const cached = await measureGateway("4a. gateway, 1 worker, introspection, cached token", opaque.info.issuer, opaque.child, {}, () => ({
+        headers: { authorization: `Bearer ${opaqueToken}` },
+    }));
     rows.push(cached.row);
-    const two = await measureGateway("4d. gateway, WORKERS=2, introspection, cached token", opaque.info.issuer, opaque.child, { WORKERS: "2" }, () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }));
+    const two = await measureGateway("4d. gateway, WORKERS=2, introspection, cached token", opaque.info.issuer, opaque.child, { WORKERS: "2" }, () => ({
+        headers: { authorization: `Bearer ${opaqueToken}` },
+    }));
     rows.push(two.row);
     await stop(two.gw.child);
-    const logged = await measureGateway("4a+. the same, with the default LOG_LEVEL=info (a JSON line per request)", opaque.info.issuer, opaque.child, { LOG_LEVEL: "info" }, () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }));
+    const logged = await measureGateway(
+        "4a+. the same, with the default LOG_LEVEL=info (a JSON line per request)",
+        opaque.info.issuer,
+        opaque.child,
+        { LOG_LEVEL: "info" },
+        () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }),
+    );
     rows.push(logged.row);
     await stop(logged.gw.child);
     const jwtToken = await token(jwt.info.tokenUrl);
-    const jwtRun = await measureGateway("4b. gateway, jwt", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({ headers: { authorization: `Bearer ${jwtToken}` } }));
+    const jwtRun = await measureGateway("4b. gateway, jwt", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({
+        headers: { authorization: `Bearer ${jwtToken}` },
+    }));
     rows.push(jwtRun.row);
     await stop(jwtRun.gw.child);
     // The local server introspects its own JWTs as Okta does: one introspection per window expected.
-    const hybridRun = await measureGateway("4c. gateway, hybrid", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "hybrid" }, () => ({ headers: { authorization: `Bearer ${jwtToken}` } }));
+    const hybridRun = await measureGateway("4c. gateway, hybrid", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "hybrid" }, () => ({
+        headers: { authorization: `Bearer ${jwtToken}` },
+    }));
     rows.push(hybridRun.row);
     await stop(hybridRun.gw.child);
 
     // Latency at 50% of the gateway's maximum rate, gateway and plain proxy at the same fixed rate.
     const halfRate = Math.max(1, Math.round(cached.row.rps / 2));
     const plainHalf = await load(`2'. minimal Node proxy at ${halfRate} req/s`, `http://127.0.0.1:${plain.info.port}`, { overallRate: halfRate });
-    const cachedHalf = await load(`4a'. gateway, cached token, at ${halfRate} req/s`, `${cached.gw.url}/api/products`, { overallRate: halfRate, headers: { authorization: `Bearer ${opaqueToken}` } });
+    const cachedHalf = await load(`4a'. gateway, cached token, at ${halfRate} req/s`, `${cached.gw.url}/api/products`, {
+        overallRate: halfRate,
+        headers: { authorization: `Bearer ${opaqueToken}` },
+    });
     rows.push(plainHalf, cachedHalf);
     await stop(cached.gw.child);
     await stop(plain.child);
@@ -239,11 +284,18 @@ async function main(): Promise<void> {
     // 5a: many distinct valid tokens in rotation: exactly one introspection per token per window.
     process.stderr.write(`bench: getting ${DISTINCT_TOKENS} tokens\n`);
     const tokens: string[] = [];
-    for (let i = 0; i < DISTINCT_TOKENS; i += 50) tokens.push(...(await Promise.all(Array.from({ length: Math.min(50, DISTINCT_TOKENS - i) }, () => token(opaque.info.tokenUrl)))));
+    for (let i = 0; i < DISTINCT_TOKENS; i += 50)
+        tokens.push(...(await Promise.all(Array.from({ length: Math.min(50, DISTINCT_TOKENS - i) }, () => token(opaque.info.tokenUrl)))));
     let next = 0;
-    const rotation = await measureGateway(`5a. gateway, WORKERS=2, ${DISTINCT_TOKENS} distinct tokens in rotation`, opaque.info.issuer, opaque.child, { WORKERS: "2" }, () => ({
-        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
-    }));
+    const rotation = await measureGateway(
+        `5a. gateway, WORKERS=2, ${DISTINCT_TOKENS} distinct tokens in rotation`,
+        opaque.info.issuer,
+        opaque.child,
+        { WORKERS: "2" },
+        () => ({
+            requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+        }),
+    );
     rotation.row.note = `${Math.min(next, tokens.length)} distinct tokens sent`;
     rows.push(rotation.row);
     await stop(rotation.gw.child);
@@ -256,14 +308,35 @@ async function main(): Promise<void> {
     await stop(flood.gw.child);
 
     // 5c: a fixed number of random invalid tokens, for the memory bound.
-    const million = await measureGateway(`5c. gateway, ${FLOOD.toLocaleString("en")} random invalid tokens (jwt)`, jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({
-        amount: FLOOD,
-        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${randomToken()}` } }) }],
-    }));
+    const million = await measureGateway(
+        `5c. gateway, ${FLOOD.toLocaleString("en")} random invalid tokens (jwt)`,
+        jwt.info.issuer,
+        jwt.child,
+        { TOKEN_VALIDATION: "jwt" },
+        () => ({
+            amount: FLOOD,
+            requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${randomToken()}` } }) }],
+        }),
+    );
     rows.push(million.row);
     await stop(million.gw.child);
 
-    report(rows, { plainRow, nginxRow, cached: cached.row, two: two.row, jwt: jwtRun.row, plainHalf, cachedHalf, rotation: rotation.row, flood: million.row, distinct: Math.min(next, tokens.length) }, nginx?.version);
+    report(
+        rows,
+        {
+            plainRow,
+            nginxRow,
+            cached: cached.row,
+            two: two.row,
+            jwt: jwtRun.row,
+            plainHalf,
+            cachedHalf,
+            rotation: rotation.row,
+            flood: million.row,
+            distinct: Math.min(next, tokens.length),
+        },
+        nginx?.version,
+    );
     process.exit(0);
 }
 
@@ -298,7 +371,7 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
         ...rows.map((r) =>
             r.note && r.rps === 0
                 ? `| ${r.name} | – | – | – | – | – | – | – | – | – |`
-                : `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.introspections ?? ""} | ${r.peakRssMb ?? ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? ratio(r.rps, k.plainRow.rps) ?? "" : ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? ratio(r.rps, k.nginxRow?.rps) ?? "" : ""} |`,
+                : `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.introspections ?? ""} | ${r.peakRssMb ?? ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? (ratio(r.rps, k.plainRow.rps) ?? "") : ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? (ratio(r.rps, k.nginxRow?.rps) ?? "") : ""} |`,
         ),
     ];
     const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
@@ -319,7 +392,10 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
         ...verdicts,
         ...(notes.length ? ["", ...notes] : []),
     ].join("\n");
-    writeFileSync(path.join(OUT_DIR, "results.json"), JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99 }, null, 2) + "\n");
+    writeFileSync(
+        path.join(OUT_DIR, "results.json"),
+        JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99 }, null, 2) + "\n",
+    );
     writeFileSync(path.join(OUT_DIR, "results.md"), md + "\n");
     if (WRITE_BENCHMARKS_MD) {
         const file = path.join(PROJECT_ROOT, "BENCHMARKS.md");

@@ -62,7 +62,6 @@ export const CYCLE_SECONDS = CYCLE.reduce((a, p) => a + p.seconds, 0);
 /** Fresh (never seen) valid tokens sent per second at most, so that the pool lasts the whole soak. */
 const FRESH_PER_SECOND = 60;
 
-
 function rssMb(pid: number): number {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : 0;
@@ -110,7 +109,13 @@ export function unverifiableSuccesses(samples: readonly Sample[], faults: readon
 export async function runSoak(opts: { seconds: number; concurrency?: number; log?: (line: string) => void }): Promise<SoakSummary> {
     const log = opts.log ?? (() => {});
     const concurrency = opts.concurrency ?? 16;
-    const okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "other"], clients: [SERVICE, LIMITED], introspectionClient: INTROSPECTION, accessTokenTtlSeconds: 3600 });
+    const okta = await startLocalOkta({
+        audience: AUDIENCE,
+        scopes: ["myscope", "other"],
+        clients: [SERVICE, LIMITED],
+        introspectionClient: INTROSPECTION,
+        accessTokenTtlSeconds: 3600,
+    });
     const upstream = await startSampleUpstream(0, "127.0.0.1", { record: false });
     const [port, adminPort] = [await freePort(), await freePort()];
     const gateway: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs")], {
@@ -145,7 +150,9 @@ export async function runSoak(opts: { seconds: number; concurrency?: number; log
         const revoked = await issue(SERVICE, "myscope", 100);
         await Promise.all(revoked.map((t) => okta.revoke(SERVICE, t)));
         const lacking = await issue(LIMITED, "other", 100);
-        log(`soak: ${fresh.length} fresh, ${cached.length} cached, ${revoked.length} revoked, ${lacking.length} scope-lacking tokens; ${opts.seconds} s, ${concurrency} concurrent`);
+        log(
+            `soak: ${fresh.length} fresh, ${cached.length} cached, ${revoked.length} revoked, ${lacking.length} scope-lacking tokens; ${opts.seconds} s, ${concurrency} concurrent`,
+        );
 
         const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, headersTimeout: 15_000, bodyTimeout: 15_000 });
         const samples: Sample[] = [];
@@ -201,9 +208,11 @@ export async function runSoak(opts: { seconds: number; concurrency?: number; log
         peakRss = Math.max(peakRss, gateway.pid ? rssMb(gateway.pid) : 0);
         await pool.close();
 
-        const count = (list: Sample[]) => list.reduce<Record<string, number>>((acc, s) => ((acc[String(s.status)] = (acc[String(s.status)] ?? 0) + 1), acc), {});
+        const count = (list: Sample[]) =>
+            list.reduce<Record<string, number>>((acc, s) => ((acc[String(s.status)] = (acc[String(s.status)] ?? 0) + 1), acc), {});
         const byClass: Record<string, Record<string, number>> = {};
-        for (const cls of ["cachedValid", "freshValid", "revoked", "random", "lackingScope"] as TokenClass[]) byClass[cls] = count(samples.filter((s) => s.cls === cls));
+        for (const cls of ["cachedValid", "freshValid", "revoked", "random", "lackingScope"] as TokenClass[])
+            byClass[cls] = count(samples.filter((s) => s.cls === cls));
         return {
             seconds: opts.seconds,
             sent: samples.length,
@@ -228,8 +237,15 @@ export async function runSoak(opts: { seconds: number; concurrency?: number; log
 
 export function formatSummary(s: SoakSummary): string {
     const lines = [
-        `Soak: ${s.sent} requests in ${s.seconds} s; answered by status: ${Object.entries(s.byStatus).map(([k, v]) => `${k === "0" ? "no answer" : k}: ${v}`).join(", ")}`,
-        ...Object.entries(s.byClass).map(([cls, by]) => `  ${cls}: ${Object.entries(by).map(([k, v]) => `${k}: ${v}`).join(", ")}`),
+        `Soak: ${s.sent} requests in ${s.seconds} s; answered by status: ${Object.entries(s.byStatus)
+            .map(([k, v]) => `${k === "0" ? "no answer" : k}: ${v}`)
+            .join(", ")}`,
+        ...Object.entries(s.byClass).map(
+            ([cls, by]) =>
+                `  ${cls}: ${Object.entries(by)
+                    .map(([k, v]) => `${k}: ${v}`)
+                    .join(", ")}`,
+        ),
         `Faults injected: ${s.faults.length}; time to recover: ${s.faults.map((f) => `${f.kind} ${f.recoverySeconds ?? "never"} s`).join(", ")}`,
         `2xx for invalid, random or scope-lacking tokens: ${s.forbiddenSuccesses}; 2xx for unverifiable tokens: ${s.unverifiableSuccesses}; unanswered: ${s.unanswered}`,
         `Gateway peak RSS ${s.peakRssMb} MB; alive at the end: ${s.gatewayAlive}`,
@@ -242,7 +258,12 @@ if (require.main === module) {
     runSoak({ seconds, log: (l) => process.stderr.write(l + "\n") })
         .then((summary) => {
             process.stdout.write(formatSummary(summary) + "\n");
-            const ok = summary.forbiddenSuccesses === 0 && summary.unverifiableSuccesses === 0 && summary.unanswered === 0 && summary.gatewayAlive && summary.faults.every((f) => f.recoverySeconds !== null && f.recoverySeconds <= 8);
+            const ok =
+                summary.forbiddenSuccesses === 0 &&
+                summary.unverifiableSuccesses === 0 &&
+                summary.unanswered === 0 &&
+                summary.gatewayAlive &&
+                summary.faults.every((f) => f.recoverySeconds !== null && f.recoverySeconds <= 8);
             process.exit(ok ? 0 : 1);
         })
         .catch((e: unknown) => {

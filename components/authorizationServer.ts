@@ -108,7 +108,8 @@ export class AuthorizationServer extends pulumi.ComponentResource {
 
         this.scopes = {};
         for (const scope of args.scopes) {
-            if (scope.existingId !== undefined && args.existingServerId === undefined) throw new Error(`AuthorizationServer ${name}: scope ${scope.name} can only be adopted on an adopted server`);
+            if (scope.existingId !== undefined && args.existingServerId === undefined)
+                throw new Error(`AuthorizationServer ${name}: scope ${scope.name} can only be adopted on an adopted server`);
             this.scopes[scope.name] = new okta.auth.ServerScope(
                 `${name}-scope-${scope.name}`,
                 {

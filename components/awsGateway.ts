@@ -53,7 +53,9 @@ export class AwsGateway extends pulumi.ComponentResource {
         // load balancer appends the client's address to X-Forwarded-For and sets
         // X-Forwarded-Proto ("HTTP headers and your Application Load Balancer", ELB User Guide).
         // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
-        const environment = pulumi.all([args.environment, net.vpcCidrs]).apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(","), WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))) }));
+        const environment = pulumi
+            .all([args.environment, net.vpcCidrs])
+            .apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(","), WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))) }));
         const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
@@ -67,23 +69,44 @@ export class AwsGateway extends pulumi.ComponentResource {
 
 /** ECR (scanned on push, immutable tags, last 20 images), pushed with a short-lived token. */
 function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): GatewayImage {
-    const repo = new aws.ecr.Repository(`${name}-repo`, {
-        imageScanningConfiguration: { scanOnPush: true },
-        imageTagMutability: "IMMUTABLE",
-        // `destroy` fails on a repository that holds images unless forced (aws provider
-        // ecr/repository.go: force_delete, default false); production keeps its images.
-        forceDelete: !args.production,
-    }, parent);
-    new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, {
-        repository: repo.name,
-        policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }),
-    }, parent);
+    const repo = new aws.ecr.Repository(
+        `${name}-repo`,
+        {
+            imageScanningConfiguration: { scanOnPush: true },
+            imageTagMutability: "IMMUTABLE",
+            // `destroy` fails on a repository that holds images unless forced (aws provider
+            // ecr/repository.go: force_delete, default false); production keeps its images.
+            forceDelete: !args.production,
+        },
+        parent,
+    );
+    new aws.ecr.LifecyclePolicy(
+        `${name}-repo-lifecycle`,
+        {
+            repository: repo.name,
+            policy: JSON.stringify({
+                rules: [
+                    {
+                        rulePriority: 1,
+                        description: "keep the last 20 images",
+                        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 },
+                        action: { type: "expire" },
+                    },
+                ],
+            }),
+        },
+        parent,
+    );
     const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, parent);
-    return new GatewayImage(`${name}-image`, {
-        repository: repo.repositoryUrl,
-        registry: { server: repo.repositoryUrl, username: token.userName, password: token.password },
-        baseImage: args.baseImage,
-    }, parent);
+    return new GatewayImage(
+        `${name}-image`,
+        {
+            repository: repo.repositoryUrl,
+            registry: { server: repo.repositoryUrl, username: token.userName, password: token.password },
+            baseImage: args.baseImage,
+        },
+        parent,
+    );
 }
 
 interface SecretWiring {
@@ -95,8 +118,16 @@ interface SecretWiring {
 
 /** The introspection client's private key (or secret), in Secrets Manager only. */
 function introspectionSecret(name: string, credential: { variable: string; value: pulumi.Input<string> }, parent: Parent): SecretWiring {
-    const secret = new aws.secretsmanager.Secret(`${name}-introspection-secret`, { description: `policy-gateway: Okta token introspection client credential (${credential.variable})`, recoveryWindowInDays: 7 }, parent);
-    const version = new aws.secretsmanager.SecretVersion(`${name}-introspection-secret-version`, { secretId: secret.id, secretString: pulumi.secret(credential.value) }, parent);
+    const secret = new aws.secretsmanager.Secret(
+        `${name}-introspection-secret`,
+        { description: `policy-gateway: Okta token introspection client credential (${credential.variable})`, recoveryWindowInDays: 7 },
+        parent,
+    );
+    const version = new aws.secretsmanager.SecretVersion(
+        `${name}-introspection-secret-version`,
+        { secretId: secret.id, secretString: pulumi.secret(credential.value) },
+        parent,
+    );
     return { secret, version, variable: credential.variable };
 }
 
@@ -129,16 +160,33 @@ function network(name: string, s: AwsGatewaySpec, parent: Parent): NetworkWiring
     const vpcCidrs = vpc.apply((v) => [...new Set([v.cidrBlock, ...(v.cidrBlockAssociations ?? []).map((a) => a.cidrBlock)])].filter(Boolean));
 
     const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: vpc.id, description: "policy-gateway load balancer" }, parent);
-    const taskSg = new aws.ec2.SecurityGroup(`${name}-task-sg`, { vpcId: vpc.id, description: "policy-gateway tasks: reachable from the load balancer only" }, parent);
+    const taskSg = new aws.ec2.SecurityGroup(
+        `${name}-task-sg`,
+        { vpcId: vpc.id, description: "policy-gateway tasks: reachable from the load balancer only" },
+        parent,
+    );
     const clientPorts = usesHttps(s) ? [443, 80] : [80];
     s.allowedCidrs.forEach((cidr, i) =>
-        clientPorts.forEach((p) =>
-            new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${p}-${i}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: cidr }, parent),
+        clientPorts.forEach(
+            (p) =>
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-alb-in-${p}-${i}`,
+                    { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, cidrIpv4: cidr },
+                    parent,
+                ),
         ),
     );
     for (const p of [PORTS.traffic, PORTS.admin]) {
-        new aws.vpc.SecurityGroupIngressRule(`${name}-task-in-${p}`, { securityGroupId: taskSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: albSg.id }, parent);
-        new aws.vpc.SecurityGroupEgressRule(`${name}-alb-out-${p}`, { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: taskSg.id }, parent);
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-task-in-${p}`,
+            { securityGroupId: taskSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: albSg.id },
+            parent,
+        );
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-alb-out-${p}`,
+            { securityGroupId: albSg.id, ipProtocol: "tcp", fromPort: p, toPort: p, referencedSecurityGroupId: taskSg.id },
+            parent,
+        );
     }
     // Tasks call Okta, the upstream, ECR and Secrets Manager over HTTPS (and the upstream maybe over HTTP).
     new aws.vpc.SecurityGroupEgressRule(`${name}-task-out`, { securityGroupId: taskSg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, parent);
@@ -163,48 +211,72 @@ interface LoadBalancerWiring {
  * check; HTTPS on the gateway's own name, with an alias record in Route 53.
  */
 function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, parent: Parent): LoadBalancerWiring {
-    const alb = new aws.lb.LoadBalancer(`${name}-alb`, {
-        loadBalancerType: "application",
-        internal: s.internal,
-        securityGroups: [net.albSg.id],
-        subnets: net.loadBalancerSubnetIds,
-        dropInvalidHeaderFields: true,
-    }, parent);
-    const targetGroup = new aws.lb.TargetGroup(`${name}-tg`, {
-        port: PORTS.traffic,
-        protocol: "HTTP",
-        targetType: "ip", // Fargate (awsvpc) tasks register by IP
-        vpcId: net.vpcId,
-        deregistrationDelay: 30,
-        // Readiness: a task whose issuer metadata never loads is never healthy, so it takes no
-        // traffic and the deployment circuit breaker rolls the deployment back.
-        healthCheck: { path: ADMIN_PATHS.readiness, port: String(PORTS.admin), matcher: "200", interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
-    }, parent);
-
-    const certificateArn = s.domainName ? (s.certificateArn ? pulumi.output(s.certificateArn) : requestCertificate(name, s.domainName, s.hostedZoneId as string, parent)) : undefined;
-    const listener = new aws.lb.Listener(`${name}-listener`, {
-        loadBalancerArn: alb.arn,
-        port: certificateArn ? 443 : 80,
-        protocol: certificateArn ? "HTTPS" : "HTTP",
-        certificateArn,
-        sslPolicy: certificateArn ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : undefined,
-        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-    }, parent);
-    if (certificateArn) {
-        new aws.lb.Listener(`${name}-http-redirect`, {
-            loadBalancerArn: alb.arn,
-            port: 80,
+    const alb = new aws.lb.LoadBalancer(
+        `${name}-alb`,
+        {
+            loadBalancerType: "application",
+            internal: s.internal,
+            securityGroups: [net.albSg.id],
+            subnets: net.loadBalancerSubnetIds,
+            dropInvalidHeaderFields: true,
+        },
+        parent,
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+        `${name}-tg`,
+        {
+            port: PORTS.traffic,
             protocol: "HTTP",
-            defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
-        }, parent);
+            targetType: "ip", // Fargate (awsvpc) tasks register by IP
+            vpcId: net.vpcId,
+            deregistrationDelay: 30,
+            // Readiness: a task whose issuer metadata never loads is never healthy, so it takes no
+            // traffic and the deployment circuit breaker rolls the deployment back.
+            healthCheck: { path: ADMIN_PATHS.readiness, port: String(PORTS.admin), matcher: "200", interval: 15, healthyThreshold: 2, unhealthyThreshold: 3 },
+        },
+        parent,
+    );
+
+    const certificateArn = s.domainName
+        ? s.certificateArn
+            ? pulumi.output(s.certificateArn)
+            : requestCertificate(name, s.domainName, s.hostedZoneId as string, parent)
+        : undefined;
+    const listener = new aws.lb.Listener(
+        `${name}-listener`,
+        {
+            loadBalancerArn: alb.arn,
+            port: certificateArn ? 443 : 80,
+            protocol: certificateArn ? "HTTPS" : "HTTP",
+            certificateArn,
+            sslPolicy: certificateArn ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : undefined,
+            defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        },
+        parent,
+    );
+    if (certificateArn) {
+        new aws.lb.Listener(
+            `${name}-http-redirect`,
+            {
+                loadBalancerArn: alb.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+            },
+            parent,
+        );
     }
     if (s.domainName) {
-        new aws.route53.Record(`${name}-dns`, {
-            zoneId: s.hostedZoneId as string,
-            name: s.domainName,
-            type: "A",
-            aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
-        }, parent);
+        new aws.route53.Record(
+            `${name}-dns`,
+            {
+                zoneId: s.hostedZoneId as string,
+                name: s.domainName,
+                type: "A",
+                aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+            },
+            parent,
+        );
     }
     // The load balancer's own *.elb.amazonaws.com name is covered by no certificate of the user's:
     // consumers get the gateway's own name, or (sandbox stacks without one) plain HTTP.
@@ -216,16 +288,24 @@ function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, paren
 function requestCertificate(name: string, domainName: string, zoneId: string, parent: Parent): pulumi.Output<string> {
     const certificate = new aws.acm.Certificate(`${name}-certificate`, { domainName, validationMethod: "DNS" }, parent);
     const option = certificate.domainValidationOptions[0];
-    const record = new aws.route53.Record(`${name}-certificate-validation`, {
-        zoneId,
-        name: option.resourceRecordName,
-        type: option.resourceRecordType,
-        records: [option.resourceRecordValue],
-        ttl: 300,
-        allowOverwrite: true,
-    }, parent);
+    const record = new aws.route53.Record(
+        `${name}-certificate-validation`,
+        {
+            zoneId,
+            name: option.resourceRecordName,
+            type: option.resourceRecordType,
+            records: [option.resourceRecordValue],
+            ttl: 300,
+            allowOverwrite: true,
+        },
+        parent,
+    );
     // Waits until ACM has issued the certificate, so the HTTPS listener never gets a pending one.
-    const validation = new aws.acm.CertificateValidation(`${name}-certificate-issued`, { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] }, parent);
+    const validation = new aws.acm.CertificateValidation(
+        `${name}-certificate-issued`,
+        { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] },
+        parent,
+    );
     return validation.certificateArn;
 }
 
@@ -243,94 +323,127 @@ function service(
 ): ServiceWiring {
     // The execution role may read this one secret and nothing else; the task role may do nothing.
     const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
-    new aws.iam.RolePolicyAttachment(`${name}-execution-role-ecs`, { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy }, parent);
-    new aws.iam.RolePolicy(`${name}-execution-role-secret`, {
-        role: executionRole.id,
-        policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }] }),
-    }, parent);
+    new aws.iam.RolePolicyAttachment(
+        `${name}-execution-role-ecs`,
+        { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+        parent,
+    );
+    new aws.iam.RolePolicy(
+        `${name}-execution-role-secret`,
+        {
+            role: executionRole.id,
+            policy: pulumi.jsonStringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }],
+            }),
+        },
+        parent,
+    );
     const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
 
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
     const region = aws.getRegionOutput({}, parent).region;
     const cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
     const [command, ...rest] = healthCheckCommand();
-    const taskDefinition = new aws.ecs.TaskDefinition(`${name}-task`, {
-        family: `${name}-${pulumi.getStack()}`,
-        cpu: String(s.cpu),
-        memory: String(s.memory),
-        networkMode: "awsvpc",
-        requiresCompatibilities: ["FARGATE"],
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-        executionRoleArn: executionRole.arn,
-        taskRoleArn: taskRole.arn,
-        containerDefinitions: pulumi.jsonStringify([
-            {
-                name: CONTAINER_NAME,
-                image: w.image,
-                essential: true,
-                user: "1000",
-                readonlyRootFilesystem: true,
-                portMappings: [{ containerPort: PORTS.traffic, protocol: "tcp" }, { containerPort: PORTS.admin, protocol: "tcp" }],
-                environment: w.environment.apply((env) => Object.entries(env).map(([k, value]) => ({ name: k, value }))),
-                secrets: [{ name: w.secret.variable, valueFrom: w.secret.secret.arn }],
-                logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" } },
-                healthCheck: {
-                    command: [command, ...rest],
-                    interval: HEALTH_CHECK.intervalSeconds,
-                    timeout: HEALTH_CHECK.timeoutSeconds,
-                    retries: HEALTH_CHECK.retries,
-                    startPeriod: HEALTH_CHECK.startPeriodSeconds,
+    const taskDefinition = new aws.ecs.TaskDefinition(
+        `${name}-task`,
+        {
+            family: `${name}-${pulumi.getStack()}`,
+            cpu: String(s.cpu),
+            memory: String(s.memory),
+            networkMode: "awsvpc",
+            requiresCompatibilities: ["FARGATE"],
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+            executionRoleArn: executionRole.arn,
+            taskRoleArn: taskRole.arn,
+            containerDefinitions: pulumi.jsonStringify([
+                {
+                    name: CONTAINER_NAME,
+                    image: w.image,
+                    essential: true,
+                    user: "1000",
+                    readonlyRootFilesystem: true,
+                    portMappings: [
+                        { containerPort: PORTS.traffic, protocol: "tcp" },
+                        { containerPort: PORTS.admin, protocol: "tcp" },
+                    ],
+                    environment: w.environment.apply((env) => Object.entries(env).map(([k, value]) => ({ name: k, value }))),
+                    secrets: [{ name: w.secret.variable, valueFrom: w.secret.secret.arn }],
+                    logConfiguration: {
+                        logDriver: "awslogs",
+                        options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" },
+                    },
+                    healthCheck: {
+                        command: [command, ...rest],
+                        interval: HEALTH_CHECK.intervalSeconds,
+                        timeout: HEALTH_CHECK.timeoutSeconds,
+                        retries: HEALTH_CHECK.retries,
+                        startPeriod: HEALTH_CHECK.startPeriodSeconds,
+                    },
+                    stopTimeout: 30,
                 },
-                stopTimeout: 30,
-            },
-        ]),
-    }, parent);
+            ]),
+        },
+        parent,
+    );
 
     const timeout = `${s.deploymentTimeoutMinutes}m`;
-    const svc = new aws.ecs.Service(`${name}-service`, {
-        cluster: cluster.arn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: s.minCapacity,
-        launchType: "FARGATE",
-        networkConfiguration: { subnets: w.net.taskSubnetIds, securityGroups: [w.net.taskSg.id], assignPublicIp: s.assignPublicIp },
-        loadBalancers: [{ targetGroupArn: w.lb.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: PORTS.traffic }],
-        healthCheckGracePeriodSeconds: 30,
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        deploymentMinimumHealthyPercent: 100,
-        deploymentMaximumPercent: 200,
-        propagateTags: "SERVICE",
-        // `pulumi up` waits until the new tasks are running and healthy, and fails (instead of
-        // reporting success) when they never are or the circuit breaker rolls back (aws provider
-        // ecs/service.go: wait_for_steady_state, default false).
-        waitForSteadyState: true,
-        // Tasks read secrets only when they start: a new secret version must start new tasks.
-        forceNewDeployment: true,
-        triggers: { introspectionSecretVersion: w.secret.version.versionId },
-    }, { ...parent, dependsOn: [w.lb.listener], ignoreChanges: ["desiredCount"], customTimeouts: { create: timeout, update: timeout } });
+    const svc = new aws.ecs.Service(
+        `${name}-service`,
+        {
+            cluster: cluster.arn,
+            taskDefinition: taskDefinition.arn,
+            desiredCount: s.minCapacity,
+            launchType: "FARGATE",
+            networkConfiguration: { subnets: w.net.taskSubnetIds, securityGroups: [w.net.taskSg.id], assignPublicIp: s.assignPublicIp },
+            loadBalancers: [{ targetGroupArn: w.lb.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: PORTS.traffic }],
+            healthCheckGracePeriodSeconds: 30,
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            deploymentMinimumHealthyPercent: 100,
+            deploymentMaximumPercent: 200,
+            propagateTags: "SERVICE",
+            // `pulumi up` waits until the new tasks are running and healthy, and fails (instead of
+            // reporting success) when they never are or the circuit breaker rolls back (aws provider
+            // ecs/service.go: wait_for_steady_state, default false).
+            waitForSteadyState: true,
+            // Tasks read secrets only when they start: a new secret version must start new tasks.
+            forceNewDeployment: true,
+            triggers: { introspectionSecretVersion: w.secret.version.versionId },
+        },
+        { ...parent, dependsOn: [w.lb.listener], ignoreChanges: ["desiredCount"], customTimeouts: { create: timeout, update: timeout } },
+    );
     return { cluster, service: svc };
 }
 
 /** Target tracking on CPU between the configured bounds. */
 function scaling(name: string, s: AwsGatewaySpec, svc: ServiceWiring, parent: Parent): void {
-    const target = new aws.appautoscaling.Target(`${name}-scaling`, {
-        minCapacity: s.minCapacity,
-        maxCapacity: s.maxCapacity,
-        resourceId: pulumi.interpolate`service/${svc.cluster.name}/${svc.service.name}`,
-        scalableDimension: "ecs:service:DesiredCount",
-        serviceNamespace: "ecs",
-    }, parent);
-    new aws.appautoscaling.Policy(`${name}-scaling-cpu`, {
-        policyType: "TargetTrackingScaling",
-        resourceId: target.resourceId,
-        scalableDimension: target.scalableDimension,
-        serviceNamespace: target.serviceNamespace,
-        targetTrackingScalingPolicyConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
-            targetValue: s.targetCpuPercent,
-            scaleInCooldown: 120,
-            scaleOutCooldown: 30,
+    const target = new aws.appautoscaling.Target(
+        `${name}-scaling`,
+        {
+            minCapacity: s.minCapacity,
+            maxCapacity: s.maxCapacity,
+            resourceId: pulumi.interpolate`service/${svc.cluster.name}/${svc.service.name}`,
+            scalableDimension: "ecs:service:DesiredCount",
+            serviceNamespace: "ecs",
         },
-    }, parent);
+        parent,
+    );
+    new aws.appautoscaling.Policy(
+        `${name}-scaling-cpu`,
+        {
+            policyType: "TargetTrackingScaling",
+            resourceId: target.resourceId,
+            scalableDimension: target.scalableDimension,
+            serviceNamespace: target.serviceNamespace,
+            targetTrackingScalingPolicyConfiguration: {
+                predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+                targetValue: s.targetCpuPercent,
+                scaleInCooldown: 120,
+                scaleOutCooldown: 30,
+            },
+        },
+        parent,
+    );
 }
 
 /**
@@ -345,68 +458,103 @@ function monitoring(name: string, s: AwsGatewaySpec, lb: LoadBalancerWiring, svc
     const ecs = { ClusterName: svc.cluster.name, ServiceName: svc.service.name };
     const common = { treatMissingData: "notBreaching", ...actions };
 
-    new aws.cloudwatch.MetricAlarm(`${name}-alarm-5xx`, {
-        alarmDescription: `policy-gateway: more than ${s.alarms.http5xxPerMinute} 5xx answers a minute (load balancer and gateway), 3 minutes out of 5`,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: s.alarms.http5xxPerMinute,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        metricQueries: [
-            { id: "elb", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: alb, period: 60, stat: "Sum" } },
-            { id: "target", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: alb, period: 60, stat: "Sum" } },
-            { id: "total", expression: "FILL(elb, 0) + FILL(target, 0)", label: "5xx answers", returnData: true },
-        ],
-        ...common,
-    }, parent);
-    new aws.cloudwatch.MetricAlarm(`${name}-alarm-unhealthy`, {
-        alarmDescription: "policy-gateway: a task is not ready (its /readyz fails) for 3 minutes",
-        namespace: "AWS/ApplicationELB",
-        metricName: "UnHealthyHostCount",
-        dimensions: { ...alb, TargetGroup: lb.targetGroup.arnSuffix },
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 3,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: 1,
-        ...common,
-    }, parent);
-    new aws.cloudwatch.MetricAlarm(`${name}-alarm-latency-p99`, {
-        alarmDescription: `policy-gateway: p99 response time above ${s.alarms.targetResponseTimeP99Seconds} s for 5 minutes`,
-        namespace: "AWS/ApplicationELB",
-        metricName: "TargetResponseTime",
-        dimensions: alb,
-        extendedStatistic: "p99",
-        period: 60,
-        evaluationPeriods: 5,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: s.alarms.targetResponseTimeP99Seconds,
-        ...common,
-    }, parent);
-    new aws.cloudwatch.MetricAlarm(`${name}-alarm-cpu`, {
-        alarmDescription: `policy-gateway: service CPU above ${s.alarms.cpuPercent}% for 5 minutes (scaling is not keeping up, or maxCapacity is reached)`,
-        namespace: "AWS/ECS",
-        metricName: "CPUUtilization",
-        dimensions: ecs,
-        statistic: "Average",
-        period: 60,
-        evaluationPeriods: 5,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: s.alarms.cpuPercent,
-        ...common,
-    }, parent);
+    new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-5xx`,
+        {
+            alarmDescription: `policy-gateway: more than ${s.alarms.http5xxPerMinute} 5xx answers a minute (load balancer and gateway), 3 minutes out of 5`,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: s.alarms.http5xxPerMinute,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 3,
+            metricQueries: [
+                { id: "elb", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: alb, period: 60, stat: "Sum" } },
+                {
+                    id: "target",
+                    metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: alb, period: 60, stat: "Sum" },
+                },
+                { id: "total", expression: "FILL(elb, 0) + FILL(target, 0)", label: "5xx answers", returnData: true },
+            ],
+            ...common,
+        },
+        parent,
+    );
+    new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-unhealthy`,
+        {
+            alarmDescription: "policy-gateway: a task is not ready (its /readyz fails) for 3 minutes",
+            namespace: "AWS/ApplicationELB",
+            metricName: "UnHealthyHostCount",
+            dimensions: { ...alb, TargetGroup: lb.targetGroup.arnSuffix },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 3,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+            ...common,
+        },
+        parent,
+    );
+    new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-latency-p99`,
+        {
+            alarmDescription: `policy-gateway: p99 response time above ${s.alarms.targetResponseTimeP99Seconds} s for 5 minutes`,
+            namespace: "AWS/ApplicationELB",
+            metricName: "TargetResponseTime",
+            dimensions: alb,
+            extendedStatistic: "p99",
+            period: 60,
+            evaluationPeriods: 5,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: s.alarms.targetResponseTimeP99Seconds,
+            ...common,
+        },
+        parent,
+    );
+    new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-cpu`,
+        {
+            alarmDescription: `policy-gateway: service CPU above ${s.alarms.cpuPercent}% for 5 minutes (scaling is not keeping up, or maxCapacity is reached)`,
+            namespace: "AWS/ECS",
+            metricName: "CPUUtilization",
+            dimensions: ecs,
+            statistic: "Average",
+            period: 60,
+            evaluationPeriods: 5,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: s.alarms.cpuPercent,
+            ...common,
+        },
+        parent,
+    );
 
     const region = aws.getRegionOutput({}, parent).region;
-    const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
-        dashboardName: `policy-gateway-${pulumi.getStack()}`,
-        dashboardBody: pulumi.jsonStringify({
-            widgets: dashboardWidgets({ region, loadBalancer: lb.alb.arnSuffix, targetGroup: lb.targetGroup.arnSuffix, cluster: svc.cluster.name, service: svc.service.name }),
-        }),
-    }, parent);
+    const dashboard = new aws.cloudwatch.Dashboard(
+        `${name}-dashboard`,
+        {
+            dashboardName: `policy-gateway-${pulumi.getStack()}`,
+            dashboardBody: pulumi.jsonStringify({
+                widgets: dashboardWidgets({
+                    region,
+                    loadBalancer: lb.alb.arnSuffix,
+                    targetGroup: lb.targetGroup.arnSuffix,
+                    cluster: svc.cluster.name,
+                    service: svc.service.name,
+                }),
+            }),
+        },
+        parent,
+    );
     return dashboard.dashboardName;
 }
 
 /** The dashboard's widgets: traffic and errors, latency, task health, CPU and memory. */
-function dashboardWidgets(d: { region: pulumi.Output<string>; loadBalancer: pulumi.Output<string>; targetGroup: pulumi.Output<string>; cluster: pulumi.Output<string>; service: pulumi.Output<string> }) {
+function dashboardWidgets(d: {
+    region: pulumi.Output<string>;
+    loadBalancer: pulumi.Output<string>;
+    targetGroup: pulumi.Output<string>;
+    cluster: pulumi.Output<string>;
+    service: pulumi.Output<string>;
+}) {
     const widget = (x: number, y: number, title: string, metrics: unknown[][], extra: Record<string, unknown> = {}) => ({
         type: "metric",
         x,

@@ -37,7 +37,11 @@ export class ConsumerApp extends pulumi.ComponentResource {
             this.clientSecret = undefined;
             this.tokenEndpointAuthMethod = app.tokenEndpointAuthMethod.apply((m) => m ?? "client_secret_basic");
         } else {
-            const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks: args.jwks }, { parent: this, protect: args.protect });
+            const { app, clientSecret, authMethod } = newServiceApp(
+                `${name}-app`,
+                { label: args.label, jwks: args.jwks },
+                { parent: this, protect: args.protect },
+            );
             this.appId = app.id;
             this.clientId = app.clientId;
             this.clientSecret = clientSecret;

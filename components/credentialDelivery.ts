@@ -51,7 +51,11 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         if (method.method === "esc") {
             for (const c of args.consumers) this.locations[c.consumer] = this.escEnvironment(name, method, args, c);
         } else {
-            const key = deliveryKey(name, args.consumers.flatMap((c) => c.readers), this);
+            const key = deliveryKey(
+                name,
+                args.consumers.flatMap((c) => c.readers),
+                this,
+            );
             for (const c of args.consumers) this.locations[c.consumer] = this.awsSecret(name, method, args, c, key);
         }
         this.registerOutputs({ locations: this.locations });
@@ -65,11 +69,18 @@ export class CredentialDelivery extends pulumi.ComponentResource {
      * `esc run <org>/<project>/<env> -- <command>` and gets OKTA_* environment variables, or
      * imports the environment into its own stack.
      */
-    private escEnvironment(name: string, method: Extract<CredentialDeliverySpec, { method: "esc" }>, args: CredentialDeliveryArgs, c: ConsumerCredentials): DeliveryLocation {
+    private escEnvironment(
+        name: string,
+        method: Extract<CredentialDeliverySpec, { method: "esc" }>,
+        args: CredentialDeliveryArgs,
+        c: ConsumerCredentials,
+    ): DeliveryLocation {
         const environment = `${c.consumer}-${args.stack}`;
         const definition = pulumi
             .all([args.issuer, args.tokenUrl, c.clientId, c.clientSecret])
-            .apply(([issuer, tokenUrl, clientId, clientSecret]) => escDefinition({ ...c, issuer, tokenUrl, clientId, clientSecret, origin: `${args.project}/${args.stack}` }));
+            .apply(([issuer, tokenUrl, clientId, clientSecret]) =>
+                escDefinition({ ...c, issuer, tokenUrl, clientId, clientSecret, origin: `${args.project}/${args.stack}` }),
+            );
         const env = new pulumiservice.Environment(
             `${name}-${c.consumer}`,
             {
@@ -122,7 +133,13 @@ export class CredentialDelivery extends pulumi.ComponentResource {
             {
                 secretId: secret.id,
                 secretString: pulumi.secret(
-                    pulumi.jsonStringify({ issuer: args.issuer, tokenUrl: args.tokenUrl, clientId: c.clientId, clientSecret: c.clientSecret, scope: c.scopes.join(" ") }),
+                    pulumi.jsonStringify({
+                        issuer: args.issuer,
+                        tokenUrl: args.tokenUrl,
+                        clientId: c.clientId,
+                        clientSecret: c.clientSecret,
+                        scope: c.scopes.join(" "),
+                    }),
                 ),
             },
             { parent: this },
@@ -137,12 +154,24 @@ export class CredentialDelivery extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        return { method: "awsSecretsManager", location: secret.arn, read: pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secret.arn} --query SecretString --output text` };
+        return {
+            method: "awsSecretsManager",
+            location: secret.arn,
+            read: pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secret.arn} --query SecretString --output text`,
+        };
     }
 }
 
 /** The ESC environment definition of one consumer. Pure. */
-export function escDefinition(c: { consumer: string; issuer: string; tokenUrl: string; clientId: string; clientSecret: string; scopes: string[]; origin: string }): string {
+export function escDefinition(c: {
+    consumer: string;
+    issuer: string;
+    tokenUrl: string;
+    clientId: string;
+    clientSecret: string;
+    scopes: string[];
+    origin: string;
+}): string {
     const doc = {
         values: {
             okta: { issuer: c.issuer, tokenUrl: c.tokenUrl, clientId: c.clientId, clientSecret: { "fn::secret": c.clientSecret }, scope: c.scopes.join(" ") },
@@ -162,7 +191,15 @@ export function escDefinition(c: { consumer: string; issuer: string; tokenUrl: s
 export function secretReadPolicy(readers: string[]) {
     return {
         Version: "2012-10-17",
-        Statement: [{ Sid: "ConsumerReadsItsCredentials", Effect: "Allow", Principal: { AWS: readers }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }],
+        Statement: [
+            {
+                Sid: "ConsumerReadsItsCredentials",
+                Effect: "Allow",
+                Principal: { AWS: readers },
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: "*",
+            },
+        ],
     };
 }
 
@@ -198,7 +235,9 @@ function deliveryKey(name: string, readers: string[], parent: pulumi.Resource): 
         {
             description: "Encrypts the Okta client credentials delivered to each consumer (okta-api-gateway)",
             enableKeyRotation: true,
-            policy: pulumi.all([identity.accountId, partition.partition, region.region]).apply(([account, partition, r]) => JSON.stringify(deliveryKeyPolicy(account, partition, r, readers))),
+            policy: pulumi
+                .all([identity.accountId, partition.partition, region.region])
+                .apply(([account, partition, r]) => JSON.stringify(deliveryKeyPolicy(account, partition, r, readers))),
         },
         { parent },
     );

@@ -15,7 +15,9 @@ export function bundleIsStale(bundleMtimeMs: number | undefined, inputMtimesMs: 
 function inputsOf(gatewayDir: string): string[] {
     const src = path.join(gatewayDir, "src");
     return [
-        ...readdirSync(src).filter((f) => f.endsWith(".ts")).map((f) => path.join(src, f)),
+        ...readdirSync(src)
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => path.join(src, f)),
         path.join(gatewayDir, "build.mjs"),
         path.join(gatewayDir, "..", "package-lock.json"),
     ].filter(existsSync);
@@ -25,7 +27,10 @@ function inputsOf(gatewayDir: string): string[] {
 export function ensureGatewayBundle(gatewayDir = GATEWAY_DIR): { file: string; sha256: string; rebuilt: boolean } {
     const file = path.join(gatewayDir, "dist", "gateway.mjs");
     const bundleMtime = existsSync(file) ? statSync(file).mtimeMs : undefined;
-    const stale = bundleIsStale(bundleMtime, inputsOf(gatewayDir).map((f) => statSync(f).mtimeMs));
+    const stale = bundleIsStale(
+        bundleMtime,
+        inputsOf(gatewayDir).map((f) => statSync(f).mtimeMs),
+    );
     if (stale) execFileSync(process.execPath, [path.join(gatewayDir, "build.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
     return { file, sha256: createHash("sha256").update(readFileSync(file)).digest("hex"), rebuilt: stale };
 }
@@ -49,7 +54,9 @@ export function buildContextDigest(contextDir: string): string {
     for (const file of files.map((f) => path.relative(contextDir, f).split(path.sep).join("/")).sort()) {
         const full = path.join(contextDir, file);
         const mode = (statSync(full).mode & 0o7777).toString(8);
-        h.update(`${file}\0${mode}\0`).update(createHash("sha256").update(readFileSync(full)).digest()).update("\0");
+        h.update(`${file}\0${mode}\0`)
+            .update(createHash("sha256").update(readFileSync(full)).digest())
+            .update("\0");
     }
     return h.digest("hex");
 }

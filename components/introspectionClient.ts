@@ -50,7 +50,10 @@ export class IntrospectionClient extends pulumi.ComponentResource {
 
         if (args.auth.method === "private_key_jwt") {
             if (args.auth.keyIds.length === 0) throw new Error(`IntrospectionClient ${name}: private_key_jwt needs at least one key id`);
-            const keys = args.auth.keyIds.map((id) => ({ id, key: new tls.PrivateKey(`${name}-key-${id}`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this }) }));
+            const keys = args.auth.keyIds.map((id) => ({
+                id,
+                key: new tls.PrivateKey(`${name}-key-${id}`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this }),
+            }));
             const jwks = pulumi.all(keys.map((k) => k.key.publicKeyPem.apply((pem) => publicJwkOf(pem, k.id))));
             const { app, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks }, { parent: this, protect: args.protect });
             const newest = keys[keys.length - 1];

@@ -29,14 +29,17 @@ export function openApiSecuritySchemes(tokenUrl: string, scopes: ScopeSpec[]) {
 export function ramlSecurityScheme(tokenUrl: string, scopes: ScopeSpec[]): string {
     const scheme = {
         type: "OAuth 2.0",
-        description: "OAuth 2.0 client credentials from Okta, enforced by the policy gateway. Ask the token URL for a token with your client id and secret (or private_key_jwt) and the scopes below.",
+        description:
+            "OAuth 2.0 client credentials from Okta, enforced by the policy gateway. Ask the token URL for a token with your client id and secret (or private_key_jwt) and the scopes below.",
         describedBy: {
             headers: { Authorization: { description: "`Bearer <access token>` (RFC 6750 §2.1)", type: "string", required: false } },
-            queryParameters: { access_token: { description: "The access token, where a header cannot be sent (RFC 6750 §2.3)", type: "string", required: false } },
+            queryParameters: {
+                access_token: { description: "The access token, where a header cannot be sent (RFC 6750 §2.3)", type: "string", required: false },
+            },
             responses: {
                 400: { description: "No access token was sent." },
-                401: { description: "The access token is invalid, expired or revoked (WWW-Authenticate: Bearer error=\"invalid_token\")." },
-                403: { description: "The access token lacks a scope this route requires (WWW-Authenticate: Bearer error=\"insufficient_scope\")." },
+                401: { description: 'The access token is invalid, expired or revoked (WWW-Authenticate: Bearer error="invalid_token").' },
+                403: { description: 'The access token lacks a scope this route requires (WWW-Authenticate: Bearer error="insufficient_scope").' },
             },
         },
         settings: { accessTokenUri: tokenUrl, authorizationGrants: ["client_credentials"], scopes: scopes.map((s) => s.name) },

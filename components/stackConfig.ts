@@ -9,9 +9,7 @@ import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, METHOD_OVERRIDE_MODES, SCOPE_MATCHES
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
 /** Scopes Okta reserves on every authorization server; a custom scope cannot take these names. */
-const RESERVED_SCOPES = new Set([
-    "openid", "profile", "email", "address", "phone", "offline_access", "device_sso", "groups",
-]);
+const RESERVED_SCOPES = new Set(["openid", "profile", "email", "address", "phone", "offline_access", "device_sso", "groups"]);
 
 /**
  * Access-token claim names Okta reserves: a custom claim with one of these names is refused by
@@ -20,8 +18,31 @@ const RESERVED_SCOPES = new Set([
  * registered JWT claims of RFC 7519 §4.1 and RFC 9068 §2.2.
  */
 export const RESERVED_CLAIMS = new Set([
-    "acr", "amr", "as_uri", "aud", "auth_time", "cid", "client_id", "exp", "groups", "iat", "idp", "iss", "jti",
-    "nbf", "nonce", "rpt", "rsi", "scope", "scp", "sub", "token_type", "typ", "uid", "username", "ver",
+    "acr",
+    "amr",
+    "as_uri",
+    "aud",
+    "auth_time",
+    "cid",
+    "client_id",
+    "exp",
+    "groups",
+    "iat",
+    "idp",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "rpt",
+    "rsi",
+    "scope",
+    "scp",
+    "sub",
+    "token_type",
+    "typ",
+    "uid",
+    "username",
+    "ver",
 ]);
 
 /** The keys of this project's config namespace (`<project>:<key>`); anything else is a typo. */
@@ -222,11 +243,9 @@ export class StackConfigError extends pulumi.RunError {
     }
 }
 
-const slug = z
-    .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, {
-        message: "must be 1-40 lowercase letters, digits or '-', starting and ending with a letter or digit",
-    });
+const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, {
+    message: "must be 1-40 lowercase letters, digits or '-', starting and ending with a letter or digit",
+});
 
 const scopeName = z
     .string()
@@ -238,9 +257,9 @@ const scopeName = z
     });
 
 /** A DNS host name (lower case): a custom domain or the gateway's name. */
-const hostName = z
-    .string()
-    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS host name such as api.acme.example (lower case, no scheme)" });
+const hostName = z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: "must be a DNS host name such as api.acme.example (lower case, no scheme)",
+});
 
 const lifetime = z
     .number({ message: `must be a whole number of minutes from ${TOKEN_LIFETIME_MINUTES.min} to ${TOKEN_LIFETIME_MINUTES.max}` })
@@ -261,14 +280,21 @@ const scopeSchema = z.strictObject({
     description: z.string().max(1000).optional(),
     displayName: z.string().max(255).optional(),
     default: z.boolean().optional(),
-    existingId: z.string().regex(/^scp[A-Za-z0-9]+$/, { message: "must be an Okta scope id such as scp1a2b3c4d5e6f7g8h9 (Authorization Servers → Scopes, or GET /api/v1/authorizationServers/{id}/scopes)" }).optional(),
+    existingId: z
+        .string()
+        .regex(/^scp[A-Za-z0-9]+$/, {
+            message: "must be an Okta scope id such as scp1a2b3c4d5e6f7g8h9 (Authorization Servers → Scopes, or GET /api/v1/authorizationServers/{id}/scopes)",
+        })
+        .optional(),
 });
 
 const claimSchema = z.strictObject({
     name: z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a claim name: letters, digits and _" })
-        .refine((n) => !RESERVED_CLAIMS.has(n), { message: `is reserved by Okta and would be refused at pulumi up (reserved: ${[...RESERVED_CLAIMS].join(", ")})` }),
+        .refine((n) => !RESERVED_CLAIMS.has(n), {
+            message: `is reserved by Okta and would be refused at pulumi up (reserved: ${[...RESERVED_CLAIMS].join(", ")})`,
+        }),
     value: z.string().min(1, { message: "must not be empty" }),
     valueType: z.enum(["EXPRESSION", "GROUPS"]).optional(),
     scopes: z.array(z.string()).optional(),
@@ -276,7 +302,10 @@ const claimSchema = z.strictObject({
 });
 
 const serverSchema = z.strictObject({
-    existingId: z.string().regex(/^[A-Za-z0-9]+$/, { message: "must be an authorization server id such as aus1a2b3c4d5e6f7g8h9 or default" }).optional(),
+    existingId: z
+        .string()
+        .regex(/^[A-Za-z0-9]+$/, { message: "must be an authorization server id such as aus1a2b3c4d5e6f7g8h9 or default" })
+        .optional(),
     name: z.string().min(1).max(100).optional(),
     description: z.string().max(1000).optional(),
     audience: audience.optional(),
@@ -310,7 +339,10 @@ const consumerSchema = z.strictObject({
     accessTokenLifetimeMinutes: lifetime.optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1, { message: "must hold at least one public key" }) }).optional(),
     allowReplacement: z.boolean().optional(),
-    existingAppId: z.string().regex(/^0oa[A-Za-z0-9]+$/, { message: "must be an Okta app id such as 0oa1a2b3c4d5e6f7g8h9 (the app's General tab, or GET /api/v1/apps?q=<label>)" }).optional(),
+    existingAppId: z
+        .string()
+        .regex(/^0oa[A-Za-z0-9]+$/, { message: "must be an Okta app id such as 0oa1a2b3c4d5e6f7g8h9 (the app's General tab, or GET /api/v1/apps?q=<label>)" })
+        .optional(),
     readers: z.array(z.string().min(1)).min(1, { message: "must name at least one reader" }).optional(),
 });
 
@@ -319,13 +351,23 @@ const credentialDeliverySchema = z.strictObject({
     esc: z
         .strictObject({
             organization: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Pulumi Cloud organization name" }),
-            project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be an ESC project name: letters, digits, '-', '_' or '.'" }).optional(),
+            project: z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be an ESC project name: letters, digits, '-', '_' or '.'" })
+                .optional(),
         })
         .optional(),
     awsSecretsManager: z
         .strictObject({
-            namePrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: "must be letters, digits or /_+=.@- (a Secrets Manager name prefix)" }).optional(),
-            recoveryWindowInDays: z.number().int().refine((d) => d === 0 || (d >= 7 && d <= 30), { message: "must be 0 (delete at once) or 7 to 30 days" }).optional(),
+            namePrefix: z
+                .string()
+                .regex(/^[A-Za-z0-9/_+=.@-]*$/, { message: "must be letters, digits or /_+=.@- (a Secrets Manager name prefix)" })
+                .optional(),
+            recoveryWindowInDays: z
+                .number()
+                .int()
+                .refine((d) => d === 0 || (d >= 7 && d <= 30), { message: "must be 0 (delete at once) or 7 to 30 days" })
+                .optional(),
         })
         .optional(),
 });
@@ -349,13 +391,20 @@ function isIpv4Cidr(cidr: string): boolean {
 export function isPrivateCidr(cidr: string): boolean {
     const [a, b] = cidr.split(".").map(Number);
     const prefix = Number(cidr.split("/")[1]);
-    return (a === 10 && prefix >= 8) || (a === 172 && b >= 16 && b <= 31 && prefix >= 12) || (a === 192 && b === 168 && prefix >= 16) || (a === 100 && b >= 64 && b <= 127 && prefix >= 10);
+    return (
+        (a === 10 && prefix >= 8) ||
+        (a === 172 && b >= 16 && b <= 31 && prefix >= 12) ||
+        (a === 192 && b === 168 && prefix >= 16) ||
+        (a === 100 && b >= 64 && b <= 127 && prefix >= 10)
+    );
 }
 const CLOUDWATCH_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const gatewaySchema = z.strictObject({
     target: z.enum(["local", "aws"]),
-    upstreamUrl: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be the API's http(s) URL, as the gateway will reach it" }),
+    upstreamUrl: z
+        .string()
+        .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be the API's http(s) URL, as the gateway will reach it" }),
     tokenValidation: z.enum(TOKEN_VALIDATIONS).optional(),
     requiredScopes: z.array(z.string()).optional(),
     scopeMatch: z.enum(SCOPE_MATCHES).optional(),
@@ -367,17 +416,32 @@ const gatewaySchema = z.strictObject({
     local: z.strictObject({ port: port.optional(), adminPort: port.optional() }).optional(),
     aws: z
         .strictObject({
-            vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { message: "must be a VPC id (vpc-…)" }).optional(),
+            vpcId: z
+                .string()
+                .regex(/^vpc-[0-9a-f]+$/, { message: "must be a VPC id (vpc-…)" })
+                .optional(),
             loadBalancerSubnetIds: subnetIds.optional(),
             taskSubnetIds: subnetIds.optional(),
             internal: z.boolean().optional(),
             domainName: hostName.optional(),
-            hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route 53 hosted zone id (Z…)" }).optional(),
-            certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { message: "must be an ACM certificate ARN" }).optional(),
-            allowedCidrs: z.array(z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR such as 10.0.0.0/8" })).min(1).optional(),
+            hostedZoneId: z
+                .string()
+                .regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route 53 hosted zone id (Z…)" })
+                .optional(),
+            certificateArn: z
+                .string()
+                .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, { message: "must be an ACM certificate ARN" })
+                .optional(),
+            allowedCidrs: z
+                .array(z.string().refine(isIpv4Cidr, { message: "must be an IPv4 CIDR such as 10.0.0.0/8" }))
+                .min(1)
+                .optional(),
             assignPublicIp: z.boolean().optional(),
             deploymentTimeoutMinutes: z.number().int().min(5).max(120).optional(),
-            alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, { message: "must be an SNS topic ARN" }).optional(),
+            alarmTopicArn: z
+                .string()
+                .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, { message: "must be an SNS topic ARN" })
+                .optional(),
             alarms: z
                 .strictObject({
                     targetResponseTimeP99Seconds: z.number().positive().max(60).optional(),
@@ -388,9 +452,19 @@ const gatewaySchema = z.strictObject({
             minCapacity: z.number().int().min(1).max(100).optional(),
             maxCapacity: z.number().int().min(1).max(100).optional(),
             targetCpuPercent: z.number().int().min(10).max(90).optional(),
-            cpu: z.number().int().refine((c) => c in FARGATE_MEMORY, { message: "must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096" }).optional(),
+            cpu: z
+                .number()
+                .int()
+                .refine((c) => c in FARGATE_MEMORY, { message: "must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096" })
+                .optional(),
             memory: z.number().int().optional(),
-            logRetentionDays: z.number().int().refine((d) => CLOUDWATCH_RETENTION.includes(d), { message: "must be a CloudWatch retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, …" }).optional(),
+            logRetentionDays: z
+                .number()
+                .int()
+                .refine((d) => CLOUDWATCH_RETENTION.includes(d), {
+                    message: "must be a CloudWatch retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, …",
+                })
+                .optional(),
         })
         .optional(),
 });
@@ -486,7 +560,9 @@ function oktaCredentialProblems(okta: RawStackConfig["okta"]): string[] {
         const fromEnv = found.filter((c) => c.from !== CREDENTIAL_KEYS[c.value]);
         return [
             `${found.map((c) => c.from).join(" and ")}: set only one way of authenticating the Okta provider (it refuses two)` +
-                (fromEnv.length ? `; unset ${fromEnv.map((c) => c.from.replace(/^environment variable /, "")).join(" and ")} in this shell, or remove the stack's key` : ""),
+                (fromEnv.length
+                    ? `; unset ${fromEnv.map((c) => c.from.replace(/^environment variable /, "")).join(" and ")} in this shell, or remove the stack's key`
+                    : ""),
         ];
     }
     if (found[0].value !== "privateKey") return [];
@@ -530,17 +606,23 @@ function credentialDeliveryProblems(delivery: RawDelivery | undefined, consumers
         consumers.forEach((c, i) => c.readers && problems.push(`${k("consumers")}[${index[i]}].readers: applies only with ${at}`));
         return problems;
     }
-    if (delivery.method === "esc" && !delivery.esc) problems.push(`${at}.esc.organization: is required with method esc (the Pulumi Cloud organization that holds the environments)`);
+    if (delivery.method === "esc" && !delivery.esc)
+        problems.push(`${at}.esc.organization: is required with method esc (the Pulumi Cloud organization that holds the environments)`);
     if (delivery.method !== "esc" && delivery.esc) problems.push(`${at}.esc: applies only to method esc`);
-    if (delivery.method !== "awsSecretsManager" && delivery.awsSecretsManager) problems.push(`${at}.awsSecretsManager: applies only to method awsSecretsManager`);
+    if (delivery.method !== "awsSecretsManager" && delivery.awsSecretsManager)
+        problems.push(`${at}.awsSecretsManager: applies only to method awsSecretsManager`);
     consumers.forEach((c, i) => {
         const where = `${k("consumers")}[${index[i]}].readers`;
         if (!hasSecretToDeliver(c)) {
-            if (c.readers) problems.push(`${where}: applies only to a consumer with a client secret this stack generates; ${c.name} has none to deliver (${c.existingAppId ? "an adopted app keeps its own secret" : "private_key_jwt"})`);
+            if (c.readers)
+                problems.push(
+                    `${where}: applies only to a consumer with a client secret this stack generates; ${c.name} has none to deliver (${c.existingAppId ? "an adopted app keeps its own secret" : "private_key_jwt"})`,
+                );
             return;
         }
         if (delivery.method === "stackOutputs") {
-            if (c.readers) problems.push(`${where}: applies only to methods esc and awsSecretsManager; with stackOutputs whoever may read the stack reads every secret`);
+            if (c.readers)
+                problems.push(`${where}: applies only to methods esc and awsSecretsManager; with stackOutputs whoever may read the stack reads every secret`);
             return;
         }
         if (!c.readers) {
@@ -554,7 +636,9 @@ function credentialDeliveryProblems(delivery: RawDelivery | undefined, consumers
         const pattern = delivery.method === "esc" ? ESC_TEAM : IAM_PRINCIPAL;
         c.readers.forEach((r, j) => {
             if (!pattern.test(r)) {
-                problems.push(`${where}[${j}]: must be ${delivery.method === "esc" ? "a Pulumi Cloud team name" : "an IAM role, user or account-root ARN (arn:aws:iam::<account>:role/<name>)"}, got ${r}`);
+                problems.push(
+                    `${where}[${j}]: must be ${delivery.method === "esc" ? "a Pulumi Cloud team name" : "an IAM role, user or account-root ARN (arn:aws:iam::<account>:role/<name>)"}, got ${r}`,
+                );
             }
         });
     });
@@ -588,7 +672,10 @@ function awsGatewayProblems(aws: RawAwsGateway, at: string): string[] {
     const problems: string[] = [];
     const inVpc = aws.vpcId !== undefined;
     for (const list of ["loadBalancerSubnetIds", "taskSubnetIds"] as const) {
-        if (inVpc && !aws[list]) problems.push(`${at}.${list}: is required with vpcId (${list === "loadBalancerSubnetIds" ? "public subnets for an internet-facing load balancer, private ones for an internal one" : "private subnets with a NAT gateway or VPC endpoints, or public ones with assignPublicIp"})`);
+        if (inVpc && !aws[list])
+            problems.push(
+                `${at}.${list}: is required with vpcId (${list === "loadBalancerSubnetIds" ? "public subnets for an internet-facing load balancer, private ones for an internal one" : "private subnets with a NAT gateway or VPC endpoints, or public ones with assignPublicIp"})`,
+            );
         if (!inVpc && aws[list]) problems.push(`${at}.vpcId: is required with ${list}`);
     }
     // An internet-facing load balancer sees its clients by their public addresses: allowing only
@@ -596,11 +683,19 @@ function awsGatewayProblems(aws: RawAwsGateway, at: string): string[] {
     // Balancers", Elastic Load Balancing User Guide).
     const onlyPrivate = (aws.allowedCidrs ?? ["0.0.0.0/0"]).every(isPrivateCidr);
     if (aws.internal === false && onlyPrivate) {
-        problems.push(`${at}.internal: false makes the load balancer internet-facing, but allowedCidrs lists only private ranges, which an internet-facing load balancer never sees; set internal: true (the default for private ranges) or allow the clients' public addresses`);
+        problems.push(
+            `${at}.internal: false makes the load balancer internet-facing, but allowedCidrs lists only private ranges, which an internet-facing load balancer never sees; set internal: true (the default for private ranges) or allow the clients' public addresses`,
+        );
     }
     if (aws.hostedZoneId && !aws.domainName) problems.push(`${at}.domainName: is required with hostedZoneId (the name the alias record gets)`);
-    if (aws.domainName && !aws.hostedZoneId) problems.push(`${at}.hostedZoneId: is required with domainName: the Route 53 zone that holds ${aws.domainName} (its alias record, and the certificate's DNS validation when no certificateArn is given)`);
-    if (aws.certificateArn && !aws.domainName) problems.push(`${at}.domainName: is required with certificateArn: the load balancer's own *.elb.amazonaws.com name is covered by no certificate of yours`);
+    if (aws.domainName && !aws.hostedZoneId)
+        problems.push(
+            `${at}.hostedZoneId: is required with domainName: the Route 53 zone that holds ${aws.domainName} (its alias record, and the certificate's DNS validation when no certificateArn is given)`,
+        );
+    if (aws.certificateArn && !aws.domainName)
+        problems.push(
+            `${at}.domainName: is required with certificateArn: the load balancer's own *.elb.amazonaws.com name is covered by no certificate of yours`,
+        );
     if ((aws.minCapacity ?? 2) > (aws.maxCapacity ?? 6)) problems.push(`${at}.minCapacity: must not exceed maxCapacity`);
     const cpu = aws.cpu ?? 512;
     const [lo, hi] = FARGATE_MEMORY[cpu] ?? [0, 0];
@@ -655,7 +750,8 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // A problem with a value from the environment names the variable, not a key the user never set.
     const orgName = raw.okta.orgName;
     if (!orgName) problems.push("okta:orgName: is required (your Okta org's subdomain, e.g. dev-123456; or set OKTA_ORG_NAME)");
-    else if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(orgName.value)) problems.push(`${orgName.from}: must be the org's subdomain only, such as dev-123456 (not a URL)`);
+    else if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(orgName.value))
+        problems.push(`${orgName.from}: must be the org's subdomain only, such as dev-123456 (not a URL)`);
     const baseUrl = raw.okta.baseUrl;
     if (!baseUrl) problems.push("okta:baseUrl: is required (okta.com, oktapreview.com or okta-emea.com; or set OKTA_BASE_URL)");
     else if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(baseUrl.value)) problems.push(`${baseUrl.from}: must be a domain such as okta.com, without scheme or path`);
@@ -696,7 +792,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             if (Array.isArray(jwks)) {
                 jwks.forEach((key, j) => {
                     const leaked = PRIVATE_JWK_MEMBERS.filter((m) => key !== null && typeof key === "object" && m in key);
-                    if (leaked.length) problems.push(`${k("consumers")}[${i}].jwks.keys[${j}]: holds private key material (${leaked.join(", ")}); give the public key only, and rotate this key`);
+                    if (leaked.length)
+                        problems.push(
+                            `${k("consumers")}[${i}].jwks.keys[${j}]: holds private key material (${leaked.join(", ")}); give the public key only, and rotate this key`,
+                        );
                 });
             }
             const parsed = parseKey(consumerSchema, `${k("consumers")}[${i}]`, c, problems);
@@ -730,14 +829,19 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
                 );
             }
         } else {
-            if (server.defaultPolicyDeactivated !== undefined) problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
-            if (server.audience === undefined) problems.push(`${at("audience")}: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
+            if (server.defaultPolicyDeactivated !== undefined)
+                problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
+            if (server.audience === undefined)
+                problems.push(`${at("audience")}: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
             // CUSTOM_URL needs a custom domain configured and verified in the org, or Okta refuses
             // the server (terraform-provider-okta issue 756); the program checks it with okta.getDomain.
             if (server.issuerMode === "CUSTOM_URL" && server.customDomain === undefined) {
-                problems.push(`${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`);
+                problems.push(
+                    `${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`,
+                );
             }
-            if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined) problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
+            if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined)
+                problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
         }
     }
     // Scope references and names are checked on the raw values, so that a mistake elsewhere in an
@@ -748,7 +852,8 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     const checkScopeRefs = (scopes: unknown, at: string) => {
         if (!declaredScopes.success || !isStringArray(scopes)) return; // already reported
         scopes.forEach((s, j) => {
-            if (!declared.has(s)) problems.push(`${at}[${j}]: "${s}" is not a scope declared in ${k("authorizationServer")}.scopes (declared: ${declaredList})`);
+            if (!declared.has(s))
+                problems.push(`${at}[${j}]: "${s}" is not a scope declared in ${k("authorizationServer")}.scopes (declared: ${declaredList})`);
         });
         for (const [name] of duplicates(scopes)) problems.push(`${at}: "${name}" is listed more than once`);
     };
@@ -764,19 +869,26 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // Adoption: an existing scope is imported by `<server id>/<scope id>`, so only on an adopted server.
     server?.scopes.forEach((s, i) => {
         if (s.existingId !== undefined && server.existingId === undefined) {
-            problems.push(`${k("authorizationServer")}.scopes[${i}].existingId: applies only to a server this stack adopts (authorizationServer.existingId); a server this stack creates has no scopes yet`);
+            problems.push(
+                `${k("authorizationServer")}.scopes[${i}].existingId: applies only to a server this stack adopts (authorizationServer.existingId); a server this stack creates has no scopes yet`,
+            );
         }
     });
     consumers.forEach((c, i) => {
         if (c.existingAppId === undefined) return;
         for (const only of ["jwks", "label", "allowReplacement"] as const) {
             if (c[only] !== undefined) {
-                problems.push(`${k("consumers")}[${consumerIndex[i]}].${only}: applies only to an app this stack creates; an adopted app (existingAppId) keeps its own settings in Okta`);
+                problems.push(
+                    `${k("consumers")}[${consumerIndex[i]}].${only}: applies only to an app this stack creates; an adopted app (existingAppId) keeps its own settings in Okta`,
+                );
             }
         }
     });
     for (const [id, at] of duplicates(consumers.map((c) => c.existingAppId ?? ""))) {
-        if (id) problems.push(`${k("consumers")}[${consumerIndex[at[1]]}].existingAppId: ${id} is also adopted by consumers[${consumerIndex[at[0]]}]; one app belongs to one consumer`);
+        if (id)
+            problems.push(
+                `${k("consumers")}[${consumerIndex[at[1]]}].existingAppId: ${id} is also adopted by consumers[${consumerIndex[at[0]]}]; one app belongs to one consumer`,
+            );
     }
     problems.push(...credentialDeliveryProblems(delivery, consumers, consumerIndex, k));
 
@@ -810,15 +922,20 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     if (introspection?.authMethod === "client_secret_basic" && introspection.keyIds !== undefined) {
         problems.push(`${k("introspectionClient")}.keyIds: applies only to authMethod private_key_jwt`);
     }
-    if (introspection?.keyIds && new Set(introspection.keyIds).size !== introspection.keyIds.length) problems.push(`${k("introspectionClient")}.keyIds: the ids must differ`);
+    if (introspection?.keyIds && new Set(introspection.keyIds).size !== introspection.keyIds.length)
+        problems.push(`${k("introspectionClient")}.keyIds: the ids must differ`);
 
     // A production stack's outputs are what other teams consume; a local gateway runs on whichever
     // machine ran `pulumi up` last, and no consumer can reach it.
     if (gateway?.target === "local" && server?.protect === true) {
-        problems.push(`${k("gateway")}.target: local cannot serve a production stack (authorizationServer.protect): the container runs on the machine that ran pulumi up, which no consumer reaches; use aws, or leave gateway out and rehearse locally with npm start`);
+        problems.push(
+            `${k("gateway")}.target: local cannot serve a production stack (authorizationServer.protect): the container runs on the machine that ran pulumi up, which no consumer reaches; use aws, or leave gateway out and rehearse locally with npm start`,
+        );
     }
     if (gateway?.target === "aws" && server?.protect === true && !gateway.aws?.domainName) {
-        problems.push(`${k("gateway")}.aws.domainName: is required in a production stack (authorizationServer.protect): consumers call the gateway over HTTPS on a name its certificate covers`);
+        problems.push(
+            `${k("gateway")}.aws.domainName: is required in a production stack (authorizationServer.protect): consumers call the gateway over HTTPS on a name its certificate covers`,
+        );
     }
 
     if (problems.length > 0 || !server || !orgName || !baseUrl) throw new StackConfigError(problems);
@@ -869,7 +986,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         credentialDelivery: credentialDeliverySpec(delivery, ctx, server.existingId === undefined && server.protect === true),
         introspectionClient: {
             label: introspection?.label ?? `Token Introspection Client (${ctx.stack})`,
-            auth: introspection?.authMethod === "client_secret_basic" ? { method: "client_secret_basic" } : { method: "private_key_jwt", keyIds: introspection?.keyIds ?? ["1"] },
+            auth:
+                introspection?.authMethod === "client_secret_basic"
+                    ? { method: "client_secret_basic" }
+                    : { method: "private_key_jwt", keyIds: introspection?.keyIds ?? ["1"] },
         },
         gateway: gateway && {
             target: gateway.target,

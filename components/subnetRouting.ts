@@ -11,7 +11,17 @@ import * as pulumi from "@pulumi/pulumi";
 /** Where a subnet's default route (0.0.0.0/0) leads. */
 export type DefaultRoute = "internet-gateway" | "nat-gateway" | "other" | "none";
 
-export function defaultRouteOf(routes: { cidrBlock?: string; gatewayId?: string; natGatewayId?: string; transitGatewayId?: string; networkInterfaceId?: string; vpcPeeringConnectionId?: string; instanceId?: string }[]): DefaultRoute {
+export function defaultRouteOf(
+    routes: {
+        cidrBlock?: string;
+        gatewayId?: string;
+        natGatewayId?: string;
+        transitGatewayId?: string;
+        networkInterfaceId?: string;
+        vpcPeeringConnectionId?: string;
+        instanceId?: string;
+    }[],
+): DefaultRoute {
     const route = routes.find((r) => r.cidrBlock === "0.0.0.0/0");
     if (!route) return "none";
     if (route.gatewayId?.startsWith("igw-")) return "internet-gateway";
@@ -28,7 +38,9 @@ export interface RoutingSettings {
 export function routingProblems(at: string, s: RoutingSettings, loadBalancer: Record<string, DefaultRoute>, tasks: Record<string, DefaultRoute>): string[] {
     const problems: string[] = [];
     if (!s.internal) {
-        const unreachable = Object.entries(loadBalancer).filter(([, r]) => r !== "internet-gateway").map(([id]) => id);
+        const unreachable = Object.entries(loadBalancer)
+            .filter(([, r]) => r !== "internet-gateway")
+            .map(([id]) => id);
         if (unreachable.length) {
             problems.push(
                 `${at}.loadBalancerSubnetIds: ${unreachable.join(", ")} ha${unreachable.length > 1 ? "ve" : "s"} no default route to an internet gateway, ` +
@@ -44,7 +56,9 @@ export function routingProblems(at: string, s: RoutingSettings, loadBalancer: Re
             );
         }
         if (route === "none") {
-            problems.push(`${at}.taskSubnetIds: ${id} has no default route, so the tasks cannot reach Okta (nor ECR without VPC endpoints); use private subnets with a NAT gateway`);
+            problems.push(
+                `${at}.taskSubnetIds: ${id} has no default route, so the tasks cannot reach Okta (nor ECR without VPC endpoints); use private subnets with a NAT gateway`,
+            );
         }
     }
     return problems;

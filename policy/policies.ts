@@ -9,7 +9,13 @@ export function stackOf(urn: string): string {
 
 const PRODUCTION_PATTERN = "(^|[-_./])prod(uction)?($|[-_./])";
 const productionSchema: PolicyConfigSchema = {
-    properties: { productionStackPattern: { type: "string", default: PRODUCTION_PATTERN, description: "stacks whose name matches this regular expression are production" } },
+    properties: {
+        productionStackPattern: {
+            type: "string",
+            default: PRODUCTION_PATTERN,
+            description: "stacks whose name matches this regular expression are production",
+        },
+    },
 };
 
 function isProduction(args: ResourceValidationArgs): boolean {
@@ -42,11 +48,18 @@ interface ContainerDefinition {
 export const mandatoryPolicies: ResourceValidationPolicy[] = [
     onType(
         "okta:app/oAuth:OAuth",
-        { name: "okta-client-credentials-only", description: "Service apps use only client_credentials; no app uses the implicit or password grant.", enforcementLevel: "mandatory" },
+        {
+            name: "okta-client-credentials-only",
+            description: "Service apps use only client_credentials; no app uses the implicit or password grant.",
+            enforcementLevel: "mandatory",
+        },
         (props, args, report) => {
             const grants = list(props.grantTypes).map(String);
             const forbidden = grants.filter((g) => g === "implicit" || g === "password");
-            if (forbidden.length) report(`${args.name}: the ${forbidden.join(" and ")} grant is not allowed; machine-to-machine clients use client_credentials only. Remove it from grantTypes.`);
+            if (forbidden.length)
+                report(
+                    `${args.name}: the ${forbidden.join(" and ")} grant is not allowed; machine-to-machine clients use client_credentials only. Remove it from grantTypes.`,
+                );
             if (props.type === "service" && (grants.length !== 1 || grants[0] !== "client_credentials")) {
                 report(`${args.name}: a service app must have grantTypes ["client_credentials"] and nothing else (has ${JSON.stringify(grants)}).`);
             }
@@ -57,7 +70,9 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         { name: "okta-policy-names-its-clients", description: "No access policy applies to ALL_CLIENTS.", enforcementLevel: "mandatory" },
         (props, args, report) => {
             if (list(props.clientWhitelists).includes("ALL_CLIENTS")) {
-                report(`${args.name}: an access policy for ALL_CLIENTS lets any app of the org ask for these scopes. Assign it to the consumer's client id (add the consumer to okta-api-gateway:consumers).`);
+                report(
+                    `${args.name}: an access policy for ALL_CLIENTS lets any app of the org ask for these scopes. Assign it to the consumer's client id (add the consumer to okta-api-gateway:consumers).`,
+                );
             }
         },
     ),
@@ -65,7 +80,10 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         "okta:auth/serverPolicyRule:ServerPolicyRule",
         { name: "okta-rule-no-wildcard-scope", description: "No access rule whitelists the scope *.", enforcementLevel: "mandatory" },
         (props, args, report) => {
-            if (list(props.scopeWhitelists).includes("*")) report(`${args.name}: scopeWhitelists contains "*", which grants every scope of the server. List the consumer's scopes in okta-api-gateway:consumers[].scopes.`);
+            if (list(props.scopeWhitelists).includes("*"))
+                report(
+                    `${args.name}: scopeWhitelists contains "*", which grants every scope of the server. List the consumer's scopes in okta-api-gateway:consumers[].scopes.`,
+                );
         },
     ),
     onType(
@@ -80,16 +98,25 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
             const { maxAccessTokenLifetimeMinutes = 60 } = args.getConfig<{ maxAccessTokenLifetimeMinutes?: number }>();
             const lifetime = props.accessTokenLifetimeMinutes;
             if (typeof lifetime === "number" && lifetime > maxAccessTokenLifetimeMinutes) {
-                report(`${args.name}: access tokens would live ${lifetime} minutes; the limit is ${maxAccessTokenLifetimeMinutes}. Lower accessTokenLifetimeMinutes for this consumer (a stolen token is valid that long).`);
+                report(
+                    `${args.name}: access tokens would live ${lifetime} minutes; the limit is ${maxAccessTokenLifetimeMinutes}. Lower accessTokenLifetimeMinutes for this consumer (a stolen token is valid that long).`,
+                );
             }
         },
     ),
     onType(
         "okta:auth/server:Server",
-        { name: "okta-server-protected-in-production", description: "The authorization server is protected in production stacks.", enforcementLevel: "mandatory", configSchema: productionSchema },
+        {
+            name: "okta-server-protected-in-production",
+            description: "The authorization server is protected in production stacks.",
+            enforcementLevel: "mandatory",
+            configSchema: productionSchema,
+        },
         (_props, args, report) => {
             if (isProduction(args) && !args.opts.protect) {
-                report(`${args.name}: in production stack "${stackOf(args.urn)}" the authorization server must be protected, or a destroy deletes every consumer's tokens. Set okta-api-gateway:authorizationServer.protect: true.`);
+                report(
+                    `${args.name}: in production stack "${stackOf(args.urn)}" the authorization server must be protected, or a destroy deletes every consumer's tokens. Set okta-api-gateway:authorizationServer.protect: true.`,
+                );
             }
         },
     ),
@@ -97,12 +124,18 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         "okta:app/oAuth:OAuth",
         {
             name: "okta-apps-protected-in-production",
-            description: "OAuth apps are protected in production stacks: a replacement (a new client id) breaks the consuming team, so it must be allowed by name.",
+            description:
+                "OAuth apps are protected in production stacks: a replacement (a new client id) breaks the consuming team, so it must be allowed by name.",
             enforcementLevel: "mandatory",
             configSchema: {
                 properties: {
                     ...productionSchema.properties,
-                    allowReplacement: { type: "array", items: { type: "string" }, default: [], description: "resource names of apps that this one update may replace" },
+                    allowReplacement: {
+                        type: "array",
+                        items: { type: "string" },
+                        default: [],
+                        description: "resource names of apps that this one update may replace",
+                    },
                 },
             },
         },
@@ -135,24 +168,43 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
     ),
     onType(
         "aws:ecs/service:Service",
-        { name: "ecs-service-waits-for-steady-state", description: "pulumi up waits for ECS services to reach a steady state, so a deployment that never becomes healthy fails the update.", enforcementLevel: "mandatory" },
+        {
+            name: "ecs-service-waits-for-steady-state",
+            description: "pulumi up waits for ECS services to reach a steady state, so a deployment that never becomes healthy fails the update.",
+            enforcementLevel: "mandatory",
+        },
         (props, args, report) => {
             if (props.waitForSteadyState !== true) {
-                report(`${args.name}: set waitForSteadyState: true; without it pulumi up reports success while the new tasks fail their health checks and the circuit breaker silently rolls back.`);
+                report(
+                    `${args.name}: set waitForSteadyState: true; without it pulumi up reports success while the new tasks fail their health checks and the circuit breaker silently rolls back.`,
+                );
             }
         },
     ),
     onType(
         "aws:ecs/taskDefinition:TaskDefinition",
-        { name: "ecs-introspection-secret-from-secrets-manager", description: "The introspection client's private key or secret reaches ECS only through secrets[].valueFrom, never environment.", enforcementLevel: "mandatory" },
+        {
+            name: "ecs-introspection-secret-from-secrets-manager",
+            description: "The introspection client's private key or secret reaches ECS only through secrets[].valueFrom, never environment.",
+            enforcementLevel: "mandatory",
+        },
         (props, args, report) => {
             if (typeof props.containerDefinitions !== "string") return; // unknown during preview
             for (const c of JSON.parse(props.containerDefinitions) as ContainerDefinition[]) {
                 const inEnv = (c.environment ?? []).filter((e) => /SECRET|PASSWORD|PRIVATE_KEY/i.test(e.name));
-                for (const e of inEnv) report(`${args.name}: container ${c.name} has ${e.name} in plain environment. Put it in Secrets Manager and inject it with secrets[].valueFrom.`);
-                const credential = (c.secrets ?? []).some((s) => (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") && /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom));
+                for (const e of inEnv)
+                    report(
+                        `${args.name}: container ${c.name} has ${e.name} in plain environment. Put it in Secrets Manager and inject it with secrets[].valueFrom.`,
+                    );
+                const credential = (c.secrets ?? []).some(
+                    (s) =>
+                        (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") &&
+                        /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom),
+                );
                 if (c.name === "policy-gateway" && !credential) {
-                    report(`${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`);
+                    report(
+                        `${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`,
+                    );
                 }
             }
         },
@@ -162,17 +214,26 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         { name: "ecr-scan-on-push", description: "ECR repositories scan images on push.", enforcementLevel: "mandatory" },
         (props, args, report) => {
             const scanning = props.imageScanningConfiguration as { scanOnPush?: boolean } | undefined;
-            if (scanning?.scanOnPush !== true) report(`${args.name}: set imageScanningConfiguration: { scanOnPush: true } so every gateway image is scanned for known vulnerabilities.`);
+            if (scanning?.scanOnPush !== true)
+                report(`${args.name}: set imageScanningConfiguration: { scanOnPush: true } so every gateway image is scanned for known vulnerabilities.`);
         },
     ),
     onType(
         "aws:lb/listener:Listener",
-        { name: "alb-https-in-production", description: "Load balancer listeners are HTTPS in production stacks (HTTP only to redirect to HTTPS).", enforcementLevel: "mandatory", configSchema: productionSchema },
+        {
+            name: "alb-https-in-production",
+            description: "Load balancer listeners are HTTPS in production stacks (HTTP only to redirect to HTTPS).",
+            enforcementLevel: "mandatory",
+            configSchema: productionSchema,
+        },
         (props, args, report) => {
             if (!isProduction(args) || props.protocol === "HTTPS") return;
             const actions = list(props.defaultActions) as { type?: string; redirect?: { protocol?: string } }[];
             const redirectsOnly = actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
-            if (!redirectsOnly) report(`${args.name}: in production stack "${stackOf(args.urn)}" tokens must not cross the network in clear text. Set okta-api-gateway:gateway.aws.certificateArn for an HTTPS listener.`);
+            if (!redirectsOnly)
+                report(
+                    `${args.name}: in production stack "${stackOf(args.urn)}" tokens must not cross the network in clear text. Set okta-api-gateway:gateway.aws.certificateArn for an HTTPS listener.`,
+                );
         },
     ),
 ];
@@ -180,23 +241,32 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
 export const advisoryPolicies: ResourceValidationPolicy[] = [
     onType(
         "okta:app/oAuth:OAuth",
-        { name: "okta-private-key-jwt-keeps-no-secret", description: "Apps authenticating with private_key_jwt keep no client secret in state.", enforcementLevel: "advisory" },
+        {
+            name: "okta-private-key-jwt-keeps-no-secret",
+            description: "Apps authenticating with private_key_jwt keep no client secret in state.",
+            enforcementLevel: "advisory",
+        },
         (props, args, report) => {
-            if (props.tokenEndpointAuthMethod === "private_key_jwt" && props.omitSecret !== true) report(`${args.name}: with private_key_jwt, set omitSecret: true so that no unused secret sits in the stack's state.`);
+            if (props.tokenEndpointAuthMethod === "private_key_jwt" && props.omitSecret !== true)
+                report(`${args.name}: with private_key_jwt, set omitSecret: true so that no unused secret sits in the stack's state.`);
         },
     ),
     onType(
         "okta:auth/server:Server",
         { name: "okta-server-rotates-keys", description: "The authorization server rotates its signing keys automatically.", enforcementLevel: "advisory" },
         (props, args, report) => {
-            if (props.credentialsRotationMode !== undefined && props.credentialsRotationMode !== "AUTO") report(`${args.name}: credentialsRotationMode ${String(props.credentialsRotationMode)}: manual key rotation tends not to happen; use AUTO.`);
+            if (props.credentialsRotationMode !== undefined && props.credentialsRotationMode !== "AUTO")
+                report(`${args.name}: credentialsRotationMode ${String(props.credentialsRotationMode)}: manual key rotation tends not to happen; use AUTO.`);
         },
     ),
     onType(
         "aws:cloudwatch/logGroup:LogGroup",
         { name: "cloudwatch-logs-expire", description: "Log groups set a retention (logs are kept forever otherwise).", enforcementLevel: "advisory" },
         (props, args, report) => {
-            if (typeof props.retentionInDays !== "number" || props.retentionInDays === 0) report(`${args.name}: set retentionInDays (okta-api-gateway:gateway.aws.logRetentionDays); unbounded retention keeps every request log forever.`);
+            if (typeof props.retentionInDays !== "number" || props.retentionInDays === 0)
+                report(
+                    `${args.name}: set retentionInDays (okta-api-gateway:gateway.aws.logRetentionDays); unbounded retention keeps every request log forever.`,
+                );
         },
     ),
 ];

@@ -101,7 +101,9 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
             clientId: introspectionClient.clientId,
             ...(introspectionClient.clientSecret ? { clientSecret: introspectionClient.clientSecret } : {}),
             authMethod: introspection.inputs.tokenEndpointAuthMethod === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic",
-            ...(Array.isArray(introspection.inputs.jwks) ? { jwks: { keys: (introspection.inputs.jwks as JWK[]).map((k) => ({ ...k, alg: "RS256", use: "sig" })) } } : {}),
+            ...(Array.isArray(introspection.inputs.jwks)
+                ? { jwks: { keys: (introspection.inputs.jwks as JWK[]).map((k) => ({ ...k, alg: "RS256", use: "sig" })) } }
+                : {}),
         },
         policies,
     };
@@ -149,7 +151,12 @@ export function declaredGateway(resources: RecordedResource[]): DeclaredGateway 
     }
     const task = resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition");
     if (task) {
-        const def = (JSON.parse(task.inputs.containerDefinitions as string) as { environment: { name: string; value: string }[]; secrets: { name: string; valueFrom: string }[] }[])[0];
+        const def = (
+            JSON.parse(task.inputs.containerDefinitions as string) as {
+                environment: { name: string; value: string }[];
+                secrets: { name: string; valueFrom: string }[];
+            }[]
+        )[0];
         const env = Object.fromEntries(def.environment.map((e) => [e.name, e.value]));
         for (const s of def.secrets) {
             const secret = resources.find((r) => r.type === "aws:secretsmanager/secret:Secret" && r.state.arn === s.valueFrom);

@@ -24,7 +24,12 @@ export async function freePort(): Promise<number> {
 export async function untilReady(adminUrl: string, opts: { process?: ChildProcess; timeoutMs?: number; what?: string } = {}): Promise<void> {
     const what = opts.what ?? "the gateway";
     const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-    while (!(await fetch(`${adminUrl}/readyz`).then((r) => r.ok, () => false))) {
+    while (
+        !(await fetch(`${adminUrl}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+        ))
+    ) {
         if (opts.process && opts.process.exitCode !== null) throw new Error(`${what} exited with ${opts.process.exitCode} before it was ready`);
         if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${Math.round((opts.timeoutMs ?? 15_000) / 1000)} s`);
         await new Promise((r) => setTimeout(r, 50));

@@ -29,7 +29,12 @@ export interface LocalOktaOptions {
      * oidc-provider enforces as Okta does (client_secret_basic unless said; private_key_jwt with
      * its public keys).
      */
-    introspectionClient: { clientId: string; clientSecret?: string; authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt"; jwks?: { keys: JWK[] } };
+    introspectionClient: {
+        clientId: string;
+        clientSecret?: string;
+        authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+        jwks?: { keys: JWK[] };
+    };
     accessTokenTtlSeconds?: number;
     /**
      * `opaque` (default): tokens oidc-provider introspects and revokes itself. `jwt`: RS256 JWTs
@@ -116,7 +121,9 @@ function basic(client: { clientId: string; clientSecret: string }): string {
 export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta> {
     const { default: Provider, errors } = await import("oidc-provider");
     // oidc-provider's own adapter (no exports map restricts the path), with a store that does not evict.
-    const { default: MemoryAdapter } = (await import("oidc-provider/lib/adapters/memory_adapter.js" as string)) as { default: new (model: string, store: UnboundedStore) => object };
+    const { default: MemoryAdapter } = (await import("oidc-provider/lib/adapters/memory_adapter.js" as string)) as {
+        default: new (model: string, store: UnboundedStore) => object;
+    };
     const store = new UnboundedStore();
     const authServerId = opts.authServerId ?? "ausLocal0000000000001";
     const prefix = `/oauth2/${authServerId}`;
@@ -159,7 +166,9 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         // registered for client_secret_post that sends Basic is refused, as there.
         if (endpoint === "introspect" && opts.introspectionClient.authMethod === "client_secret_post" && /^basic /i.test(req.headers.authorization ?? "")) {
             req.resume();
-            res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="introspection"' }).end('{"error":"invalid_client","error_description":"client authentication method mismatch"}');
+            res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="introspection"' }).end(
+                '{"error":"invalid_client","error_description":"client authentication method mismatch"}',
+            );
             return;
         }
         const forward = () => {
@@ -234,7 +243,9 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
                 useGrantedResource: async () => true,
                 getResourceServerInfo: async (ctx, resource, client) => {
                     if (resource !== opts.audience) throw new errors.InvalidTarget();
-                    const requested = String(ctx.oidc.params?.scope ?? "").split(" ").filter(Boolean);
+                    const requested = String(ctx.oidc.params?.scope ?? "")
+                        .split(" ")
+                        .filter(Boolean);
                     const decision = authorize(client.clientId, requested);
                     if (!decision) throw new errors.AccessDenied("Policy evaluation failed for this request, please check the policy configurations.");
                     return {
@@ -265,9 +276,12 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
     // model's exp is not set yet when a structured token is emitted; the claims come from the JWT.)
     const issuedJwts = new Map<string, { clientId: string; revoked: boolean }>();
     // Emitted by BaseModel#save for a token it does not store (lib/models/base_model.js); not in the typings.
-    (provider as unknown as { on(event: string, listener: (token: { jti: string; clientId: string }) => void): void }).on("client_credentials.issued", (token) => {
-        issuedJwts.set(token.jti, { clientId: token.clientId, revoked: false });
-    });
+    (provider as unknown as { on(event: string, listener: (token: { jti: string; clientId: string }) => void): void }).on(
+        "client_credentials.issued",
+        (token) => {
+            issuedJwts.set(token.jti, { clientId: token.clientId, revoked: false });
+        },
+    );
     const publicKeyForJwts = await importJWK(publicJwk, "RS256");
     provider.use(async (ctx, next) => {
         await next();
@@ -290,7 +304,19 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         }
         ctx.body =
             claims && record && !record.revoked
-                ? { active: true, scope: Array.isArray(claims.scp) ? claims.scp.join(" ") : "", client_id: record.clientId, token_type: "Bearer", exp: claims.exp, iat: claims.iat, iss: issuer, aud: claims.aud, sub: claims.sub, jti: claims.jti, cid: record.clientId }
+                ? {
+                      active: true,
+                      scope: Array.isArray(claims.scp) ? claims.scp.join(" ") : "",
+                      client_id: record.clientId,
+                      token_type: "Bearer",
+                      exp: claims.exp,
+                      iat: claims.iat,
+                      iss: issuer,
+                      aud: claims.aud,
+                      sub: claims.sub,
+                      jti: claims.jti,
+                      cid: record.clientId,
+                  }
                 : { active: false };
     });
     callback = provider.callback();

@@ -34,7 +34,13 @@ async function assertPortFree(port: number, what: string, howToChange: string): 
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
         server.once("error", (e: NodeJS.ErrnoException) =>
-            reject(new RehearsalError(e.code === "EADDRINUSE" ? `port ${port} (${what}) is already in use on ${LOOPBACK}; stop what uses it, or ${howToChange}` : `cannot listen on port ${port} (${what}): ${e.message}`)),
+            reject(
+                new RehearsalError(
+                    e.code === "EADDRINUSE"
+                        ? `port ${port} (${what}) is already in use on ${LOOPBACK}; stop what uses it, or ${howToChange}`
+                        : `cannot listen on port ${port} (${what}): ${e.message}`,
+                ),
+            ),
         );
         server.listen(port, LOOPBACK, () => server.close(() => resolve()));
     });
@@ -69,14 +75,18 @@ function checkStackFileYaml(file: string): void {
     } catch (e) {
         if (!(e instanceof YAMLParseError)) throw e;
         const at = e.linePos?.[0];
-        throw new RehearsalError(`${path.basename(file)}${at ? `:${at.line}:${at.col}` : ""}: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`);
+        throw new RehearsalError(
+            `${path.basename(file)}${at ? `:${at.line}:${at.col}` : ""}: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+        );
     }
 }
 
 function stackFileFor(stack: string, file: string | undefined): string {
     const resolved = path.resolve(file ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`));
     if (!existsSync(resolved)) {
-        const stacks = readdirSync(PROJECT_ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter(Boolean);
+        const stacks = readdirSync(PROJECT_ROOT)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter(Boolean);
         throw new RehearsalError(`no stack file ${resolved} (stacks here: ${stacks.join(", ")})`);
     }
     return resolved;
@@ -205,7 +215,11 @@ async function main(): Promise<void> {
             authServerId: okta.authServerId,
             audience: okta.audience,
             scopes: okta.scopes,
-            clients: okta.consumers.map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret ?? "", scopes: possibleScopes(okta.policies, c.clientId, okta.scopes) })),
+            clients: okta.consumers.map((c) => ({
+                clientId: c.clientId,
+                clientSecret: c.clientSecret ?? "",
+                scopes: possibleScopes(okta.policies, c.clientId, okta.scopes),
+            })),
             introspectionClient: okta.introspectionClient,
             // As Okta's custom authorization servers do: JWT access tokens, which it also introspects.
             accessTokenFormat: "jwt",
@@ -262,12 +276,16 @@ async function main(): Promise<void> {
         const writer = withSecret.find((c) => c !== first && scopesFor(writeNeeds, mayHave(c)));
         const firstCannotWrite = firstScopes && writeNeeds.scopes.length > 0 && !scopesFor(writeNeeds, firstScopes);
         const lacking = withSecret.find((c) => !scopesFor(readNeeds, mayHave(c)) && mayHave(c).length);
-        const post = (token: string) => `curl -i -X POST -H "Authorization: Bearer $${token}" -H 'content-type: application/json' -d '{"name":"Gadget"}' ${gw}/api/products`;
+        const post = (token: string) =>
+            `curl -i -X POST -H "Authorization: Bearer $${token}" -H 'content-type: application/json' -d '{"name":"Gadget"}' ${gw}/api/products`;
 
         out(`Rehearsal of stack "${stackName}" (${path.basename(stackFile)}): ${resources.filter((r) => r.custom).length} resources declared, run offline.`);
         out(`  authorization server  ${issuer}`);
         out(`  token endpoint        ${started.okta.tokenUrl}`);
-        if (gateway) out(`  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`);
+        if (gateway)
+            out(
+                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`,
+            );
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
         if (ignored.length) out(`  ignored               ${ignored.join(", ")} from this shell: the rehearsal is offline and uses a stand-in credential`);
@@ -294,7 +312,9 @@ async function main(): Promise<void> {
                 out(`5. The token as the access_token query parameter: 200`);
                 out(`$ curl -i "${gw}/api/products?access_token=$TOKEN"`);
                 if (firstCannotWrite) {
-                    out(`6. A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`);
+                    out(
+                        `6. A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`,
+                    );
                     out(`$ ${post("TOKEN")}`);
                     if (writer) {
                         const its = scopesFor(writeNeeds, mayHave(writer)) as string[];
@@ -318,7 +338,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-    const message = e instanceof StackConfigError || e instanceof RehearsalError ? e.message : e instanceof Error ? e.stack ?? e.message : String(e);
+    const message = e instanceof StackConfigError || e instanceof RehearsalError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
     process.stderr.write(`rehearsal: ${message}\n`);
     process.exit(1);
 });

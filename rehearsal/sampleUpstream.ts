@@ -36,7 +36,9 @@ export async function startSampleUpstream(port = 0, host = "127.0.0.1", opts: { 
             if (record) upstream.received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
             const answer = () => {
                 if (res.destroyed) return;
-                res.writeHead(upstream.status, { "content-type": "application/json" }).end(JSON.stringify({ products: [{ id: 1, name: "Widget" }], path: req.url }) + "\n");
+                res.writeHead(upstream.status, { "content-type": "application/json" }).end(
+                    JSON.stringify({ products: [{ id: 1, name: "Widget" }], path: req.url }) + "\n",
+                );
             };
             if (upstream.delayMs > 0) setTimeout(answer, upstream.delayMs);
             else answer();
@@ -56,4 +58,3 @@ export async function startSampleUpstream(port = 0, host = "127.0.0.1", opts: { 
     upstream.start = () => new Promise<void>((resolve) => server.listen(bound, host, resolve));
     return upstream;
 }
-

@@ -105,26 +105,48 @@ export function unwrapSecrets(v: unknown): unknown {
 
 /** A short, stable, Okta-looking id: the same declarations give the same ids on every run. */
 export function fakeOktaId(prefix: string, seed: string, length = 20): string {
-    const digest = createHash("sha256").update(seed).digest("base64").replace(/[^A-Za-z0-9]/g, "");
+    const digest = createHash("sha256")
+        .update(seed)
+        .digest("base64")
+        .replace(/[^A-Za-z0-9]/g, "");
     return (prefix + digest).slice(0, length);
 }
 
 export const MOCK_AWS = { account: "123456789012", region: "eu-west-1" };
 
 /** Computed outputs the real providers would return, derived from the inputs. */
-function providerState(type: string, name: string, inputs: Record<string, unknown>, orgUrl: string, readId?: string): { id: string; state: Record<string, unknown> } {
+function providerState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    orgUrl: string,
+    readId?: string,
+): { id: string; state: Record<string, unknown> } {
     const id = readId ?? fakeOktaId("", `${type}:${name}`, 20);
     switch (type) {
         case "okta:auth/server:Server": {
             const serverId = readId ?? fakeOktaId("aus", name);
             const audiences = (inputs.audiences as string[] | undefined) ?? ["api://default"];
-            return { id: serverId, state: { ...inputs, audiences, issuer: `${orgUrl}/oauth2/${serverId}`, kid: fakeOktaId("k", serverId, 12), status: "ACTIVE" } };
+            return {
+                id: serverId,
+                state: { ...inputs, audiences, issuer: `${orgUrl}/oauth2/${serverId}`, kid: fakeOktaId("k", serverId, 12), status: "ACTIVE" },
+            };
         }
         case "okta:app/oAuth:OAuth": {
             if (readId) {
                 // An adopted app as Okta has it: registered through Anypoint Exchange (a web app that
                 // was given the client credentials grant by hand). Okta does not return its secret.
-                return { id: readId, state: { ...inputs, clientId: readId, type: "web", grantTypes: ["authorization_code", "client_credentials"], responseTypes: ["code", "token"], tokenEndpointAuthMethod: "client_secret_basic" } };
+                return {
+                    id: readId,
+                    state: {
+                        ...inputs,
+                        clientId: readId,
+                        type: "web",
+                        grantTypes: ["authorization_code", "client_credentials"],
+                        responseTypes: ["code", "token"],
+                        tokenEndpointAuthMethod: "client_secret_basic",
+                    },
+                };
             }
             const appId = fakeOktaId("0oa", name);
             const hasSecret = inputs.omitSecret !== true && inputs.tokenEndpointAuthMethod !== "private_key_jwt";
@@ -134,7 +156,9 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
             // repoDigest: the registry digest when pushed, the local image id otherwise (@pulumi/docker ≥ 4.4).
             const imageName = String(inputs.imageName);
             const pushed = inputs.skipPush !== true && inputs.registry !== undefined;
-            const digest = createHash("sha256").update(`${imageName}\0${JSON.stringify(inputs.build)}`).digest("hex");
+            const digest = createHash("sha256")
+                .update(`${imageName}\0${JSON.stringify(inputs.build)}`)
+                .digest("hex");
             return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : `sha256:${digest}` } };
         }
         case "tls:index/privateKey:PrivateKey": {
@@ -159,13 +183,28 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
         const resourceName = (inputs.name as string | undefined) ?? `${name}-${id.slice(0, 7).toLowerCase()}`;
         const arn = `arn:aws:${service}:${MOCK_AWS.region}:${MOCK_AWS.account}:${type.split(":")[2].toLowerCase()}/${resourceName}`;
         const extra: Record<string, unknown> = {};
-        if (type === "aws:ecr/repository:Repository") Object.assign(extra, { registryId: MOCK_AWS.account, repositoryUrl: `${MOCK_AWS.account}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com/${resourceName}` });
+        if (type === "aws:ecr/repository:Repository")
+            Object.assign(extra, {
+                registryId: MOCK_AWS.account,
+                repositoryUrl: `${MOCK_AWS.account}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com/${resourceName}`,
+            });
         if (type === "aws:lb/loadBalancer:LoadBalancer") {
-            Object.assign(extra, { dnsName: `${inputs.internal === true ? "internal-" : ""}${resourceName}.${MOCK_AWS.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${resourceName}/${id.slice(0, 16).toLowerCase()}` });
+            Object.assign(extra, {
+                dnsName: `${inputs.internal === true ? "internal-" : ""}${resourceName}.${MOCK_AWS.region}.elb.amazonaws.com`,
+                zoneId: "Z32O12XQLNTSW2",
+                arnSuffix: `app/${resourceName}/${id.slice(0, 16).toLowerCase()}`,
+            });
         }
         if (type === "aws:lb/targetGroup:TargetGroup") extra.arnSuffix = `targetgroup/${resourceName}/${id.slice(0, 16).toLowerCase()}`;
         if (type === "aws:acm/certificate:Certificate") {
-            extra.domainValidationOptions = [{ domainName: inputs.domainName, resourceRecordName: `_x1.${String(inputs.domainName)}.`, resourceRecordType: "CNAME", resourceRecordValue: "_x2.acm-validations.aws." }];
+            extra.domainValidationOptions = [
+                {
+                    domainName: inputs.domainName,
+                    resourceRecordName: `_x1.${String(inputs.domainName)}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: "_x2.acm-validations.aws.",
+                },
+            ];
         }
         if (type === "aws:acm/certificateValidation:CertificateValidation") extra.certificateArn = inputs.certificateArn;
         if (type === "aws:route53/record:Record") extra.fqdn = String(inputs.name).replace(/\.$/, "");
@@ -180,15 +219,42 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
 function providerCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (token) {
         case "okta:index/getDomain:getDomain":
-            return { id: "OcD1custom000000001", domain: inputs.domainIdOrName, domainIdOrName: inputs.domainIdOrName, validationStatus: "VERIFIED", certificateSourceType: "OKTA_MANAGED", dnsRecords: [], publicCertificate: {} };
+            return {
+                id: "OcD1custom000000001",
+                domain: inputs.domainIdOrName,
+                domainIdOrName: inputs.domainIdOrName,
+                validationStatus: "VERIFIED",
+                certificateSourceType: "OKTA_MANAGED",
+                dnsRecords: [],
+                publicCertificate: {},
+            };
         case "docker:index/getRegistryImage:getRegistryImage":
             return { id: String(inputs.name), name: inputs.name, sha256Digest: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return { id: MOCK_AWS.region, userName: "AWS", password: "ecr-token-stand-in-not-a-real-password", proxyEndpoint: `https://${inputs.registryId}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com`, authorizationToken: "stand-in" };
+            return {
+                id: MOCK_AWS.region,
+                userName: "AWS",
+                password: "ecr-token-stand-in-not-a-real-password",
+                proxyEndpoint: `https://${inputs.registryId}.dkr.ecr.${MOCK_AWS.region}.amazonaws.com`,
+                authorizationToken: "stand-in",
+            };
         case "aws:ec2/getVpc:getVpc":
             return inputs.id
-                ? { id: inputs.id, default: false, cidrBlock: "10.20.0.0/16", cidrBlockAssociations: [{ associationId: "a1", cidrBlock: "10.20.0.0/16", state: "associated" }, { associationId: "a2", cidrBlock: "10.21.0.0/16", state: "associated" }] }
-                : { id: "vpc-0default000000001", default: true, cidrBlock: "172.31.0.0/16", cidrBlockAssociations: [{ associationId: "a0", cidrBlock: "172.31.0.0/16", state: "associated" }] };
+                ? {
+                      id: inputs.id,
+                      default: false,
+                      cidrBlock: "10.20.0.0/16",
+                      cidrBlockAssociations: [
+                          { associationId: "a1", cidrBlock: "10.20.0.0/16", state: "associated" },
+                          { associationId: "a2", cidrBlock: "10.21.0.0/16", state: "associated" },
+                      ],
+                  }
+                : {
+                      id: "vpc-0default000000001",
+                      default: true,
+                      cidrBlock: "172.31.0.0/16",
+                      cidrBlockAssociations: [{ associationId: "a0", cidrBlock: "172.31.0.0/16", state: "associated" }],
+                  };
         case "aws:ec2/getRouteTables:getRouteTables": {
             // One route table per subnet: `rtb-<subnet id>`.
             const filter = (inputs.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "association.subnet-id");
@@ -198,13 +264,26 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
             // The default VPC's subnets, and those named subnet-0ff…, are public; any other subnet is
             // private, behind a NAT gateway.
             const subnet = String(inputs.routeTableId ?? "").replace(/^rtb-/, "");
-            const route = subnet.includes("default") || subnet.startsWith("subnet-0ff") ? { cidrBlock: "0.0.0.0/0", gatewayId: "igw-0default" } : { cidrBlock: "0.0.0.0/0", natGatewayId: "nat-0private" };
-            return { id: String(inputs.routeTableId ?? "rtb-main"), routeTableId: inputs.routeTableId, routes: [{ cidrBlock: "10.0.0.0/8", gatewayId: "local" }, route], associations: [] };
+            const route =
+                subnet.includes("default") || subnet.startsWith("subnet-0ff")
+                    ? { cidrBlock: "0.0.0.0/0", gatewayId: "igw-0default" }
+                    : { cidrBlock: "0.0.0.0/0", natGatewayId: "nat-0private" };
+            return {
+                id: String(inputs.routeTableId ?? "rtb-main"),
+                routeTableId: inputs.routeTableId,
+                routes: [{ cidrBlock: "10.0.0.0/8", gatewayId: "local" }, route],
+                associations: [],
+            };
         }
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
         case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { id: MOCK_AWS.account, accountId: MOCK_AWS.account, arn: `arn:aws:sts::${MOCK_AWS.account}:assumed-role/deployer/pulumi`, userId: "AROAEXAMPLE:pulumi" };
+            return {
+                id: MOCK_AWS.account,
+                accountId: MOCK_AWS.account,
+                arn: `arn:aws:sts::${MOCK_AWS.account}:assumed-role/deployer/pulumi`,
+                userId: "AROAEXAMPLE:pulumi",
+            };
         case "aws:index/getPartition:getPartition":
             return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:index/getRegion:getRegion":
@@ -229,7 +308,19 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
     const orgUrl = `https://${orgName}.${opts.config["okta:baseUrl"] ?? "okta.com"}`;
     const resources: RecordedResource[] = [];
     const calls: MockedStack["calls"] = [];
-    const meta = new Map<string, { parentUrn?: string; dependencyUrns: string[]; protect: boolean; rawInputs: unknown; read: boolean; importId?: string; ignoreChanges: string[]; retainOnDelete: boolean }>();
+    const meta = new Map<
+        string,
+        {
+            parentUrn?: string;
+            dependencyUrns: string[];
+            protect: boolean;
+            rawInputs: unknown;
+            read: boolean;
+            importId?: string;
+            ignoreChanges: string[];
+            retainOnDelete: boolean;
+        }
+    >();
 
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     await pulumi.runtime.setMocks(

@@ -10,7 +10,15 @@ import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { findInRawInputs, PROJECT_ROOT, PULUMI_SDK_VERIFIED, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../rehearsal/stackHarness";
+import {
+    findInRawInputs,
+    PROJECT_ROOT,
+    PULUMI_SDK_VERIFIED,
+    startMockedStack,
+    valueOf,
+    type MockedStack,
+    type RecordedResource,
+} from "../rehearsal/stackHarness";
 
 let stack: MockedStack;
 before(async () => {
@@ -38,7 +46,10 @@ describe("AuthorizationServer", () => {
         assert.equal(customDomainProblem("login.acme.example", "VERIFIED"), undefined);
         assert.equal(customDomainProblem("login.acme.example", "COMPLETED"), undefined);
         for (const state of ["NOT_STARTED", "IN_PROGRESS", "FAILED_TO_VERIFY"]) {
-            assert.match(customDomainProblem("login.acme.example", state) ?? "", new RegExp(`^authorizationServer\\.customDomain: login\\.acme\\.example is ${state} in the Okta org`));
+            assert.match(
+                customDomainProblem("login.acme.example", state) ?? "",
+                new RegExp(`^authorizationServer\\.customDomain: login\\.acme\\.example is ${state} in the Okta org`),
+            );
         }
     });
 
@@ -117,7 +128,12 @@ describe("AuthorizationServer", () => {
         assert.deepEqual(created.ignoreChanges, []);
         assert.equal(created.retainOnDelete, false);
         assert.throws(
-            () => new AuthorizationServer("made", { name: "made", audience: "api://x", scopes: [{ name: "s", description: "s", default: false, existingId: "scp1" }] }),
+            () =>
+                new AuthorizationServer("made", {
+                    name: "made",
+                    audience: "api://x",
+                    scopes: [{ name: "s", description: "s", default: false, existingId: "scp1" }],
+                }),
             /scope s can only be adopted on an adopted server/,
         );
     });
@@ -155,7 +171,10 @@ describe("ConsumerApp", () => {
         // Without it the provider's update path PUTs an app sign-on policy, which Okta refuses for service apps.
         assert.equal(okta.inputs.skipAuthenticationPolicy, true);
         // Client credentials has no user: a group assignment would restrict nothing.
-        assert.deepEqual(childrenOf("billing").map((r) => r.type), ["okta:app/oAuth:OAuth"]);
+        assert.deepEqual(
+            childrenOf("billing").map((r) => r.type),
+            ["okta:app/oAuth:OAuth"],
+        );
         assert.equal(okta.protect, false);
         assert.equal(await valueOf(app.clientId), okta.id);
     });
@@ -189,16 +208,26 @@ describe("ConsumerApp", () => {
         assert.equal(okta.retainOnDelete, true);
         assert.equal(okta.protect, true);
         assert.equal(okta.read, false, "imported and managed, not merely read");
-        assert.deepEqual(childrenOf("legacy").map((r) => r.type), ["okta:app/oAuth:OAuth"]);
+        assert.deepEqual(
+            childrenOf("legacy").map((r) => r.type),
+            ["okta:app/oAuth:OAuth"],
+        );
     });
 });
 
 describe("IntrospectionClient", () => {
     it("by default authenticates with private_key_jwt: a generated key pair, only its public half on the app, no secret at all", async () => {
-        const client = new IntrospectionClient("introspect-key", { label: "Introspection (keys)", protect: false, auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] } });
+        const client = new IntrospectionClient("introspect-key", {
+            label: "Introspection (keys)",
+            protect: false,
+            auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] },
+        });
         assert.equal(client.clientSecret, undefined);
         assert.equal(client.credential.variable, "INTROSPECTION_CLIENT_PRIVATE_KEY");
-        assert.ok(client.credential.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" && client.credential.keyId === "2026-12", "the gateway signs with the newest key");
+        assert.ok(
+            client.credential.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" && client.credential.keyId === "2026-12",
+            "the gateway signs with the newest key",
+        );
         assert.equal(await pulumi.isSecret(client.credential.value), true);
         const pem = await valueOf(client.credential.value);
         await stack.settle();
@@ -206,15 +235,29 @@ describe("IntrospectionClient", () => {
         assert.equal(app.inputs.tokenEndpointAuthMethod, "private_key_jwt");
         assert.equal(app.inputs.omitSecret, true);
         const jwks = app.inputs.jwks as { kid: string; kty: string; n: string; e: string }[];
-        assert.deepEqual(jwks.map((k) => k.kid), ["2026-11", "2026-12"], "both keys trusted during the rotation");
+        assert.deepEqual(
+            jwks.map((k) => k.kid),
+            ["2026-11", "2026-12"],
+            "both keys trusted during the rotation",
+        );
         // The public key on the app is the one the private key the gateway gets belongs to.
         assert.equal(createPublicKey(createPrivateKey(pem)).export({ format: "jwk" }).n, jwks[1].n);
         const keys = childrenOf("introspect-key").filter((r) => r.type === "tls:index/privateKey:PrivateKey");
-        assert.deepEqual(keys.map((k) => [k.inputs.algorithm, k.inputs.rsaBits]), [["RSA", 2048], ["RSA", 2048]]);
+        assert.deepEqual(
+            keys.map((k) => [k.inputs.algorithm, k.inputs.rsaBits]),
+            [
+                ["RSA", 2048],
+                ["RSA", 2048],
+            ],
+        );
         assert.ok(findInRawInputs(app.rawInputs, "PRIVATE KEY").length === 0, "no private key material on the app");
     });
     it("with client_secret_basic is a dedicated service app whose secret is a secret output", async () => {
-        const client = new IntrospectionClient("introspect", { label: "Token Introspection Client (unit)", protect: false, auth: { method: "client_secret_basic" } });
+        const client = new IntrospectionClient("introspect", {
+            label: "Token Introspection Client (unit)",
+            protect: false,
+            auth: { method: "client_secret_basic" },
+        });
         assert.equal(await pulumi.isSecret(client.clientSecret as pulumi.Output<string>), true);
         await valueOf(client.clientId);
         await stack.settle();
@@ -275,7 +318,12 @@ describe("AccessPolicies", () => {
 
     it("refuses a grant for a scope it was not given", () => {
         assert.throws(
-            () => new AccessPolicies("bad", { authServerId: "x", scopes: {}, grants: [{ consumer: "z", clientId: "0oaZ", scopes: ["nope"], accessTokenLifetimeMinutes: 60 }] }),
+            () =>
+                new AccessPolicies("bad", {
+                    authServerId: "x",
+                    scopes: {},
+                    grants: [{ consumer: "z", clientId: "0oaZ", scopes: ["nope"], accessTokenLifetimeMinutes: 60 }],
+                }),
             /z names undeclared scopes: nope/,
         );
     });
@@ -283,13 +331,18 @@ describe("AccessPolicies", () => {
 
 describe("the mock harness", () => {
     it("was read against the @pulumi/pulumi version package.json pins (it patches that SDK's internals)", () => {
-        const pinned = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+        const pinned = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[
+            "@pulumi/pulumi"
+        ];
         assert.equal(PULUMI_SDK_VERIFIED, pinned, "an SDK update must re-read the patched internals and move PULUMI_SDK_VERIFIED with it");
     });
     it("records every resource with a URN once settled", async () => {
         await stack.settle();
         const missing = stack.resources.filter((r) => !r.urn);
-        assert.deepEqual(missing.map((r) => r.name), []);
+        assert.deepEqual(
+            missing.map((r) => r.name),
+            [],
+        );
         assert.ok(byType("okta:auth/serverPolicyRule:ServerPolicyRule").length >= 3);
     });
 });

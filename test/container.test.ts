@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "./support/gatewayHarness";
+import {
+    assertWalkthrough,
+    AUDIENCE,
+    CLIENTS,
+    gatewayEnv,
+    INTROSPECTION_CLIENT,
+    send,
+    startSampleUpstream,
+    type SampleUpstream,
+} from "./support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
@@ -38,7 +47,6 @@ const skip =
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 120_000 }).trim();
 
-
 describe("the gateway container", { skip }, () => {
     let okta: LocalOkta;
     let upstream: SampleUpstream;
@@ -47,7 +55,12 @@ describe("the gateway container", { skip }, () => {
 
     before(async () => {
         docker("build", "-q", "-t", IMAGE, path.join(PROJECT_ROOT, "policy-gateway"));
-        okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+        okta = await startLocalOkta({
+            audience: AUDIENCE,
+            scopes: ["myscope", "products:read"],
+            clients: Object.values(CLIENTS),
+            introspectionClient: INTROSPECTION_CLIENT,
+        });
         upstream = await startSampleUpstream();
         const [port, adminPort] = [await freePort(), await freePort()];
         const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort) });
@@ -67,7 +80,12 @@ describe("the gateway container", { skip }, () => {
     });
 
     it("is built from the bundle alone, declares both ports, a HEALTHCHECK and the node user", () => {
-        const config = JSON.parse(docker("image", "inspect", "--format", "{{json .Config}}", IMAGE)) as { User: string; ExposedPorts: Record<string, unknown>; Healthcheck: { Test: string[] }; Cmd: string[] };
+        const config = JSON.parse(docker("image", "inspect", "--format", "{{json .Config}}", IMAGE)) as {
+            User: string;
+            ExposedPorts: Record<string, unknown>;
+            Healthcheck: { Test: string[] };
+            Cmd: string[];
+        };
         assert.equal(config.User, "node");
         assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ["8080/tcp", "9090/tcp"]);
         assert.deepEqual(config.Healthcheck.Test, healthCheckCommand(), "the readiness check the stack's containers and tasks use too");
@@ -83,7 +101,20 @@ describe("the gateway container", { skip }, () => {
     it("never turns healthy when its issuer cannot be loaded, so an orchestrator rolls it back", async () => {
         const [port, adminPort, closed] = [await freePort(), await freePort(), await freePort()];
         const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort), OIDC_ISSUER: `http://127.0.0.1:${closed}/oauth2/wrong` });
-        const bad = docker("run", "-d", "--network", "host", "--health-interval", "1s", "--health-start-period", "1s", "--health-retries", "2", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), IMAGE);
+        const bad = docker(
+            "run",
+            "-d",
+            "--network",
+            "host",
+            "--health-interval",
+            "1s",
+            "--health-start-period",
+            "1s",
+            "--health-retries",
+            "2",
+            ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+            IMAGE,
+        );
         try {
             const seen = new Set<string>();
             const deadline = Date.now() + 20_000;
@@ -102,7 +133,7 @@ describe("the gateway container", { skip }, () => {
     });
 
     it("answers the MuleSoft walkthrough as the process does", async () => {
-        const token = await assertSeedWalkthrough(base, okta, upstream);
+        const token = await assertWalkthrough(base, okta, upstream);
         assert.equal((await send(base, "/api/products", { headers: { authorization: "Bearer forged" } })).status, 401);
         const logs = docker("logs", container);
         assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret in the container's logs");

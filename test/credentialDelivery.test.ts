@@ -30,7 +30,13 @@ function deliver(name: string, method: ConstructorParameters<typeof CredentialDe
         stack: "unit",
         issuer: "https://unit-1.okta.com/oauth2/aus1",
         tokenUrl: "https://unit-1.okta.com/oauth2/aus1/v1/token",
-        consumers: CONSUMERS.map((c) => ({ consumer: c.consumer, readers: readersOf(c), clientId: `0oa${c.consumer}`, clientSecret: pulumi.secret(c.secret), scopes: c.scopes })),
+        consumers: CONSUMERS.map((c) => ({
+            consumer: c.consumer,
+            readers: readersOf(c),
+            clientId: `0oa${c.consumer}`,
+            clientSecret: pulumi.secret(c.secret),
+            scopes: c.scopes,
+        })),
     });
 }
 
@@ -44,15 +50,27 @@ describe("CredentialDelivery", () => {
         await stack.settle();
         for (const c of CONSUMERS) {
             const places = holders("esc-", c.secret);
-            assert.deepEqual(places.map((r) => r.name), [`esc-${c.consumer}`], `${c.consumer}'s secret is in its own environment only`);
-            assert.ok(findInRawInputs(places[0].rawInputs, c.secret).every((p) => p.inSecret), "and inside a Pulumi secret");
+            assert.deepEqual(
+                places.map((r) => r.name),
+                [`esc-${c.consumer}`],
+                `${c.consumer}'s secret is in its own environment only`,
+            );
+            assert.ok(
+                findInRawInputs(places[0].rawInputs, c.secret).every((p) => p.inSecret),
+                "and inside a Pulumi secret",
+            );
             const text = (unwrapSecrets(places[0].rawInputs) as { yaml: { text: string } }).yaml.text;
             const values = parseYaml(text) as { values: { okta: { clientId: string; scope: string }; environmentVariables: Record<string, string> } };
             assert.equal(values.values.okta.clientId, `0oa${c.consumer}`);
             assert.equal(values.values.okta.scope, c.scopes.join(" "));
             assert.equal(values.values.environmentVariables.OKTA_CLIENT_SECRET, "${okta.clientSecret}");
-            const teams = stack.resources.filter((r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === `${c.consumer}-unit`);
-            assert.deepEqual(teams.map((t) => [t.inputs.team, t.inputs.permission]), c.readers.map((t) => [t, "open"]));
+            const teams = stack.resources.filter(
+                (r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === `${c.consumer}-unit`,
+            );
+            assert.deepEqual(
+                teams.map((t) => [t.inputs.team, t.inputs.permission]),
+                c.readers.map((t) => [t, "open"]),
+            );
         }
     });
 
@@ -66,13 +84,21 @@ describe("CredentialDelivery", () => {
         assert.deepEqual(JSON.parse(String(key.inputs.policy)), deliveryKeyPolicy(MOCK_AWS.account, "aws", MOCK_AWS.region, Object.values(ARNS).flat()));
         for (const c of CONSUMERS) {
             const places = holders("sm-", c.secret);
-            assert.deepEqual(places.map((r) => r.name), [`sm-${c.consumer}-version`]);
+            assert.deepEqual(
+                places.map((r) => r.name),
+                [`sm-${c.consumer}-version`],
+            );
             const secret = stack.resources.find((r) => r.name === `sm-${c.consumer}`);
             assert.equal(secret?.inputs.name, `orders/unit/${c.consumer}`);
             assert.equal(secret?.inputs.kmsKeyId, key.state.arn, "a customer managed key: the AWS managed one cannot be shared across accounts");
             assert.equal(secret?.inputs.recoveryWindowInDays, 0);
-            const policy = JSON.parse(String(stack.resources.find((r) => r.name === `sm-${c.consumer}-policy`)?.inputs.policy)) as { Statement: { Principal: { AWS: string[] }; Action: string[] }[] };
-            assert.deepEqual(policy.Statement.map((s) => s.Principal.AWS), [ARNS[c.consumer]]);
+            const policy = JSON.parse(String(stack.resources.find((r) => r.name === `sm-${c.consumer}-policy`)?.inputs.policy)) as {
+                Statement: { Principal: { AWS: string[] }; Action: string[] }[];
+            };
+            assert.deepEqual(
+                policy.Statement.map((s) => s.Principal.AWS),
+                [ARNS[c.consumer]],
+            );
             assert.deepEqual(policy.Statement[0].Action, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
         }
     });
@@ -87,6 +113,12 @@ describe("CredentialDelivery", () => {
     it("the ESC definition names its origin and keeps the secret in fn::secret, which ESC encrypts on save", () => {
         const text = escDefinition({ consumer: "x", issuer: "i", tokenUrl: "t", clientId: "c", clientSecret: "s3cr3t", scopes: ["a", "b"], origin: "p/s" });
         assert.match(text, /^# Okta client credentials of x, written by the Pulumi stack p\/s/);
-        assert.deepEqual((parseYaml(text) as { values: { okta: unknown } }).values.okta, { issuer: "i", tokenUrl: "t", clientId: "c", clientSecret: { "fn::secret": "s3cr3t" }, scope: "a b" });
+        assert.deepEqual((parseYaml(text) as { values: { okta: unknown } }).values.okta, {
+            issuer: "i",
+            tokenUrl: "t",
+            clientId: "c",
+            clientSecret: { "fn::secret": "s3cr3t" },
+            scope: "a b",
+        });
     });
 });

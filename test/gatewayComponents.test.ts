@@ -58,7 +58,10 @@ describe("gatewayEnvironment", () => {
         assert.equal(config.audience, okta.audience);
         assert.equal(config.introspectionClient?.id, okta.introspectionClientId);
         assert.deepEqual(config.requiredScopes, ["myscope"]);
-        assert.deepEqual(config.routeRules.map((r) => r.source), spec.routeRules);
+        assert.deepEqual(
+            config.routeRules.map((r) => r.source),
+            spec.routeRules,
+        );
         assert.equal(config.upstreamUrl.href, "https://api.internal.example/");
         assert.ok(!Object.keys(env).some((k) => k.includes("SECRET")), "never the secret");
     });
@@ -75,7 +78,10 @@ describe("the gateway bundle", () => {
         mkdirSync(path.join(dir, "src"));
         mkdirSync(path.join(dir, "dist"));
         writeFileSync(path.join(dir, "src", "main.ts"), "export {}\n");
-        writeFileSync(path.join(dir, "build.mjs"), "import { writeFileSync } from 'node:fs'; writeFileSync(new URL('./dist/gateway.mjs', import.meta.url), 'rebuilt');\n");
+        writeFileSync(
+            path.join(dir, "build.mjs"),
+            "import { writeFileSync } from 'node:fs'; writeFileSync(new URL('./dist/gateway.mjs', import.meta.url), 'rebuilt');\n",
+        );
         writeFileSync(path.join(dir, "dist", "gateway.mjs"), "old");
         const past = new Date(Date.now() - 60_000);
         utimesSync(path.join(dir, "dist", "gateway.mjs"), past, past);
@@ -125,7 +131,13 @@ describe("the gateway image's identity", () => {
 describe("the subnets' routing", () => {
     const at = "okta-api-gateway:gateway.aws";
     it("reads where a subnet's default route leads", () => {
-        assert.equal(defaultRouteOf([{ cidrBlock: "10.0.0.0/16", gatewayId: "local" }, { cidrBlock: "0.0.0.0/0", gatewayId: "igw-1" }]), "internet-gateway");
+        assert.equal(
+            defaultRouteOf([
+                { cidrBlock: "10.0.0.0/16", gatewayId: "local" },
+                { cidrBlock: "0.0.0.0/0", gatewayId: "igw-1" },
+            ]),
+            "internet-gateway",
+        );
         assert.equal(defaultRouteOf([{ cidrBlock: "0.0.0.0/0", natGatewayId: "nat-1" }]), "nat-gateway");
         assert.equal(defaultRouteOf([{ cidrBlock: "0.0.0.0/0", transitGatewayId: "tgw-1" }]), "other");
         assert.equal(defaultRouteOf([{ cidrBlock: "10.0.0.0/16", gatewayId: "local" }]), "none");
@@ -133,22 +145,53 @@ describe("the subnets' routing", () => {
     it("refuses an internet-facing load balancer outside public subnets", () => {
         const p = routingProblems(at, { internal: false, assignPublicIp: false }, { "subnet-a": "nat-gateway", "subnet-b": "internet-gateway" }, {});
         assert.deepEqual(p.length, 1);
-        assert.match(p[0], /^okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-a has no default route to an internet gateway, so an internet-facing load balancer there is unreachable/);
-        assert.deepEqual(routingProblems(at, { internal: true, assignPublicIp: false }, { "subnet-a": "nat-gateway" }, {}), [], "an internal one may live anywhere");
+        assert.match(
+            p[0],
+            /^okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-a has no default route to an internet gateway, so an internet-facing load balancer there is unreachable/,
+        );
+        assert.deepEqual(
+            routingProblems(at, { internal: true, assignPublicIp: false }, { "subnet-a": "nat-gateway" }, {}),
+            [],
+            "an internal one may live anywhere",
+        );
     });
     it("refuses tasks that could not reach ECR, Secrets Manager or Okta", () => {
-        const p = routingProblems(at, { internal: true, assignPublicIp: false }, {}, { "subnet-pub": "internet-gateway", "subnet-iso": "none", "subnet-nat": "nat-gateway", "subnet-tgw": "other" });
+        const p = routingProblems(
+            at,
+            { internal: true, assignPublicIp: false },
+            {},
+            { "subnet-pub": "internet-gateway", "subnet-iso": "none", "subnet-nat": "nat-gateway", "subnet-tgw": "other" },
+        );
         assert.equal(p.length, 2);
         assert.match(p[0], /taskSubnetIds: subnet-pub is a public subnet .*\(assignPublicIp: false\)/);
         assert.match(p[1], /taskSubnetIds: subnet-iso has no default route/);
-        assert.deepEqual(routingProblems(at, { internal: false, assignPublicIp: true }, { "subnet-pub": "internet-gateway" }, { "subnet-pub": "internet-gateway" }), [], "public subnets with public addresses work");
+        assert.deepEqual(
+            routingProblems(at, { internal: false, assignPublicIp: true }, { "subnet-pub": "internet-gateway" }, { "subnet-pub": "internet-gateway" }),
+            [],
+            "public subnets with public addresses work",
+        );
     });
 });
 
 describe("AwsGateway in a VPC of its own, with a name and no certificate given", () => {
     it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts the VPC's ranges", async () => {
-        const settings = { ...spec.aws, vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-0a1", "subnet-0a2"], taskSubnetIds: ["subnet-0b1", "subnet-0b2"], internal: true, assignPublicIp: false, domainName: "gw.acme.example", hostedZoneId: "Z0ACME", allowedCidrs: ["10.0.0.0/8"] };
-        const gw = new AwsGateway("named", { environment: gatewayEnvironment(spec, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("n".repeat(40)) }, settings, production: true });
+        const settings = {
+            ...spec.aws,
+            vpcId: "vpc-0abc",
+            loadBalancerSubnetIds: ["subnet-0a1", "subnet-0a2"],
+            taskSubnetIds: ["subnet-0b1", "subnet-0b2"],
+            internal: true,
+            assignPublicIp: false,
+            domainName: "gw.acme.example",
+            hostedZoneId: "Z0ACME",
+            allowedCidrs: ["10.0.0.0/8"],
+        };
+        const gw = new AwsGateway("named", {
+            environment: gatewayEnvironment(spec, okta),
+            introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("n".repeat(40)) },
+            settings,
+            production: true,
+        });
         assert.equal(await valueOf(gw.url), "https://gw.acme.example");
         await stack.settle();
         const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("named-"));
@@ -163,7 +206,9 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
         assert.deepEqual(alb.inputs.subnets, ["subnet-0a1", "subnet-0a2"]);
         const net = mine("aws:ecs/service:Service")[0].inputs.networkConfiguration as { subnets: string[]; assignPublicIp: boolean };
         assert.deepEqual([net.subnets, net.assignPublicIp], [["subnet-0b1", "subnet-0b2"], false]);
-        const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as { environment: { name: string; value: string }[] }[];
+        const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as {
+            environment: { name: string; value: string }[];
+        }[];
         const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
         assert.equal(env.TRUST_PROXY, "10.20.0.0/16,10.21.0.0/16");
         assert.equal(loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" }).trustProxy.toString(), "10.20.0.0/16,10.21.0.0/16");
@@ -173,7 +218,12 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
 
 describe("AwsGateway in the account's default VPC, without a certificate", () => {
     it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
-        const gw = new AwsGateway("edge", { environment: gatewayEnvironment(spec, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("s".repeat(40)) }, settings: spec.aws, production: false });
+        const gw = new AwsGateway("edge", {
+            environment: gatewayEnvironment(spec, okta),
+            introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("s".repeat(40)) },
+            settings: spec.aws,
+            production: false,
+        });
         const url = await valueOf(gw.url);
         await stack.settle();
         const tokens = stack.calls.map((c) => c.token);
@@ -184,19 +234,38 @@ describe("AwsGateway in the account's default VPC, without a certificate", () =>
         assert.deepEqual(net.subnets, ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"]);
         assert.equal(net.assignPublicIp, true, "tasks in the default VPC's public subnets need a public IP to reach ECR and Okta");
         const listeners = stack.resources.filter((r) => r.type === "aws:lb/listener:Listener" && r.name.startsWith("edge-"));
-        assert.deepEqual(listeners.map((l) => [l.inputs.protocol, l.inputs.port]), [["HTTP", 80]]);
+        assert.deepEqual(
+            listeners.map((l) => [l.inputs.protocol, l.inputs.port]),
+            [["HTTP", 80]],
+        );
         assert.match(url, /^http:\/\/edge-alb-[a-z0-9]+\.eu-west-1\.elb\.amazonaws\.com$/);
-        assert.equal(stack.resources.find((r) => r.type === "aws:ecr/repository:Repository" && r.name === "edge-repo")?.inputs.forceDelete, true, "a sandbox can be destroyed with its images");
-        const ingress = stack.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("edge-alb-in"));
-        assert.deepEqual(ingress.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4]), [[80, "0.0.0.0/0"]]);
-        const def = JSON.parse(stack.resources.find((r) => r.name === "edge-task")?.inputs.containerDefinitions as string) as { readonlyRootFilesystem: boolean }[];
+        assert.equal(
+            stack.resources.find((r) => r.type === "aws:ecr/repository:Repository" && r.name === "edge-repo")?.inputs.forceDelete,
+            true,
+            "a sandbox can be destroyed with its images",
+        );
+        const ingress = stack.resources.filter(
+            (r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.startsWith("edge-alb-in"),
+        );
+        assert.deepEqual(
+            ingress.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4]),
+            [[80, "0.0.0.0/0"]],
+        );
+        const def = JSON.parse(stack.resources.find((r) => r.name === "edge-task")?.inputs.containerDefinitions as string) as {
+            readonlyRootFilesystem: boolean;
+        }[];
         assert.equal(def[0].readonlyRootFilesystem, true);
     });
 });
 
 describe("LocalGateway", () => {
     it("publishes the configured ports (admin on loopback only) and makes the envs secret", async () => {
-        const gw = new LocalGateway("dev", { environment: gatewayEnvironment({ ...spec, target: "local" }, okta), introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("t".repeat(40)) }, port: 18080, adminPort: 19090 });
+        const gw = new LocalGateway("dev", {
+            environment: gatewayEnvironment({ ...spec, target: "local" }, okta),
+            introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("t".repeat(40)) },
+            port: 18080,
+            adminPort: 19090,
+        });
         assert.equal(await valueOf(gw.url), "http://localhost:18080");
         await stack.settle();
         const container = stack.resources.find((r) => r.name === "dev-container");

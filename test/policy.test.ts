@@ -14,7 +14,10 @@ async function passes(name: string, r: ResourceUnderTest, config?: Record<string
 }
 async function fails(name: string, r: ResourceUnderTest, message: RegExp, config?: Record<string, unknown>) {
     const found = await violationsOf(policy(name), r, config);
-    assert.ok(found.some((m) => message.test(m)), `expected a violation matching ${message}, got ${JSON.stringify(found)}`);
+    assert.ok(
+        found.some((m) => message.test(m)),
+        `expected a violation matching ${message}, got ${JSON.stringify(found)}`,
+    );
 }
 
 const OAUTH = "okta:app/oAuth:OAuth";
@@ -37,8 +40,16 @@ describe("guardrail policies", () => {
 
     it("service apps use only client_credentials; no app uses implicit or password", async () => {
         await passes("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["client_credentials"] } });
-        await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["client_credentials", "implicit"] } }, /implicit grant is not allowed/);
-        await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "service", grantTypes: ["authorization_code"] } }, /must have grantTypes \["client_credentials"\]/);
+        await fails(
+            "okta-client-credentials-only",
+            { type: OAUTH, props: { type: "service", grantTypes: ["client_credentials", "implicit"] } },
+            /implicit grant is not allowed/,
+        );
+        await fails(
+            "okta-client-credentials-only",
+            { type: OAUTH, props: { type: "service", grantTypes: ["authorization_code"] } },
+            /must have grantTypes \["client_credentials"\]/,
+        );
         await fails("okta-client-credentials-only", { type: OAUTH, props: { type: "web", grantTypes: ["password"] } }, /password grant is not allowed/);
         await passes("okta-client-credentials-only", { type: POLICY, props: { grantTypes: ["implicit"] } }); // other types are not its concern
     });
@@ -53,7 +64,9 @@ describe("guardrail policies", () => {
     it("access tokens live at most 60 minutes, or the configured limit", async () => {
         await passes("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 60 } });
         await fails("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 1440 } }, /would live 1440 minutes; the limit is 60/);
-        await fails("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 30 } }, /the limit is 15/, { maxAccessTokenLifetimeMinutes: 15 });
+        await fails("okta-access-token-lifetime", { type: RULE, props: { accessTokenLifetimeMinutes: 30 } }, /the limit is 15/, {
+            maxAccessTokenLifetimeMinutes: 15,
+        });
     });
     it("the authorization server is protected in stacks named like production", async () => {
         await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod" }, /must be protected/);
@@ -61,7 +74,9 @@ describe("guardrail policies", () => {
         await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod", protect: true });
         await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "dev" });
         await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "products" }, undefined);
-        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "live" }, /must be protected/, { productionStackPattern: "^live$" });
+        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "live" }, /must be protected/, {
+            productionStackPattern: "^live$",
+        });
     });
     it("OAuth apps are protected in production, unless this update allows replacing that one app by name", async () => {
         const app = { type: OAUTH, props: { type: "service" }, name: "products-web-app" };
@@ -82,9 +97,15 @@ describe("guardrail policies", () => {
     });
     it("the introspection secret reaches ECS only through secrets[].valueFrom", async () => {
         const def = (container: object) => ({ type: TASK, props: { containerDefinitions: JSON.stringify([{ name: "policy-gateway", ...container }]) } });
-        const fromSecretsManager = { secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw-AbCd" }] };
+        const fromSecretsManager = {
+            secrets: [{ name: "INTROSPECTION_CLIENT_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw-AbCd" }],
+        };
         await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "AUDIENCE", value: "api://x" }], ...fromSecretsManager }));
-        await fails("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "INTROSPECTION_CLIENT_SECRET", value: "s" }], ...fromSecretsManager }), /INTROSPECTION_CLIENT_SECRET in plain environment/);
+        await fails(
+            "ecs-introspection-secret-from-secrets-manager",
+            def({ environment: [{ name: "INTROSPECTION_CLIENT_SECRET", value: "s" }], ...fromSecretsManager }),
+            /INTROSPECTION_CLIENT_SECRET in plain environment/,
+        );
         await fails("ecs-introspection-secret-from-secrets-manager", def({ environment: [] }), /only from Secrets Manager/);
         await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown during preview
     });
@@ -94,8 +115,16 @@ describe("guardrail policies", () => {
     });
     it("load balancer listeners are HTTPS in production (HTTP only to redirect)", async () => {
         await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTPS" }, stack: "prod" });
-        await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS" } }] }, stack: "prod" });
-        await fails("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "forward" }] }, stack: "prod" }, /certificateArn/);
+        await passes("alb-https-in-production", {
+            type: LISTENER,
+            props: { protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS" } }] },
+            stack: "prod",
+        });
+        await fails(
+            "alb-https-in-production",
+            { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "forward" }] }, stack: "prod" },
+            /certificateArn/,
+        );
         await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP", defaultActions: [{ type: "forward" }] }, stack: "dev" });
     });
     it("advises: no secret kept with private_key_jwt, automatic key rotation, log retention", async () => {

@@ -22,7 +22,11 @@ function runWith(mutate: (doc: Doc) => void, opts: { stack?: string; args?: stri
         encoding: "utf8",
         timeout: 60_000,
     });
-    return { status: child.status, stderr: child.stderr, declared: (JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { declared?: number }).declared };
+    return {
+        status: child.status,
+        stderr: child.stderr,
+        declared: (JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { declared?: number }).declared,
+    };
 }
 
 describe("the program adopting the walkthrough's server during a migration", () => {
@@ -36,7 +40,10 @@ describe("the program adopting the walkthrough's server during a migration", () 
         const r = runWith(adopt(false));
         assert.equal(r.status, 0, r.stderr);
         assert.ok((r.declared ?? 0) > 20);
-        assert.match(r.stderr, /defaultPolicyDeactivated is false: the "Default Policy" of aus1legacy still lets every app of the org \(Exchange\/DCR-registered ones included\) ask for any scope/);
+        assert.match(
+            r.stderr,
+            /defaultPolicyDeactivated is false: the "Default Policy" of aus1legacy still lets every app of the org \(Exchange\/DCR-registered ones included\) ask for any scope/,
+        );
     });
     it("stops warning once the Default Policy is declared deactivated", () => {
         const r = runWith(adopt(true));
@@ -77,7 +84,10 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
     it("stops when the custom domain CUSTOM_URL needs is not verified in the org", () => {
         const r = runWith(() => {}, { stack: "prod", args: ["--domain-status", "NOT_STARTED"] });
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /authorizationServer\.customDomain: login\.acme\.example is NOT_STARTED in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain/);
+        assert.match(
+            r.stderr,
+            /authorizationServer\.customDomain: login\.acme\.example is NOT_STARTED in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain/,
+        );
     });
 
     it("stops when the configured subnets cannot carry an internet-facing load balancer", () => {
@@ -89,7 +99,10 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
             { stack: "prod" },
         );
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002 have no default route to an internet gateway/);
+        assert.match(
+            r.stderr,
+            /okta-api-gateway:gateway\.aws\.loadBalancerSubnetIds: subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002 have no default route to an internet gateway/,
+        );
     });
 
     it("runs to completion with the committed file (the control case)", () => {

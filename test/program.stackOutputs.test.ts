@@ -15,7 +15,10 @@ describe("the program with credentialDelivery.method stackOutputs", () => {
         const consumers = (doc.config["okta-api-gateway:consumers"] as Record<string, unknown>[]).map(({ readers: _readers, ...c }) => c);
         run = await runProgram({
             stackName: "dev",
-            extraConfig: { "okta-api-gateway:credentialDelivery": JSON.stringify({ method: "stackOutputs" }), "okta-api-gateway:consumers": JSON.stringify(consumers) },
+            extraConfig: {
+                "okta-api-gateway:credentialDelivery": JSON.stringify({ method: "stackOutputs" }),
+                "okta-api-gateway:consumers": JSON.stringify(consumers),
+            },
         });
     });
 

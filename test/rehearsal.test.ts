@@ -11,7 +11,12 @@ import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../
 import { PROJECT_ROOT } from "../rehearsal/stackHarness";
 
 describe("Okta's access policy evaluation, as the rehearsal applies it", () => {
-    const rule = (priority: number, scopes: string[], lifetimeMinutes = 60, grantTypes = ["client_credentials"]) => ({ priority, scopes, lifetimeMinutes, grantTypes });
+    const rule = (priority: number, scopes: string[], lifetimeMinutes = 60, grantTypes = ["client_credentials"]) => ({
+        priority,
+        scopes,
+        lifetimeMinutes,
+        grantTypes,
+    });
     const policies: DeclaredPolicy[] = [
         { name: "a", priority: 1, clients: ["0oaA"], rules: [rule(1, ["read"], 15), rule(2, ["read", "write"], 30)] },
         { name: "all", priority: 2, clients: ["ALL_CLIENTS"], rules: [rule(1, ["public"], 5)] },
@@ -44,7 +49,11 @@ interface Rehearsal {
 }
 
 function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}): Rehearsal {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -87,7 +96,11 @@ function tempStack(mutate: (config: Record<string, unknown>) => void): string {
 
 /** Replays the printed walkthrough exactly as printed and checks each status it announces. */
 function replaysWalkthrough(r: Rehearsal): void {
-    const commands = r.stdout().split("\n").filter((l) => l.startsWith("$ ")).map((l) => l.slice(2));
+    const commands = r
+        .stdout()
+        .split("\n")
+        .filter((l) => l.startsWith("$ "))
+        .map((l) => l.slice(2));
     assert.equal(commands.length, 8, r.stdout());
     // Replayed exactly as printed, in one shell so that $TOKEN carries over.
     const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
@@ -145,12 +158,22 @@ describe("npm start", () => {
         const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
         try {
             await untilRunning(r);
-            const line = r.stdout().split("\n").find((l) => l.trim().startsWith("products-web "));
+            const line = r
+                .stdout()
+                .split("\n")
+                .find((l) => l.trim().startsWith("products-web "));
             const [, id, secret] = /client_id=(\S+)\s+client_secret=(\S+)/.exec(line ?? "") ?? [];
             const tokenUrl = /token endpoint\s+(\S+)/.exec(r.stdout())?.[1];
             assert.ok(id && secret && tokenUrl, r.stdout());
             const ask = (scope: string) =>
-                fetch(tokenUrl, { method: "POST", headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" }, body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}` });
+                fetch(tokenUrl, {
+                    method: "POST",
+                    headers: {
+                        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`,
+                        "content-type": "application/x-www-form-urlencoded",
+                    },
+                    body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`,
+                });
             const refused = await ask("myscope");
             assert.equal(refused.status, 400);
             assert.match(((await refused.json()) as { error: string }).error, /invalid_scope|access_denied/);
@@ -233,7 +256,8 @@ describe("npm start", () => {
     it("answers --help with its options, and an unknown option or a YAML mistake in one line, without a stack trace", async () => {
         const help = startRehearsal(["--help"]);
         assert.equal(await help.exited, 0);
-        for (const flag of ["--stack NAME", "--stack-file PATH", "--port N", "--admin-port N", "--upstream-port N", "--okta-port N", "--help"]) assert.ok(help.stdout().includes(flag), flag);
+        for (const flag of ["--stack NAME", "--stack-file PATH", "--port N", "--admin-port N", "--upstream-port N", "--okta-port N", "--help"])
+            assert.ok(help.stdout().includes(flag), flag);
         const unknown = startRehearsal(["--prot", "1"]);
         assert.equal(await unknown.exited, 1);
         assert.match(unknown.stderr(), /^rehearsal: Unknown option '--prot'.*\(npm start -- --help lists the options\)\n$/);

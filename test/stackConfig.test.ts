@@ -5,13 +5,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import {
-    OKTA_ENVIRONMENT_VARIABLES,
-    readRawStackConfig,
-    StackConfigError,
-    validateStackConfig,
-    type StackConfig,
-} from "../components/stackConfig";
+import { OKTA_ENVIRONMENT_VARIABLES, readRawStackConfig, StackConfigError, validateStackConfig, type StackConfig } from "../components/stackConfig";
 import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../rehearsal/stackHarness";
 
 const project = projectName();
@@ -60,11 +54,20 @@ describe("stack configuration", () => {
     it("accepts Pulumi.dev.yaml and Pulumi.prod.yaml as committed", () => {
         const dev = load(devDoc());
         assert.equal(dev.authorizationServer.kind, "create");
-        assert.deepEqual(dev.consumers.map((c) => c.name), ["products-web", "inventory-sync", "reporting"]);
-        assert.ok(dev.scopes.some((s) => s.name === "myscope"), "the walkthrough's scope is declared");
+        assert.deepEqual(
+            dev.consumers.map((c) => c.name),
+            ["products-web", "inventory-sync", "reporting"],
+        );
+        assert.ok(
+            dev.scopes.some((s) => s.name === "myscope"),
+            "the walkthrough's scope is declared",
+        );
         const prod = load(parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8")) as StackDoc);
         assert.ok(prod.authorizationServer.kind === "create" && prod.authorizationServer.protect, "prod protects its server");
-        assert.ok(prod.consumers.some((c) => c.jwks), "prod shows a private_key_jwt consumer");
+        assert.ok(
+            prod.consumers.some((c) => c.jwks),
+            "prod shows a private_key_jwt consumer",
+        );
     });
 
     it("applies documented defaults", () => {
@@ -87,30 +90,55 @@ describe("stack configuration", () => {
     });
 
     it("refuses a consumer asking for a scope the server does not declare", () => {
-        const problems = problemsOf((d) => consumers(d)[1].scopes = ["products:read", "products:delete"]);
-        assertProblem(problems, `${project}:consumers[1].scopes[1]`, /"products:delete" is not a scope declared in okta-api-gateway:authorizationServer\.scopes \(declared: myscope, products:read, products:write\)/);
+        const problems = problemsOf((d) => (consumers(d)[1].scopes = ["products:read", "products:delete"]));
+        assertProblem(
+            problems,
+            `${project}:consumers[1].scopes[1]`,
+            /"products:delete" is not a scope declared in okta-api-gateway:authorizationServer\.scopes \(declared: myscope, products:read, products:write\)/,
+        );
     });
 
     it("refuses two consumers with the same name", () => {
-        const problems = problemsOf((d) => consumers(d)[2].name = "products-web");
+        const problems = problemsOf((d) => (consumers(d)[2].name = "products-web"));
         assertProblem(problems, `${project}:consumers[2].name`, /"products-web" is also the name of consumers\[0\]; names must be unique/);
     });
 
-    for (const [value, what] of [[4, /at least 5/], [1441, /at most 1440/], [30.5, /whole number/], ["60", /whole number/]] as const) {
+    for (const [value, what] of [
+        [4, /at least 5/],
+        [1441, /at most 1440/],
+        [30.5, /whole number/],
+        ["60", /whole number/],
+    ] as const) {
         it(`refuses a token lifetime of ${JSON.stringify(value)} minutes`, () => {
-            assertProblem(problemsOf((d) => consumers(d)[0].accessTokenLifetimeMinutes = value), `${project}:consumers[0].accessTokenLifetimeMinutes`, what);
-            assertProblem(problemsOf((d) => server(d).accessTokenLifetimeMinutes = value), `${project}:authorizationServer.accessTokenLifetimeMinutes`, what);
+            assertProblem(
+                problemsOf((d) => (consumers(d)[0].accessTokenLifetimeMinutes = value)),
+                `${project}:consumers[0].accessTokenLifetimeMinutes`,
+                what,
+            );
+            assertProblem(
+                problemsOf((d) => (server(d).accessTokenLifetimeMinutes = value)),
+                `${project}:authorizationServer.accessTokenLifetimeMinutes`,
+                what,
+            );
         });
     }
 
     for (const bad of ["products api", "products", "https://", "api://products with space", ""]) {
         it(`refuses the malformed audience ${JSON.stringify(bad)}`, () => {
-            assertProblem(problemsOf((d) => server(d).audience = bad), `${project}:authorizationServer.audience`, /absolute URI/);
+            assertProblem(
+                problemsOf((d) => (server(d).audience = bad)),
+                `${project}:authorizationServer.audience`,
+                /absolute URI/,
+            );
         });
     }
 
     it("requires an audience unless an existing server is named", () => {
-        assertProblem(problemsOf((d) => delete server(d).audience), `${project}:authorizationServer.audience`, /is required/);
+        assertProblem(
+            problemsOf((d) => delete server(d).audience),
+            `${project}:authorizationServer.audience`,
+            /is required/,
+        );
     });
 
     it("adopts an existing server by id, and refuses settings that would be ignored", () => {
@@ -132,18 +160,38 @@ describe("stack configuration", () => {
             for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
             s.existingId = "default";
         };
-        assertProblem(problemsOf(adopt), `${project}:authorizationServer.defaultPolicyDeactivated`, /must be set to adopt server default: true once its "Default Policy" is deactivated .*lets ALL_CLIENTS ask for any scope.*false only while migrating/);
+        assertProblem(
+            problemsOf(adopt),
+            `${project}:authorizationServer.defaultPolicyDeactivated`,
+            /must be set to adopt server default: true once its "Default Policy" is deactivated .*lets ALL_CLIENTS ask for any scope.*false only while migrating/,
+        );
         const migrating = devDoc();
         adopt(migrating);
         server(migrating).defaultPolicyDeactivated = false;
         assert.deepEqual(load(migrating).authorizationServer, { kind: "existing", id: "default", defaultPolicyDeactivated: false });
-        assertProblem(problemsOf((d) => (server(d).defaultPolicyDeactivated = true)), `${project}:authorizationServer.defaultPolicyDeactivated`, /applies only with existingId/);
+        assertProblem(
+            problemsOf((d) => (server(d).defaultPolicyDeactivated = true)),
+            `${project}:authorizationServer.defaultPolicyDeactivated`,
+            /applies only with existingId/,
+        );
     });
 
     it("requires a custom domain with CUSTOM_URL, and only then", () => {
-        assertProblem(problemsOf((d) => (server(d).issuerMode = "CUSTOM_URL")), `${project}:authorizationServer.customDomain`, /is required with issuerMode CUSTOM_URL: the org's verified custom domain/);
-        assertProblem(problemsOf((d) => (server(d).customDomain = "login.acme.example")), `${project}:authorizationServer.customDomain`, /applies only with issuerMode CUSTOM_URL/);
-        assertProblem(problemsOf((d) => Object.assign(server(d), { issuerMode: "CUSTOM_URL", customDomain: "https://login.acme.example/" })), `${project}:authorizationServer.customDomain`, /DNS host name/);
+        assertProblem(
+            problemsOf((d) => (server(d).issuerMode = "CUSTOM_URL")),
+            `${project}:authorizationServer.customDomain`,
+            /is required with issuerMode CUSTOM_URL: the org's verified custom domain/,
+        );
+        assertProblem(
+            problemsOf((d) => (server(d).customDomain = "login.acme.example")),
+            `${project}:authorizationServer.customDomain`,
+            /applies only with issuerMode CUSTOM_URL/,
+        );
+        assertProblem(
+            problemsOf((d) => Object.assign(server(d), { issuerMode: "CUSTOM_URL", customDomain: "https://login.acme.example/" })),
+            `${project}:authorizationServer.customDomain`,
+            /DNS host name/,
+        );
         const doc = devDoc();
         Object.assign(server(doc), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example" });
         const cfg = load(doc);
@@ -152,7 +200,11 @@ describe("stack configuration", () => {
 
     it("refuses claim names Okta reserves", () => {
         for (const name of ["cid", "uid", "groups", "scp", "iss", "jti", "sub", "aud"]) {
-            assertProblem(problemsOf((d) => (server(d).claims = [{ name, value: '"x"' }])), `${project}:authorizationServer.claims[0].name`, /is reserved by Okta and would be refused at pulumi up/);
+            assertProblem(
+                problemsOf((d) => (server(d).claims = [{ name, value: '"x"' }])),
+                `${project}:authorizationServer.claims[0].name`,
+                /is reserved by Okta and would be refused at pulumi up/,
+            );
         }
         assert.doesNotThrow(() => {
             const doc = devDoc();
@@ -167,12 +219,20 @@ describe("stack configuration", () => {
             d.config[`${project}:whatever`] = 1;
         });
         assertProblem(problems, `${project}:gatway`, new RegExp(`unknown key \\(did you mean ${project}:gateway\\?\\)`));
-        assertProblem(problems, `${project}:whatever`, /unknown key; this project reads .*:authorizationServer, .*:consumers, .*:introspectionClient, .*:gateway/);
+        assertProblem(
+            problems,
+            `${project}:whatever`,
+            /unknown key; this project reads .*:authorizationServer, .*:consumers, .*:introspectionClient, .*:gateway/,
+        );
     });
 
     it("refuses group assignments, saying why they restrict nothing for client credentials", () => {
         const problems = problemsOf((d) => (consumers(d)[1].groups = ["00g1abcdefghijklmnop"]));
-        assertProblem(problems, `${project}:consumers[1].groups`, /is not supported: group assignments restrict nothing for the client credentials grant, which has no user/);
+        assertProblem(
+            problems,
+            `${project}:consumers[1].groups`,
+            /is not supported: group assignments restrict nothing for the client credentials grant, which has no user/,
+        );
         assert.equal(problems.length, 1, "reported once, with its reason, not also as an unknown key");
     });
 
@@ -183,9 +243,21 @@ describe("stack configuration", () => {
         assert.deepEqual(load(doc).introspectionClient.auth, { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] });
         doc.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic" };
         assert.deepEqual(load(doc).introspectionClient.auth, { method: "client_secret_basic" });
-        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "b", "c"] })), `${project}:introspectionClient.keyIds`, /at most two keys/);
-        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "a"] })), `${project}:introspectionClient.keyIds`, /must differ/);
-        assertProblem(problemsOf((d) => (d.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic", keyIds: ["a"] })), `${project}:introspectionClient.keyIds`, /only to authMethod private_key_jwt/);
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "b", "c"] })),
+            `${project}:introspectionClient.keyIds`,
+            /at most two keys/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "a"] })),
+            `${project}:introspectionClient.keyIds`,
+            /must differ/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic", keyIds: ["a"] })),
+            `${project}:introspectionClient.keyIds`,
+            /only to authMethod private_key_jwt/,
+        );
     });
 
     it("lets a consumer allow the replacement of its app, and marks production stacks", () => {
@@ -194,7 +266,10 @@ describe("stack configuration", () => {
         consumers(doc)[0].readers = ["storefront-team"];
         consumers(doc)[0].allowReplacement = true;
         const cfg = load(doc);
-        assert.deepEqual(cfg.consumers.map((c) => c.allowReplacement), [true, false, false]);
+        assert.deepEqual(
+            cfg.consumers.map((c) => c.allowReplacement),
+            [true, false, false],
+        );
         assert.equal(cfg.protect, false);
         server(doc).protect = true;
         delete doc.config[`${project}:gateway`]; // a production stack's gateway is on AWS, or elsewhere
@@ -207,17 +282,31 @@ describe("stack configuration", () => {
         assert.ok(adopted, "Pulumi.dev.yaml shows an adopted consumer");
         const problems = problemsOf((d) => {
             const [first, second] = consumers(d);
-            Object.assign(first, { existingAppId: "0oaSame000000001", jwks: { keys: [{ kid: "k", kty: "RSA", n: "x", e: "AQAB" }] }, label: "L", allowReplacement: true });
+            Object.assign(first, {
+                existingAppId: "0oaSame000000001",
+                jwks: { keys: [{ kid: "k", kty: "RSA", n: "x", e: "AQAB" }] },
+                label: "L",
+                allowReplacement: true,
+            });
             Object.assign(second, { existingAppId: "0oaSame000000001" });
             delete second.readers;
             consumers(d)[2].existingAppId = "app-123";
             (server(d).scopes as Record<string, unknown>[])[0].existingId = "scp1abc";
         });
-        for (const k of ["jwks", "label", "allowReplacement"]) assertProblem(problems, `${project}:consumers[0].${k}`, /applies only to an app this stack creates; an adopted app \(existingAppId\) keeps its own settings/);
+        for (const k of ["jwks", "label", "allowReplacement"])
+            assertProblem(
+                problems,
+                `${project}:consumers[0].${k}`,
+                /applies only to an app this stack creates; an adopted app \(existingAppId\) keeps its own settings/,
+            );
         assertProblem(problems, `${project}:consumers[1].existingAppId`, /0oaSame000000001 is also adopted by consumers\[0\]/);
         assertProblem(problems, `${project}:consumers[2].existingAppId`, /must be an Okta app id such as 0oa/);
         assertProblem(problems, `${project}:authorizationServer.scopes[0].existingId`, /applies only to a server this stack adopts/);
-        assertProblem(problemsOf((d) => ((server(d).scopes as Record<string, unknown>[])[0].existingId = "myscope")), `${project}:authorizationServer.scopes[0].existingId`, /must be an Okta scope id/);
+        assertProblem(
+            problemsOf((d) => ((server(d).scopes as Record<string, unknown>[])[0].existingId = "myscope")),
+            `${project}:authorizationServer.scopes[0].existingId`,
+            /must be an Okta scope id/,
+        );
     });
 
     it("requires a credential delivery as soon as the stack generates a client secret, and readers for each such consumer", () => {
@@ -232,10 +321,26 @@ describe("stack configuration", () => {
         consumers(noSecrets).splice(1, 1);
         assert.deepEqual(load(noSecrets).credentialDelivery, { method: "none" });
 
-        assertProblem(problemsOf((d) => delete consumers(d)[1].readers), `${project}:consumers[1].readers`, /is required with okta-api-gateway:credentialDelivery.method esc: who may read inventory-sync's secret \(Pulumi Cloud team names\)/);
-        assertProblem(problemsOf((d) => (consumers(d)[2].readers = ["x"])), `${project}:consumers[2].readers`, /reporting has none to deliver \(private_key_jwt\)/);
-        assertProblem(problemsOf((d) => (consumers(d)[0].readers = ["x"])), `${project}:consumers[0].readers`, /an adopted app keeps its own secret/);
-        assertProblem(problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "esc" })), `${project}:credentialDelivery.esc.organization`, /is required with method esc/);
+        assertProblem(
+            problemsOf((d) => delete consumers(d)[1].readers),
+            `${project}:consumers[1].readers`,
+            /is required with okta-api-gateway:credentialDelivery.method esc: who may read inventory-sync's secret \(Pulumi Cloud team names\)/,
+        );
+        assertProblem(
+            problemsOf((d) => (consumers(d)[2].readers = ["x"])),
+            `${project}:consumers[2].readers`,
+            /reporting has none to deliver \(private_key_jwt\)/,
+        );
+        assertProblem(
+            problemsOf((d) => (consumers(d)[0].readers = ["x"])),
+            `${project}:consumers[0].readers`,
+            /an adopted app keeps its own secret/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "esc" })),
+            `${project}:credentialDelivery.esc.organization`,
+            /is required with method esc/,
+        );
         const aws = problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "awsSecretsManager", esc: { organization: "acme" } }));
         assertProblem(aws, `${project}:credentialDelivery.esc`, /applies only to method esc/);
         assertProblem(aws, `${project}:consumers[1].readers[0]`, /must be an IAM role, user or account-root ARN/);
@@ -244,8 +349,16 @@ describe("stack configuration", () => {
             `${project}:credentialDelivery.awsSecretsManager.recoveryWindowInDays`,
             /must be 0 \(delete at once\) or 7 to 30 days/,
         );
-        assertProblem(problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "stackOutputs" })), `${project}:consumers[1].readers`, /with stackOutputs whoever may read the stack reads every secret/);
-        assertProblem(problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "vault" })), `${project}:credentialDelivery.method`, /esc|awsSecretsManager/);
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "stackOutputs" })),
+            `${project}:consumers[1].readers`,
+            /with stackOutputs whoever may read the stack reads every secret/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "vault" })),
+            `${project}:credentialDelivery.method`,
+            /esc|awsSecretsManager/,
+        );
     });
 
     it("fills delivery defaults: the ESC project from the project name, no Secrets Manager recovery window outside production", () => {
@@ -261,11 +374,15 @@ describe("stack configuration", () => {
     });
 
     it("refuses a local gateway in a production stack: no consumer reaches a laptop", () => {
-        assertProblem(problemsOf((d) => (server(d).protect = true)), `${project}:gateway.target`, /local cannot serve a production stack .*use aws/);
+        assertProblem(
+            problemsOf((d) => (server(d).protect = true)),
+            `${project}:gateway.target`,
+            /local cannot serve a production stack .*use aws/,
+        );
     });
 
     it("refuses scopes Okta reserves, wildcards and duplicates", () => {
-        const problems = problemsOf((d) => server(d).scopes = [{ name: "openid" }, { name: "*" }, { name: "okta.users.read" }, { name: "a" }, { name: "a" }]);
+        const problems = problemsOf((d) => (server(d).scopes = [{ name: "openid" }, { name: "*" }, { name: "okta.users.read" }, { name: "a" }, { name: "a" }]));
         assertProblem(problems, `${project}:authorizationServer.scopes[0].name`, /reserved by Okta/);
         assertProblem(problems, `${project}:authorizationServer.scopes[1].name`, /letters, digits/);
         assertProblem(problems, `${project}:authorizationServer.scopes[2].name`, /reserved by Okta/);
@@ -282,10 +399,26 @@ describe("stack configuration", () => {
     });
 
     it("requires consumers, each with at least one scope", () => {
-        assertProblem(problemsOf((d) => delete d.config[`${project}:consumers`]), `${project}:consumers`, /is required/);
-        assertProblem(problemsOf((d) => (consumers(d)[0].scopes = [])), `${project}:consumers[0].scopes`, /at least one scope/);
-        assertProblem(problemsOf((d) => delete consumers(d)[0].scopes), `${project}:consumers[0].scopes`, /is required/);
-        assertProblem(problemsOf((d) => (consumers(d)[0].name = "Products Web")), `${project}:consumers[0].name`, /lowercase/);
+        assertProblem(
+            problemsOf((d) => delete d.config[`${project}:consumers`]),
+            `${project}:consumers`,
+            /is required/,
+        );
+        assertProblem(
+            problemsOf((d) => (consumers(d)[0].scopes = [])),
+            `${project}:consumers[0].scopes`,
+            /at least one scope/,
+        );
+        assertProblem(
+            problemsOf((d) => delete consumers(d)[0].scopes),
+            `${project}:consumers[0].scopes`,
+            /is required/,
+        );
+        assertProblem(
+            problemsOf((d) => (consumers(d)[0].name = "Products Web")),
+            `${project}:consumers[0].name`,
+            /lowercase/,
+        );
     });
 
     it("refuses private key material in a consumer's JWKS, and incomplete public keys", () => {
@@ -298,12 +431,36 @@ describe("stack configuration", () => {
     });
 
     it("checks the Okta provider settings and credentials", () => {
-        assertProblem(problemsOf((d) => delete d.config["okta:orgName"]), "okta:orgName", /is required/);
-        assertProblem(problemsOf((d) => (d.config["okta:orgName"] = "https://dev-1.okta.com")), "okta:orgName", /subdomain only/);
-        assertProblem(problemsOf((d) => (d.config["okta:baseUrl"] = "https://okta.com/")), "okta:baseUrl", /domain/);
-        assertProblem(problemsOf(() => {}, { secrets: {} }), "okta:privateKey", /no credentials.*--secret okta:privateKey.*okta:accessToken.*OKTA_ACCESS_TOKEN/);
-        assertProblem(problemsOf(() => {}, { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": "x" } }), "okta:privateKey and okta:apiToken", /only one/);
-        assertProblem(problemsOf((d) => delete d.config["okta:scopes"]), "okta:scopes", /is required with okta:privateKey/);
+        assertProblem(
+            problemsOf((d) => delete d.config["okta:orgName"]),
+            "okta:orgName",
+            /is required/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config["okta:orgName"] = "https://dev-1.okta.com")),
+            "okta:orgName",
+            /subdomain only/,
+        );
+        assertProblem(
+            problemsOf((d) => (d.config["okta:baseUrl"] = "https://okta.com/")),
+            "okta:baseUrl",
+            /domain/,
+        );
+        assertProblem(
+            problemsOf(() => {}, { secrets: {} }),
+            "okta:privateKey",
+            /no credentials.*--secret okta:privateKey.*okta:accessToken.*OKTA_ACCESS_TOKEN/,
+        );
+        assertProblem(
+            problemsOf(() => {}, { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": "x" } }),
+            "okta:privateKey and okta:apiToken",
+            /only one/,
+        );
+        assertProblem(
+            problemsOf((d) => delete d.config["okta:scopes"]),
+            "okta:scopes",
+            /is required with okta:privateKey/,
+        );
         // The provider's own environment variables count as set.
         const doc = devDoc();
         delete doc.config["okta:orgName"];
@@ -379,24 +536,80 @@ describe("stack configuration", () => {
             assertProblem(problems, `${project}:gateway.routeRules[0].scopes[1]`, /"ghost" is not a scope declared/);
         });
         it("refuses a route rule the gateway itself would refuse at start", () => {
-            assertProblem(problemsOf((d) => (gw(d).routeRules = [{ path: "/a/**/b", scopes: [] }])), `${project}:gateway.routeRules[0].path`, /'\*\*' may only end a path/);
+            assertProblem(
+                problemsOf((d) => (gw(d).routeRules = [{ path: "/a/**/b", scopes: [] }])),
+                `${project}:gateway.routeRules[0].path`,
+                /'\*\*' may only end a path/,
+            );
         });
         it("refuses a bad target, upstream URL and port clash", () => {
-            assertProblem(problemsOf((d) => (gw(d).target = "k8s")), `${project}:gateway.target`, /Invalid option/);
-            assertProblem(problemsOf((d) => (gw(d).upstreamUrl = "products.internal")), `${project}:gateway.upstreamUrl`, /http\(s\) URL/);
-            assertProblem(problemsOf((d) => (gw(d).local = { port: 9000, adminPort: 9000 })), `${project}:gateway.local.adminPort`, /must differ/);
+            assertProblem(
+                problemsOf((d) => (gw(d).target = "k8s")),
+                `${project}:gateway.target`,
+                /Invalid option/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).upstreamUrl = "products.internal")),
+                `${project}:gateway.upstreamUrl`,
+                /http\(s\) URL/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).local = { port: 9000, adminPort: 9000 })),
+                `${project}:gateway.local.adminPort`,
+                /must differ/,
+            );
         });
         it("checks the AWS settings: VPC and subnets together, capacities, Fargate sizes, retention, certificate", () => {
-            assertProblem(problemsOf((d) => delete aws(d).loadBalancerSubnetIds), `${project}:gateway.aws.loadBalancerSubnetIds`, /required with vpcId/);
-            assertProblem(problemsOf((d) => delete aws(d).taskSubnetIds), `${project}:gateway.aws.taskSubnetIds`, /required with vpcId/);
-            assertProblem(problemsOf((d) => (aws(d).taskSubnetIds = ["subnet-01"])), `${project}:gateway.aws.taskSubnetIds`, /at least two subnets/);
-            assertProblem(problemsOf((d) => (aws(d).subnetIds = ["subnet-01", "subnet-02"])), `${project}:gateway.aws`, /unknown key 'subnetIds' \(subnetIds is split into loadBalancerSubnetIds and taskSubnetIds\)/);
-            assertProblem(problemsOf((d) => Object.assign(aws(d), { minCapacity: 5, maxCapacity: 2 })), `${project}:gateway.aws.minCapacity`, /must not exceed maxCapacity/);
-            assertProblem(problemsOf((d) => Object.assign(aws(d), { cpu: 256, memory: 4096 })), `${project}:gateway.aws.memory`, /not valid with 256 CPU units/);
-            assertProblem(problemsOf((d) => (aws(d).cpu = 300)), `${project}:gateway.aws.cpu`, /Fargate CPU size/);
-            assertProblem(problemsOf((d) => (aws(d).logRetentionDays = 10)), `${project}:gateway.aws.logRetentionDays`, /CloudWatch retention/);
-            assertProblem(problemsOf((d) => (aws(d).certificateArn = "my-cert")), `${project}:gateway.aws.certificateArn`, /ACM certificate ARN/);
-            assertProblem(problemsOf((d) => (gw(d).aws = {})), `${project}:gateway.aws`, /applies only to target aws/);
+            assertProblem(
+                problemsOf((d) => delete aws(d).loadBalancerSubnetIds),
+                `${project}:gateway.aws.loadBalancerSubnetIds`,
+                /required with vpcId/,
+            );
+            assertProblem(
+                problemsOf((d) => delete aws(d).taskSubnetIds),
+                `${project}:gateway.aws.taskSubnetIds`,
+                /required with vpcId/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).taskSubnetIds = ["subnet-01"])),
+                `${project}:gateway.aws.taskSubnetIds`,
+                /at least two subnets/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).subnetIds = ["subnet-01", "subnet-02"])),
+                `${project}:gateway.aws`,
+                /unknown key 'subnetIds' \(subnetIds is split into loadBalancerSubnetIds and taskSubnetIds\)/,
+            );
+            assertProblem(
+                problemsOf((d) => Object.assign(aws(d), { minCapacity: 5, maxCapacity: 2 })),
+                `${project}:gateway.aws.minCapacity`,
+                /must not exceed maxCapacity/,
+            );
+            assertProblem(
+                problemsOf((d) => Object.assign(aws(d), { cpu: 256, memory: 4096 })),
+                `${project}:gateway.aws.memory`,
+                /not valid with 256 CPU units/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).cpu = 300)),
+                `${project}:gateway.aws.cpu`,
+                /Fargate CPU size/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).logRetentionDays = 10)),
+                `${project}:gateway.aws.logRetentionDays`,
+                /CloudWatch retention/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).certificateArn = "my-cert")),
+                `${project}:gateway.aws.certificateArn`,
+                /ACM certificate ARN/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).aws = {})),
+                `${project}:gateway.aws`,
+                /applies only to target aws/,
+            );
         });
         it("makes the load balancer internal when every allowed client is private, and refuses an internet-facing one that nobody could reach", () => {
             const doc = devDoc();
@@ -404,14 +617,41 @@ describe("stack configuration", () => {
             assert.equal(load(doc).gateway?.aws.internal, true);
             Object.assign(aws(doc), { allowedCidrs: ["0.0.0.0/0"] });
             assert.equal(load(doc).gateway?.aws.internal, false);
-            assertProblem(problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/8"], internal: false })), `${project}:gateway.aws.internal`, /internet-facing, but allowedCidrs lists only private ranges/);
-            assertProblem(problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/33"] })), `${project}:gateway.aws.allowedCidrs[0]`, /IPv4 CIDR/);
+            assertProblem(
+                problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/8"], internal: false })),
+                `${project}:gateway.aws.internal`,
+                /internet-facing, but allowedCidrs lists only private ranges/,
+            );
+            assertProblem(
+                problemsOf((d) => Object.assign(aws(d), { allowedCidrs: ["10.0.0.0/33"] })),
+                `${project}:gateway.aws.allowedCidrs[0]`,
+                /IPv4 CIDR/,
+            );
         });
         it("needs a hosted zone with a domain name, and a domain name with a certificate or in production", () => {
-            assertProblem(problemsOf((d) => (aws(d).domainName = "gw.acme.example")), `${project}:gateway.aws.hostedZoneId`, /is required with domainName/);
-            assertProblem(problemsOf((d) => (aws(d).hostedZoneId = "Z0ACME")), `${project}:gateway.aws.domainName`, /is required with hostedZoneId/);
-            assertProblem(problemsOf((d) => (aws(d).certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc")), `${project}:gateway.aws.domainName`, /elb\.amazonaws\.com name is covered by no certificate/);
-            assertProblem(problemsOf((d) => { aws(d); server(d).protect = true; }), `${project}:gateway.aws.domainName`, /is required in a production stack/);
+            assertProblem(
+                problemsOf((d) => (aws(d).domainName = "gw.acme.example")),
+                `${project}:gateway.aws.hostedZoneId`,
+                /is required with domainName/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).hostedZoneId = "Z0ACME")),
+                `${project}:gateway.aws.domainName`,
+                /is required with hostedZoneId/,
+            );
+            assertProblem(
+                problemsOf((d) => (aws(d).certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc")),
+                `${project}:gateway.aws.domainName`,
+                /elb\.amazonaws\.com name is covered by no certificate/,
+            );
+            assertProblem(
+                problemsOf((d) => {
+                    aws(d);
+                    server(d).protect = true;
+                }),
+                `${project}:gateway.aws.domainName`,
+                /is required in a production stack/,
+            );
             const doc = devDoc();
             Object.assign(aws(doc), { domainName: "gw.acme.example", hostedZoneId: "Z0ACME" });
             server(doc).protect = true;
@@ -422,11 +662,19 @@ describe("stack configuration", () => {
             const doc = devDoc();
             gw(doc).logLevel = "silent";
             assert.equal(load(doc).gateway?.logLevel, "silent");
-            assertProblem(problemsOf((d) => (gw(d).cacheMaxTtlSeconds = 3601)), `${project}:gateway.cacheMaxTtlSeconds`, /3600/);
+            assertProblem(
+                problemsOf((d) => (gw(d).cacheMaxTtlSeconds = 3601)),
+                `${project}:gateway.cacheMaxTtlSeconds`,
+                /3600/,
+            );
             assert.equal(load(devDoc()).gateway?.methodOverride, "strip");
             gw(doc).methodOverride = "evaluate";
             assert.equal(load(doc).gateway?.methodOverride, "evaluate");
-            assertProblem(problemsOf((d) => (gw(d).methodOverride = "honour")), `${project}:gateway.methodOverride`, /Invalid option/);
+            assertProblem(
+                problemsOf((d) => (gw(d).methodOverride = "honour")),
+                `${project}:gateway.methodOverride`,
+                /Invalid option/,
+            );
         });
     });
 
@@ -439,7 +687,8 @@ describe("stack configuration", () => {
             const text = readFileSync(path.join(PROJECT_ROOT, ".github", "workflows", workflow), "utf8");
             const names = [...text.matchAll(/^\s+(OKTA_[A-Z_]+):/gm)].map((m) => m[1]);
             assert.ok(names.length > 0, `${workflow} passes the Okta credentials`);
-            for (const n of names) assert.ok((Object.values(OKTA_ENVIRONMENT_VARIABLES) as string[]).includes(n), `${workflow}: ${n} is a variable the provider reads`);
+            for (const n of names)
+                assert.ok((Object.values(OKTA_ENVIRONMENT_VARIABLES) as string[]).includes(n), `${workflow}: ${n} is a variable the provider reads`);
         }
     });
 

@@ -38,7 +38,11 @@ describe("the stack-file JSON Schema", () => {
         const nested = stackDoc("dev");
         (nested.config[`${project}:gateway`] as Record<string, unknown>).tokenValidaton = "jwt";
         assert.equal(validate(nested), false);
-        assert.ok(validate.errors?.some((e) => e.keyword === "additionalProperties" && (e.params as { additionalProperty: string }).additionalProperty === "tokenValidaton"));
+        assert.ok(
+            validate.errors?.some(
+                (e) => e.keyword === "additionalProperties" && (e.params as { additionalProperty: string }).additionalProperty === "tokenValidaton",
+            ),
+        );
         const wrong = stackDoc("dev");
         (wrong.config[`${project}:gateway`] as Record<string, unknown>).target = "kubernetes";
         assert.equal(validate(wrong), false);

@@ -9,7 +9,8 @@ export interface MetricsSource {
 
 export function createAdminServer(metrics: MetricsSource, state: () => "starting" | "ready" | "draining" | "misconfigured"): Server {
     return createServer((req, res) => {
-        const send = (status: number, body: string, type = "application/json") => void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
+        const send = (status: number, body: string, type = "application/json") =>
+            void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
         if (req.url === ADMIN_PATHS.liveness) return send(200, '{"status":"ok"}\n');
         if (req.url === ADMIN_PATHS.readiness) {
             const s = state();

@@ -16,9 +16,7 @@ export interface ServerMetadata {
 export const METADATA_PATHS = ["oauth-authorization-server", "openid-configuration"] as const;
 
 export type IntrospectionOutcome =
-    | { kind: "answer"; body: unknown }
-    | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> }
-    | { kind: "error"; reason: string };
+    { kind: "answer"; body: unknown } | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> } | { kind: "error"; reason: string };
 
 export class AuthServerClient {
     private readonly agent: Agent;

@@ -61,8 +61,16 @@ export interface NeedsVerdict {
     tokenInQuery: boolean;
 }
 
-const answer = (status: number, body: Record<string, string>, outcome: string, headers: Record<string, string> = {}, reason?: string): Answer => ({ kind: "answer", status, body, headers, outcome, reason });
-const invalidRequest = (description: string, outcome = "bad_request") => answer(400, { error: "invalid_request", error_description: description }, outcome, {}, description);
+const answer = (status: number, body: Record<string, string>, outcome: string, headers: Record<string, string> = {}, reason?: string): Answer => ({
+    kind: "answer",
+    status,
+    body,
+    headers,
+    outcome,
+    reason,
+});
+const invalidRequest = (description: string, outcome = "bad_request") =>
+    answer(400, { error: "invalid_request", error_description: description }, outcome, {}, description);
 
 /** Origin-form of the target, and the authority an absolute-form target names (RFC 9112 §3.2.2). */
 export function originForm(target: string): { target: string; authority?: string } | undefined {
@@ -100,30 +108,62 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
         // RFC 6750 §3: a challenge on every refusal; without any credentials, no error code (§3.1).
         const noToken = extraction.body.error === NO_TOKEN_ERROR;
         // (No log reason: the descriptions name the Authorization header, and the logs name none.)
-        return answer(extraction.status, extraction.body, noToken ? "no_token" : "bad_request", { "www-authenticate": noToken ? "Bearer" : 'Bearer error="invalid_request"' });
+        return answer(extraction.status, extraction.body, noToken ? "no_token" : "bad_request", {
+            "www-authenticate": noToken ? "Bearer" : 'Bearer error="invalid_request"',
+        });
     }
     // The methods the upstream may run: the request line's, and with METHOD_OVERRIDE=evaluate
     // every override it carries (with `strip` the overrides are removed before forwarding).
     const methods = cfg.methodOverride === "evaluate" ? [req.method, ...overrideMethods(req.rawHeaders, target.query)] : [req.method];
-    return { kind: "verify", token: extraction.token, key: tokenKey(extraction.token), path: target.path, query: target.query, host, methods, tokenInQuery: extraction.source === "query" };
+    return {
+        kind: "verify",
+        token: extraction.token,
+        key: tokenKey(extraction.token),
+        path: target.path,
+        query: target.query,
+        host,
+        methods,
+        tokenInQuery: extraction.source === "query",
+    };
 }
 
 export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: AuthorizeConfig): Answer | Forward {
     switch (verdict.kind) {
         case "throttled":
-            return answer(429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, "throttled", { "retry-after": String(verdict.retryAfterSeconds) });
+            return answer(429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, "throttled", {
+                "retry-after": String(verdict.retryAfterSeconds),
+            });
         case "unavailable":
-            return answer(503, { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" }, "unavailable", { "retry-after": String(verdict.retryAfterSeconds) }, verdict.reason);
+            return answer(
+                503,
+                { error: "temporarily_unavailable", error_description: "the access token cannot be verified right now" },
+                "unavailable",
+                { "retry-after": String(verdict.retryAfterSeconds) },
+                verdict.reason,
+            );
         case "invalid":
             return answer(401, { error: "invalid_token" }, "invalid_token", { "www-authenticate": 'Bearer error="invalid_token"' }, verdict.reason);
         case "valid": {
             const defaults = { scopes: cfg.requiredScopes, match: cfg.scopeMatch };
-            const unmet = requirementsFor(cfg.routeRules, pending.methods, pending.path, defaults).find((need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0);
+            const unmet = requirementsFor(cfg.routeRules, pending.methods, pending.path, defaults).find(
+                (need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0,
+            );
             if (unmet) {
                 const scope = unmet.scopes.join(" ");
-                return answer(403, { error: "insufficient_scope", scope }, "insufficient_scope", { "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"` });
+                return answer(403, { error: "insufficient_scope", scope }, "insufficient_scope", {
+                    "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"`,
+                });
             }
-            return { kind: "forward", path: pending.path, query: pending.query, host: pending.host, identity: verdict.info, preflight: false, tokenInQuery: pending.tokenInQuery, outcome: "allowed" };
+            return {
+                kind: "forward",
+                path: pending.path,
+                query: pending.query,
+                host: pending.host,
+                identity: verdict.info,
+                preflight: false,
+                tokenInQuery: pending.tokenInQuery,
+                outcome: "allowed",
+            };
         }
     }
 }

@@ -53,7 +53,12 @@ export function chooseMethod(client: IntrospectionClient, advertised: readonly s
 }
 
 /** The headers and form fields that authenticate one introspection request. */
-export async function authenticate(client: IntrospectionClient, method: ClientAuthMethod, endpoint: string, now = Date.now()): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
+export async function authenticate(
+    client: IntrospectionClient,
+    method: ClientAuthMethod,
+    endpoint: string,
+    now = Date.now(),
+): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
     const c = client.credentials;
     if (method === "private_key_jwt") {
         if (c.kind !== "key") throw new Error("private_key_jwt needs INTROSPECTION_CLIENT_PRIVATE_KEY");
@@ -68,7 +73,10 @@ export async function authenticate(client: IntrospectionClient, method: ClientAu
             .setExpirationTime(seconds + 60)
             .setJti(randomUUID())
             .sign(c.key);
-        return { headers: {}, form: { client_id: client.id, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion } };
+        return {
+            headers: {},
+            form: { client_id: client.id, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion },
+        };
     }
     if (c.kind !== "secret") throw new Error(`${method} needs INTROSPECTION_CLIENT_SECRET`);
     if (method === "client_secret_post") return { headers: {}, form: { client_id: client.id, client_secret: c.secret } };

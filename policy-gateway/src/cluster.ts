@@ -52,7 +52,10 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
                     http,
                     metrics,
                     onClientAuthFailure: (status, consecutive) =>
-                        log.error({ status, consecutive, clientId: config.introspectionClient?.id }, "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD"),
+                        log.error(
+                            { status, consecutive, clientId: config.introspectionClient?.id },
+                            "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD",
+                        ),
                 });
             }
         });
@@ -63,15 +66,19 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         else if (m.t === "listening" && !announced) {
             // The workers share one port: the first to listen tells which (PORT=0 picks one).
             announced = true;
-            log.info({ port: m.port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, upstream: config.upstreamUrl.origin }, "listening");
-        }
-        else if (m.t === "metrics") {
+            log.info(
+                { port: m.port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, upstream: config.upstreamUrl.origin },
+                "listening",
+            );
+        } else if (m.t === "metrics") {
             const p = pendingMetrics.get(m.id);
             if (!p) return;
             p.json.push(m.json);
             if (--p.left === 0) p.done(p.json);
         } else if (m.t === "introspect") {
-            const verdict = introspection ? await introspection.verify(m.token, m.key, { client: m.client }) : { kind: "unavailable" as const, reason: "not_ready", retryAfterSeconds: 1 };
+            const verdict = introspection
+                ? await introspection.verify(m.token, m.key, { client: m.client })
+                : { kind: "unavailable" as const, reason: "not_ready", retryAfterSeconds: 1 };
             const ttlSeconds = introspection && verdict.kind === "valid" ? introspection.cachedSecondsLeft(m.key) : 0;
             if (worker.isConnected()) worker.send({ t: "verdict", id: m.id, verdict: toWire(verdict), ttlSeconds } satisfies IntrospectAnswer);
         }
@@ -96,7 +103,13 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         return merged.metrics();
     };
     const admin = createAdminServer({ registry: { metrics: clusterMetrics, contentType: metrics.registry.contentType } }, () =>
-        stopping ? "draining" : introspection?.misconfigured ? "misconfigured" : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt") ? "ready" : "starting",
+        stopping
+            ? "draining"
+            : introspection?.misconfigured
+              ? "misconfigured"
+              : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt")
+                ? "ready"
+                : "starting",
     );
     await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
 
@@ -111,7 +124,6 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         fork();
     });
 
-
     let finished = false;
     const finish = () => {
         if (finished) return;
@@ -125,10 +137,13 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         stopping = true;
         log.info({ signal }, "primary: draining the workers");
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
-        setTimeout(() => {
-            log.error("drain timed out");
-            process.exit(1);
-        }, (config.shutdownGraceSeconds + 2) * 1000).unref();
+        setTimeout(
+            () => {
+                log.error("drain timed out");
+                process.exit(1);
+            },
+            (config.shutdownGraceSeconds + 2) * 1000,
+        ).unref();
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));

@@ -127,7 +127,10 @@ const schema = z.object({
     CLOCK_SKEW_SECONDS: int(0, 300).default(DEFAULTS.CLOCK_SKEW_SECONDS),
     UPSTREAM_TIMEOUT_MS: int(100, 600_000).default(DEFAULTS.UPSTREAM_TIMEOUT_MS),
     HIDE_CREDENTIALS: bool.default(DEFAULTS.HIDE_CREDENTIALS),
-    IDENTITY_HEADER_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*-$/, "must be a header name prefix ending in '-', such as X-Auth-").default(DEFAULTS.IDENTITY_HEADER_PREFIX),
+    IDENTITY_HEADER_PREFIX: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9-]*-$/, "must be a header name prefix ending in '-', such as X-Auth-")
+        .default(DEFAULTS.IDENTITY_HEADER_PREFIX),
     CORS_PREFLIGHT_PASSTHROUGH: bool.default(DEFAULTS.CORS_PREFLIGHT_PASSTHROUGH),
     LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULTS.LOG_LEVEL),
     SHUTDOWN_GRACE_SECONDS: int(0, 600).default(DEFAULTS.SHUTDOWN_GRACE_SECONDS),
@@ -144,7 +147,6 @@ const schema = z.object({
  * misspelt name in a deployment is a type error, not a silently ignored variable.
  */
 export type GatewayEnvironment = Partial<Record<keyof z.input<typeof schema>, string>>;
-
 
 function readFileValue(path: string, name: string, problems: string[]): string | undefined {
     try {
@@ -177,26 +179,45 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
 
     let introspectionClient: GatewayConfig["introspectionClient"];
     if (e.TOKEN_VALIDATION !== "jwt") {
-        if (e.INTROSPECTION_CLIENT_SECRET && e.INTROSPECTION_CLIENT_SECRET_FILE) problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_SECRET_FILE: set only one");
-        if (e.INTROSPECTION_CLIENT_PRIVATE_KEY && e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE) problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY and INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: set only one");
-        const secret = e.INTROSPECTION_CLIENT_SECRET ?? (e.INTROSPECTION_CLIENT_SECRET_FILE ? readFileValue(e.INTROSPECTION_CLIENT_SECRET_FILE, "INTROSPECTION_CLIENT_SECRET_FILE", problems) : undefined);
+        if (e.INTROSPECTION_CLIENT_SECRET && e.INTROSPECTION_CLIENT_SECRET_FILE)
+            problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_SECRET_FILE: set only one");
+        if (e.INTROSPECTION_CLIENT_PRIVATE_KEY && e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
+            problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY and INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: set only one");
+        const secret =
+            e.INTROSPECTION_CLIENT_SECRET ??
+            (e.INTROSPECTION_CLIENT_SECRET_FILE ? readFileValue(e.INTROSPECTION_CLIENT_SECRET_FILE, "INTROSPECTION_CLIENT_SECRET_FILE", problems) : undefined);
         const keyVariable = e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? "INTROSPECTION_CLIENT_PRIVATE_KEY_FILE" : "INTROSPECTION_CLIENT_PRIVATE_KEY";
-        const keyText = e.INTROSPECTION_CLIENT_PRIVATE_KEY ?? (e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
+        const keyText =
+            e.INTROSPECTION_CLIENT_PRIVATE_KEY ??
+            (e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
         if (!e.INTROSPECTION_CLIENT_ID) problems.push(`INTROSPECTION_CLIENT_ID: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION}`);
         const method = e.INTROSPECTION_AUTH_METHOD;
         const wantsKey = method === "private_key_jwt" || (method === undefined && keyText !== undefined);
-        if (secret && keyText) problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_PRIVATE_KEY: set only one (the secret for client_secret_basic/post, the key for private_key_jwt)");
-        else if (wantsKey && !keyText && !e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE) problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)");
+        if (secret && keyText)
+            problems.push(
+                "INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_PRIVATE_KEY: set only one (the secret for client_secret_basic/post, the key for private_key_jwt)",
+            );
+        else if (wantsKey && !keyText && !e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
+            problems.push(
+                "INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)",
+            );
         else if (!wantsKey && !secret && !e.INTROSPECTION_CLIENT_SECRET_FILE) {
-            problems.push(`INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION} (or INTROSPECTION_CLIENT_SECRET_FILE, or INTROSPECTION_CLIENT_PRIVATE_KEY for private_key_jwt)`);
+            problems.push(
+                `INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION} (or INTROSPECTION_CLIENT_SECRET_FILE, or INTROSPECTION_CLIENT_PRIVATE_KEY for private_key_jwt)`,
+            );
         }
         if (e.INTROSPECTION_CLIENT_ID && wantsKey && keyText) {
             try {
-                introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: parsePrivateKey(keyText, keyVariable, e.INTROSPECTION_CLIENT_KEY_ID), method };
+                introspectionClient = {
+                    id: e.INTROSPECTION_CLIENT_ID,
+                    credentials: parsePrivateKey(keyText, keyVariable, e.INTROSPECTION_CLIENT_KEY_ID),
+                    method,
+                };
             } catch (err) {
                 problems.push((err as Error).message);
             }
-        } else if (e.INTROSPECTION_CLIENT_ID && !wantsKey && secret) introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: { kind: "secret", secret }, method };
+        } else if (e.INTROSPECTION_CLIENT_ID && !wantsKey && secret)
+            introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: { kind: "secret", secret }, method };
     }
 
     let routeRules: CompiledRule[] = [];

@@ -50,12 +50,22 @@ export async function loadMetadata(config: GatewayConfig, http: AuthServerClient
 }
 
 function newCacheIn(config: GatewayConfig, parts: Omit<Verification, "verifier">): DecisionCache {
-    const c = new DecisionCache({ maxEntries: config.cache.maxEntries, negativeMaxEntries: config.cache.negativeMaxEntries, negativeTtlSeconds: config.cache.negativeTtlSeconds });
+    const c = new DecisionCache({
+        maxEntries: config.cache.maxEntries,
+        negativeMaxEntries: config.cache.negativeMaxEntries,
+        negativeTtlSeconds: config.cache.negativeTtlSeconds,
+    });
     parts.caches.push(c);
     return c;
 }
 
-const commonOf = (config: GatewayConfig, metrics: GatewayMetrics) => ({ issuer: config.issuer, audience: config.audience, clockSkewSeconds: config.clockSkewSeconds, maxTtlSeconds: config.cache.maxTtlSeconds, metrics });
+const commonOf = (config: GatewayConfig, metrics: GatewayMetrics) => ({
+    issuer: config.issuer,
+    audience: config.audience,
+    clockSkewSeconds: config.clockSkewSeconds,
+    maxTtlSeconds: config.cache.maxTtlSeconds,
+    metrics,
+});
 
 /** The introspection verifier itself: in the only process, or in the primary for all workers. */
 export function buildIntrospection(
@@ -99,7 +109,8 @@ export function buildVerification(
     const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] };
     const common = commonOf(config, deps.metrics);
     const newCache = () => newCacheIn(config, parts);
-    const introspection = (): TokenVerifier => (deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts));
+    const introspection = (): TokenVerifier =>
+        deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts);
     const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
     const verifier =
         config.validation === "jwt"

@@ -5,8 +5,7 @@
 export const MAX_TOKEN_LENGTH = 8192;
 
 export type Extraction =
-    | { ok: true; token: string; source: "header" | "query" }
-    | { ok: false; status: 400; body: { error: string; error_description?: string } };
+    { ok: true; token: string; source: "header" | "query" } | { ok: false; status: 400; body: { error: string; error_description?: string } };
 
 /** MuleSoft's answer when no token was sent. */
 export const NO_TOKEN_ERROR = "Access token was not provided";

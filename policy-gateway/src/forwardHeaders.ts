@@ -7,7 +7,15 @@
 // other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
 // https.
 import { queryValues } from "./extractToken";
-import { canonicalHeaderName, listedInConnection, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
+import {
+    canonicalHeaderName,
+    HOP_BY_HOP_HEADERS,
+    listedInConnection,
+    METHOD_OVERRIDE_HEADERS,
+    METHOD_OVERRIDE_PARAM,
+    PATH_OVERRIDE_HEADERS,
+    PREFLIGHT_HEADERS,
+} from "./headerNames";
 
 export { canonicalHeaderName };
 
@@ -18,7 +26,7 @@ export interface Identity {
 }
 
 // `expect` too: the gateway answers `Expect: 100-continue` itself, once the request is allowed.
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection", "expect"]);
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, "expect"]);
 
 /**
  * Headers through which a client could tell the API who or where it is, outside X-Forwarded-*
@@ -28,10 +36,21 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "p
  * whatever the peer, compared by canonical name, so `X_Real_IP` goes too.
  */
 const CLIENT_ADDRESS_HEADERS = new Set([
-    "forwarded", "x-forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "cf-connecting-ip", "fastly-client-ip",
-    "x-cluster-client-ip", "x-original-forwarded-for", "x-originating-ip", "x-remote-ip", "x-remote-addr", "x-proxyuser-ip",
+    "forwarded",
+    "x-forwarded",
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-cluster-client-ip",
+    "x-original-forwarded-for",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-proxyuser-ip",
 ]);
-
 
 /** A header value the gateway derived from a token: visible ASCII and spaces only. */
 function safeValue(value: string): string | undefined {

@@ -75,8 +75,16 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         {
             inFlight: () => inFlight,
             breakerStates: () => verification?.breakers.map((b) => b.state) ?? [],
-            introspectionLoad: () => (verification?.limiters ?? []).reduce((a, l) => ({ active: a.active + l.load.active, queued: a.queued + l.load.queued }), { active: 0, queued: 0 }),
-            cacheSizes: () => (verification?.caches ?? []).reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), { positive: 0, negative: 0 }),
+            introspectionLoad: () =>
+                (verification?.limiters ?? []).reduce((a, l) => ({ active: a.active + l.load.active, queued: a.queued + l.load.queued }), {
+                    active: 0,
+                    queued: 0,
+                }),
+            cacheSizes: () =>
+                (verification?.caches ?? []).reduce((a, c) => ({ positive: a.positive + c.sizes.positive, negative: a.negative + c.sizes.negative }), {
+                    positive: 0,
+                    negative: 0,
+                }),
         },
         { version: VERSION },
     );
@@ -125,7 +133,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             sendJson(res, a.status, a.body, headers);
         };
 
-        if (draining) return answer({ kind: "answer", status: 503, body: { error: "temporarily_unavailable" }, headers: { "retry-after": "1" }, outcome: "not_ready" });
+        if (draining)
+            return answer({ kind: "answer", status: 503, body: { error: "temporarily_unavailable" }, headers: { "retry-after": "1" }, outcome: "not_ready" });
         let decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
         if (decision.kind === "verify") {
             if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
@@ -221,7 +230,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     // Not ready while the introspection endpoint keeps refusing the client's credentials: a rollout
     // with wrong credentials stops instead of answering 503 to every request.
     const misconfigured = () => verification?.introspections.some((v) => v.misconfigured) ?? false;
-    const admin = opts.primary ? undefined : createAdminServer(metrics, () => (draining ? "draining" : !verification ? "starting" : misconfigured() ? "misconfigured" : "ready"));
+    const admin = opts.primary
+        ? undefined
+        : createAdminServer(metrics, () => (draining ? "draining" : !verification ? "starting" : misconfigured() ? "misconfigured" : "ready"));
     const onClientAuthFailure = (status: number, consecutive: number) =>
         log.error(
             { status, consecutive, clientId: config.introspectionClient?.id, method: verification?.introspectionAuth },
@@ -239,7 +250,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             void loadMetadata(config, http, log, () => stopped).then((md) => {
                 if (!md) return;
                 verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure });
-                log.info({ issuer: config.issuer, validation: config.validation, introspectionAuth: verification.introspectionAuth }, "issuer metadata loaded; ready");
+                log.info(
+                    { issuer: config.issuer, validation: config.validation, introspectionAuth: verification.introspectionAuth },
+                    "issuer metadata loaded; ready",
+                );
                 destination?.flush();
                 opts.onReady?.();
             });

@@ -16,7 +16,28 @@ export const METHOD_OVERRIDE_PARAM = "_method";
 /** Headers IIS (URL Rewrite) and Symfony read as the request's real path. */
 export const PATH_OVERRIDE_HEADERS = ["x-original-url", "x-rewrite-url"] as const;
 /** The request headers a CORS preflight carries (Fetch standard, CORS-preflight request). */
-export const PREFLIGHT_HEADERS = ["origin", "access-control-request-method", "access-control-request-headers", "access-control-request-private-network"] as const;
+export const PREFLIGHT_HEADERS = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+] as const;
+
+/**
+ * The hop-by-hop fields an intermediary removes in both directions (RFC 9110 §7.6.1, and the
+ * legacy Keep-Alive and Proxy-Connection), besides those its Connection header lists.
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+]);
 
 /** The field names a Connection header lists (RFC 9110 §7.6.1), lower-cased. */
 export function listedInConnection(connection: string | string[] | undefined): Set<string> {

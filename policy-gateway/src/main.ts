@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     const worker = config.workers > 1;
     let gateway: ReturnType<typeof createGateway> | undefined;
     // In a worker, metrics are read through the channel once the gateway exists.
-    const channel = worker ? workerChannel({ getMetricsAsJSON: () => (gateway as ReturnType<typeof createGateway>).metrics.registry.getMetricsAsJSON() }) : undefined;
+    const channel = worker
+        ? workerChannel({ getMetricsAsJSON: () => (gateway as ReturnType<typeof createGateway>).metrics.registry.getMetricsAsJSON() })
+        : undefined;
     gateway = createGateway(config, { primary: channel, onReady: worker ? () => process.send?.({ t: "ready" }) : undefined });
     const { port } = await gateway.start();
     if (worker) process.send?.({ t: "listening", port });

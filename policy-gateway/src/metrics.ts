@@ -80,7 +80,13 @@ export class GatewayMetrics {
     constructor(sources?: MetricSources, build: { version: string } = { version: "0.0.0" }) {
         collectDefaultMetrics({ register: this.registry });
         // `aggregator`: how the primary of several workers merges their values (prom-client AggregatorRegistry).
-        new Gauge({ name: `${P}build_info`, help: "The running build: version and Node.js version", labelNames: ["version", "node"] as const, registers: [this.registry], aggregator: "first" }).set({ version: build.version, node: process.versions.node }, 1);
+        new Gauge({
+            name: `${P}build_info`,
+            help: "The running build: version and Node.js version",
+            labelNames: ["version", "node"] as const,
+            registers: [this.registry],
+            aggregator: "first",
+        }).set({ version: build.version, node: process.versions.node }, 1);
         if (!sources) return;
         new Gauge({
             name: `${P}requests_in_flight`,

@@ -57,5 +57,8 @@ export function normalizePath(target: string): NormalizedPath {
 
 /** The decoded segments of a normalised path, for rule matching. */
 export function segmentsOf(normalizedPath: string): string[] {
-    return normalizedPath.split("/").slice(1).map((s) => decodeURIComponent(s));
+    return normalizedPath
+        .split("/")
+        .slice(1)
+        .map((s) => decodeURIComponent(s));
 }

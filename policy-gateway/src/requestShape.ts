@@ -30,7 +30,14 @@ export function hostProblem(rawHeaders: readonly string[]): string | undefined {
 export function overrideMethods(rawHeaders: readonly string[], query: string): string[] {
     const fromHeaders = METHOD_OVERRIDE_HEADERS.flatMap((h) => rawHeaderValues(rawHeaders, h));
     const fromQuery = queryValues(query, METHOD_OVERRIDE_PARAM);
-    return [...new Set([...fromHeaders, ...fromQuery].flatMap((v) => v.split(",")).map((m) => m.trim().toUpperCase()).filter(Boolean))];
+    return [
+        ...new Set(
+            [...fromHeaders, ...fromQuery]
+                .flatMap((v) => v.split(","))
+                .map((m) => m.trim().toUpperCase())
+                .filter(Boolean),
+        ),
+    ];
 }
 
 /**

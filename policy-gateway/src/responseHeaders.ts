@@ -1,13 +1,16 @@
 // The headers the client receives from an upstream answer. Pure.
-import { listedInConnection } from "./headerNames";
+import { HOP_BY_HOP_HEADERS, listedInConnection } from "./headerNames";
 //
 // RFC 9110 §7.6.1: an intermediary removes the connection-specific fields it receives
 // (Connection, the fields Connection lists, and the hop-by-hop fields) before forwarding: the
 // upstream's `Connection: close` ends the gateway's connection to the upstream, not the client's.
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 
-export function responseHeaders(upstream: Record<string, string | string[] | undefined>, opts: { tokenInQuery: boolean; status: number }): Record<string, string | string[]> {
+export function responseHeaders(
+    upstream: Record<string, string | string[] | undefined>,
+    opts: { tokenInQuery: boolean; status: number },
+): Record<string, string | string[]> {
     const listed = listedInConnection(upstream.connection);
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(upstream)) {

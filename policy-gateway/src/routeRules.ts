@@ -46,7 +46,10 @@ export function compileRules(input: unknown, source = "ROUTE_RULES"): CompiledRu
         const unknownKeys = Object.keys(r).filter((k) => !["path", "methods", "scopes", "match"].includes(k));
         if (unknownKeys.length) throw new Error(`${at}: unknown key ${unknownKeys.map((k) => `'${k}'`).join(", ")}`);
         if (typeof r.path !== "string" || !r.path.startsWith("/")) throw new Error(`${at}.path: must be a path starting with '/'`);
-        const pattern = r.path.split("/").slice(1).filter((s) => s !== ""); // `/reports/` is `/reports`
+        const pattern = r.path
+            .split("/")
+            .slice(1)
+            .filter((s) => s !== ""); // `/reports/` is `/reports`
         pattern.forEach((seg, j) => {
             if (seg === "**" && j !== pattern.length - 1) throw new Error(`${at}.path: '**' may only end a path`);
             if (seg === "." || seg === ".." || seg.includes("%")) throw new Error(`${at}.path: must be normalised (no '.', '..' or percent-encoding)`);

@@ -42,9 +42,12 @@ export function classifyIntrospection(body: unknown, expect: Expectations): { ki
     if (b.active !== true) return { kind: "invalid", reason: "inactive" };
     if (b.iss !== expect.issuer) return { kind: "invalid", reason: "issuer mismatch" };
     if (!audienceContains(b.aud, expect.audience)) return { kind: "invalid", reason: "audience mismatch" };
-    if (b.exp !== undefined && (typeof b.exp !== "number" || b.exp + expect.clockSkewSeconds <= expect.nowSeconds)) return { kind: "invalid", reason: "expired" };
-    if (b.nbf !== undefined && (typeof b.nbf !== "number" || b.nbf - expect.clockSkewSeconds > expect.nowSeconds)) return { kind: "invalid", reason: "not yet valid" };
-    if (b.token_type !== undefined && (typeof b.token_type !== "string" || b.token_type.toLowerCase() !== "bearer")) return { kind: "invalid", reason: "not an access token" };
+    if (b.exp !== undefined && (typeof b.exp !== "number" || b.exp + expect.clockSkewSeconds <= expect.nowSeconds))
+        return { kind: "invalid", reason: "expired" };
+    if (b.nbf !== undefined && (typeof b.nbf !== "number" || b.nbf - expect.clockSkewSeconds > expect.nowSeconds))
+        return { kind: "invalid", reason: "not yet valid" };
+    if (b.token_type !== undefined && (typeof b.token_type !== "string" || b.token_type.toLowerCase() !== "bearer"))
+        return { kind: "invalid", reason: "not an access token" };
     return {
         kind: "valid",
         info: {

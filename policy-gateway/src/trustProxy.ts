@@ -13,7 +13,9 @@ export function parseTrustProxy(value: string | undefined): { ok: true; value: T
     if (text === "" || text === "false") return { ok: true, value: false };
     if (/^\d+$/.test(text)) {
         const hops = Number(text);
-        return hops >= 1 && hops <= TRUST_PROXY_MAX_HOPS ? { ok: true, value: hops } : { ok: false, problem: `TRUST_PROXY: a hop count must be 1 to ${TRUST_PROXY_MAX_HOPS}` };
+        return hops >= 1 && hops <= TRUST_PROXY_MAX_HOPS
+            ? { ok: true, value: hops }
+            : { ok: false, problem: `TRUST_PROXY: a hop count must be 1 to ${TRUST_PROXY_MAX_HOPS}` };
     }
     const entries = text.split(",").map((e) => e.trim());
     const bad = entries.filter((e) => {
@@ -24,7 +26,10 @@ export function parseTrustProxy(value: string | undefined): { ok: true; value: T
         return !/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128);
     });
     if (bad.length) {
-        return { ok: false, problem: `TRUST_PROXY: ${bad.map((b) => JSON.stringify(b)).join(", ")} is not an IP address or CIDR range (expected false, a hop count, or a list such as 10.0.0.0/16,10.1.0.0/16)` };
+        return {
+            ok: false,
+            problem: `TRUST_PROXY: ${bad.map((b) => JSON.stringify(b)).join(", ")} is not an IP address or CIDR range (expected false, a hop count, or a list such as 10.0.0.0/16,10.1.0.0/16)`,
+        };
     }
     return { ok: true, value: entries };
 }
@@ -53,7 +58,6 @@ export function trustedPeerPredicate(trust: TrustProxy): (peerAddress: string | 
     };
 }
 
-
 /**
  * The client's address, as proxy-addr (Express, Fastify) derives it: from the connection's peer
  * outwards through X-Forwarded-For, the first address that is not trusted (a hop count trusts
@@ -61,7 +65,14 @@ export function trustedPeerPredicate(trust: TrustProxy): (peerAddress: string | 
  */
 export function clientAddress(peer: string, forwardedFor: readonly string[], trust: TrustProxy, isTrusted: (address: string) => boolean): string {
     if (trust === false) return plainAddress(peer);
-    const chain = [peer, ...forwardedFor.flatMap((v) => v.split(",")).map((a) => a.trim()).filter(Boolean).reverse()].map(plainAddress);
+    const chain = [
+        peer,
+        ...forwardedFor
+            .flatMap((v) => v.split(","))
+            .map((a) => a.trim())
+            .filter(Boolean)
+            .reverse(),
+    ].map(plainAddress);
     for (let hop = 0; hop < chain.length - 1; hop++) {
         const trusted = typeof trust === "number" ? hop < trust : isTrusted(chain[hop]);
         if (!trusted) return chain[hop];

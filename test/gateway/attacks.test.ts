@@ -95,7 +95,12 @@ describe("attacks on jwt mode", () => {
     it("refuses a kid not in the JWKS, and one signed by a key rotated out of it, after at most one bounded refetch", async () => {
         const old = await generateKeyPair("RS256");
         const before = g.okta.calls.keys;
-        for (let i = 0; i < 4; i++) await expect401(await new SignJWT({ ...full(), jti: `r${i}` }).setProtectedHeader({ alg: "RS256", kid: i % 2 ? "rotated-2025-q3" : "never-existed" }).sign(old.privateKey));
+        for (let i = 0; i < 4; i++)
+            await expect401(
+                await new SignJWT({ ...full(), jti: `r${i}` })
+                    .setProtectedHeader({ alg: "RS256", kid: i % 2 ? "rotated-2025-q3" : "never-existed" })
+                    .sign(old.privateKey),
+            );
         assert.ok(g.okta.calls.keys - before <= 1, `JWKS fetched ${g.okta.calls.keys - before} times`);
     });
     it("refuses an expired token and one not valid yet (beyond the clock skew)", async () => {
@@ -183,7 +188,8 @@ describe("shielding the authorization server: introspections of new tokens per c
     after(() => g.stop());
 
     it("answers 429 with Retry-After once a client has caused its share, without asking the server", async () => {
-        const token = () => g.okta.forge({ iss: g.okta.issuer, aud: AUDIENCE, scp: ["myscope"], cid: "0oaMany", jti: `m${serial++}`, iat: now(), exp: now() + 300 });
+        const token = () =>
+            g.okta.forge({ iss: g.okta.issuer, aud: AUDIENCE, scp: ["myscope"], cid: "0oaMany", jti: `m${serial++}`, iat: now(), exp: now() + 300 });
         const before = g.okta.calls.introspect;
         // Each passes the local check and is introspected (the server never issued them: inactive, 401).
         for (let i = 0; i < 3; i++) assert.equal((await send(g.url, "/api", { headers: bearer(await token()) })).status, 401);
@@ -204,8 +210,17 @@ describe("attacks on introspection mode: a misbehaving or hostile answer", () =>
     });
     after(() => g.stop());
 
-    const answer = (body: object | string, status = 200) => g.okta.setFault({ kind: "introspectionStatus", status, body: typeof body === "string" ? body : JSON.stringify(body) });
-    const active = () => ({ active: true, iss: g.okta.issuer, aud: AUDIENCE, scope: "myscope", client_id: CLIENTS.productsWeb.clientId, exp: now() + 300, token_type: "Bearer" });
+    const answer = (body: object | string, status = 200) =>
+        g.okta.setFault({ kind: "introspectionStatus", status, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const active = () => ({
+        active: true,
+        iss: g.okta.issuer,
+        aud: AUDIENCE,
+        scope: "myscope",
+        client_id: CLIENTS.productsWeb.clientId,
+        exp: now() + 300,
+        token_type: "Bearer",
+    });
     let n = 0;
     const call = () => send(g.url, "/api", { headers: bearer(`attack-token-${n++}`) });
 
@@ -300,20 +315,40 @@ describe("attacks with the request itself", () => {
     }
 
     it("refuses CRLF and bare CR in header values (400 from the parser)", async () => {
-        assert.equal(await refused(g, () => raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-A: a\rX-Auth-Client-Id: evil\r\nConnection: close\r\n\r\n`)), 400);
-        assert.equal(await refused(g, () => raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nX-A: a\nX-Auth-Client-Id: evil\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)), 400);
+        assert.equal(
+            await refused(g, () =>
+                raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-A: a\rX-Auth-Client-Id: evil\r\nConnection: close\r\n\r\n`),
+            ),
+            400,
+        );
+        assert.equal(
+            await refused(g, () =>
+                raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nX-A: a\nX-Auth-Client-Id: evil\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`),
+            ),
+            400,
+        );
     });
     it("refuses a request with both Content-Length and Transfer-Encoding (smuggling)", async () => {
-        const r = await refused(g, () => raw(port, `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: x\r\n\r\n`));
+        const r = await refused(g, () =>
+            raw(
+                port,
+                `POST /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: x\r\n\r\n`,
+            ),
+        );
         assert.equal(r, 400);
     });
     it("refuses a 100 KB header block with 431", async () => {
-        const r = await refused(g, () => raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Big: ${"a".repeat(100_000)}\r\nConnection: close\r\n\r\n`));
+        const r = await refused(g, () =>
+            raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Big: ${"a".repeat(100_000)}\r\nConnection: close\r\n\r\n`),
+        );
         assert.equal(r, 431);
     });
     it("forwards GET without the body a client attached to it", async () => {
         const body = "GET /admin/users HTTP/1.1\r\nHost: x\r\n\r\n";
-        const r = await raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        const r = await raw(
+            port,
+            `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
         assert.equal(r, 200);
         const seen = g.upstream.received.at(-1)!;
         assert.equal(seen.url, "/api");
@@ -325,7 +360,10 @@ describe("attacks with the request itself", () => {
         assert.equal(g.upstream.received.at(-1)!.headers["x-forwarded-host"], undefined);
     });
     it("drops identity headers spoofed in every case, with underscores, and repeated", async () => {
-        const r = await raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Auth-Client-Id: evil\r\nx-auth-client-id: evil2\r\nX_Auth_Scopes: admin\r\nx-AUTH-subject: root\r\nX-Auth-Anything: 1\r\nConnection: close\r\n\r\n`);
+        const r = await raw(
+            port,
+            `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Auth-Client-Id: evil\r\nx-auth-client-id: evil2\r\nX_Auth_Scopes: admin\r\nx-AUTH-subject: root\r\nX-Auth-Anything: 1\r\nConnection: close\r\n\r\n`,
+        );
         assert.equal(r, 200);
         const seen = g.upstream.received.at(-1)!;
         assert.equal(seen.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
@@ -335,7 +373,17 @@ describe("attacks with the request itself", () => {
         assert.ok(!Object.keys(seen.headers).some((h) => h.includes("_")), "no underscore variant passes");
     });
     it("refuses a token in both places, and Basic instead of Bearer, with 400", async () => {
-        assert.equal(await refused(g, () => raw(port, `GET /api?access_token=${token} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)), 400);
-        assert.equal(await refused(g, () => raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from("a:b").toString("base64")}\r\nConnection: close\r\n\r\n`)), 400);
+        assert.equal(
+            await refused(g, () =>
+                raw(port, `GET /api?access_token=${token} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`),
+            ),
+            400,
+        );
+        assert.equal(
+            await refused(g, () =>
+                raw(port, `GET /api HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from("a:b").toString("base64")}\r\nConnection: close\r\n\r\n`),
+            ),
+            400,
+        );
     });
 });

@@ -5,7 +5,16 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { assertSeedWalkthrough, AUDIENCE, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, send, startSampleUpstream, type SampleUpstream } from "../support/gatewayHarness";
+import {
+    assertWalkthrough,
+    AUDIENCE,
+    CLIENTS,
+    gatewayEnv,
+    INTROSPECTION_CLIENT,
+    send,
+    startSampleUpstream,
+    type SampleUpstream,
+} from "../support/gatewayHarness";
 import { startLocalOkta, type LocalOkta } from "../../rehearsal/localOkta";
 import { untilReady } from "../../rehearsal/gatewayProcess";
 import { PROJECT_ROOT } from "../../rehearsal/stackHarness";
@@ -47,7 +56,12 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
 /** The bundle with the given WORKERS, in front of the local server and the sample upstream, for one suite. */
 async function startBundleSuite(workers: string): Promise<{ okta: LocalOkta; upstream: SampleUpstream; gw: Running; stop(): Promise<void> }> {
     assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
-    const okta = await startLocalOkta({ audience: AUDIENCE, scopes: ["myscope", "products:read"], clients: Object.values(CLIENTS), introspectionClient: INTROSPECTION_CLIENT });
+    const okta = await startLocalOkta({
+        audience: AUDIENCE,
+        scopes: ["myscope", "products:read"],
+        clients: Object.values(CLIENTS),
+        introspectionClient: INTROSPECTION_CLIENT,
+    });
     const upstream = await startSampleUpstream();
     const gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: workers }));
     return {
@@ -73,7 +87,7 @@ describe("the bundled gateway process", () => {
     after(() => stop());
 
     it("runs the MuleSoft walkthrough: token by client credentials, then 400 without it, 200 by header and by query", async () => {
-        const token = await assertSeedWalkthrough(`http://127.0.0.1:${gw.port}`, okta, upstream);
+        const token = await assertWalkthrough(`http://127.0.0.1:${gw.port}`, okta, upstream);
         const logs = gw.lines.join("\n");
         assert.ok(!logs.includes(token) && !logs.includes(INTROSPECTION_CLIENT.clientSecret), "no token or secret on stdout");
     });
@@ -109,7 +123,9 @@ describe("the bundled gateway with WORKERS=2", () => {
 
     it("serves from both workers, on one port, after /readyz turned 200", async () => {
         const token = await okta.token(CLIENTS.productsWeb, "myscope");
-        const answers = await Promise.all(Array.from({ length: 40 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${token}` } })));
+        const answers = await Promise.all(
+            Array.from({ length: 40 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${token}` } })),
+        );
         assert.ok(answers.every((a) => a.status === 200));
         await new Promise((r) => setTimeout(r, 1_300)); // each worker flushes its buffered log lines within a second
         const pids = new Set(gw.lines.filter((l) => l.includes('"msg":"request"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
@@ -120,7 +136,11 @@ describe("the bundled gateway with WORKERS=2", () => {
         const tokens = await Promise.all(Array.from({ length: 5 }, () => okta.token(CLIENTS.productsWeb, "myscope")));
         const before = okta.calls.introspect;
         for (let round = 0; round < 3; round++) {
-            const answers = await Promise.all(tokens.flatMap((t) => Array.from({ length: 8 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${t}` } }))));
+            const answers = await Promise.all(
+                tokens.flatMap((t) =>
+                    Array.from({ length: 8 }, () => send(`http://127.0.0.1:${gw.port}`, "/api/products", { headers: { authorization: `Bearer ${t}` } })),
+                ),
+            );
             assert.ok(answers.every((a) => a.status === 200));
         }
         assert.equal(okta.calls.introspect - before, tokens.length, "one introspection per distinct token");

@@ -79,7 +79,18 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
         assert.equal(api.executed.at(-1)?.route, "/settings");
     });
 
-    for (const path of ["/settings/", "/settings/.", "/settings/x/..", "/SETTINGS//", "/ſettings", "/Settings/", "/admın/users", "/ADMIN/USERS/", "/reports", "/REPORTS"]) {
+    for (const path of [
+        "/settings/",
+        "/settings/.",
+        "/settings/x/..",
+        "/SETTINGS//",
+        "/ſettings",
+        "/Settings/",
+        "/admın/users",
+        "/ADMIN/USERS/",
+        "/reports",
+        "/REPORTS",
+    ]) {
         // Sent percent-encoded, as HTTP clients send non-ASCII paths.
         it(`applies the rule to GET ${path}`, async () => assert.equal(await through("GET", encodeURI(path)), 403));
     }
@@ -98,7 +109,8 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
             assert.equal(await through("POST", path, headers as Record<string, string>), 200);
             const seen = api.executed.at(-1)!;
             assert.equal(`${seen.method} ${seen.route}`, "POST /orders/:id");
-            for (const h of ["x-http-method-override", "x-http-method", "x-method-override", "x_http_method_override"]) assert.equal(seen.headers[h], undefined, h);
+            for (const h of ["x-http-method-override", "x-http-method", "x-method-override", "x_http_method_override"])
+                assert.equal(seen.headers[h], undefined, h);
         });
     }
     it("strips X-Original-URL and X-Rewrite-URL", async () => {
@@ -137,7 +149,11 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
                 const before = api.executed.length;
                 const r = await send(g.url, "/orders/42", { method: "OPTIONS", headers: { ...preflight, ...extra }, body });
                 assert.ok([400, 401].includes(r.status), `status ${r.status}`);
-                assert.deepEqual(api.executed.slice(before).map((e) => `${e.method} ${e.route}`), [], "nothing reached the API");
+                assert.deepEqual(
+                    api.executed.slice(before).map((e) => `${e.method} ${e.route}`),
+                    [],
+                    "nothing reached the API",
+                );
             });
         }
     });
@@ -155,7 +171,8 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
         };
         assert.equal(await through("GET", "/orders/42", spoof), 200);
         const seen = api.executed.at(-1)!.headers;
-        for (const h of ["forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "cf-connecting-ip", "x_forwarded_for", "x_real_ip"]) assert.equal(seen[h], undefined, h);
+        for (const h of ["forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "cf-connecting-ip", "x_forwarded_for", "x_real_ip"])
+            assert.equal(seen[h], undefined, h);
         assert.equal(seen["x-forwarded-for"], "127.0.0.1");
     });
 

@@ -10,7 +10,12 @@ import { ConfigError, loadConfig } from "../../policy-gateway/src/config";
 import { CLIENT_AUTH_FAILURES_BEFORE_NOT_READY } from "../../policy-gateway/src/verifiers";
 import { CLIENTS, INTROSPECTION_CLIENT, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
 
-const base = { UPSTREAM_URL: "http://127.0.0.1:1", OIDC_ISSUER: "http://127.0.0.1:2/oauth2/aus1", AUDIENCE: "api://products", INTROSPECTION_CLIENT_ID: "0oaIntro" };
+const base = {
+    UPSTREAM_URL: "http://127.0.0.1:1",
+    OIDC_ISSUER: "http://127.0.0.1:2/oauth2/aus1",
+    AUDIENCE: "api://products",
+    INTROSPECTION_CLIENT_ID: "0oaIntro",
+};
 
 async function rsaKey() {
     const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
@@ -31,7 +36,10 @@ describe("introspection client authentication: the pure parts", () => {
         const b = await authenticate(client, "private_key_jwt", "https://as.example/oauth2/aus1/v1/introspect", 1_800_000_000_000);
         assert.equal(a.form.client_assertion_type, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
         const claims = decodeJwt(a.form.client_assertion);
-        assert.deepEqual([claims.iss, claims.sub, claims.aud, claims.exp! - claims.iat!], ["0oaIntro", "0oaIntro", "https://as.example/oauth2/aus1/v1/introspect", 60]);
+        assert.deepEqual(
+            [claims.iss, claims.sub, claims.aud, claims.exp! - claims.iat!],
+            ["0oaIntro", "0oaIntro", "https://as.example/oauth2/aus1/v1/introspect", 60],
+        );
         assert.notEqual(claims.jti, decodeJwt(b.form.client_assertion).jti);
         assert.deepEqual(decodeProtectedHeader(a.form.client_assertion), { alg: "RS256", kid: "gw-1", typ: "JWT" });
         assert.deepEqual(a.headers, {}, "no secret anywhere");
@@ -50,9 +58,17 @@ describe("introspection client authentication: the pure parts", () => {
         };
         assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: "not a key" }), /INTROSPECTION_CLIENT_PRIVATE_KEY: is not a private key/);
         assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: pem, INTROSPECTION_CLIENT_SECRET: "s" }), /set only one/);
-        assert.match(problems({ INTROSPECTION_AUTH_METHOD: "private_key_jwt", INTROSPECTION_CLIENT_SECRET: "s" }), /INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt/);
+        assert.match(
+            problems({ INTROSPECTION_AUTH_METHOD: "private_key_jwt", INTROSPECTION_CLIENT_SECRET: "s" }),
+            /INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt/,
+        );
         assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: "/nonexistent/key.pem" }), /INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: cannot read/);
-        assert.ok(!problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nsecret-material\n-----END PRIVATE KEY-----" }).includes("secret-material"), "never the key");
+        assert.ok(
+            !problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\nsecret-material\n-----END PRIVATE KEY-----" }).includes(
+                "secret-material",
+            ),
+            "never the key",
+        );
     });
 });
 
@@ -66,7 +82,8 @@ describe("introspection client authentication against a server that enforces the
         running.push(g);
         return g;
     }
-    const through = async (g: GatewayUnderTest) => (await send(g.url, "/api", { headers: { authorization: `Bearer ${await g.okta.token(CLIENTS.productsWeb, "myscope")}` } })).status;
+    const through = async (g: GatewayUnderTest) =>
+        (await send(g.url, "/api", { headers: { authorization: `Bearer ${await g.okta.token(CLIENTS.productsWeb, "myscope")}` } })).status;
 
     it("client_secret_post, when that is the registered method", async () => {
         const g = await gatewayWith({
@@ -98,8 +115,16 @@ describe("introspection client authentication against a server that enforces the
         const ready = await fetch(`${g.adminUrl}/readyz`);
         assert.equal(ready.status, 503);
         assert.deepEqual(await ready.json(), { status: "misconfigured" });
-        const errors = g.logs.join("").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 50);
-        assert.ok(errors.some((l) => String(l.msg).includes("refused the gateway's client credentials") && l.status === 401), "logged at error level, as configuration");
+        const errors = g.logs
+            .join("")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+            .filter((l) => l.level === 50);
+        assert.ok(
+            errors.some((l) => String(l.msg).includes("refused the gateway's client credentials") && l.status === 401),
+            "logged at error level, as configuration",
+        );
         const metrics = await (await fetch(`${g.adminUrl}/metrics`)).text();
         assert.match(metrics, /policy_gateway_introspection_errors_total\{reason="client_auth_failed"\} [3-9]/);
         assert.match(metrics, /policy_gateway_circuit_breaker_state 0/, "not an outage: the breaker stays closed");

@@ -32,7 +32,7 @@ describe("extractToken", () => {
         ["a bare token without scheme", ["abc"], []],
         ["Bearer without token", ["Bearer "], []],
         ["a token with spaces", ["Bearer a b"], []],
-        ["a token with a quote", ["Bearer a\"b"], []],
+        ["a token with a quote", ['Bearer a"b'], []],
         ["an empty query token", [], [""]],
         ["a token over 8 KiB", [`Bearer ${"a".repeat(MAX_TOKEN_LENGTH + 1)}`], []],
         ["a query token over 8 KiB", [], ["a".repeat(MAX_TOKEN_LENGTH + 1)]],
@@ -91,11 +91,31 @@ describe("normalizePath", () => {
     it("keeps the query apart", () => {
         assert.deepEqual(normalizePath("/a//b?x=1&y=/../"), { ok: true, path: "/a/b", query: "x=1&y=/../" });
     });
-    for (const target of ["/admin%2fusers", "/admin%2Fusers", "/a%5cb", "/%252f", "/a%252e%252e/b", "/..", "/a/../..", "/%2e%2e/x", "/a;jsessionid=1/b", "/admin;/x", "/a\\b", "/a%00b", "/bad%zz", "admin", "http://evil/admin", "*"]) {
+    for (const target of [
+        "/admin%2fusers",
+        "/admin%2Fusers",
+        "/a%5cb",
+        "/%252f",
+        "/a%252e%252e/b",
+        "/..",
+        "/a/../..",
+        "/%2e%2e/x",
+        "/a;jsessionid=1/b",
+        "/admin;/x",
+        "/a\\b",
+        "/a%00b",
+        "/bad%zz",
+        "admin",
+        "http://evil/admin",
+        "*",
+    ]) {
         it(`refuses ${JSON.stringify(target)}`, () => refused(target));
     }
     it("never throws, and what it accepts is already normal (property)", () => {
-        const segment = fc.oneof(fc.constantFrom("", ".", "..", "%2e", "%2E%2e", "%2f", "%252f", "a", "A", "admin", ";x", "%41", "%", "%zz", "%c3%a9"), fc.string({ maxLength: 4 }));
+        const segment = fc.oneof(
+            fc.constantFrom("", ".", "..", "%2e", "%2E%2e", "%2f", "%252f", "a", "A", "admin", ";x", "%41", "%", "%zz", "%c3%a9"),
+            fc.string({ maxLength: 4 }),
+        );
         fc.assert(
             fc.property(fc.array(segment, { maxLength: 8 }), (segments) => {
                 const r = normalizePath("/" + segments.join("/"));
@@ -195,7 +215,10 @@ describe("scopes", () => {
         fc.assert(
             fc.property(fc.array(word, { maxLength: 5 }), fc.array(word, { maxLength: 4 }), (granted, required) => {
                 const g = parseScopes(granted.join(" "));
-                assert.equal(missingScopes(g, required, "all").length === 0, required.every((s) => granted.includes(s)));
+                assert.equal(
+                    missingScopes(g, required, "all").length === 0,
+                    required.every((s) => granted.includes(s)),
+                );
                 assert.equal(missingScopes(g, required, "any").length === 0, required.length === 0 || required.some((s) => granted.includes(s)));
             }),
         );
@@ -214,7 +237,10 @@ describe("forwarded headers", () => {
         stripMethodOverride: true,
     };
     it("drops every spoofed identity header, in any case and with _ for -", () => {
-        const out = forwardHeaders({ "x-auth-client-id": "evil", "X_AUTH_SUBJECT": "evil", "x-auth_scopes": "admin", "x-auth-anything": "x", accept: "json" }, ctx);
+        const out = forwardHeaders(
+            { "x-auth-client-id": "evil", X_AUTH_SUBJECT: "evil", "x-auth_scopes": "admin", "x-auth-anything": "x", accept: "json" },
+            ctx,
+        );
         assert.equal(out["x-auth-client-id"], "0oa1");
         assert.equal(out["x-auth-subject"], "0oa1");
         assert.equal(out["x-auth-scopes"], "a b");
@@ -223,7 +249,20 @@ describe("forwarded headers", () => {
         assert.equal(out.accept, "json");
     });
     it("drops hop-by-hop headers and those named in Connection; replaces an untrusted client's X-Forwarded-*", () => {
-        const out = forwardHeaders({ connection: "keep-alive, x-secret", "keep-alive": "5", "x-secret": "s", te: "trailers", upgrade: "h2c", "x-forwarded-for": "10.0.0.1", "x-forwarded-proto": "https", "x-forwarded-host": "evil", host: "gw" }, ctx);
+        const out = forwardHeaders(
+            {
+                connection: "keep-alive, x-secret",
+                "keep-alive": "5",
+                "x-secret": "s",
+                te: "trailers",
+                upgrade: "h2c",
+                "x-forwarded-for": "10.0.0.1",
+                "x-forwarded-proto": "https",
+                "x-forwarded-host": "evil",
+                host: "gw",
+            },
+            ctx,
+        );
         for (const h of ["connection", "keep-alive", "x-secret", "te", "upgrade", "host"]) assert.equal(out[h], undefined, h);
         assert.equal(out["x-forwarded-for"], "127.0.0.1", "the client's own chain is not believed");
         assert.equal(out["x-forwarded-proto"], "http", "nor its claim of https");
@@ -253,7 +292,10 @@ describe("forwarded headers", () => {
         assert.equal(forwardQuery("x=access_token"), "x=access_token");
     });
     it("whatever the inbound headers, only the gateway's identity headers are in the namespace (property)", () => {
-        const name = fc.oneof(fc.constantFrom("x-auth-client-id", "X-Auth-Client-Id", "X_AUTH_CLIENT_ID", "x-auth_subject", "x-AUTH-scopes", "x-auth-role"), fc.stringMatching(/^[A-Za-z_-]{1,12}$/));
+        const name = fc.oneof(
+            fc.constantFrom("x-auth-client-id", "X-Auth-Client-Id", "X_AUTH_CLIENT_ID", "x-auth_subject", "x-AUTH-scopes", "x-auth-role"),
+            fc.stringMatching(/^[A-Za-z_-]{1,12}$/),
+        );
         fc.assert(
             fc.property(fc.dictionary(name, fc.string({ maxLength: 8 })), (inbound) => {
                 const out = forwardHeaders(inbound, ctx);
@@ -299,7 +341,16 @@ describe("the canonical request", () => {
                 const path = "/" + segments.map(encodeURIComponent).join("/");
                 const n = normalizePath(path);
                 if (!n.ok) return;
-                const rule = compileRules([{ path: "/" + segmentsOf(n.path).filter((x) => x !== "").join("/"), scopes: ["x"] }]);
+                const rule = compileRules([
+                    {
+                        path:
+                            "/" +
+                            segmentsOf(n.path)
+                                .filter((x) => x !== "")
+                                .join("/"),
+                        scopes: ["x"],
+                    },
+                ]);
                 assert.deepEqual(requirementFor(rule, "GET", n.path, defaults).scopes, ["x"], n.path);
                 const slashed = normalizePath(n.path + "/");
                 assert.ok(slashed.ok);
@@ -309,7 +360,10 @@ describe("the canonical request", () => {
     });
     it("requires every method the upstream may run", () => {
         const reqs = requirementsFor(rules, ["POST", "delete"], "/orders/1", defaults);
-        assert.deepEqual(reqs.map((r) => r.scopes), [["myscope"], ["admin"]]);
+        assert.deepEqual(
+            reqs.map((r) => r.scopes),
+            [["myscope"], ["admin"]],
+        );
     });
     it("reads method overrides from the headers, in any spelling, and from ?_method", () => {
         assert.deepEqual(overrideMethods(["X-HTTP-Method-Override", "delete", "X_HTTP_Method", "put"], "a=1&_method=patch"), ["DELETE", "PUT", "PATCH"]);
@@ -328,7 +382,14 @@ describe("the canonical request", () => {
         assert.equal(isCorsPreflight("OPTIONS", pre), true);
         assert.equal(isCorsPreflight("OPTIONS", [...pre, "Content-Length", "0"]), true);
         assert.equal(isCorsPreflight("GET", pre), false);
-        for (const extra of [["Content-Length", "5"], ["Transfer-Encoding", "chunked"], ["Authorization", "Bearer x"], ["Cookie", "a=1"], ["X-HTTP-Method-Override", "DELETE"], ["X-Original-URL", "/admin"]]) {
+        for (const extra of [
+            ["Content-Length", "5"],
+            ["Transfer-Encoding", "chunked"],
+            ["Authorization", "Bearer x"],
+            ["Cookie", "a=1"],
+            ["X-HTTP-Method-Override", "DELETE"],
+            ["X-Original-URL", "/admin"],
+        ]) {
             assert.equal(isCorsPreflight("OPTIONS", [...pre, ...extra]), false, extra[0]);
         }
         assert.equal(isCorsPreflight("OPTIONS", ["Origin", "x"]), false, "no Access-Control-Request-Method");
@@ -336,12 +397,19 @@ describe("the canonical request", () => {
 });
 
 describe("authorize: the request path's decision", () => {
-    const cfg = { routeRules: compileRules([{ path: "/admin/**", scopes: ["admin"] }]), requiredScopes: ["myscope"], scopeMatch: "all" as const, methodOverride: "strip" as const, corsPreflightPassthrough: true };
+    const cfg = {
+        routeRules: compileRules([{ path: "/admin/**", scopes: ["admin"] }]),
+        requiredScopes: ["myscope"],
+        scopeMatch: "all" as const,
+        methodOverride: "strip" as const,
+        corsPreflightPassthrough: true,
+    };
     const facts = (method: string, target: string, headers: string[] = []) => ({ method, target, rawHeaders: ["Host", "gw.example", ...headers] });
     const bearer = ["Authorization", "Bearer abc.def"];
 
     it("answers at once what needs no token check: bad Host, TRACE, not ready, a bad path, a missing or malformed token", () => {
-        const a = (r: ReturnType<typeof prepare>) => (r.kind === "answer" ? [r.status, r.outcome, r.headers["www-authenticate"] ?? r.headers.allow ?? r.headers["retry-after"] ?? ""] : r.kind);
+        const a = (r: ReturnType<typeof prepare>) =>
+            r.kind === "answer" ? [r.status, r.outcome, r.headers["www-authenticate"] ?? r.headers.allow ?? r.headers["retry-after"] ?? ""] : r.kind;
         assert.deepEqual(a(prepare({ method: "GET", target: "/", rawHeaders: ["Host", "a", "Host", "b"] }, cfg, true)), [400, "bad_request", ""]);
         assert.deepEqual(a(prepare(facts("TRACE", "/"), cfg, true)), [405, "bad_request", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"]);
         assert.deepEqual(a(prepare(facts("GET", "/", bearer), cfg, false)), [503, "not_ready", "1"]);
@@ -380,7 +448,17 @@ describe("authorize: the request path's decision", () => {
 
 describe("the client's copy of the upstream's headers", () => {
     it("drops connection-scoped fields and those Connection lists (RFC 9110 §7.6.1)", () => {
-        const out = responseHeaders({ connection: "close, x-secret", "keep-alive": "timeout=5", "x-secret": "s", "transfer-encoding": "chunked", "content-type": "text/plain", "set-cookie": ["a=1", "b=2"] }, { tokenInQuery: false, status: 200 });
+        const out = responseHeaders(
+            {
+                connection: "close, x-secret",
+                "keep-alive": "timeout=5",
+                "x-secret": "s",
+                "transfer-encoding": "chunked",
+                "content-type": "text/plain",
+                "set-cookie": ["a=1", "b=2"],
+            },
+            { tokenInQuery: false, status: 200 },
+        );
         assert.deepEqual(out, { "content-type": "text/plain", "set-cookie": ["a=1", "b=2"] });
     });
     it("makes a 2xx private when the token was in the query (RFC 6750 §2.3), leaving stricter directives alone", () => {

@@ -130,14 +130,18 @@ describe("gateway, introspection mode (the MuleSoft walkthrough)", () => {
 
     it("drops spoofed identity headers in every case and _ variant", async () => {
         const r = await send(g.url, "/api/whoami", {
-            headers: { ...bearer(token), "X-Auth-Client-Id": "spoofed", "x_auth_subject": "spoofed", "X-AUTH-SCOPES": "admin", "x-auth_role": "root" },
+            headers: { ...bearer(token), "X-Auth-Client-Id": "spoofed", x_auth_subject: "spoofed", "X-AUTH-SCOPES": "admin", "x-auth_role": "root" },
         });
         assert.equal(r.status, 200);
         const seen = g.upstream.received.at(-1)!;
         assert.equal(seen.headers["x-auth-client-id"], CLIENTS.productsWeb.clientId);
         assert.equal(seen.headers["x-auth-subject"], undefined, "the spoofed subject is gone");
         assert.ok(!String(seen.headers["x-auth-scopes"]).includes("admin"));
-        assert.ok(!Object.keys(seen.headers).some((h) => h.replace(/_/g, "-").startsWith("x-auth-") && !["x-auth-client-id", "x-auth-subject", "x-auth-scopes"].includes(h)));
+        assert.ok(
+            !Object.keys(seen.headers).some(
+                (h) => h.replace(/_/g, "-").startsWith("x-auth-") && !["x-auth-client-id", "x-auth-subject", "x-auth-scopes"].includes(h),
+            ),
+        );
     });
 
     it("streams a request body to the upstream", async () => {
@@ -169,7 +173,11 @@ describe("gateway, introspection mode (the MuleSoft walkthrough)", () => {
 
     it("logs one JSON line per request with a request id, and never a token or secret", async () => {
         await sleep(50);
-        const lines = g.logs.join("").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+        const lines = g.logs
+            .join("")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
         const requests = lines.filter((l) => l.msg === "request");
         assert.ok(requests.length > 10);
         assert.ok(requests.every((l) => typeof l.reqId === "string" && typeof l.status === "number"));
@@ -307,7 +315,10 @@ describe("gateway, 429 from the authorization server", () => {
     it("never caches a 500 or non-JSON answer, and answers 503 rather than 401", async () => {
         const token = await g.okta.token(CLIENTS.productsWeb, "myscope");
         await sleep(3_100);
-        for (const fault of [{ status: 500, body: "oops" }, { status: 200, body: "<html>not json</html>" }]) {
+        for (const fault of [
+            { status: 500, body: "oops" },
+            { status: 200, body: "<html>not json</html>" },
+        ]) {
             g.okta.setFault({ kind: "introspectionStatus", ...fault });
             assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 503);
         }
@@ -320,7 +331,9 @@ describe("gateway, upstream failures and options", () => {
     let g: GatewayUnderTest;
     let token: string;
     before(async () => {
-        g = await startGatewayUnderTest({ env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-", CORS_PREFLIGHT_PASSTHROUGH: "true" } });
+        g = await startGatewayUnderTest({
+            env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-", CORS_PREFLIGHT_PASSTHROUGH: "true" },
+        });
         token = await g.okta.token(CLIENTS.productsWeb, "myscope");
     });
     after(() => g.stop());
@@ -336,7 +349,10 @@ describe("gateway, upstream failures and options", () => {
     });
 
     it("passes CORS preflights through without a token when enabled, and nothing else", async () => {
-        const preflight = await send(g.url, "/api/products", { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-caller-client-id": "spoofed" } });
+        const preflight = await send(g.url, "/api/products", {
+            method: "OPTIONS",
+            headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-caller-client-id": "spoofed" },
+        });
         assert.equal(preflight.status, 200);
         const seen = g.upstream.received.at(-1)!;
         assert.equal(seen.method, "OPTIONS");

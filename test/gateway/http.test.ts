@@ -100,25 +100,42 @@ describe("HTTP, as standard clients use it", () => {
         await up.stop();
     });
 
-    it("uploads with curl -T (Expect: 100-continue): the body arrives whole, and the 100 comes only for an allowed request", { skip: hasCurl ? false : "curl is not installed" }, async () => {
-        const body = Buffer.alloc(300_000, "x");
-        const file = path.join(mkdtempSync(path.join(tmpdir(), "upload-")), "body.bin");
-        writeFileSync(file, body);
-        // curl sends Expect: 100-continue by itself for an upload of this size.
-        const ok = await curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "-T", file, "-H", `Authorization: Bearer ${token}`, `${g.url}/upload`], Buffer.alloc(0));
-        assert.equal(ok.stdout, "200 300000", ok.stderr);
-        const seen = up.seen.at(-1)!;
-        assert.deepEqual([seen.method, seen.bytes, seen.sha256, seen.expect], ["PUT", body.length, createHash("sha256").update(body).digest("hex"), undefined]);
-        const before = up.seen.length;
-        const forged = await curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "-T", file, "-H", "Authorization: Bearer forged-token", `${g.url}/upload`], Buffer.alloc(0));
-        assert.equal(forged.stdout, "401 0", "refused before the body was sent: nothing uploaded");
-        assert.equal(up.seen.length, before);
-    });
+    it(
+        "uploads with curl -T (Expect: 100-continue): the body arrives whole, and the 100 comes only for an allowed request",
+        { skip: hasCurl ? false : "curl is not installed" },
+        async () => {
+            const body = Buffer.alloc(300_000, "x");
+            const file = path.join(mkdtempSync(path.join(tmpdir(), "upload-")), "body.bin");
+            writeFileSync(file, body);
+            // curl sends Expect: 100-continue by itself for an upload of this size.
+            const ok = await curl(
+                ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "-T", file, "-H", `Authorization: Bearer ${token}`, `${g.url}/upload`],
+                Buffer.alloc(0),
+            );
+            assert.equal(ok.stdout, "200 300000", ok.stderr);
+            const seen = up.seen.at(-1)!;
+            assert.deepEqual(
+                [seen.method, seen.bytes, seen.sha256, seen.expect],
+                ["PUT", body.length, createHash("sha256").update(body).digest("hex"), undefined],
+            );
+            const before = up.seen.length;
+            const forged = await curl(
+                ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload}", "-T", file, "-H", "Authorization: Bearer forged-token", `${g.url}/upload`],
+                Buffer.alloc(0),
+            );
+            assert.equal(forged.stdout, "401 0", "refused before the body was sent: nothing uploaded");
+            assert.equal(up.seen.length, before);
+        },
+    );
 
     it("streams a 2 MiB POST from Node's fetch to the upstream intact", async () => {
         const body = Buffer.alloc(2 * 1024 * 1024);
         for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
-        const r = await fetch(`${g.url}/big`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" }, body });
+        const r = await fetch(`${g.url}/big`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+            body,
+        });
         assert.equal(r.status, 200);
         assert.deepEqual(await r.json(), { bytes: body.length });
         assert.equal(up.seen.at(-1)!.sha256, createHash("sha256").update(body).digest("hex"));
@@ -148,17 +165,24 @@ describe("HTTP, as standard clients use it", () => {
     });
 
     it("accepts an absolute-form request target (RFC 9112 §3.2.2)", async () => {
-        const r = await rawExchange(port, `GET http://gw.example/abs?x=1 HTTP/1.1\r\nHost: gw.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+        const r = await rawExchange(
+            port,
+            `GET http://gw.example/abs?x=1 HTTP/1.1\r\nHost: gw.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+        );
         assert.deepEqual(statuses(r.data), [200]);
         assert.equal(up.seen.at(-1)!.url, "/abs?x=1");
     });
 
     it("answers pipelined requests in order, refusing a forged token in the middle without disturbing the others", async () => {
         const before = up.seen.length;
-        const req = (path: string, t: string, last = false) => `GET ${path} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${t}\r\n${last ? "Connection: close\r\n" : ""}\r\n`;
+        const req = (path: string, t: string, last = false) =>
+            `GET ${path} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${t}\r\n${last ? "Connection: close\r\n" : ""}\r\n`;
         const r = await rawExchange(port, req("/p1", token) + req("/p2", "forged-token") + req("/p3", token, true), 800);
         assert.deepEqual(statuses(r.data), [200, 401, 200]);
-        assert.deepEqual(up.seen.slice(before).map((s) => s.url), ["/p1", "/p3"]);
+        assert.deepEqual(
+            up.seen.slice(before).map((s) => s.url),
+            ["/p1", "/p3"],
+        );
     });
 
     it("challenges every refusal with WWW-Authenticate (RFC 6750 §3), keeping MuleSoft's 400 body", async () => {
@@ -188,8 +212,15 @@ describe("HTTP, as standard clients use it", () => {
         assert.deepEqual(statuses(trace.data), [405]);
         assert.match(trace.data, /\r\nx-request-id: /i);
         assert.ok(!trace.data.includes("<script>"), "the target is never echoed");
-        const lines = g.logs.join("").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-        assert.ok(lines.some((l) => l.msg === "request" && l.status === 400 && l.reason === "HPE_INVALID_METHOD"), "the parser's refusal is logged");
+        const lines = g.logs
+            .join("")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+        assert.ok(
+            lines.some((l) => l.msg === "request" && l.status === 400 && l.reason === "HPE_INVALID_METHOD"),
+            "the parser's refusal is logged",
+        );
         assert.ok(lines.some((l) => l.msg === "request" && l.status === 405));
     });
 
@@ -199,9 +230,18 @@ describe("HTTP, as standard clients use it", () => {
         const g2 = await startGatewayUnderTest({ env: { UPSTREAM_URL: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` } });
         try {
             const t2 = await g2.okta.token(CLIENTS.productsWeb, "myscope");
-            await rawExchange(Number(new URL(g2.url).port), `GET /slow HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${t2}\r\nX-Request-Id: gone-early\r\n\r\n`, 150);
+            await rawExchange(
+                Number(new URL(g2.url).port),
+                `GET /slow HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${t2}\r\nX-Request-Id: gone-early\r\n\r\n`,
+                150,
+            );
             await new Promise((r) => setTimeout(r, 200));
-            const line = g2.logs.join("").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reqId === "gone-early");
+            const line = g2.logs
+                .join("")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l) as Record<string, unknown>)
+                .find((l) => l.reqId === "gone-early");
             assert.ok(line, "one log line for it");
             assert.equal(line.status, 499);
             assert.equal(line.outcome, "client_closed");

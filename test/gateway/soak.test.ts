@@ -13,7 +13,10 @@ describe("fault and load soak (short)", () => {
         assert.equal(summary.unanswered, 0, "requests left without an answer");
         assert.equal(summary.gatewayAlive, true);
         assert.ok(summary.sent > 1_000, `only ${summary.sent} requests sent`);
-        assert.deepEqual(summary.faults.map((f) => f.kind), ["authStopped", "authSlow", "auth429", "upstreamStopped"]);
+        assert.deepEqual(
+            summary.faults.map((f) => f.kind),
+            ["authStopped", "authSlow", "auth429", "upstreamStopped"],
+        );
         for (const f of summary.faults) assert.ok(f.recoverySeconds !== null && f.recoverySeconds <= 8, `${f.kind}: recovered after ${f.recoverySeconds} s`);
         assert.ok(summary.peakRssMb < 300, `peak RSS ${summary.peakRssMb} MB`);
         // Each fault was felt: 503s while the authorization server failed, 502s while the upstream was down.

@@ -23,9 +23,21 @@ describe("JWT access token shapes", () => {
     before(async () => {
         const { privateKey, publicKey } = await generateKeyPair("RS256");
         const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256" };
-        sign = (claims, typ = "JWT") => new SignJWT({ iss: ISSUER, aud: AUD, iat: now(), exp: now() + 300, sub: "0oaClient", ...claims }).setProtectedHeader({ alg: "RS256", kid: "k1", typ }).sign(privateKey);
+        sign = (claims, typ = "JWT") =>
+            new SignJWT({ iss: ISSUER, aud: AUD, iat: now(), exp: now() + 300, sub: "0oaClient", ...claims })
+                .setProtectedHeader({ alg: "RS256", kid: "k1", typ })
+                .sign(privateKey);
         const cache = new DecisionCache({ maxEntries: 100, negativeMaxEntries: 100, negativeTtlSeconds: 0 });
-        verifier = new JwtVerifier({ issuer: ISSUER, audience: AUD, clockSkewSeconds: 30, maxTtlSeconds: 0, cache, metrics: new GatewayMetrics(), jwksUri: "https://as.example/keys", keys: createLocalJWKSet({ keys: [jwk] }) });
+        verifier = new JwtVerifier({
+            issuer: ISSUER,
+            audience: AUD,
+            clockSkewSeconds: 30,
+            maxTtlSeconds: 0,
+            cache,
+            metrics: new GatewayMetrics(),
+            jwksUri: "https://as.example/keys",
+            keys: createLocalJWKSet({ keys: [jwk] }),
+        });
     });
     const scopesOf = async (token: string) => {
         const v = await verifier.verify(token);
@@ -61,7 +73,9 @@ describe("issuer discovery", () => {
         server = createServer((req, res) => {
             served.push(req.url ?? "");
             if (req.url === "/.well-known/openid-configuration") {
-                res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: `${base}/`, jwks_uri: `${base}/keys`, introspection_endpoint: `${base}/introspect` }));
+                res.writeHead(200, { "content-type": "application/json" }).end(
+                    JSON.stringify({ issuer: `${base}/`, jwks_uri: `${base}/keys`, introspection_endpoint: `${base}/introspect` }),
+                );
             } else res.writeHead(404).end();
         });
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -75,7 +89,10 @@ describe("issuer discovery", () => {
             const md = await client.metadata(`${base}/`, ["jwks_uri", "introspection_endpoint"]);
             assert.equal(md.jwks_uri, `${base}/keys`);
             assert.deepEqual(served.slice(-2), ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]);
-            await assert.rejects(client.metadata(base, ["jwks_uri"]), /its issuer is "http:\/\/127\.0\.0\.1:\d+\/", not OIDC_ISSUER http:\/\/127\.0\.0\.1:\d+$/);
+            await assert.rejects(
+                client.metadata(base, ["jwks_uri"]),
+                /its issuer is "http:\/\/127\.0\.0\.1:\d+\/", not OIDC_ISSUER http:\/\/127\.0\.0\.1:\d+$/,
+            );
         } finally {
             await client.close();
         }

@@ -20,7 +20,17 @@ describe("TRUST_PROXY parsing and the trusted-peer predicate", () => {
             assert.equal(r.ok, false, bad);
             if (!r.ok) assert.match(r.problem, /^TRUST_PROXY: /);
         }
-        assert.throws(() => loadConfig({ UPSTREAM_URL: "http://127.0.0.1:1", OIDC_ISSUER: "http://127.0.0.1:2", AUDIENCE: "a", TOKEN_VALIDATION: "jwt", TRUST_PROXY: "yes" }), /TRUST_PROXY: "yes" is not an IP address or CIDR range/);
+        assert.throws(
+            () =>
+                loadConfig({
+                    UPSTREAM_URL: "http://127.0.0.1:1",
+                    OIDC_ISSUER: "http://127.0.0.1:2",
+                    AUDIENCE: "a",
+                    TOKEN_VALIDATION: "jwt",
+                    TRUST_PROXY: "yes",
+                }),
+            /TRUST_PROXY: "yes" is not an IP address or CIDR range/,
+        );
     });
     it("trusts only peers inside the configured ranges (IPv4-mapped IPv6 included), every peer for a hop count, none when off", () => {
         const vpc = trustedPeerPredicate(["10.0.0.0/16"]);
@@ -56,15 +66,26 @@ for (const trusted of [false, true]) {
         });
         after(() => g.stop());
 
-        it(trusted ? "extends the proxy's chain, keeps its https, and logs the client's address" : "replaces a client's X-Forwarded-* and logs the peer's address", async () => {
-            const headers = { authorization: `Bearer ${token}`, "x-request-id": `xff-${trusted}`, "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https", "x-forwarded-host": "api.example.com" };
-            const r = await send(g.url, "/api/products", { headers });
-            assert.equal(r.status, 200, r.body);
-            const seen = g.upstream.received.at(-1)!.headers;
-            assert.equal(seen["x-forwarded-for"], trusted ? "203.0.113.7, 127.0.0.1" : "127.0.0.1");
-            assert.equal(seen["x-forwarded-proto"], trusted ? "https" : "http");
-            assert.equal(seen["x-forwarded-host"], trusted ? "api.example.com" : `127.0.0.1:${new URL(g.url).port}`);
-            assert.equal(logged(g, `xff-${trusted}`).clientIp, trusted ? "203.0.113.7" : "127.0.0.1");
-        });
+        it(
+            trusted
+                ? "extends the proxy's chain, keeps its https, and logs the client's address"
+                : "replaces a client's X-Forwarded-* and logs the peer's address",
+            async () => {
+                const headers = {
+                    authorization: `Bearer ${token}`,
+                    "x-request-id": `xff-${trusted}`,
+                    "x-forwarded-for": "203.0.113.7",
+                    "x-forwarded-proto": "https",
+                    "x-forwarded-host": "api.example.com",
+                };
+                const r = await send(g.url, "/api/products", { headers });
+                assert.equal(r.status, 200, r.body);
+                const seen = g.upstream.received.at(-1)!.headers;
+                assert.equal(seen["x-forwarded-for"], trusted ? "203.0.113.7, 127.0.0.1" : "127.0.0.1");
+                assert.equal(seen["x-forwarded-proto"], trusted ? "https" : "http");
+                assert.equal(seen["x-forwarded-host"], trusted ? "api.example.com" : `127.0.0.1:${new URL(g.url).port}`);
+                assert.equal(logged(g, `xff-${trusted}`).clientIp, trusted ? "203.0.113.7" : "127.0.0.1");
+            },
+        );
     });
 }

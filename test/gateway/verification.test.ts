@@ -13,7 +13,16 @@ import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../.
 import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/clientBudget";
 
 const expect = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", nowSeconds: 1_000_000, clockSkewSeconds: 30 };
-const active = { active: true, iss: expect.issuer, aud: "api://products", exp: 1_000_600, scope: "myscope products:read", client_id: "0oa1", sub: "0oa1", token_type: "Bearer" };
+const active = {
+    active: true,
+    iss: expect.issuer,
+    aud: "api://products",
+    exp: 1_000_600,
+    scope: "myscope products:read",
+    client_id: "0oa1",
+    sub: "0oa1",
+    token_type: "Bearer",
+};
 
 describe("introspection answers", () => {
     it("accepts an active answer for this issuer and audience, with its identity and scopes", () => {
@@ -197,7 +206,10 @@ describe("hybrid verification", () => {
     });
     it("refuses a locally valid token that introspection says is revoked, and fails closed when it cannot ask", async () => {
         assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "invalid", reason: "inactive" })).verify("t")).kind, "invalid");
-        assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "timeout", retryAfterSeconds: 1 })).verify("t")).kind, "unavailable");
+        assert.equal(
+            (await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "timeout", retryAfterSeconds: 1 })).verify("t")).kind,
+            "unavailable",
+        );
     });
     it("uses the JWT's claims when both agree", async () => {
         const v = await new HybridVerifier(counting(valid), counting({ kind: "valid", info: { clientId: "other", scopes: new Set() } })).verify("t");
@@ -206,16 +218,31 @@ describe("hybrid verification", () => {
     it("accepts a locally verified token while the server rate-limits us, and only then", async () => {
         const limited: Verdict = { kind: "unavailable", reason: "rate_limited", retryAfterSeconds: 30 };
         assert.equal((await new HybridVerifier(counting(valid), counting(limited)).verify("t")).kind, "valid");
-        assert.equal((await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), counting(limited)).verify("t")).kind, "unavailable", "not without the local check");
-        assert.equal((await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "circuit_open", retryAfterSeconds: 5 })).verify("t")).kind, "unavailable", "an outage still fails closed");
+        assert.equal(
+            (await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), counting(limited)).verify("t")).kind,
+            "unavailable",
+            "not without the local check",
+        );
+        assert.equal(
+            (await new HybridVerifier(counting(valid), counting({ kind: "unavailable", reason: "circuit_open", retryAfterSeconds: 5 })).verify("t")).kind,
+            "unavailable",
+            "an outage still fails closed",
+        );
     });
     it("asks the server when the local check cannot run (JWKS unreachable)", async () => {
         const introspection = counting(valid);
-        assert.equal((await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), introspection).verify("t")).kind, "valid");
+        assert.equal(
+            (await new HybridVerifier(counting({ kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 }), introspection).verify("t")).kind,
+            "valid",
+        );
         assert.equal(introspection.calls, 1);
     });
     it("takes introspection's identity when it is the introspection mode's pre-check", async () => {
-        const v = await new LocalThenIntrospection(counting(valid), counting({ kind: "valid", info: { clientId: "introspected", scopes: new Set(["b"]) } }), "introspection").verify("t");
+        const v = await new LocalThenIntrospection(
+            counting(valid),
+            counting({ kind: "valid", info: { clientId: "introspected", scopes: new Set(["b"]) } }),
+            "introspection",
+        ).verify("t");
         assert.ok(v.kind === "valid" && v.info.clientId === "introspected");
     });
 });
@@ -243,7 +270,13 @@ describe("the per-client introspection budget", () => {
 });
 
 describe("gateway configuration", () => {
-    const base = { UPSTREAM_URL: "http://127.0.0.1:3000", OIDC_ISSUER: "https://acme.okta.com/oauth2/aus1", AUDIENCE: "api://products", INTROSPECTION_CLIENT_ID: "0oa1", INTROSPECTION_CLIENT_SECRET: "s3cret-value" };
+    const base = {
+        UPSTREAM_URL: "http://127.0.0.1:3000",
+        OIDC_ISSUER: "https://acme.okta.com/oauth2/aus1",
+        AUDIENCE: "api://products",
+        INTROSPECTION_CLIENT_ID: "0oa1",
+        INTROSPECTION_CLIENT_SECRET: "s3cret-value",
+    };
     const problems = (env: Record<string, string>) => {
         try {
             loadConfig(env);
@@ -271,7 +304,10 @@ describe("gateway configuration", () => {
         assert.ok(q.some((x) => x.startsWith("INTROSPECTION_CLIENT_SECRET: is required")));
     });
     it("needs no introspection client in jwt mode", () => {
-        assert.equal(loadConfig({ ...base, TOKEN_VALIDATION: "jwt", INTROSPECTION_CLIENT_ID: "", INTROSPECTION_CLIENT_SECRET: "" }).introspectionClient, undefined);
+        assert.equal(
+            loadConfig({ ...base, TOKEN_VALIDATION: "jwt", INTROSPECTION_CLIENT_ID: "", INTROSPECTION_CLIENT_SECRET: "" }).introspectionClient,
+            undefined,
+        );
     });
     it("refuses an http issuer unless it is a loopback address", () => {
         assert.ok(problems({ ...base, OIDC_ISSUER: "http://acme.okta.com/oauth2/aus1" }).some((p) => p.startsWith("OIDC_ISSUER: must use https")));
@@ -280,14 +316,34 @@ describe("gateway configuration", () => {
         assert.equal(loadConfig({ ...base, OIDC_ISSUER: "http://localhost:9000/oauth2/aus1/" }).issuer, "http://localhost:9000/oauth2/aus1/");
     });
     it("names invalid values, without echoing a secret", () => {
-        const p = problems({ ...base, PORT: "http", TOKEN_VALIDATION: "maybe", HIDE_CREDENTIALS: "yes", ROUTE_RULES: "{not json", CACHE_MAX_TTL_SECONDS: "-1" });
-        for (const name of ["PORT", "TOKEN_VALIDATION", "HIDE_CREDENTIALS", "CACHE_MAX_TTL_SECONDS"]) assert.ok(p.some((x) => x.startsWith(`${name}: `)), `${name} in ${p.join("\n")}`);
+        const p = problems({
+            ...base,
+            PORT: "http",
+            TOKEN_VALIDATION: "maybe",
+            HIDE_CREDENTIALS: "yes",
+            ROUTE_RULES: "{not json",
+            CACHE_MAX_TTL_SECONDS: "-1",
+        });
+        for (const name of ["PORT", "TOKEN_VALIDATION", "HIDE_CREDENTIALS", "CACHE_MAX_TTL_SECONDS"])
+            assert.ok(
+                p.some((x) => x.startsWith(`${name}: `)),
+                `${name} in ${p.join("\n")}`,
+            );
         const r = problems({ ...base, ROUTE_RULES: "{not json" });
         assert.deepEqual(r, ["ROUTE_RULES: is not valid JSON"]);
-        assert.ok(!problems({ ...base, ROUTE_RULES: '[{"path":"x","scopes":[]}]' }).join().includes(base.INTROSPECTION_CLIENT_SECRET));
+        assert.ok(
+            !problems({ ...base, ROUTE_RULES: '[{"path":"x","scopes":[]}]' })
+                .join()
+                .includes(base.INTROSPECTION_CLIENT_SECRET),
+        );
     });
     it("reads the secret and the rules from files, and names a file it cannot read", () => {
-        const p = problems({ ...base, INTROSPECTION_CLIENT_SECRET: "", INTROSPECTION_CLIENT_SECRET_FILE: "/nonexistent/secret", ROUTE_RULES_FILE: "/nonexistent/rules.json" });
+        const p = problems({
+            ...base,
+            INTROSPECTION_CLIENT_SECRET: "",
+            INTROSPECTION_CLIENT_SECRET_FILE: "/nonexistent/secret",
+            ROUTE_RULES_FILE: "/nonexistent/rules.json",
+        });
         assert.ok(p.some((x) => x.startsWith("INTROSPECTION_CLIENT_SECRET_FILE: cannot read /nonexistent/secret")));
         assert.ok(p.some((x) => x.startsWith("ROUTE_RULES_FILE: cannot read")));
     });

@@ -113,28 +113,36 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         assert.ok(places.length > 0, "the secret reaches the deployment somewhere");
         for (const p of places) assert.ok(p.inSecret, `${p.where} carries the secret in plain text`);
         if (doc.target === "aws") {
-            assert.deepEqual(places.map((p) => p.where), [`aws:secretsmanager/secretVersion:SecretVersion gateway-introspection-secret-version secretString`]);
+            assert.deepEqual(
+                places.map((p) => p.where),
+                [`aws:secretsmanager/secretVersion:SecretVersion gateway-introspection-secret-version secretString`],
+            );
         }
     });
 
-    it(doc.target === "local" ? "exports the local gateway's URL as localGatewayUrl only, and the image reference" : "exports the gateway's URL and image reference", async () => {
-        const outputs = getRun().outputs;
-        const url = await valueOf((doc.target === "local" ? outputs.localGatewayUrl : outputs.gatewayUrl) as pulumi.Output<string>);
-        // Other teams read gatewayUrl: a local gateway is on the machine that ran `pulumi up`, not for them.
-        if (doc.target === "local") assert.equal(outputs.gatewayUrl, undefined);
-        else assert.equal(outputs.localGatewayUrl, undefined);
-        const image = await valueOf(outputs.gatewayImage as pulumi.Output<string>);
-        assert.equal(image, one("docker:index/image:Image").state.repoDigest);
-        if (doc.target === "local") {
-            assert.equal(url, `http://localhost:${doc.local?.port ?? 8080}`);
-            assert.match(image, /^sha256:[0-9a-f]{64}$/, "the local image id: a rebuild is a new id");
-        } else {
-            const alb = one("aws:lb/loadBalancer:LoadBalancer");
-            assert.equal(url, doc.aws?.domainName ? `https://${doc.aws.domainName}` : `http://${alb.state.dnsName}`);
-            if (doc.aws?.domainName) assert.doesNotMatch(url, /elb\.amazonaws\.com/, "never the load balancer's own name, which no certificate covers");
-            assert.match(image, /@sha256:[0-9a-f]{64}$/, "referred to by digest");
-        }
-    });
+    it(
+        doc.target === "local"
+            ? "exports the local gateway's URL as localGatewayUrl only, and the image reference"
+            : "exports the gateway's URL and image reference",
+        async () => {
+            const outputs = getRun().outputs;
+            const url = await valueOf((doc.target === "local" ? outputs.localGatewayUrl : outputs.gatewayUrl) as pulumi.Output<string>);
+            // Other teams read gatewayUrl: a local gateway is on the machine that ran `pulumi up`, not for them.
+            if (doc.target === "local") assert.equal(outputs.gatewayUrl, undefined);
+            else assert.equal(outputs.localGatewayUrl, undefined);
+            const image = await valueOf(outputs.gatewayImage as pulumi.Output<string>);
+            assert.equal(image, one("docker:index/image:Image").state.repoDigest);
+            if (doc.target === "local") {
+                assert.equal(url, `http://localhost:${doc.local?.port ?? 8080}`);
+                assert.match(image, /^sha256:[0-9a-f]{64}$/, "the local image id: a rebuild is a new id");
+            } else {
+                const alb = one("aws:lb/loadBalancer:LoadBalancer");
+                assert.equal(url, doc.aws?.domainName ? `https://${doc.aws.domainName}` : `http://${alb.state.dnsName}`);
+                if (doc.aws?.domainName) assert.doesNotMatch(url, /elb\.amazonaws\.com/, "never the load balancer's own name, which no certificate covers");
+                assert.match(image, /@sha256:[0-9a-f]{64}$/, "referred to by digest");
+            }
+        },
+    );
 
     if (doc.target === "local") {
         it("runs a container on its own network, ports published, restarted, health-checked, envs secret", () => {
@@ -142,12 +150,22 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             const container = one("docker:index/container:Container");
             assert.deepEqual(container.inputs.networksAdvanced, [{ name: network.inputs.name }]);
             const ports = container.inputs.ports as { internal: number; external: number }[];
-            assert.deepEqual(ports.map((p) => [p.internal, p.external]), [[8080, doc.local?.port ?? 8080], [9090, doc.local?.adminPort ?? 9090]]);
+            assert.deepEqual(
+                ports.map((p) => [p.internal, p.external]),
+                [
+                    [8080, doc.local?.port ?? 8080],
+                    [9090, doc.local?.adminPort ?? 9090],
+                ],
+            );
             assert.equal(container.inputs.restart, "unless-stopped");
             assert.deepEqual((container.inputs.healthcheck as { tests: string[] }).tests, healthCheckCommand(), "readiness, as in the image");
             assert.equal(container.inputs.image, one("docker:index/image:Image").state.repoDigest, "runs the image by id, so it follows every rebuild");
             assert.equal(one("docker:index/image:Image").inputs.skipPush, true);
-            assert.equal(findInRawInputs(container.rawInputs, "INTROSPECTION_CLIENT_ID=").every((p) => p.inSecret), true, "the whole envs list is one secret");
+            assert.equal(
+                findInRawInputs(container.rawInputs, "INTROSPECTION_CLIENT_ID=").every((p) => p.inSecret),
+                true,
+                "the whole envs list is one secret",
+            );
         });
     } else {
         it("pushes to an ECR repository that scans on push, with credentials from ECR's token", () => {
@@ -157,7 +175,10 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             const registry = image.inputs.registry as { server: string; username: string };
             assert.equal(registry.server, repo.state.repositoryUrl);
             assert.equal(registry.username, "AWS");
-            assert.ok(findInRawInputs(image.rawInputs, "ecr-token-stand-in").every((p) => p.inSecret), "the registry password is secret");
+            assert.ok(
+                findInRawInputs(image.rawInputs, "ecr-token-stand-in").every((p) => p.inSecret),
+                "the registry password is secret",
+            );
             assert.ok(getRun().stack.calls.some((c) => c.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"));
         });
 
@@ -182,7 +203,10 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
                 Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secret.state.arn] }],
             });
             const attachments = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
-            assert.deepEqual(attachments.map((a) => [a.inputs.role, a.inputs.policyArn]), [[executionRole.state.name, "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]]);
+            assert.deepEqual(
+                attachments.map((a) => [a.inputs.role, a.inputs.policyArn]),
+                [[executionRole.state.name, "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]],
+            );
         });
 
         it("runs a Fargate service behind the load balancer, with rollback, redeployed on a new secret version", () => {
@@ -194,7 +218,10 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.deepEqual(service.inputs.triggers, { introspectionSecretVersion: version.state.versionId });
             assert.deepEqual(service.inputs.loadBalancers, [{ targetGroupArn: tg.state.arn, containerName: "policy-gateway", containerPort: 8080 }]);
             assert.equal(tg.inputs.targetType, "ip");
-            assert.deepEqual({ path: (tg.inputs.healthCheck as Record<string, unknown>).path, port: (tg.inputs.healthCheck as Record<string, unknown>).port }, { path: "/readyz", port: "9090" });
+            assert.deepEqual(
+                { path: (tg.inputs.healthCheck as Record<string, unknown>).path, port: (tg.inputs.healthCheck as Record<string, unknown>).port },
+                { path: "/readyz", port: "9090" },
+            );
             const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
             assert.deepEqual(def.healthCheck.command, healthCheckCommand(), "the container is healthy only once ready");
         });
@@ -248,10 +275,12 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
 
         it("alarms on 5xx, unready tasks, p99 latency and CPU, and draws them on a dashboard", () => {
             const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
-            const byMetric = (m: string) => alarms.find((a) => a.inputs.metricName === m || JSON.stringify(a.inputs.metricQueries ?? []).includes(m)) as RecordedResource;
+            const byMetric = (m: string) =>
+                alarms.find((a) => a.inputs.metricName === m || JSON.stringify(a.inputs.metricQueries ?? []).includes(m)) as RecordedResource;
             const alb = one("aws:lb/loadBalancer:LoadBalancer");
             const tg = one("aws:lb/targetGroup:TargetGroup");
-            for (const m of ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "TargetResponseTime", "CPUUtilization"]) assert.ok(byMetric(m), `an alarm on ${m}`);
+            for (const m of ["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "TargetResponseTime", "CPUUtilization"])
+                assert.ok(byMetric(m), `an alarm on ${m}`);
             assert.deepEqual(byMetric("UnHealthyHostCount").inputs.dimensions, { LoadBalancer: alb.state.arnSuffix, TargetGroup: tg.state.arnSuffix });
             assert.equal(byMetric("TargetResponseTime").inputs.extendedStatistic, "p99");
             for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, doc.aws?.alarmTopicArn ? [doc.aws.alarmTopicArn] : undefined, a.name);
@@ -284,7 +313,10 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
                 const http = listeners.find((l) => l.inputs.protocol === "HTTP") as RecordedResource;
                 assert.equal((http.inputs.defaultActions as { type: string }[])[0].type, "redirect");
             } else {
-                assert.deepEqual(listeners.map((l) => l.inputs.protocol), ["HTTP"]);
+                assert.deepEqual(
+                    listeners.map((l) => l.inputs.protocol),
+                    ["HTTP"],
+                );
             }
         });
 

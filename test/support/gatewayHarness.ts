@@ -94,7 +94,11 @@ export interface RawResponse {
 }
 
 /** An HTTP request with full control: repeated headers (as arrays), any path, a body on any method. */
-export function send(baseUrl: string, path: string, opts: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<RawResponse> {
+export function send(
+    baseUrl: string,
+    path: string,
+    opts: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {},
+): Promise<RawResponse> {
     const u = new URL(baseUrl);
     return new Promise((resolve, reject) => {
         const req = httpRequest({ host: u.hostname, port: u.port, path, method: opts.method ?? "GET", headers: opts.headers, agent: false }, (res) => {
@@ -112,7 +116,7 @@ export function send(baseUrl: string, path: string, opts: { method?: string; hea
  * 400 without it, 200 by header and by query parameter (removed upstream), 403 without the scope.
  * Returns the token, for checks of what the gateway logged.
  */
-export async function assertSeedWalkthrough(base: string, okta: LocalOkta, upstream: SampleUpstream): Promise<string> {
+export async function assertWalkthrough(base: string, okta: LocalOkta, upstream: SampleUpstream): Promise<string> {
     const token = await okta.token(CLIENTS.productsWeb, "myscope");
     const none = await send(base, "/api/products");
     assert.equal(none.status, 400);

@@ -27,7 +27,10 @@ const fold = (s: string) => s.toUpperCase();
 
 function routeMatches(route: string, path: string): boolean {
     const want = route.split("/").filter(Boolean);
-    const got = path.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+    const got = path
+        .split("/")
+        .filter(Boolean)
+        .map((s) => decodeURIComponent(s));
     return want.length === got.length && want.every((w, i) => (w.startsWith(":") ? got[i] !== "" : fold(w) === fold(got[i])));
 }
 
@@ -43,7 +46,8 @@ export async function startLenientUpstream(routes: { method: string; route: stri
             };
             let method = req.method ?? "GET";
             if (method === "POST") {
-                const override = header("x-http-method-override") ?? header("x-http-method") ?? header("x-method-override") ?? url.searchParams.get("_method") ?? undefined;
+                const override =
+                    header("x-http-method-override") ?? header("x-http-method") ?? header("x-method-override") ?? url.searchParams.get("_method") ?? undefined;
                 if (override) method = override.toUpperCase();
             }
             const path = header("x-original-url") ?? header("x-rewrite-url") ?? url.pathname;

@@ -12,7 +12,16 @@ import { parse as parseYaml } from "yaml";
 import { policies } from "../../policy/policies";
 import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
 import { violationsOf } from "./policyHarness";
-import { PROJECT_ROOT, findInRawInputs, projectName, runProgram, unwrapSecrets, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
+import {
+    PROJECT_ROOT,
+    findInRawInputs,
+    projectName,
+    runProgram,
+    unwrapSecrets,
+    valueOf,
+    type ProgramRun,
+    type RecordedResource,
+} from "../../rehearsal/stackHarness";
 
 /** The part of raml-1-parser's API these tests read (its typings are loose). */
 interface RamlApi {
@@ -89,18 +98,27 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.equal(ofType("okta:app/oAuth:OAuth").filter((a) => a.importId === undefined).length, consumerDocs.length - adoptedDocs.length + 1);
             assert.equal(ofType("okta:auth/serverPolicy:ServerPolicy").length, consumerDocs.length);
             assert.equal(ofType("okta:auth/serverPolicyRule:ServerPolicyRule").length, consumerDocs.length);
-            const components = run.stack.resources.filter((r) => !r.custom).map((r) => r.type).sort();
+            const components = run.stack.resources
+                .filter((r) => !r.custom)
+                .map((r) => r.type)
+                .sort();
             const gatewayComponents = !gatewayDoc
                 ? []
-                : ["okta-api-gateway:gateway:GatewayImage", gatewayDoc.target === "local" ? "okta-api-gateway:gateway:LocalGateway" : "okta-api-gateway:gateway:AwsGateway"];
-            assert.deepEqual(components, [
-                "okta-api-gateway:okta:AccessPolicies",
-                "okta-api-gateway:okta:AuthorizationServer",
-                ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
-                ...(withSecret.length && deliveryDoc?.method !== "stackOutputs" ? ["okta-api-gateway:delivery:CredentialDelivery"] : []),
-                "okta-api-gateway:okta:IntrospectionClient",
-                ...gatewayComponents,
-            ].sort());
+                : [
+                      "okta-api-gateway:gateway:GatewayImage",
+                      gatewayDoc.target === "local" ? "okta-api-gateway:gateway:LocalGateway" : "okta-api-gateway:gateway:AwsGateway",
+                  ];
+            assert.deepEqual(
+                components,
+                [
+                    "okta-api-gateway:okta:AccessPolicies",
+                    "okta-api-gateway:okta:AuthorizationServer",
+                    ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
+                    ...(withSecret.length && deliveryDoc?.method !== "stackOutputs" ? ["okta-api-gateway:delivery:CredentialDelivery"] : []),
+                    "okta-api-gateway:okta:IntrospectionClient",
+                    ...gatewayComponents,
+                ].sort(),
+            );
             for (const r of run.stack.resources.filter((x) => x.custom)) assert.ok(r.parentUrn, `${r.name} is parented to a component`);
         });
 
@@ -108,7 +126,12 @@ export function programSuite(stackName: string, preview: boolean): void {
             const server = ofType("okta:auth/server:Server")[0];
             assert.deepEqual(server.inputs.audiences, [serverDoc.audience]);
             assert.equal(server.protect, serverDoc.protect === true);
-            assert.deepEqual(ofType("okta:auth/serverScope:ServerScope").map((s) => s.inputs.name).sort(), serverDoc.scopes.map((s) => s.name).sort());
+            assert.deepEqual(
+                ofType("okta:auth/serverScope:ServerScope")
+                    .map((s) => s.inputs.name)
+                    .sort(),
+                serverDoc.scopes.map((s) => s.name).sort(),
+            );
         });
 
         it("gives every consumer a client-credentials service app and a rule with only its own scopes", () => {
@@ -142,8 +165,13 @@ export function programSuite(stackName: string, preview: boolean): void {
                 for (const s of c.scopes) assert.ok(rule.dependencyUrns.includes(named(`api-scope-${s}`).urn));
                 if (i > 0) assert.ok(rule.dependencyUrns.includes(named(`access-${consumerDocs[i - 1].name}-rule`).urn));
             });
-            const priorities = ofType("okta:auth/serverPolicy:ServerPolicy").map((p) => p.inputs.priority).sort();
-            assert.deepEqual(priorities, consumerDocs.map((_, i) => i + 1));
+            const priorities = ofType("okta:auth/serverPolicy:ServerPolicy")
+                .map((p) => p.inputs.priority)
+                .sort();
+            assert.deepEqual(
+                priorities,
+                consumerDocs.map((_, i) => i + 1),
+            );
         });
 
         it("never opens a policy to all clients, and never lets the introspection client get a token", () => {
@@ -161,10 +189,15 @@ export function programSuite(stackName: string, preview: boolean): void {
             for (const app of ofType("okta:app/oAuth:OAuth")) assert.equal(app.inputs.skipAuthenticationPolicy, true, app.name);
         });
 
-        it(serverDoc.protect ? "protects every app, so no plan can replace one (a new client id) unless the consumer allows it" : "leaves the apps unprotected in a stack that is not protected", () => {
-            for (const c of consumerDocs) assert.equal(named(`${c.name}-app`).protect, serverDoc.protect === true && c.allowReplacement !== true, c.name);
-            assert.equal(named("introspection-app").protect, serverDoc.protect === true);
-        });
+        it(
+            serverDoc.protect
+                ? "protects every app, so no plan can replace one (a new client id) unless the consumer allows it"
+                : "leaves the apps unprotected in a stack that is not protected",
+            () => {
+                for (const c of consumerDocs) assert.equal(named(`${c.name}-app`).protect, serverDoc.protect === true && c.allowReplacement !== true, c.name);
+                assert.equal(named("introspection-app").protect, serverDoc.protect === true);
+            },
+        );
 
         it("exports the server's URLs, audience and scopes", async () => {
             const server = ofType("okta:auth/server:Server")[0];
@@ -176,12 +209,21 @@ export function programSuite(stackName: string, preview: boolean): void {
             assert.equal(await out("introspectionUrl"), `${issuer}/v1/introspect`);
             assert.equal(await out("jwksUrl"), `${issuer}/v1/keys`);
             assert.equal(await out("audience"), serverDoc.audience);
-            assert.deepEqual(await out("scopes"), serverDoc.scopes.map((s) => s.name));
+            assert.deepEqual(
+                await out("scopes"),
+                serverDoc.scopes.map((s) => s.name),
+            );
         });
 
         it("exports each consumer's client id, scopes and where its credentials are, and no secret at all", async () => {
-            const clients = await out<Record<string, { clientId: string; scopes: string[]; adopted: boolean; credentials: { method: string; location?: string } }>>("consumerClients");
-            assert.deepEqual(Object.keys(clients), consumerDocs.map((c) => c.name));
+            const clients =
+                await out<Record<string, { clientId: string; scopes: string[]; adopted: boolean; credentials: { method: string; location?: string } }>>(
+                    "consumerClients",
+                );
+            assert.deepEqual(
+                Object.keys(clients),
+                consumerDocs.map((c) => c.name),
+            );
             for (const c of consumerDocs) {
                 assert.equal(clients[c.name].clientId, c.existingAppId ?? named(`${c.name}-app`).id);
                 assert.deepEqual(clients[c.name].scopes, c.scopes);
@@ -204,7 +246,9 @@ export function programSuite(stackName: string, preview: boolean): void {
 
         it("delivers each generated secret to its own consumer's readers, and nowhere else", async () => {
             const secretOf = (name: string) => String(named(`${name}-app`).state.clientSecret);
-            const deliveryResources = run.stack.resources.filter((r) => r.custom && /^(pulumiservice:|aws:secretsmanager\/|aws:kms\/)/.test(r.type) && !r.name.startsWith("gateway-"));
+            const deliveryResources = run.stack.resources.filter(
+                (r) => r.custom && /^(pulumiservice:|aws:secretsmanager\/|aws:kms\/)/.test(r.type) && !r.name.startsWith("gateway-"),
+            );
             for (const c of withSecret) {
                 const secret = secretOf(c.name);
                 const places = run.stack.resources.flatMap((r) => findInRawInputs(r.rawInputs, secret).map((p) => ({ ...p, r })));
@@ -215,7 +259,10 @@ export function programSuite(stackName: string, preview: boolean): void {
                 }
                 assert.equal(delivered.length, 1, `${c.name}'s secret is delivered exactly once`);
                 assert.ok(delivered[0].inSecret, "inside a Pulumi secret");
-                assert.ok(delivered[0].r.name.startsWith(`credentials-${c.name}`), `${c.name}'s secret goes to ${c.name}'s delivery, not ${delivered[0].r.name}`);
+                assert.ok(
+                    delivered[0].r.name.startsWith(`credentials-${c.name}`),
+                    `${c.name}'s secret goes to ${c.name}'s delivery, not ${delivered[0].r.name}`,
+                );
                 // Its readers, exactly, and no other consumer's.
                 if (deliveryDoc?.method === "esc") {
                     const env = named(`credentials-${c.name}`);
@@ -223,7 +270,9 @@ export function programSuite(stackName: string, preview: boolean): void {
                     const values = (parseYaml(text) as { values: { okta: { clientId: string; clientSecret: { "fn::secret": string } } } }).values.okta;
                     assert.equal(values.clientId, named(`${c.name}-app`).id);
                     assert.equal(values.clientSecret["fn::secret"], secret, "ESC encrypts a plaintext fn::secret on save");
-                    const teams = run.stack.resources.filter((r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === env.inputs.name);
+                    const teams = run.stack.resources.filter(
+                        (r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === env.inputs.name,
+                    );
                     assert.deepEqual(teams.map((t) => t.inputs.team).sort(), [...(c.readers ?? [])].sort());
                     for (const t of teams) assert.equal(t.inputs.permission, "open");
                 } else {
@@ -242,10 +291,15 @@ export function programSuite(stackName: string, preview: boolean): void {
 
         it("exports the OpenAPI and RAML 1.0 security schemes, the RAML one valid for a real RAML parser", async () => {
             const tokenUrl = await out<string>("tokenUrl");
-            const scheme = await out<{ okta: { type: string; flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } } } }>("openApiSecuritySchemesEntry");
+            const scheme = await out<{ okta: { type: string; flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } } } }>(
+                "openApiSecuritySchemesEntry",
+            );
             assert.equal(scheme.okta.type, "oauth2");
             assert.equal(scheme.okta.flows.clientCredentials.tokenUrl, tokenUrl);
-            assert.deepEqual(Object.keys(scheme.okta.flows.clientCredentials.scopes), serverDoc.scopes.map((s) => s.name));
+            assert.deepEqual(
+                Object.keys(scheme.okta.flows.clientCredentials.scopes),
+                serverDoc.scopes.map((s) => s.name),
+            );
 
             // As the README says to use it: okta.raml beside the API spec, included as a security scheme.
             const dir = mkdtempSync(path.join(tmpdir(), "raml-"));
@@ -256,43 +310,55 @@ export function programSuite(stackName: string, preview: boolean): void {
                 `#%RAML 1.0\ntitle: Products API\nsecuritySchemes:\n  okta: !include okta.raml\nsecuredBy: [ okta: { scopes: [ "${firstScope}" ] } ]\n/api/products:\n  get:\n`,
             );
             const api = loadRAMLSync(path.join(dir, "api.raml"), []) as unknown as RamlApi;
-            assert.deepEqual(api.errors().map((e) => e.message), []);
+            assert.deepEqual(
+                api.errors().map((e) => e.message),
+                [],
+            );
             const parsed = api.securitySchemes()[0];
             assert.equal(parsed.type(), "OAuth 2.0");
             assert.equal(parsed.settings().accessTokenUri().value(), tokenUrl);
             assert.deepEqual(parsed.settings().authorizationGrants(), ["client_credentials"]);
-            assert.deepEqual(parsed.settings().scopes(), serverDoc.scopes.map((s) => s.name));
+            assert.deepEqual(
+                parsed.settings().scopes(),
+                serverDoc.scopes.map((s) => s.name),
+            );
         });
 
         it("keeps every client secret and private key out of every stack output", async () => {
             const secrets: string[] = [];
             const plain: string[] = [];
             for (const value of Object.values(run.outputs)) await walkOutputs(value, secrets, plain);
-            const clientSecrets = ofType("okta:app/oAuth:OAuth").map((a) => a.state.clientSecret).filter((s): s is string => typeof s === "string");
+            const clientSecrets = ofType("okta:app/oAuth:OAuth")
+                .map((a) => a.state.clientSecret)
+                .filter((s): s is string => typeof s === "string");
             assert.ok(clientSecrets.length >= 1);
             for (const s of clientSecrets) {
                 assert.ok(!plain.some((p) => p.includes(s)), "never in a plain output");
                 // Only the explicit opt-in puts consumer secrets in an output, and then only as a secret.
-                if (deliveryDoc?.method === "stackOutputs" && withSecret.some((c) => named(`${c.name}-app`).state.clientSecret === s)) assert.ok(secrets.includes(s));
+                if (deliveryDoc?.method === "stackOutputs" && withSecret.some((c) => named(`${c.name}-app`).state.clientSecret === s))
+                    assert.ok(secrets.includes(s));
                 else assert.ok(!secrets.some((x) => x.includes(s)), "not in a secret output either: whoever reads the stack could show it");
             }
             // The introspection client has no secret; its private key is in no output, secret or not.
             assert.equal(await valueOf(run.outputs.introspectionAuthMethod as pulumi.Output<string>), "private_key_jwt");
             const privateKeys = ofType("tls:index/privateKey:PrivateKey").map((k) => String(k.state.privateKeyPemPkcs8));
             assert.ok(privateKeys.length >= 1);
-            for (const key of privateKeys) assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");
+            for (const key of privateKeys)
+                assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");
         });
 
         it("passes every guardrail policy of the pack, mandatory and advisory", async () => {
             const found: string[] = [];
             for (const r of run.stack.resources.filter((x) => x.custom && !x.read)) {
                 for (const p of policies) {
-                    for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect })) found.push(`${p.name}: ${v}`);
+                    for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }))
+                        found.push(`${p.name}: ${v}`);
                 }
             }
             assert.deepEqual(found, []);
         });
 
-        if (gatewayDoc) describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true));
+        if (gatewayDoc)
+            describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true));
     });
 }

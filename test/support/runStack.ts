@@ -9,7 +9,17 @@ async function main(): Promise<void> {
     const domainStatus = statusAt > 0 ? process.argv[statusAt + 1] : undefined;
     const args = process.argv.slice(2).filter((a, i, all) => a !== "--preview" && a !== "--domain-status" && all[i - 1] !== "--domain-status");
     const [stackName, stackFile] = args;
-    const calls = domainStatus ? { "okta:index/getDomain:getDomain": (inputs: Record<string, unknown>) => ({ id: "OcD1", domain: inputs.domainIdOrName, validationStatus: domainStatus, dnsRecords: [], publicCertificate: {} }) } : undefined;
+    const calls = domainStatus
+        ? {
+              "okta:index/getDomain:getDomain": (inputs: Record<string, unknown>) => ({
+                  id: "OcD1",
+                  domain: inputs.domainIdOrName,
+                  validationStatus: domainStatus,
+                  dnsRecords: [],
+                  publicCertificate: {},
+              }),
+          }
+        : undefined;
     if (!stackName) throw new Error("usage: runStack.ts <stack-name> [stack-file] [--preview]");
     let declared = 0;
     try {
