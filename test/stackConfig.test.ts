@@ -1,4 +1,4 @@
-// Stack configuration: every rule of components/stackConfig.ts, through the same reader the
+// Stack configuration: every rule of components/stackConfig/, through the same reader the
 // program uses, starting from the real Pulumi.dev.yaml and breaking one thing at a time.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
