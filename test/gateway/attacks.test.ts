@@ -5,10 +5,9 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { AUDIENCE, CLIENTS, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
+import { AUDIENCE, bearer, CLIENTS, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
 
 const now = () => Math.floor(Date.now() / 1000);
-const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
 /** Runs `fn` and asserts the upstream saw nothing meanwhile; returns fn's result. */

@@ -129,3 +129,7 @@ export async function assertWalkthrough(base: string, okta: LocalOkta, upstream:
     assert.equal((await send(base, "/api/products", { headers: { authorization: `Bearer ${limited}` } })).status, 403);
     return token;
 }
+
+/** The Authorization header of a bearer token (RFC 6750 §2.1). */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
