@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { PROJECT_ROOT } from "../offline/stackHarness";
 import { BENCH_AUDIENCE, BENCH_CLIENT, BENCH_INTROSPECTION } from "./authServer";
-import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../rehearsal/gatewayProcess";
+import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../offline/gatewayProcess";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);

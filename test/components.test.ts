@@ -18,7 +18,7 @@ import {
     valueOf,
     type MockedStack,
     type RecordedResource,
-} from "../rehearsal/stackHarness";
+} from "../offline/stackHarness";
 
 let stack: MockedStack;
 before(async () => {

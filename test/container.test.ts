@@ -16,10 +16,10 @@ import {
     startSampleUpstream,
     type SampleUpstream,
 } from "./support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "../rehearsal/localOkta";
-import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { startLocalOkta, type LocalOkta } from "../offline/localOkta";
+import { PROJECT_ROOT } from "../offline/stackHarness";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
-import { freePort, untilReady } from "../rehearsal/gatewayProcess";
+import { freePort, untilReady } from "../offline/gatewayProcess";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });

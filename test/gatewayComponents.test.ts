@@ -15,7 +15,7 @@ import { gatewayEnvironment } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
 import type { GatewaySpec } from "../components/stackConfig";
 import { loadConfig } from "../policy-gateway/src/config";
-import { startMockedStack, valueOf, type MockedStack } from "../rehearsal/stackHarness";
+import { startMockedStack, valueOf, type MockedStack } from "../offline/stackHarness";
 
 const spec: GatewaySpec = {
     target: "aws",

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml, stringify } from "yaml";
-import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { PROJECT_ROOT } from "../offline/stackHarness";
 
 type Doc = { config: Record<string, unknown> };
 type Entry = Record<string, unknown>;

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml, stringify } from "yaml";
-import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../rehearsal/declared";
-import { PROJECT_ROOT } from "../rehearsal/stackHarness";
+import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../offline/declared";
+import { PROJECT_ROOT } from "../offline/stackHarness";
 
 describe("Okta's access policy evaluation, as the rehearsal applies it", () => {
     const rule = (priority: number, scopes: string[], lifetimeMinutes = 60, grantTypes = ["client_credentials"]) => ({
@@ -49,7 +49,7 @@ interface Rehearsal {
 }
 
 function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}): Rehearsal {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "rehearsal/main.ts"), ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "offline/main.ts"), ...args], {
         cwd: PROJECT_ROOT,
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, ...env },

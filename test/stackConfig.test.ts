@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { OKTA_ENVIRONMENT_VARIABLES, readRawStackConfig, StackConfigError, validateStackConfig, type StackConfig } from "../components/stackConfig";
-import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../rehearsal/stackHarness";
+import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../offline/stackHarness";
 
 const project = projectName();
 type StackDoc = { config: Record<string, unknown> };

@@ -15,9 +15,9 @@ import {
     startSampleUpstream,
     type SampleUpstream,
 } from "../support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "../../rehearsal/localOkta";
-import { untilReady } from "../../rehearsal/gatewayProcess";
-import { PROJECT_ROOT } from "../../rehearsal/stackHarness";
+import { startLocalOkta, type LocalOkta } from "../../offline/localOkta";
+import { untilReady } from "../../offline/gatewayProcess";
+import { PROJECT_ROOT } from "../../offline/stackHarness";
 
 const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs");
 

@@ -9,7 +9,7 @@ import { healthCheckCommand } from "../../policy-gateway/src/settings";
 import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
 import { imageIdentity } from "../../components/gatewayImage";
 import { isPrivateCidr } from "../../components/stackConfig";
-import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../rehearsal/stackHarness";
+import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../offline/stackHarness";
 
 export interface GatewayDoc {
     target: "local" | "aws";

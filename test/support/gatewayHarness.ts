@@ -6,8 +6,8 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { loadConfig } from "../../policy-gateway/src/config";
 import { createGateway, type Gateway } from "../../policy-gateway/src/gateway";
-import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "../../rehearsal/localOkta";
-import { startSampleUpstream, type SampleUpstream } from "../../rehearsal/sampleUpstream";
+import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "../../offline/localOkta";
+import { startSampleUpstream, type SampleUpstream } from "../../offline/sampleUpstream";
 
 export { startSampleUpstream, type SampleUpstream };
 

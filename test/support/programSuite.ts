@@ -21,7 +21,7 @@ import {
     valueOf,
     type ProgramRun,
     type RecordedResource,
-} from "../../rehearsal/stackHarness";
+} from "../../offline/stackHarness";
 
 /** The part of raml-1-parser's API these tests read (its typings are loose). */
 interface RamlApi {

@@ -1,7 +1,7 @@
 // Runs index.ts under the mock runtime for one stack file and prints what it declared, as JSON.
 // Usage: node --import tsx test/support/runStack.ts <stack-name> [stack-file] [--preview] [--domain-status S]
 // Exits 1 with the program's error on stderr when the program fails (e.g. invalid config).
-import { runProgram } from "../../rehearsal/stackHarness";
+import { runProgram } from "../../offline/stackHarness";
 
 async function main(): Promise<void> {
     // --domain-status S: the Okta org answers okta.getDomain with validationStatus S.

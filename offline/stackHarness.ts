@@ -71,7 +71,7 @@ export const PULUMI_SDK_VERIFIED = "3.270.0";
 const sdkVersion = (require("@pulumi/pulumi/package.json") as { version: string }).version;
 if (sdkVersion !== PULUMI_SDK_VERIFIED) {
     throw new Error(
-        `rehearsal/stackHarness.ts patches internals of @pulumi/pulumi ${PULUMI_SDK_VERIFIED} (runtime/state, runtime/settings), but ${sdkVersion} is installed: ` +
+        `offline/stackHarness.ts patches internals of @pulumi/pulumi ${PULUMI_SDK_VERIFIED} (runtime/state, runtime/settings), but ${sdkVersion} is installed: ` +
             "check that settings.monitor.registerResource/readResource and waitForRPCs still exist with the same shapes, then update PULUMI_SDK_VERIFIED",
     );
 }
