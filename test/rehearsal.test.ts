@@ -229,6 +229,10 @@ describe("npm start", () => {
             assert.ok(logFile, out);
             const answer = await fetch("http://127.0.0.1:18080/api/products");
             assert.equal(answer.status, 400);
+            // docs/how-to/troubleshoot.md: a token the server never issued gives the 401.
+            const unknown = await fetch("http://127.0.0.1:18080/api/products", { headers: { authorization: "Bearer x" } });
+            assert.equal(unknown.status, 401);
+            assert.equal(unknown.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
             const deadline = Date.now() + 5_000;
             while (!readFileSync(logFile, "utf8").includes('"status":400') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
             assert.match(readFileSync(logFile, "utf8"), /"status":400/, "the gateway logs to the printed file");
