@@ -32,7 +32,42 @@ function linksOf(file: string): string[] {
     return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
 }
 
+/** Every key path of this project's config, from the stack-file JSON Schema: `["gateway", "aws", "domainName"]`. */
+function configKeyPaths(): string[][] {
+    const schema = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "stack-config.schema.json"), "utf8")) as {
+        properties: { config: { properties: Record<string, unknown> } };
+    };
+    type Node = { type?: string; properties?: Record<string, Node>; items?: Node };
+    const paths: string[][] = [];
+    const walk = (node: Node, at: string[]) => {
+        paths.push(at);
+        if (node.type === "object" && node.properties) for (const [k, v] of Object.entries(node.properties)) walk(v, [...at, k]);
+        if (node.type === "array" && node.items) walk(node.items, at);
+    };
+    for (const [key, node] of Object.entries(schema.properties.config.properties))
+        if (key.startsWith("okta-api-gateway:")) walk(node as Node, [key.split(":")[1]]);
+    return paths;
+}
+
 describe("the documentation", () => {
+    it("documents every config key the schema knows and every stack output the program exports", () => {
+        const reference = readFileSync(path.join(PROJECT_ROOT, "docs/reference/configuration.md"), "utf8");
+        const undocumented = configKeyPaths().filter((p) => !new RegExp(`\\b${p[p.length - 1]}\\b`).test(reference));
+        assert.deepEqual(
+            undocumented.map((p) => p.join(".")),
+            [],
+            "add them to docs/reference/configuration.md",
+        );
+        const outputs = readFileSync(path.join(PROJECT_ROOT, "docs/reference/outputs.md"), "utf8");
+        const exported = [...readFileSync(path.join(PROJECT_ROOT, "index.ts"), "utf8").matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        assert.ok(exported.length >= 15);
+        assert.deepEqual(
+            exported.filter((name) => !outputs.includes(`\`${name}\``)),
+            [],
+            "add them to docs/reference/outputs.md",
+        );
+    });
+
     it("has no broken relative link or anchor", () => {
         const broken: string[] = [];
         for (const file of docs) {
