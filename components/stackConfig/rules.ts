@@ -286,41 +286,39 @@ function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
 }
 
 /**
- * Validates the raw stack configuration. Pure: the same input always gives the same result,
- * so each rule is unit-tested without a Pulumi engine.
+ * The Okta provider's settings, from config or the environment variables the provider reads. A
+ * problem with a value from the environment names the variable, not a key the user never set.
  */
-export function validateStackConfig(raw: RawStackConfig, ctx: { project: string; stack: string }): StackConfig {
+function oktaProviderProblems(okta: RawStackConfig["okta"]): string[] {
     const problems: string[] = [];
-    const ns = ctx.project;
-    const k = (key: string) => `${ns}:${key}`;
-
-    // --- Okta provider settings (namespace `okta:`), or the environment variables the provider reads.
-    // A problem with a value from the environment names the variable, not a key the user never set.
-    const orgName = raw.okta.orgName;
+    const orgName = okta.orgName;
     if (!orgName) problems.push("okta:orgName: is required (your Okta org's subdomain, e.g. dev-123456; or set OKTA_ORG_NAME)");
     else if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(orgName.value))
         problems.push(`${orgName.from}: must be the org's subdomain only, such as dev-123456 (not a URL)`);
-    const baseUrl = raw.okta.baseUrl;
+    const baseUrl = okta.baseUrl;
     if (!baseUrl) problems.push("okta:baseUrl: is required (okta.com, oktapreview.com or okta-emea.com; or set OKTA_BASE_URL)");
     else if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(baseUrl.value)) problems.push(`${baseUrl.from}: must be a domain such as okta.com, without scheme or path`);
-    problems.push(...oktaCredentialProblems(raw.okta));
+    problems.push(...oktaCredentialProblems(okta));
+    return problems;
+}
 
-    // --- Keys of this project's namespace: a misspelt key would otherwise be ignored, and on a live
-    // stack a missing `gateway` plans the deletion of the whole gateway.
-    for (const key of raw.projectKeys) {
-        if ((PROJECT_KEYS as readonly string[]).includes(key)) continue;
-        const near = PROJECT_KEYS.find((known) => editDistance(key.toLowerCase(), known.toLowerCase()) <= 2);
-        problems.push(`${k(key)}: unknown key${near ? ` (did you mean ${k(near)}?)` : ""}; this project reads ${PROJECT_KEYS.map(k).join(", ")}`);
-    }
+/** Keys of the project's namespace this program does not read, with the one probably meant. */
+function unknownKeyProblems(projectKeys: string[], k: (key: string) => string): string[] {
+    return projectKeys
+        .filter((key) => !(PROJECT_KEYS as readonly string[]).includes(key))
+        .map((key) => {
+            const near = PROJECT_KEYS.find((known) => editDistance(key.toLowerCase(), known.toLowerCase()) <= 2);
+            return `${k(key)}: unknown key${near ? ` (did you mean ${k(near)}?)` : ""}; this project reads ${PROJECT_KEYS.map(k).join(", ")}`;
+        });
+}
 
-    // --- Each key parsed on its own, so a mistake in one does not hide those in another.
-    const server = parseKey(serverSchema, k("authorizationServer"), raw.authorizationServer, problems);
-    const introspection = parseKey(introspectionClientSchema.optional(), k("introspectionClient"), raw.introspectionClient, problems);
-    const delivery = parseKey(credentialDeliverySchema.optional(), k("credentialDelivery"), raw.credentialDelivery, problems);
-    const gateway = parseKey(gatewaySchema.optional(), k("gateway"), raw.gateway, problems);
-
-    const consumersRaw = raw.consumers;
-    const consumers: z.infer<typeof consumerSchema>[] = [];
+/**
+ * Each consumer parsed on its own; `consumerIndex[i]` is the position in the stack file of
+ * `consumers[i]`, for problems found later. Group assignments and private key material are
+ * reported with their reasons.
+ */
+function parseConsumers(consumersRaw: unknown, k: (key: string) => string, problems: string[]): { consumers: RawConsumer[]; consumerIndex: number[] } {
+    const consumers: RawConsumer[] = [];
     const consumerIndex: number[] = [];
     if (!Array.isArray(consumersRaw) || consumersRaw.length === 0) {
         problems.push(`${k("consumers")}: is required: a list of at least one consuming system ({name, scopes})`);
@@ -353,45 +351,79 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             }
         });
     }
+    return { consumers, consumerIndex };
+}
+
+/** The authorization server's rules: adopted (existingId) or created, never a mix. */
+function serverProblems(server: z.infer<typeof serverSchema>, k: (key: string) => string): string[] {
+    const problems: string[] = [];
+    const at = (key: string) => `${k("authorizationServer")}.${key}`;
+    if (server.existingId !== undefined) {
+        for (const only of ["name", "description", "audience", "issuerMode", "customDomain", "protect"] as const) {
+            if (server[only] !== undefined) problems.push(`${at(only)}: applies only to a server this stack creates; remove it, or remove existingId`);
+        }
+        // Okta evaluates policies by priority and falls through to the next one when no rule
+        // matches; an active "Default Policy" (ALL_CLIENTS, any scope) below ours still grants
+        // every app of the org any scope. The provider's okta.auth.getServerPolicy exposes no
+        // status (terraform-provider-okta data_source_okta_auth_server_policy.go), so the
+        // program cannot check it: the user confirms it, once it is done.
+        // It is stated either way: false is the migration phase (this stack's policies sit above the
+        // Default Policy, which still serves whatever they do not cover), true the end state.
+        if (server.defaultPolicyDeactivated === undefined) {
+            problems.push(
+                `${at("defaultPolicyDeactivated")}: must be set to adopt server ${server.existingId}: true once its "Default Policy" is deactivated (or deleted), ` +
+                    "because it lets ALL_CLIENTS ask for any scope and defeats each consumer's least-privilege policy " +
+                    `(Okta Admin Console → Security → API → Authorization Servers → ${server.existingId} → Access Policies); ` +
+                    "false only while migrating, when every app of the org can still get any scope (the program warns on every run)",
+            );
+        }
+    } else {
+        if (server.defaultPolicyDeactivated !== undefined)
+            problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
+        if (server.audience === undefined)
+            problems.push(`${at("audience")}: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
+        // CUSTOM_URL needs a custom domain configured and verified in the org, or Okta refuses
+        // the server (terraform-provider-okta issue 756); the program checks it with okta.getDomain.
+        if (server.issuerMode === "CUSTOM_URL" && server.customDomain === undefined) {
+            problems.push(
+                `${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`,
+            );
+        }
+        if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined)
+            problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
+    }
+    return problems;
+}
+
+/**
+ * Validates the raw stack configuration. Pure: the same input always gives the same result,
+ * so each rule is unit-tested without a Pulumi engine.
+ */
+export function validateStackConfig(raw: RawStackConfig, ctx: { project: string; stack: string }): StackConfig {
+    const problems: string[] = [];
+    const ns = ctx.project;
+    const k = (key: string) => `${ns}:${key}`;
+
+    // --- Okta provider settings (namespace `okta:`), or the environment variables the provider reads.
+    problems.push(...oktaProviderProblems(raw.okta));
+    const orgName = raw.okta.orgName;
+    const baseUrl = raw.okta.baseUrl;
+
+    // --- Keys of this project's namespace: a misspelt key would otherwise be ignored, and on a live
+    // stack a missing `gateway` plans the deletion of the whole gateway.
+    problems.push(...unknownKeyProblems(raw.projectKeys, k));
+
+    // --- Each key parsed on its own, so a mistake in one does not hide those in another.
+    const server = parseKey(serverSchema, k("authorizationServer"), raw.authorizationServer, problems);
+    const introspection = parseKey(introspectionClientSchema.optional(), k("introspectionClient"), raw.introspectionClient, problems);
+    const delivery = parseKey(credentialDeliverySchema.optional(), k("credentialDelivery"), raw.credentialDelivery, problems);
+    const gateway = parseKey(gatewaySchema.optional(), k("gateway"), raw.gateway, problems);
+
+    const consumersRaw = raw.consumers;
+    const { consumers, consumerIndex } = parseConsumers(consumersRaw, k, problems);
 
     // --- Rules across keys.
-    if (server) {
-        const at = (key: string) => `${k("authorizationServer")}.${key}`;
-        if (server.existingId !== undefined) {
-            for (const only of ["name", "description", "audience", "issuerMode", "customDomain", "protect"] as const) {
-                if (server[only] !== undefined) problems.push(`${at(only)}: applies only to a server this stack creates; remove it, or remove existingId`);
-            }
-            // Okta evaluates policies by priority and falls through to the next one when no rule
-            // matches; an active "Default Policy" (ALL_CLIENTS, any scope) below ours still grants
-            // every app of the org any scope. The provider's okta.auth.getServerPolicy exposes no
-            // status (terraform-provider-okta data_source_okta_auth_server_policy.go), so the
-            // program cannot check it: the user confirms it, once it is done.
-            // It is stated either way: false is the migration phase (this stack's policies sit above the
-            // Default Policy, which still serves whatever they do not cover), true the end state.
-            if (server.defaultPolicyDeactivated === undefined) {
-                problems.push(
-                    `${at("defaultPolicyDeactivated")}: must be set to adopt server ${server.existingId}: true once its "Default Policy" is deactivated (or deleted), ` +
-                        "because it lets ALL_CLIENTS ask for any scope and defeats each consumer's least-privilege policy " +
-                        `(Okta Admin Console → Security → API → Authorization Servers → ${server.existingId} → Access Policies); ` +
-                        "false only while migrating, when every app of the org can still get any scope (the program warns on every run)",
-                );
-            }
-        } else {
-            if (server.defaultPolicyDeactivated !== undefined)
-                problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
-            if (server.audience === undefined)
-                problems.push(`${at("audience")}: is required (the API's audience, e.g. api://products), unless existingId names an existing server`);
-            // CUSTOM_URL needs a custom domain configured and verified in the org, or Okta refuses
-            // the server (terraform-provider-okta issue 756); the program checks it with okta.getDomain.
-            if (server.issuerMode === "CUSTOM_URL" && server.customDomain === undefined) {
-                problems.push(
-                    `${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`,
-                );
-            }
-            if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined)
-                problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
-        }
-    }
+    if (server) problems.push(...serverProblems(server, k));
     // Scope references and names are checked on the raw values, so that a mistake elsewhere in an
     // entry (a bad lifetime, say) does not hide a wrong scope or a duplicate name in the same run.
     const declaredScopes = z.array(scopeSchema).safeParse(valueAt(raw.authorizationServer, ["scopes"]));
