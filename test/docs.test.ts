@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { spawnSync } from "node:child_process";
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { PROJECT_ROOT } from "../offline/stackHarness";
+import { parse as parseYaml } from "yaml";
+import { compileRules, requirementFor } from "../policy-gateway/src/routeRules";
+import { consumers, devDoc, load, project } from "./support/stackConfigHarness";
 
 const docs = [
     "README.md",
@@ -86,5 +93,38 @@ describe("the documentation", () => {
         const pages = docs.filter((f) => f.startsWith("docs"));
         assert.ok(pages.length >= 10);
         for (const page of pages) assert.ok(fromReadme.has(page), `${page} is not linked from README.md`);
+    });
+
+    it("onboarding: the documented key commands make a pair whose public JWK the stack accepts for private_key_jwt", () => {
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/add-a-consumer.md"), "utf8");
+        const block = [...guide.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes("openssl genpkey"));
+        assert.ok(block, "the guide shows how to make the key pair");
+        const dir = mkdtempSync(path.join(tmpdir(), "onboarding-"));
+        const run = spawnSync("bash", ["-euo", "pipefail", "-c", block.replace(/^ {3}/gm, "")], { cwd: dir, encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+        const jwk = JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as { kid: string; kty: "RSA"; e: string; n: string };
+        // The public half of the key the team keeps, and nothing private.
+        const pub = createPublicKey(createPrivateKey(readFileSync(path.join(dir, "reporting.pem")))).export({ format: "jwk" });
+        assert.deepEqual(jwk, { kid: "reporting-2026", kty: "RSA", e: pub.e, n: pub.n });
+        const doc = devDoc();
+        consumers(doc)[2].jwks = { keys: [jwk] };
+        const reporting = load(doc).consumers.find((c) => c.name === "reporting");
+        assert.deepEqual(reporting?.jwks?.[0]?.n, jwk.n, "accepted as the consumer's public key");
+    });
+
+    it("route rules: the documented example is what the stack accepts, and a matching rule replaces requiredScopes", () => {
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/add-a-route-rule.md"), "utf8");
+        const block = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1];
+        assert.ok(block);
+        const gateway = (parseYaml(block) as Record<string, { requiredScopes: string[]; routeRules: unknown[] }>)[`${project}:gateway`];
+        const doc = devDoc();
+        Object.assign(doc.config[`${project}:gateway`] as object, gateway);
+        const cfg = load(doc);
+        const rules = compileRules(cfg.gateway?.routeRules);
+        const defaults = { scopes: gateway.requiredScopes, match: "all" as const };
+        assert.deepEqual(requirementFor(rules, "POST", "/api/products", defaults).scopes, ["products:write"], "replaces requiredScopes, does not add myscope");
+        const read = requirementFor(rules, "GET", "/API/Products/", defaults);
+        assert.deepEqual([read.scopes, read.match], [["myscope", "products:read"], "any"]);
+        assert.deepEqual(requirementFor(rules, "GET", "/health", defaults).scopes, ["myscope"], "no rule: requiredScopes");
     });
 });
