@@ -127,4 +127,22 @@ describe("the documentation", () => {
         assert.deepEqual([read.scopes, read.match], [["myscope", "products:read"], "any"]);
         assert.deepEqual(requirementFor(rules, "GET", "/health", defaults).scopes, ["myscope"], "no rule: requiredScopes");
     });
+
+    it("migration: the documented adoption stack file is accepted, in the migration phase", () => {
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/migrate-from-mulesoft.md"), "utf8");
+        const block = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1];
+        assert.ok(block);
+        const doc = devDoc();
+        Object.assign(doc.config, parseYaml(block) as object);
+        delete doc.config[`${project}:credentialDelivery`]; // adopted consumers keep their own secrets
+        Object.assign(doc.config[`${project}:gateway`] as object, { requiredScopes: ["myscope"], routeRules: [] });
+        const cfg = load(doc);
+        assert.deepEqual(cfg.authorizationServer, { kind: "existing", id: "aus1a2b3c4d5e6f7g8h9", defaultPolicyDeactivated: false });
+        assert.equal(cfg.scopes[0].existingId, "scp1a2b3c4d5e6f7g8h9");
+        assert.deepEqual(
+            cfg.consumers.map((c) => [c.name, c.existingAppId]),
+            [["products-web", "0oa1a2b3c4d5e6f7g8h9"]],
+        );
+        assert.deepEqual(cfg.credentialDelivery, { method: "none" }, "nothing to deliver: the consumer keeps its secret");
+    });
 });
