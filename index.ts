@@ -69,6 +69,10 @@ new AccessPolicies("access", {
 
 // 4. Each generated client secret to its own consumer only: nothing secret in the shared outputs.
 const delivery = config.credentialDelivery;
+/** The consumers whose client secret this stack generated (not private_key_jwt, not adopted). */
+const generatedSecrets = consumers.flatMap(({ spec, app }) =>
+    app.clientSecret ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }] : [],
+);
 const deliveries: Record<string, DeliveryLocation> =
     delivery.method === "esc" || delivery.method === "awsSecretsManager"
         ? new CredentialDelivery("credentials", {
@@ -77,11 +81,7 @@ const deliveries: Record<string, DeliveryLocation> =
               stack: config.stack,
               issuer: authServer.issuer,
               tokenUrl: authServer.endpoints.tokenUrl,
-              consumers: consumers.flatMap(({ spec, app }) =>
-                  app.clientSecret
-                      ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }]
-                      : [],
-              ),
+              consumers: generatedSecrets,
           }).locations
         : {};
 
@@ -135,16 +135,7 @@ export const consumerClients = Object.fromEntries(
  * with credentialDelivery.method stackOutputs, an explicit opt-in.
  */
 export const consumerClientSecrets =
-    delivery.method === "stackOutputs"
-        ? pulumi.secret(
-              pulumi.all(
-                  Object.fromEntries(consumers.flatMap(({ spec, app }) => (app.clientSecret ? [[spec.name, app.clientSecret]] : []))) as Record<
-                      string,
-                      pulumi.Output<string>
-                  >,
-              ),
-          )
-        : undefined;
+    delivery.method === "stackOutputs" ? pulumi.secret(pulumi.all(Object.fromEntries(generatedSecrets.map((c) => [c.consumer, c.clientSecret])))) : undefined;
 
 // The introspection client's credential goes to the gateway and nowhere else: no output carries it.
 export const introspectionClientId = introspection.clientId;
