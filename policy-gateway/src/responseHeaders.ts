@@ -5,8 +5,6 @@ import { HOP_BY_HOP_HEADERS, listedInConnection } from "./headerNames";
 // (Connection, the fields Connection lists, and the hop-by-hop fields) before forwarding: the
 // upstream's `Connection: close` ends the gateway's connection to the upstream, not the client's.
 
-const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
-
 export function responseHeaders(
     upstream: Record<string, string | string[] | undefined>,
     opts: { tokenInQuery: boolean; status: number },
@@ -16,7 +14,7 @@ export function responseHeaders(
     for (const [name, value] of Object.entries(upstream)) {
         if (value === undefined) continue;
         const lower = name.toLowerCase();
-        if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+        if (HOP_BY_HOP_HEADERS.has(lower) || listed.has(lower)) continue;
         out[lower] = value;
     }
     // RFC 6750 §2.3: a successful answer to a request whose token was in the URI is marked private.
