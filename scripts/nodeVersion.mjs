@@ -20,11 +20,14 @@ export function requiredEngines(packageJsonUrl = new URL("../package.json", impo
     return JSON.parse(readFileSync(packageJsonUrl, "utf8")).engines.node;
 }
 
-// Run as a script: exit 1 with the message on the wrong Node.js.
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Exits 1 with the message when this Node.js is not the one package.json asks for. */
+export function exitUnlessSupportedNode() {
     const problem = nodeVersionProblem(process.versions.node, requiredEngines());
     if (problem) {
         process.stderr.write(problem + "\n");
         process.exit(1);
     }
 }
+
+// Run as a script (the first step of the npm scripts).
+if (import.meta.url === `file://${process.argv[1]}`) exitUnlessSupportedNode();

@@ -5,14 +5,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { nodeVersionProblem, requiredEngines } from "./nodeVersion.mjs";
+import { exitUnlessSupportedNode } from "./nodeVersion.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const problem = nodeVersionProblem(process.versions.node, requiredEngines());
-if (problem) {
-    process.stderr.write(problem + "\n");
-    process.exit(1);
-}
+exitUnlessSupportedNode(); // also when run on its own, not through npm test
 const chosen = process.argv.slice(2);
 const files = chosen.length
     ? chosen
