@@ -6,17 +6,8 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-    assertWalkthrough,
-    AUDIENCE,
-    CLIENTS,
-    gatewayEnv,
-    INTROSPECTION_CLIENT,
-    send,
-    startSampleUpstream,
-    type SampleUpstream,
-} from "./support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "../offline/localOkta";
+import { assertWalkthrough, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "./support/gatewayHarness";
+import type { LocalOkta } from "../offline/localOkta";
 import { PROJECT_ROOT } from "../offline/stackHarness";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
 import { freePort, untilReady } from "../offline/gatewayProcess";
@@ -55,13 +46,7 @@ describe("the gateway container", { skip }, () => {
 
     before(async () => {
         docker("build", "-q", "-t", IMAGE, path.join(PROJECT_ROOT, "policy-gateway"));
-        okta = await startLocalOkta({
-            audience: AUDIENCE,
-            scopes: ["myscope", "products:read"],
-            clients: Object.values(CLIENTS),
-            introspectionClient: INTROSPECTION_CLIENT,
-        });
-        upstream = await startSampleUpstream();
+        ({ okta, upstream } = await startOktaAndUpstream());
         const [port, adminPort] = [await freePort(), await freePort()];
         const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort) });
         container = docker("run", "-d", "--network", "host", "--health-interval", "1s", ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), IMAGE);

@@ -5,17 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-    assertWalkthrough,
-    AUDIENCE,
-    CLIENTS,
-    gatewayEnv,
-    INTROSPECTION_CLIENT,
-    send,
-    startSampleUpstream,
-    type SampleUpstream,
-} from "../support/gatewayHarness";
-import { startLocalOkta, type LocalOkta } from "../../offline/localOkta";
+import { assertWalkthrough, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "../support/gatewayHarness";
+import type { LocalOkta } from "../../offline/localOkta";
 import { untilReady } from "../../offline/gatewayProcess";
 import { PROJECT_ROOT } from "../../offline/stackHarness";
 
@@ -56,13 +47,7 @@ async function startBundle(env: Record<string, string>): Promise<Running> {
 /** The bundle with the given WORKERS, in front of the local server and the sample upstream, for one suite. */
 async function startBundleSuite(workers: string): Promise<{ okta: LocalOkta; upstream: SampleUpstream; gw: Running; stop(): Promise<void> }> {
     assert.ok(existsSync(BUNDLE), "run `npm run build` first (npm test does)");
-    const okta = await startLocalOkta({
-        audience: AUDIENCE,
-        scopes: ["myscope", "products:read"],
-        clients: Object.values(CLIENTS),
-        introspectionClient: INTROSPECTION_CLIENT,
-    });
-    const upstream = await startSampleUpstream();
+    const { okta, upstream } = await startOktaAndUpstream();
     const gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: workers }));
     return {
         okta,

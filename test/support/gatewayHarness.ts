@@ -19,6 +19,18 @@ export const CLIENTS = {
 };
 export const INTROSPECTION_CLIENT = { clientId: "0oaIntrospection0001", clientSecret: "introspection-secret-0123456789abcd" };
 
+/** The local authorization server with the test clients, and the recording sample upstream: what every gateway test stands on. */
+export async function startOktaAndUpstream(okta: Partial<LocalOktaOptions> = {}): Promise<{ okta: LocalOkta; upstream: SampleUpstream }> {
+    const server = await startLocalOkta({
+        audience: AUDIENCE,
+        scopes: ["myscope", "products:read"],
+        clients: Object.values(CLIENTS),
+        introspectionClient: INTROSPECTION_CLIENT,
+        ...okta,
+    });
+    return { okta: server, upstream: await startSampleUpstream() };
+}
+
 /** The environment a gateway gets in tests: wired to the local server and upstream, on loopback, free ports. */
 export function gatewayEnv(okta: LocalOkta, upstream: SampleUpstream, extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -49,14 +61,7 @@ export interface GatewayUnderTest {
 }
 
 export async function startGatewayUnderTest(opts: { env?: Record<string, string>; okta?: Partial<LocalOktaOptions> } = {}): Promise<GatewayUnderTest> {
-    const okta = await startLocalOkta({
-        audience: AUDIENCE,
-        scopes: ["myscope", "products:read", "admin"],
-        clients: Object.values(CLIENTS),
-        introspectionClient: INTROSPECTION_CLIENT,
-        ...opts.okta,
-    });
-    const upstream = await startSampleUpstream();
+    const { okta, upstream } = await startOktaAndUpstream({ scopes: ["myscope", "products:read", "admin"], ...opts.okta });
     const config = loadConfig(gatewayEnv(okta, upstream, opts.env));
     const logs: string[] = [];
     const sink = new Writable({
