@@ -63,7 +63,9 @@ export class CredentialDelivery extends pulumi.ComponentResource {
 
     /**
      * One ESC environment per consumer, opened by its teams only (TeamEnvironmentPermission
-     * `open`: read the definition and decrypt its secrets; `read` would show the ciphertext only).
+     * `open`, "Permission to open and read the environment"; `read` is "Permission to read
+     * environment definition only", which leaves fn::secret values encrypted: @pulumi/pulumiservice
+     * types/enums EnvironmentPermission, and Pulumi ESC docs, "fn::secret").
      * The secret is written as `fn::secret: <plaintext>`, which ESC encrypts on save and never
      * stores in plaintext (Pulumi ESC docs, "fn::secret": "Plaintext form"). The consumer runs
      * `esc run <org>/<project>/<env> -- <command>` and gets OKTA_* environment variables, or
