@@ -6,7 +6,17 @@ import { z } from "zod";
 import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
 import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "./clientAuth";
 import { parseScopeList } from "./scopes";
-import { CACHE_MAX_TTL_SECONDS, INTROSPECTION_PRECHECKS, LOG_LEVELS, METHOD_OVERRIDE_MODES, PORTS, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "./settings";
+import { compileRateLimits, type RateLimitPlan } from "./rateLimitPlan";
+import {
+    CACHE_MAX_TTL_SECONDS,
+    INTROSPECTION_PRECHECKS,
+    LOG_LEVELS,
+    METHOD_OVERRIDE_MODES,
+    PORTS,
+    RATE_LIMIT_STORES,
+    SCOPE_MATCHES,
+    TOKEN_VALIDATIONS,
+} from "./settings";
 import { parseTrustProxy, type TrustProxy } from "./trustProxy";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
@@ -41,6 +51,13 @@ export interface GatewayConfig {
     introspectionsPerClientPerMinute: number;
     /** Processes serving the traffic port (node:cluster); 1: this process alone. */
     workers: number;
+    /** Per-consumer limits (RATE_LIMITS); absent: no consumer is limited. */
+    rateLimits?: {
+        plan: RateLimitPlan;
+        store: { kind: "local" } | { kind: "shared"; url: string; timeoutMs: number };
+        /** Gateway tasks that share the limits: each process's fallback share is limit ÷ (tasks × workers). */
+        tasks: number;
+    };
 }
 
 export class ConfigError extends Error {
@@ -77,6 +94,9 @@ export const DEFAULTS = {
     METHOD_OVERRIDE: "strip",
     INTROSPECTION_PRECHECK: "jwt",
     INTROSPECTIONS_PER_CLIENT_PER_MINUTE: 120,
+    RATE_LIMIT_STORE: "local",
+    RATE_LIMIT_STORE_TIMEOUT_MS: 50,
+    RATE_LIMIT_TASKS: 1,
 } as const;
 
 /** Loopback hosts may use http (local runs and tests); everything else must be https. */
@@ -140,6 +160,11 @@ const schema = z.object({
     INTROSPECTIONS_PER_CLIENT_PER_MINUTE: int(0, 1_000_000).default(DEFAULTS.INTROSPECTIONS_PER_CLIENT_PER_MINUTE),
     // Default: the CPUs this process may use (cgroup limits included).
     WORKERS: int(1, 64).optional(),
+    RATE_LIMITS: z.string().optional(),
+    RATE_LIMIT_STORE: z.enum(RATE_LIMIT_STORES).default(DEFAULTS.RATE_LIMIT_STORE),
+    RATE_LIMIT_STORE_URL: z.string().optional(),
+    RATE_LIMIT_STORE_TIMEOUT_MS: int(5, 5_000).default(DEFAULTS.RATE_LIMIT_STORE_TIMEOUT_MS),
+    RATE_LIMIT_TASKS: int(1, 1_000).default(DEFAULTS.RATE_LIMIT_TASKS),
 });
 
 /**
@@ -235,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     const trust = parseTrustProxy(e.TRUST_PROXY);
     if (!trust.ok) problems.push(trust.problem);
 
+    const rateLimits = rateLimitsOf(e, problems);
+
     if (problems.length) throw new ConfigError(problems);
     return {
         upstreamUrl: new URL(e.UPSTREAM_URL),
@@ -268,5 +295,44 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         introspectionPrecheck: e.INTROSPECTION_PRECHECK,
         introspectionsPerClientPerMinute: e.INTROSPECTIONS_PER_CLIENT_PER_MINUTE,
         workers: e.WORKERS ?? availableParallelism(),
+        rateLimits,
     };
+}
+
+/** A store URL the gateway may use: redis:// only on loopback, rediss:// (TLS) anywhere. */
+export function storeUrlProblem(value: string): string | undefined {
+    if (!URL.canParse(value)) return "RATE_LIMIT_STORE_URL: must be a redis:// or rediss:// URL";
+    const u = new URL(value);
+    if (u.protocol === "rediss:") return undefined;
+    if (u.protocol === "redis:" && isLoopbackHost(u.hostname)) return undefined;
+    return u.protocol === "redis:"
+        ? "RATE_LIMIT_STORE_URL: must use rediss:// (TLS); redis:// is allowed only for loopback addresses"
+        : "RATE_LIMIT_STORE_URL: must be a redis:// or rediss:// URL";
+}
+
+function rateLimitsOf(e: z.output<typeof schema>, problems: string[]): GatewayConfig["rateLimits"] {
+    if (e.RATE_LIMITS === undefined) {
+        if (e.RATE_LIMIT_STORE === "shared" || e.RATE_LIMIT_STORE_URL)
+            problems.push("RATE_LIMITS: is required with RATE_LIMIT_STORE=shared or RATE_LIMIT_STORE_URL (the tiers and who is in them)");
+        return undefined;
+    }
+    let plan: RateLimitPlan | undefined;
+    try {
+        plan = compileRateLimits(JSON.parse(e.RATE_LIMITS), "RATE_LIMITS");
+    } catch (err) {
+        problems.push(err instanceof SyntaxError ? "RATE_LIMITS: is not valid JSON" : (err as Error).message);
+    }
+    if (e.RATE_LIMIT_STORE === "local") {
+        if (e.RATE_LIMIT_STORE_URL) problems.push("RATE_LIMIT_STORE_URL: is only used with RATE_LIMIT_STORE=shared");
+        if (e.RATE_LIMIT_TASKS > 1)
+            problems.push("RATE_LIMIT_TASKS: is more than 1 with RATE_LIMIT_STORE=local, which limits each task on its own: use RATE_LIMIT_STORE=shared");
+        return plan && { plan, store: { kind: "local" }, tasks: 1 };
+    }
+    if (!e.RATE_LIMIT_STORE_URL) {
+        problems.push("RATE_LIMIT_STORE_URL: is required with RATE_LIMIT_STORE=shared (such as rediss://store.example:6379)");
+        return undefined;
+    }
+    const urlProblem = storeUrlProblem(e.RATE_LIMIT_STORE_URL);
+    if (urlProblem) problems.push(urlProblem);
+    return plan && { plan, store: { kind: "shared", url: e.RATE_LIMIT_STORE_URL, timeoutMs: e.RATE_LIMIT_STORE_TIMEOUT_MS }, tasks: e.RATE_LIMIT_TASKS };
 }

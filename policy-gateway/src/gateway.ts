@@ -13,12 +13,15 @@ import { createAdminServer } from "./admin";
 import { AuthServerClient } from "./authServerClient";
 import { conclude, prepare, type Answer, type Forward } from "./authorize";
 import type { GatewayConfig } from "./config";
+import { ConsumerRateLimiter } from "./consumerRateLimiter";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "./extractToken";
 import { forwardHeaders, forwardQuery } from "./forwardHeaders";
 import { GatewayMetrics } from "./metrics";
+import { rateLimitHeaders } from "./rateLimitHeaders";
 import { responseHeaders } from "./responseHeaders";
 import type { PrimaryChannel } from "./remoteIntrospection";
+import { SharedStore } from "./sharedStore";
 import { clientAddress, trustedPeerPredicate } from "./trustProxy";
 
 export interface Gateway {
@@ -50,6 +53,24 @@ function sendJson(res: ServerResponse, status: number, body: Record<string, stri
 function upstreamFailure(e: unknown): "timeout" | "bad_gateway" {
     const code = (e as { code?: string }).code ?? "";
     return /TIMEOUT/.test(code) ? "timeout" : "bad_gateway";
+}
+
+/** The per-consumer limiter, when RATE_LIMITS is set: on the shared store, or this process alone. */
+function consumerRateLimiter(config: GatewayConfig, opts: GatewayOptions, log: Logger, metrics: GatewayMetrics): ConsumerRateLimiter | undefined {
+    const limits = config.rateLimits;
+    if (!limits) return undefined;
+    const store =
+        limits.store.kind === "shared"
+            ? new SharedStore({
+                  url: limits.store.url,
+                  timeoutMs: limits.store.timeoutMs,
+                  // Connection errors repeat while the store is away; the limiter logs the change once.
+                  onError: (e) => log.debug({ err: e.message }, "rate-limit store connection error"),
+              })
+            : undefined;
+    // A worker of several decides alone only on its share of the task's part.
+    const processes = (opts.primary ? config.workers : 1) * (store ? limits.tasks : 1);
+    return new ConsumerRateLimiter({ plan: limits.plan, store, share: processes, log, metrics });
 }
 
 export interface GatewayOptions {
@@ -101,6 +122,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     const basePath = config.upstreamUrl.pathname.replace(/\/+$/, "");
     const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
     const logging = () => log.isLevelEnabled("info");
+    const rateLimiter = consumerRateLimiter(config, opts, log, metrics);
 
     async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
         const started = performance.now();
@@ -143,12 +165,32 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             decision = conclude(decision, verdict, config);
         } else if (entry && decision.kind === "forward") entry.path = decision.path;
         if (decision.kind === "answer") return answer(decision);
+        // Limits apply only once the token and its scopes are checked: a request with a bad token
+        // never spends a consumer's budget. Keyed by the verified client id (Okta's `cid`).
+        let limitHeaders: Record<string, string> | undefined;
+        const clientId = decision.identity?.clientId ?? decision.identity?.subject;
+        if (rateLimiter && decision.outcome === "allowed" && clientId) {
+            const limit = await rateLimiter.take(clientId);
+            if (limit) {
+                limitHeaders = rateLimitHeaders(limit);
+                if (entry) entry.tier = limit.tier;
+                if (!limit.allowed)
+                    return answer({
+                        kind: "answer",
+                        status: 429,
+                        body: { error: "too_many_requests", error_description: `rate limit of tier ${limit.tier} exceeded` },
+                        headers: limitHeaders,
+                        outcome: "rate_limited",
+                        reason: limit.policies[limit.binding].name,
+                    });
+            }
+        }
         outcome = decision.outcome;
         if (expectsContinue) res.writeContinue();
-        await forward(req, res, decision, peer);
+        await forward(req, res, decision, peer, limitHeaders);
     }
 
-    async function forward(req: IncomingMessage, res: ServerResponse, d: Forward, peer: string): Promise<void> {
+    async function forward(req: IncomingMessage, res: ServerResponse, d: Forward, peer: string, limitHeaders?: Record<string, string>): Promise<void> {
         const method = req.method ?? "GET";
         const stripMethodOverride = config.methodOverride === "strip";
         const query = forwardQuery(d.query, stripMethodOverride);
@@ -196,7 +238,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         res.once("close", () => {
             if (!body.destroyed) body.destroy();
         });
-        res.writeHead(response.statusCode, responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode }));
+        const answerHeaders = responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode });
+        // The gateway's limit is the one the consumer is held to: its fields replace the upstream's.
+        res.writeHead(response.statusCode, limitHeaders ? Object.assign(answerHeaders, limitHeaders) : answerHeaders);
         body.pipe(res);
     }
 
@@ -247,8 +291,12 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         async start() {
             await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
             if (admin) await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
-            void loadMetadata(config, http, log, () => stopped).then((md) => {
+            const storeConnected = rateLimiter?.connected(2_000);
+            void loadMetadata(config, http, log, () => stopped).then(async (md) => {
                 if (!md) return;
+                // Ready once the rate-limit store is connected too, or 2 s have passed (the fallback decides meanwhile).
+                await storeConnected;
+                if (stopped) return;
                 verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure });
                 log.info(
                     { issuer: config.issuer, validation: config.validation, introspectionAuth: verification.introspectionAuth },
@@ -278,7 +326,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                     admin.close(() => resolve());
                 });
             }
-            await Promise.all([http.close(), upstream.close()]);
+            await Promise.all([http.close(), upstream.close(), rateLimiter?.close()]);
             if (flusher) clearInterval(flusher);
             destination?.flushSync();
         },

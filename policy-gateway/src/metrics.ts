@@ -19,7 +19,7 @@ export class GatewayMetrics {
     readonly registry = new Registry();
     readonly decisions = new Counter({
         name: `${P}decisions_total`,
-        help: "Requests by decision: allowed, preflight, no_token, bad_request, invalid_token, insufficient_scope, throttled, unavailable, not_ready",
+        help: "Requests by decision: allowed, preflight, no_token, bad_request, invalid_token, insufficient_scope, rate_limited, throttled, unavailable, not_ready",
         labelNames: ["outcome"] as const,
         registers: [this.registry],
     });
@@ -73,9 +73,29 @@ export class GatewayMetrics {
         registers: [this.registry],
     });
 
+    readonly rateLimitDecisions = new Counter({
+        name: `${P}rate_limit_decisions_total`,
+        help: "Requests of rate-limited consumers, by tier, outcome (allowed, limited) and store (shared; fallback: the store was unavailable and this process decided on its share; local: no shared store)",
+        labelNames: ["tier", "outcome", "store"] as const,
+        registers: [this.registry],
+    });
+    readonly rateLimitStoreErrors = new Counter({
+        name: `${P}rate_limit_store_errors_total`,
+        help: "Calls to the shared rate-limit store that failed, by reason: timeout, unavailable",
+        labelNames: ["reason"] as const,
+        registers: [this.registry],
+    });
+    readonly rateLimitStoreUp = new Gauge({
+        name: `${P}rate_limit_store_up`,
+        help: "1 while the shared rate-limit store answers, 0 while the fallback decides (or no shared store is configured)",
+        registers: [this.registry],
+        aggregator: "min",
+    });
+
     private readonly decisionChildren = new Map<string, { inc(): void }>();
     private readonly durationChildren = new Map<string, { observe(v: number): void }>();
     private readonly cacheChildren = new Map<string, { inc(): void }>();
+    private readonly rateLimitChildren = new Map<string, { inc(): void }>();
 
     constructor(sources?: MetricSources, build: { version: string } = { version: "0.0.0" }) {
         collectDefaultMetrics({ register: this.registry });
@@ -87,7 +107,11 @@ export class GatewayMetrics {
             registers: [this.registry],
             aggregator: "first",
         }).set({ version: build.version, node: process.versions.node }, 1);
-        if (!sources) return;
+        // The primary of several workers decides nothing: its own value would drag the workers' minimum to 0.
+        if (!sources) {
+            this.registry.removeSingleMetric(`${P}rate_limit_store_up`);
+            return;
+        }
         new Gauge({
             name: `${P}requests_in_flight`,
             help: "Requests being answered now",
@@ -143,6 +167,14 @@ export class GatewayMetrics {
         let duration = this.durationChildren.get(outcome);
         if (!duration) this.durationChildren.set(outcome, (duration = this.requestDuration.labels(outcome)));
         duration.observe(seconds);
+    }
+
+    /** Counts a rate-limit decision; children bound once per label set. */
+    rateLimited(tier: string, outcome: "allowed" | "limited", store: string): void {
+        const key = `${tier}|${outcome}|${store}`;
+        let child = this.rateLimitChildren.get(key);
+        if (!child) this.rateLimitChildren.set(key, (child = this.rateLimitDecisions.labels(tier, outcome, store)));
+        child.inc();
     }
 
     cacheLookup(result: "positive_hit" | "negative_hit" | "miss"): void {

@@ -24,6 +24,11 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export const METHOD_OVERRIDE_MODES = ["strip", "evaluate"] as const;
 /** INTROSPECTION_PRECHECK: `jwt` refuses, locally, what cannot be this issuer's JWT before asking it; `off` for opaque tokens. */
 export const INTROSPECTION_PRECHECKS = ["jwt", "off"] as const;
+/**
+ * RATE_LIMIT_STORE: `shared`, a Redis-compatible server every process and task asks, so a limit
+ * holds for the whole deployment; `local`, each process alone (one task only).
+ */
+export const RATE_LIMIT_STORES = ["local", "shared"] as const;
 
 /**
  * The longest a valid verdict is cached: the revocation window. An hour at most: a token revoked

@@ -1,0 +1,163 @@
+// Per-consumer rate limits end to end: real tokens from the local authorization server, the
+// gateway in front of the sample upstream, and a real redis-server as the shared store. The limit
+// per consumer and its 429, that unauthenticated or unauthorised requests never count, the limit
+// shared by two gateway processes, and the store's outage and recovery.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startRedisServer, type RedisServer } from "../../offline/redisServer";
+import { startBundle, type Running } from "../support/bundleProcess";
+import { bearer, CLIENTS, gatewayEnv, send, sleep, startGatewayUnderTest, startOktaAndUpstream, type GatewayUnderTest } from "../support/gatewayHarness";
+
+const TIERS = {
+    tiers: { tiny: { perMinute: 5 }, roomy: { perSecond: 1_000 } },
+    consumers: { [CLIENTS.productsWeb.clientId]: "tiny", [CLIENTS.admin.clientId]: "roomy" },
+};
+
+/** One sample of a Prometheus text exposition, by name and exact label set ({} for none). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+    const wanted = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .sort()
+        .join(",");
+    for (const line of text.split("\n")) {
+        const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        const got = (m[2] ?? "").split(",").filter(Boolean).sort().join(",");
+        if (got === wanted) return Number(m[3]);
+    }
+    return undefined;
+}
+
+describe("per-consumer rate limits, shared store", () => {
+    let redis: RedisServer;
+    let g: GatewayUnderTest;
+    before(async () => {
+        redis = await startRedisServer();
+        g = await startGatewayUnderTest({
+            env: { RATE_LIMITS: JSON.stringify(TIERS), RATE_LIMIT_STORE: "shared", RATE_LIMIT_STORE_URL: redis.url, WORKERS: "1" },
+            okta: { scopes: ["myscope", "products:read", "admin"] },
+        });
+    });
+    after(async () => {
+        await g.stop();
+        await redis.stop();
+    });
+
+    it("counts only requests that passed the token and scope checks, then answers 429 with Retry-After and the RateLimit fields, forwarding nothing", async () => {
+        for (let i = 0; i < 8; i++) assert.equal((await send(g.url, "/api", { headers: bearer(`not-a-token-${i}`) })).status, 401);
+        const readOnly = await g.okta.token(CLIENTS.productsWeb, "products:read");
+        for (let i = 0; i < 8; i++) assert.equal((await send(g.url, "/api", { headers: bearer(readOnly) })).status, 403, "the route needs myscope");
+
+        const token = await g.okta.token(CLIENTS.productsWeb, "myscope");
+        for (let i = 0; i < 5; i++) {
+            const r = await send(g.url, "/api", { headers: bearer(token) });
+            assert.equal(r.status, 200, `request ${i + 1} of 5 per minute: none of the 16 refused ones counted`);
+            assert.equal(r.headers["ratelimit-policy"], '"tiny-per-minute";q=5;w=60');
+            assert.match(String(r.headers.ratelimit), new RegExp(`^"tiny-per-minute";r=${4 - i};t=\\d+$`));
+        }
+        const forwarded = g.upstream.received.length;
+        const refused = await send(g.url, "/api", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "{}" });
+        assert.equal(refused.status, 429);
+        assert.deepEqual(JSON.parse(refused.body), { error: "too_many_requests", error_description: "rate limit of tier tiny exceeded" });
+        const wait = Number(refused.headers["retry-after"]);
+        assert.ok(wait >= 1 && wait <= 12, `Retry-After ${wait}: 5 per minute refill one every 12 s`);
+        assert.equal(refused.headers["ratelimit-policy"], '"tiny-per-minute";q=5;w=60');
+        assert.equal(refused.headers.ratelimit, `"tiny-per-minute";r=0;t=${wait}`);
+        assert.equal(g.upstream.received.length, forwarded, "nothing of a refused request reaches the API");
+
+        const other = await send(g.url, "/api", { headers: bearer(await g.okta.token(CLIENTS.admin, "myscope")) });
+        assert.equal(other.status, 200, "another consumer, another tier, its own budget");
+        assert.equal(other.headers["ratelimit-policy"], '"roomy-per-second";q=1000;w=1');
+    });
+
+    it("counts by tier and outcome, never by client id", async () => {
+        const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+        assert.equal(sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "tiny", outcome: "allowed", store: "shared" }), 5);
+        assert.equal(sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "tiny", outcome: "limited", store: "shared" }), 1);
+        assert.equal(sample(text, "policy_gateway_decisions_total", { outcome: "rate_limited" }), 1);
+        assert.equal(sample(text, "policy_gateway_rate_limit_store_up"), 1);
+        assert.doesNotMatch(text, new RegExp(CLIENTS.productsWeb.clientId));
+    });
+});
+
+describe("per-consumer rate limits across two gateway processes", () => {
+    let redis: RedisServer;
+    let gateways: Running[];
+    let stop: (() => Promise<void>) | undefined;
+    before(async () => {
+        redis = await startRedisServer();
+        const { okta, upstream } = await startOktaAndUpstream({ scopes: ["myscope", "products:read", "admin"] });
+        const env = gatewayEnv(okta, upstream, {
+            WORKERS: "1",
+            RATE_LIMITS: JSON.stringify({ tiers: { ten: { perMinute: 10 } }, defaultTier: "ten" }),
+            RATE_LIMIT_STORE: "shared",
+            RATE_LIMIT_STORE_URL: redis.url,
+            RATE_LIMIT_TASKS: "2",
+        });
+        gateways = await Promise.all([startBundle(env), startBundle(env)]);
+        const token = await okta.token(CLIENTS.productsWeb, "myscope");
+        shared.token = token;
+        shared.other = await okta.token(CLIENTS.admin, "myscope");
+        stop = async () => {
+            for (const gw of gateways) gw.child.kill("SIGKILL");
+            await upstream.stop();
+            await okta.stop();
+            await redis.stop();
+        };
+    });
+    const shared = { token: "", other: "" };
+    after(() => stop?.());
+
+    it("holds one limit for the deployment: 10 per minute in all, whichever process answers", async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 16; i++) {
+            const gw = gateways[i % 2];
+            statuses.push((await send(`http://127.0.0.1:${gw.port}`, "/api", { headers: bearer(shared.token) })).status);
+        }
+        assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(" "));
+        assert.equal(statuses.filter((s) => s === 429).length, 6);
+    });
+
+    it("when the store dies, answers every request and limits each process to its share; when it is back, shares the limit again", async () => {
+        await redis.kill();
+        // Every request is answered, none hangs: 8 at once per process, at the moment the store is gone.
+        const burst = await Promise.all(
+            Array.from({ length: 16 }, (_, i) => send(`http://127.0.0.1:${gateways[i % 2].port}`, "/api", { headers: bearer(shared.token) })),
+        );
+        assert.ok(
+            burst.every((r) => r.status === 200 || r.status === 429),
+            burst.map((r) => r.status).join(" "),
+        );
+        // Each process alone enforces 10 ÷ 2 tasks = 5 per minute, from a full bucket of its own.
+        assert.equal(burst.filter((r) => r.status === 200).length, 10, burst.map((r) => r.status).join(" "));
+        for (const gw of gateways) {
+            const text = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+            assert.equal(sample(text, "policy_gateway_rate_limit_store_up"), 0);
+            assert.ok((sample(text, "policy_gateway_rate_limit_store_errors_total", { reason: "unavailable" }) ?? 0) >= 1);
+            assert.equal(sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "fallback" }), 5);
+            await sleep(1_100); // the log is flushed at least once a second
+            assert.equal(gw.lines.filter((l) => l.includes("rate-limit store unavailable")).length, 1, "logged once, not per request");
+        }
+
+        await redis.restart();
+        const deadline = Date.now() + 10_000;
+        for (const gw of gateways) {
+            const metrics = async () => (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+            // A request lets the process try the store again (at most once a second).
+            while (sample(await metrics(), "policy_gateway_rate_limit_store_up") !== 1) {
+                assert.ok(Date.now() < deadline, "the store was not used again within 10 s of its return");
+                await send(`http://127.0.0.1:${gw.port}`, "/api", { headers: bearer(shared.token) });
+                await sleep(200);
+            }
+            // The log is flushed at least once a second.
+            while (!gw.lines.some((l) => l.includes("rate-limit store reachable again"))) {
+                assert.ok(Date.now() < deadline, "the return of the store was not logged");
+                await sleep(100);
+            }
+        }
+        // Shared again: another consumer of the tier gets 10 in all from the two processes.
+        const statuses: number[] = [];
+        for (let i = 0; i < 16; i++) statuses.push((await send(`http://127.0.0.1:${gateways[i % 2].port}`, "/api", { headers: bearer(shared.other) })).status);
+        assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(" "));
+    });
+});
