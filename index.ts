@@ -15,6 +15,7 @@ import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
 import { openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig";
+import type { RateTier } from "./policy-gateway/src/rateLimitPlan";
 
 // Validated as a whole before anything is declared: a bad stack file creates nothing.
 const config = loadStackConfig();
@@ -94,7 +95,9 @@ const introspection = new IntrospectionClient("introspection", {
 
 // 6. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
-const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection }, { production: config.protect });
+//    Each consumer is held to its rate-limit tier, by its client id.
+const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
+const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.protect });
 
 // ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
 const endpoints = authServer.endpoints;
@@ -107,8 +110,15 @@ export const jwksUrl = endpoints.jwksUrl;
 export const audience = authServer.audience;
 export const scopes = config.scopes.map((s) => s.name);
 
+/** A consumer's limit as the gateway enforces it: its tier (or the default), or null when it is not limited. */
+function rateLimitOf(tier: string | undefined): ({ tier: string } & RateTier) | null {
+    const limits = config.gateway?.rateLimits;
+    const name = tier ?? limits?.defaultTier;
+    return limits && name ? { tier: name, ...limits.tiers[name] } : null;
+}
+
 /**
- * Per consumer: its client id, what it may ask for, and where its credentials are. Nothing secret:
+ * Per consumer: its client id, what it may ask for, its rate limit, and where its credentials are. Nothing secret:
  * every team that may read the stack reads this, so each secret is delivered to its own consumer.
  */
 export const consumerClients = Object.fromEntries(
@@ -120,6 +130,7 @@ export const consumerClients = Object.fromEntries(
             scopes: spec.scopes,
             accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
             adopted: app.adopted,
+            rateLimit: rateLimitOf(spec.tier),
             credentials: deliveries[spec.name] ?? {
                 method: app.adopted
                     ? "kept by the consumer (adopted app: it keeps the secret or key it has)"

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GatewayEnvironment } from "../policy-gateway/src/config";
 import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
 import { GatewayImage } from "./gatewayImage";
-import type { AwsGatewaySpec } from "./stackConfig";
+import type { AwsGatewaySpec, RateLimitsSpec } from "./stackConfig";
 import { checkedSubnets } from "./subnetRouting";
 
 export interface AwsGatewayArgs {
@@ -12,6 +12,8 @@ export interface AwsGatewayArgs {
     /** The introspection client's private key or secret: only in Secrets Manager, reaching the task through `secrets[].valueFrom`. */
     introspectionCredential: { variable: string; value: pulumi.Input<string> };
     settings: AwsGatewaySpec;
+    /** Per-consumer limits; with store `shared`, the stack declares the ElastiCache (Valkey) store they share. */
+    rateLimits?: RateLimitsSpec;
     /** A production stack: the image repository keeps its images on destroy. */
     production: boolean;
     /** Base image for the gateway image (default node:24-bookworm-slim, resolved to its digest). */
@@ -53,9 +55,16 @@ export class AwsGateway extends pulumi.ComponentResource {
         // load balancer appends the client's address to X-Forwarded-For and sets
         // X-Forwarded-Proto ("HTTP headers and your Application Load Balancer", ELB User Guide).
         // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
-        const environment = pulumi
-            .all([args.environment, net.vpcCidrs])
-            .apply(([env, cidrs]) => ({ ...env, TRUST_PROXY: cidrs.join(","), WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))) }));
+        const storeUrl = args.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
+        const environment = pulumi.all([args.environment, net.vpcCidrs, storeUrl]).apply(([env, cidrs, url]) => ({
+            ...env,
+            TRUST_PROXY: cidrs.join(","),
+            WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
+            // While the store is away each task enforces limit ÷ RATE_LIMIT_TASKS. maxCapacity, not
+            // the tasks running now: the shares then never add up to more than the declared limit,
+            // at the price of less than it while fewer tasks run.
+            ...(url ? { RATE_LIMIT_STORE_URL: url, RATE_LIMIT_TASKS: String(s.maxCapacity) } : {}),
+        }));
         const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
@@ -65,6 +74,53 @@ export class AwsGateway extends pulumi.ComponentResource {
         this.dashboardName = dashboardName;
         this.registerOutputs({ url: this.url, imageRef: this.imageRef, dashboardName });
     }
+}
+
+/**
+ * The shared rate-limit store: ElastiCache for Valkey, a replication group with cluster mode off
+ * (one primary endpoint; the gateway's script touches one key per call), in the tasks' subnets,
+ * reachable only from the tasks' security group, TLS in transit (the gateway refuses a non-loopback
+ * store without it) and encrypted at rest. Production: a replica in another zone with automatic
+ * failover (Multi-AZ); the gateway's fallback covers the failover's seconds. No snapshots: the
+ * state is a few seconds of buckets, worthless after a restore. Arguments as in pulumi-aws
+ * `elasticache.ReplicationGroup` (engine `valkey`: at-rest encryption on by default; automatic
+ * failover needs numCacheClusters ≥ 2).
+ */
+function rateLimitStore(name: string, s: AwsGatewaySpec, net: NetworkWiring, production: boolean, parent: Parent): pulumi.Output<string> {
+    const storeSg = new aws.ec2.SecurityGroup(
+        `${name}-ratelimit-sg`,
+        { vpcId: net.vpcId, description: "policy-gateway rate-limit store: reachable from the gateway tasks only" },
+        parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+        `${name}-ratelimit-from-tasks`,
+        { securityGroupId: storeSg.id, ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: net.taskSg.id },
+        parent,
+    );
+    const subnets = new aws.elasticache.SubnetGroup(
+        `${name}-ratelimit-subnets`,
+        { subnetIds: net.taskSubnetIds, description: "policy-gateway rate-limit store" },
+        parent,
+    );
+    const store = new aws.elasticache.ReplicationGroup(
+        `${name}-ratelimit`,
+        {
+            description: "policy-gateway: per-consumer rate limits shared by the gateway tasks",
+            engine: "valkey",
+            nodeType: s.rateLimitStoreNodeType,
+            port: 6379,
+            numCacheClusters: production ? 2 : 1,
+            automaticFailoverEnabled: production,
+            multiAzEnabled: production,
+            transitEncryptionEnabled: true,
+            atRestEncryptionEnabled: true,
+            subnetGroupName: subnets.name,
+            securityGroupIds: [storeSg.id],
+            snapshotRetentionLimit: 0,
+        },
+        parent,
+    );
+    return pulumi.interpolate`rediss://${store.primaryEndpointAddress}:6379`;
 }
 
 /** ECR (scanned on push, immutable tags, last 20 images), pushed with a short-lived token. */

@@ -4,12 +4,14 @@
 // The introspection client secret is not here: each target injects it its own secret way.
 import type { GatewayEnvironment } from "../policy-gateway/src/config";
 import { PORTS } from "../policy-gateway/src/settings";
-import type { GatewaySpec } from "./stackConfig";
+import type { GatewaySpec, RateLimitsSpec } from "./stackConfig";
 
 export interface OktaWiring {
     issuer: string;
     audience: string;
     introspectionClientId: string;
+    /** Client id → rate-limit tier, for the consumers that name one. */
+    consumerTiers?: Record<string, string>;
 }
 
 export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): GatewayEnvironment {
@@ -28,5 +30,17 @@ export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): Gateway
         METHOD_OVERRIDE: spec.methodOverride,
         PORT: String(PORTS.traffic),
         ADMIN_PORT: String(PORTS.admin),
+        ...(spec.rateLimits ? rateLimitEnvironment(spec.rateLimits, okta.consumerTiers ?? {}) : {}),
+    };
+}
+
+/**
+ * The tiers, and who is in them by client id: what the gateway enforces. The shared store's
+ * address and the task count are the AWS target's to add (it declares the store).
+ */
+function rateLimitEnvironment(limits: RateLimitsSpec, consumerTiers: Record<string, string>): GatewayEnvironment {
+    return {
+        RATE_LIMITS: JSON.stringify({ tiers: limits.tiers, consumers: consumerTiers, ...(limits.defaultTier ? { defaultTier: limits.defaultTier } : {}) }),
+        RATE_LIMIT_STORE: limits.store,
     };
 }

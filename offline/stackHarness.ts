@@ -209,6 +209,9 @@ function providerState(
         if (type === "aws:acm/certificateValidation:CertificateValidation") extra.certificateArn = inputs.certificateArn;
         if (type === "aws:route53/record:Record") extra.fqdn = String(inputs.name).replace(/\.$/, "");
         if (type === "aws:cloudwatch/dashboard:Dashboard") extra.dashboardName = inputs.dashboardName;
+        // With TLS, ElastiCache names the primary endpoint master.<group id>.<hash>.<region code>.cache.amazonaws.com.
+        if (type === "aws:elasticache/replicationGroup:ReplicationGroup")
+            extra.primaryEndpointAddress = `master.${resourceName}.${id.slice(0, 6).toLowerCase()}.euw1.cache.amazonaws.com`;
         if (type === "aws:secretsmanager/secretVersion:SecretVersion") extra.versionId = fakeOktaId("v-", `${name}:${String(inputs.secretString)}`, 24);
         return { id: type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${id.toLowerCase()}` : id, state: { ...inputs, arn, name: resourceName, ...extra } };
     }

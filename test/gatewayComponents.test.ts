@@ -40,6 +40,7 @@ const spec: GatewaySpec = {
         targetCpuPercent: 50,
         cpu: 256,
         memory: 512,
+        rateLimitStoreNodeType: "cache.t4g.micro",
         logRetentionDays: 7,
     },
 };
@@ -213,6 +214,60 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
         assert.equal(env.TRUST_PROXY, "10.20.0.0/16,10.21.0.0/16");
         assert.equal(loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" }).trustProxy.toString(), "10.20.0.0/16,10.21.0.0/16");
         assert.equal(mine("aws:ecr/repository:Repository")[0].inputs.forceDelete, false, "production keeps its images");
+    });
+});
+
+describe("rate limits in the gateway's deployment", () => {
+    const limits = { tiers: { standard: { perSecond: 10, burst: 20 }, batch: { perMinute: 600 } }, defaultTier: "standard", store: "shared" as const };
+
+    it("hands the gateway the tiers and each consumer's tier by client id, in a form its validator accepts", () => {
+        const env = gatewayEnvironment({ ...spec, rateLimits: { ...limits, store: "local" } }, { ...okta, consumerTiers: { "0oaBatch": "batch" } });
+        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x".repeat(40) });
+        const plan = config.rateLimits?.plan;
+        assert.equal(plan?.consumers.get("0oaBatch"), "batch");
+        assert.equal(plan?.defaultTier, "standard");
+        assert.deepEqual(plan?.tiers.get("standard")?.[0], { name: "standard-per-second", limit: 10, windowSeconds: 1, burst: 20 });
+        assert.equal(config.rateLimits?.store.kind, "local");
+        assert.equal(gatewayEnvironment(spec, okta).RATE_LIMITS, undefined, "no rateLimits, no limits");
+    });
+
+    it("declares a Valkey store only the tasks reach, over TLS, and points every task at it with its fallback share", async () => {
+        const gw = new AwsGateway("limited", {
+            environment: gatewayEnvironment({ ...spec, rateLimits: limits }, okta),
+            introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("l".repeat(40)) },
+            settings: { ...spec.aws, maxCapacity: 4 },
+            rateLimits: limits,
+            production: true,
+        });
+        await valueOf(gw.url);
+        await stack.settle();
+        const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("limited-"));
+        const store = mine("aws:elasticache/replicationGroup:ReplicationGroup")[0];
+        assert.equal(store.inputs.engine, "valkey");
+        assert.equal(store.inputs.transitEncryptionEnabled, true);
+        assert.equal(store.inputs.atRestEncryptionEnabled, true);
+        assert.deepEqual(
+            [store.inputs.numCacheClusters, store.inputs.automaticFailoverEnabled, store.inputs.multiAzEnabled],
+            [2, true, true],
+            "production: a replica in another zone",
+        );
+        const storeSg = mine("aws:ec2/securityGroup:SecurityGroup").find((r) => r.name === "limited-ratelimit-sg");
+        const taskSg = mine("aws:ec2/securityGroup:SecurityGroup").find((r) => r.name === "limited-task-sg");
+        const ingress = mine("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === storeSg?.id);
+        assert.deepEqual(
+            ingress.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4]),
+            [[6379, taskSg?.id, undefined]],
+            "the tasks' security group and nothing else",
+        );
+        assert.deepEqual(store.inputs.securityGroupIds, [storeSg?.id]);
+        const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as {
+            environment: { name: string; value: string }[];
+        }[];
+        const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
+        assert.match(env.RATE_LIMIT_STORE_URL, /^rediss:\/\/master\.[^:]+\.cache\.amazonaws\.com:6379$/);
+        assert.equal(env.RATE_LIMIT_TASKS, "4", "the fallback share assumes the most tasks that may run");
+        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" });
+        assert.deepEqual(config.rateLimits?.store, { kind: "shared", url: env.RATE_LIMIT_STORE_URL, timeoutMs: 50 });
     });
 });
 

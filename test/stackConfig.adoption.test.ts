@@ -2,7 +2,7 @@
 // production protection, and how each consumer's credentials reach it.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc } from "./support/stackConfigHarness";
+import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc, withoutGateway } from "./support/stackConfigHarness";
 
 describe("stack configuration: adoption and credential delivery", () => {
     it("adopts an existing server by id, and refuses settings that would be ignored", () => {
@@ -133,7 +133,7 @@ describe("stack configuration: adoption and credential delivery", () => {
         consumers(doc)[1].readers = ["arn:aws:iam::210987654321:role/inventory-sync"];
         assert.deepEqual(load(doc).credentialDelivery, { method: "awsSecretsManager", namePrefix: `${project}/dev/`, recoveryWindowInDays: 0 });
         server(doc).protect = true;
-        delete doc.config[`${project}:gateway`];
+        withoutGateway(doc);
         assert.equal((load(doc).credentialDelivery as { recoveryWindowInDays: number }).recoveryWindowInDays, 30);
     });
 
@@ -149,7 +149,7 @@ describe("stack configuration: adoption and credential delivery", () => {
         );
         assert.equal(cfg.protect, false);
         server(doc).protect = true;
-        delete doc.config[`${project}:gateway`]; // a production stack's gateway is on AWS, or elsewhere
+        withoutGateway(doc); // a production stack's gateway is on AWS, or elsewhere
         assert.equal(load(doc).protect, true, "authorizationServer.protect makes the stack a production stack");
     });
 });

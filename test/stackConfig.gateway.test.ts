@@ -1,7 +1,7 @@
 // Stack configuration of the gateway: its target, rules, settings and the AWS target's keys.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assertProblem, devDoc, load, problemsOf, project, server, type StackDoc } from "./support/stackConfigHarness";
+import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc, withoutGateway } from "./support/stackConfigHarness";
 
 describe("stack configuration: the gateway", () => {
     describe("the gateway", () => {
@@ -14,9 +14,12 @@ describe("stack configuration: the gateway", () => {
             return g.aws as Record<string, unknown>;
         };
         it("is optional: a stack may manage Okta only", () => {
-            const doc = devDoc();
-            delete doc.config[`${project}:gateway`];
-            assert.equal(load(doc).gateway, undefined);
+            assertProblem(
+                problemsOf((d) => delete d.config[`${project}:gateway`]),
+                `${project}:consumers[1].tier`,
+                /needs gateway\.rateLimits/,
+            );
+            assert.equal(load(withoutGateway(devDoc())).gateway, undefined);
         });
         it("reads the committed dev gateway with its defaults", () => {
             const g = load(devDoc()).gateway;
@@ -181,5 +184,77 @@ describe("stack configuration: the gateway", () => {
             `${project}:gateway.target`,
             /local cannot serve a production stack .*use aws/,
         );
+    });
+
+    describe("rate limits", () => {
+        const limits = (d: StackDoc) => (d.config[`${project}:gateway`] as Record<string, unknown>).rateLimits as Record<string, unknown>;
+        const toAws = (d: StackDoc, aws: Record<string, unknown> = {}) => {
+            const g = d.config[`${project}:gateway`] as Record<string, unknown>;
+            g.target = "aws";
+            delete g.local;
+            g.aws = { vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-01", "subnet-02"], taskSubnetIds: ["subnet-11", "subnet-12"], ...aws };
+        };
+
+        it("reads the committed dev tiers, the consumer's tier and the store the target implies", () => {
+            const c = load(devDoc());
+            assert.deepEqual(c.gateway?.rateLimits?.tiers.standard, { perSecond: 5, burst: 10, perMinute: 120 });
+            assert.equal(c.gateway?.rateLimits?.defaultTier, "standard");
+            assert.equal(c.gateway?.rateLimits?.store, "local", "target local: one container");
+            assert.equal(c.consumers.find((x) => x.name === "inventory-sync")?.tier, "batch");
+            const onAws = devDoc();
+            toAws(onAws);
+            assert.equal(load(onAws).gateway?.rateLimits?.store, "shared", "target aws: the shared store by default");
+            assert.equal(load(onAws).gateway?.aws.rateLimitStoreNodeType, "cache.t4g.micro");
+        });
+
+        it("refuses a tier no one declared, on a consumer or as the default", () => {
+            const problems = problemsOf((d) => {
+                consumers(d)[0].tier = "gold";
+                limits(d).defaultTier = "silver";
+            });
+            assertProblem(problems, `${project}:consumers[0].tier`, /"gold" is not one of .*tiers \(standard, batch\)/);
+            assertProblem(problems, `${project}:gateway.rateLimits.defaultTier`, /"silver" is not one of/);
+        });
+
+        it("refuses a tier that limits nothing or cannot apply, naming the key", () => {
+            assertProblem(
+                problemsOf((d) => ((limits(d).tiers as Record<string, unknown>).standard = { burst: 10 })),
+                `${project}:gateway.rateLimits.tiers.standard`,
+                /perSecond/,
+            );
+            assertProblem(
+                problemsOf((d) => ((limits(d).tiers as Record<string, unknown>).standard = { perSecond: 1, perMinute: 100 })),
+                `${project}:gateway.rateLimits.tiers.standard.perMinute`,
+                /above 60 × perSecond/,
+            );
+        });
+
+        it("refuses a tier without rateLimits to define it", () => {
+            assertProblem(
+                problemsOf((d) => delete (d.config[`${project}:gateway`] as Record<string, unknown>).rateLimits),
+                `${project}:consumers[1].tier`,
+                /needs .*gateway\.rateLimits/,
+            );
+        });
+
+        it("refuses a store that cannot hold the limit: local on several AWS tasks, shared on the local target", () => {
+            assertProblem(
+                problemsOf((d) => {
+                    toAws(d, { maxCapacity: 3 });
+                    limits(d).store = "local";
+                }),
+                `${project}:gateway.rateLimits.store`,
+                /local limits each task on its own, so 3 tasks would allow up to 3 times each limit/,
+            );
+            const single = devDoc();
+            toAws(single, { minCapacity: 1, maxCapacity: 1 });
+            limits(single).store = "local";
+            assert.equal(load(single).gateway?.rateLimits?.store, "local", "one task: local is exact");
+            assertProblem(
+                problemsOf((d) => (limits(d).store = "shared")),
+                `${project}:gateway.rateLimits.store`,
+                /shared applies only to target aws/,
+            );
+        });
     });
 });

@@ -281,8 +281,42 @@ function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
         targetCpuPercent: aws.targetCpuPercent ?? 60,
         cpu: aws.cpu ?? 512,
         memory: aws.memory ?? 1024,
+        rateLimitStoreNodeType: aws.rateLimitStoreNodeType ?? "cache.t4g.micro",
         logRetentionDays: aws.logRetentionDays ?? 30,
     };
+}
+
+/**
+ * The tiers the consumers name exist, and the store fits the target: a `local` store limits each
+ * task on its own, so it is for one task only; the local target runs one container.
+ */
+function rateLimitProblems(gateway: z.infer<typeof gatewaySchema>, consumers: RawConsumer[], index: number[], k: (key: string) => string): string[] {
+    const limits = gateway.rateLimits;
+    const at = `${k("gateway")}.rateLimits`;
+    const problems: string[] = [];
+    if (!limits) {
+        consumers.forEach((c, i) => c.tier && problems.push(`${k("consumers")}[${index[i]}].tier: needs ${at} (the tiers it can name)`));
+        if (gateway.aws?.rateLimitStoreNodeType) problems.push(`${k("gateway")}.aws.rateLimitStoreNodeType: applies only with ${at}.store shared`);
+        return problems;
+    }
+    const tiers = Object.keys(limits.tiers);
+    const known = (t: string) => tiers.includes(t);
+    consumers.forEach((c, i) => {
+        if (c.tier && !known(c.tier)) problems.push(`${k("consumers")}[${index[i]}].tier: "${c.tier}" is not one of ${at}.tiers (${tiers.join(", ")})`);
+    });
+    if (limits.defaultTier !== undefined && !known(limits.defaultTier))
+        problems.push(`${at}.defaultTier: "${limits.defaultTier}" is not one of ${at}.tiers (${tiers.join(", ")})`);
+    const store = limits.store ?? (gateway.target === "aws" ? "shared" : "local");
+    if (gateway.target === "local" && store === "shared")
+        problems.push(`${at}.store: shared applies only to target aws (the local target runs one container: use local)`);
+    if (gateway.target === "aws" && store === "local" && (gateway.aws?.maxCapacity ?? 6) > 1)
+        problems.push(
+            `${at}.store: local limits each task on its own, so ${gateway.aws?.maxCapacity ?? 6} tasks would allow up to ${gateway.aws?.maxCapacity ?? 6} times each limit; ` +
+                "use shared (an ElastiCache Valkey store the stack declares), or set aws.minCapacity and aws.maxCapacity to 1",
+        );
+    if (store !== "shared" && gateway.aws?.rateLimitStoreNodeType)
+        problems.push(`${k("gateway")}.aws.rateLimitStoreNodeType: applies only with ${at}.store shared`);
+    return problems;
 }
 
 /**
@@ -480,6 +514,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     );
 
     let routeRules: RouteRule[] = [];
+    if (!gateway)
+        consumers.forEach(
+            (c, i) => c.tier && problems.push(`${k("consumers")}[${consumerIndex[i]}].tier: needs gateway.rateLimits (the gateway enforces the tiers)`),
+        );
     if (gateway) {
         checkScopeRefs(gateway.requiredScopes, `${k("gateway")}.requiredScopes`);
         if (gateway.routeRules) {
@@ -495,6 +533,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         if (local?.port !== undefined && local.port === local.adminPort) problems.push(`${k("gateway")}.local.adminPort: must differ from local.port`);
         const aws = gateway.aws;
         if (aws) problems.push(...awsGatewayProblems(aws, `${k("gateway")}.aws`));
+        problems.push(...rateLimitProblems(gateway, consumers, consumerIndex, k));
         if (gateway.target === "aws" && gateway.local) problems.push(`${k("gateway")}.local: applies only to target local`);
         if (gateway.target === "local" && gateway.aws) problems.push(`${k("gateway")}.aws: applies only to target aws`);
     }
@@ -562,6 +601,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             allowReplacement: c.allowReplacement ?? false,
             existingAppId: c.existingAppId,
             readers: c.readers ?? [],
+            tier: c.tier,
         })),
         credentialDelivery: credentialDeliverySpec(delivery, ctx, server.existingId === undefined && server.protect === true),
         introspectionClient: {
@@ -582,6 +622,11 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
             hideCredentials: gateway.hideCredentials ?? false,
             logLevel: gateway.logLevel ?? "info",
             methodOverride: gateway.methodOverride ?? "strip",
+            rateLimits: gateway.rateLimits && {
+                tiers: gateway.rateLimits.tiers,
+                defaultTier: gateway.rateLimits.defaultTier,
+                store: gateway.rateLimits.store ?? (gateway.target === "aws" ? "shared" : "local"),
+            },
             local: { port: gateway.local?.port ?? 8080, adminPort: gateway.local?.adminPort ?? 9090 },
             aws: awsGatewaySpec(gateway.aws ?? {}),
         },

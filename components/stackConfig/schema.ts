@@ -1,7 +1,15 @@
 // The zod schemas of this project's config keys, one key at a time: shapes, formats and bounds.
 // What spans keys (references, exclusions, Okta's and AWS's combinations) is in rules.ts.
 import { z } from "zod";
-import { CACHE_MAX_TTL_SECONDS, LOG_LEVELS, METHOD_OVERRIDE_MODES, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../../policy-gateway/src/settings";
+import { rateTierSchema, TIER_NAME } from "../../policy-gateway/src/rateLimitPlan";
+import {
+    CACHE_MAX_TTL_SECONDS,
+    LOG_LEVELS,
+    METHOD_OVERRIDE_MODES,
+    RATE_LIMIT_STORES,
+    SCOPE_MATCHES,
+    TOKEN_VALIDATIONS,
+} from "../../policy-gateway/src/settings";
 import { PROJECT_KEYS, RESERVED_CLAIMS, TOKEN_LIFETIME_MINUTES } from "./spec";
 
 /** Scopes Okta reserves on every authorization server; a custom scope cannot take these names. */
@@ -117,6 +125,8 @@ export const consumerSchema = z.strictObject({
         .regex(/^0oa[A-Za-z0-9]+$/, { message: "must be an Okta app id such as 0oa1a2b3c4d5e6f7g8h9 (the app's General tab, or GET /api/v1/apps?q=<label>)" })
         .optional(),
     readers: z.array(z.string().min(1)).min(1, { message: "must name at least one reader" }).optional(),
+    /** The rate-limit tier (gateway.rateLimits.tiers) this consumer is held to. */
+    tier: z.string().optional(),
 });
 
 export const credentialDeliverySchema = z.strictObject({
@@ -186,6 +196,15 @@ export const gatewaySchema = z.strictObject({
     hideCredentials: z.boolean().optional(),
     logLevel: z.enum(LOG_LEVELS).optional(),
     methodOverride: z.enum(METHOD_OVERRIDE_MODES).optional(),
+    rateLimits: z
+        .strictObject({
+            tiers: z
+                .record(z.string().regex(TIER_NAME, { message: "must be 1-32 lowercase letters, digits or '-'" }), rateTierSchema)
+                .refine((t) => Object.keys(t).length > 0, { message: "must declare at least one tier" }),
+            defaultTier: z.string().optional(),
+            store: z.enum(RATE_LIMIT_STORES).optional(),
+        })
+        .optional(),
     local: z.strictObject({ port: port.optional(), adminPort: port.optional() }).optional(),
     aws: z
         .strictObject({
@@ -231,6 +250,10 @@ export const gatewaySchema = z.strictObject({
                 .refine((c) => c in FARGATE_MEMORY, { message: "must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096" })
                 .optional(),
             memory: z.number().int().optional(),
+            rateLimitStoreNodeType: z
+                .string()
+                .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an ElastiCache node type such as cache.t4g.micro" })
+                .optional(),
             logRetentionDays: z
                 .number()
                 .int()

@@ -2,7 +2,8 @@
 // and error the reading and validating stages pass along. No logic beyond the error's text.
 import * as pulumi from "@pulumi/pulumi";
 import type { RouteRule } from "../../policy-gateway/src/routeRules";
-import type { LOG_LEVELS, METHOD_OVERRIDE_MODES, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../../policy-gateway/src/settings";
+import type { RateTier } from "../../policy-gateway/src/rateLimitPlan";
+import type { LOG_LEVELS, METHOD_OVERRIDE_MODES, RATE_LIMIT_STORES, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../../policy-gateway/src/settings";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -97,6 +98,8 @@ export interface ConsumerSpec {
      * consumers with nothing secret to deliver (private_key_jwt, adopted apps).
      */
     readers: string[];
+    /** The rate-limit tier this consumer is held to (gateway.rateLimits); undefined: the default tier, or no limit. */
+    tier?: string;
 }
 
 /**
@@ -144,8 +147,18 @@ export interface GatewaySpec {
     hideCredentials: boolean;
     logLevel: (typeof LOG_LEVELS)[number];
     methodOverride: (typeof METHOD_OVERRIDE_MODES)[number];
+    /** Per-consumer limits; absent: no consumer is limited. */
+    rateLimits?: RateLimitsSpec;
     local: { port: number; adminPort: number };
     aws: AwsGatewaySpec;
+}
+
+export interface RateLimitsSpec {
+    tiers: Record<string, RateTier>;
+    /** The tier of consumers that name none; undefined: they are not limited. */
+    defaultTier?: string;
+    /** `shared`: one store for every task (ElastiCache Valkey on AWS); `local`: each task alone (one task only). */
+    store: (typeof RATE_LIMIT_STORES)[number];
 }
 
 export interface AwsGatewaySpec {
@@ -175,6 +188,8 @@ export interface AwsGatewaySpec {
     targetCpuPercent: number;
     cpu: number;
     memory: number;
+    /** The ElastiCache node type of the shared rate-limit store (gateway.rateLimits.store shared). */
+    rateLimitStoreNodeType: string;
     logRetentionDays: number;
 }
 

@@ -16,6 +16,7 @@ export interface GatewayDoc {
     upstreamUrl: string;
     requiredScopes?: string[];
     local?: { port?: number; adminPort?: number };
+    rateLimits?: { tiers: Record<string, Record<string, number>>; defaultTier?: string; store?: "local" | "shared" };
     aws?: {
         vpcId?: string;
         loadBalancerSubnetIds?: string[];
@@ -40,7 +41,7 @@ interface ContainerDefinition {
     secrets: { name: string; valueFrom: string }[];
 }
 
-export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc, production: boolean): void {
+export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc, production: boolean, consumers: { name: string; tier?: string }[]): void {
     // The consumers' credential delivery (Secrets Manager secrets too) is not the gateway's.
     const all = () => getRun().stack.resources.filter((r) => r.custom && !r.name.startsWith("credentials-"));
     const ofType = (type: string) => all().filter((r) => r.type === type);
@@ -63,6 +64,33 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
         return Object.fromEntries(def.environment.map((e) => [e.name, e.value]));
     };
+
+    if (doc.rateLimits) {
+        const limits = doc.rateLimits;
+        it("holds each consumer to the tier the stack names, by its client id, and tells the consumer its limit", async () => {
+            const clients = await valueOf(getRun().outputs.consumerClients as pulumi.Output<Record<string, { clientId: string; rateLimit: unknown }>>);
+            // jwt: only the rate-limit settings matter here, not how the introspection client authenticates.
+            const config = loadConfig({ ...deployedEnv(), TOKEN_VALIDATION: "jwt" });
+            const plan = config.rateLimits?.plan;
+            assert.ok(plan, "the gateway gets RATE_LIMITS");
+            for (const c of consumers) {
+                const tier = c.tier ?? limits.defaultTier;
+                const enforced: string | undefined = plan.consumers.get(clients[c.name].clientId) ?? plan.defaultTier;
+                assert.equal(enforced, tier, `${c.name}: the gateway enforces the tier the stack names`);
+                assert.deepEqual(clients[c.name].rateLimit, tier ? { tier, ...limits.tiers[tier] } : null, `${c.name}: the output says the same`);
+            }
+            const store = limits.store ?? (doc.target === "aws" ? "shared" : "local");
+            assert.equal(config.rateLimits?.store.kind, store);
+            const stores = ofType("aws:elasticache/replicationGroup:ReplicationGroup");
+            assert.equal(stores.length, store === "shared" ? 1 : 0, "a shared store is declared exactly when the limits are shared");
+            if (store === "shared") {
+                assert.equal(stores[0].inputs.engine, "valkey");
+                assert.equal(stores[0].inputs.transitEncryptionEnabled, true);
+                assert.equal(stores[0].inputs.automaticFailoverEnabled, production);
+                assert.equal(config.rateLimits?.tasks, doc.aws?.maxCapacity ?? 6);
+            }
+        });
+    }
 
     it("builds the gateway image from policy-gateway/Dockerfile for linux/amd64, with paths relative to the project", () => {
         const image = one("docker:index/image:Image");

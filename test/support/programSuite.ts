@@ -37,6 +37,7 @@ interface ConsumerDoc {
     accessTokenLifetimeMinutes?: number;
     existingAppId?: string;
     readers?: string[];
+    tier?: string;
 }
 interface DeliveryDoc {
     method: "esc" | "awsSecretsManager" | "stackOutputs";
@@ -359,6 +360,7 @@ export function programSuite(stackName: string, preview: boolean): void {
         });
 
         if (gatewayDoc)
-            describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true));
+            describe(`gateway deployment (target ${gatewayDoc.target})`, () =>
+                gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true, consumerDocs));
     });
 }

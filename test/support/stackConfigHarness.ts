@@ -22,6 +22,13 @@ export function consumers(doc: StackDoc) {
 }
 
 /** Serialises a stack document to the engine's flat map and validates it, as the program does. */
+/** The dev stack without its gateway (Okta only): the consumers' tiers go with it, as the gateway enforces them. */
+export function withoutGateway(doc: StackDoc): StackDoc {
+    delete doc.config[`${project}:gateway`];
+    for (const c of consumers(doc)) delete c.tier;
+    return doc;
+}
+
 export function load(doc: StackDoc, opts: { secrets?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}): StackConfig {
     const secrets = opts.secrets ?? STAND_IN_SECRETS;
     const map: Record<string, string> = { ...secrets };
