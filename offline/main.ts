@@ -11,6 +11,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureGatewayBundle } from "../components/gatewayBundle";
 import { compileRules, requirementFor, type ScopeMatch, type ScopeRequirement } from "../policy-gateway/src/routeRules";
+import { compileRateLimits, tierOf } from "../policy-gateway/src/rateLimitPlan";
+import { rateLimitPolicyField } from "../policy-gateway/src/rateLimitHeaders";
 import { StackConfigError } from "../components/stackConfig";
 import { declaredGateway, declaredOkta, evaluateAccessPolicies, possibleScopes, type DeclaredClient } from "./declared";
 import { startLocalOkta, type LocalOkta } from "./localOkta";
@@ -327,6 +329,13 @@ async function main(): Promise<void> {
                     out(`$ OTHER=$(${basicCurl(lacking, mayHave(lacking).join(" "), started.okta.tokenUrl)})`);
                     out(`$ curl -i -H "Authorization: Bearer $OTHER" ${gw}/api/products`);
                 }
+                const limit = rateLimitStep(gateway?.env.RATE_LIMITS, first.clientId, `${gw}/api/products`);
+                if (limit) {
+                    out(
+                        `${firstCannotWrite && writer ? 8 : 7}. ${first.name}'s rate limit, ${limit.describe}: past it, 429 with Retry-After and the RateLimit fields`,
+                    );
+                    out(`$ ${limit.command}`);
+                }
             }
         }
         out();
@@ -335,6 +344,29 @@ async function main(): Promise<void> {
         process.stderr.write(`rehearsal: ${(e as Error).message}\n`);
         await stopAll(1);
     }
+}
+
+/**
+ * The walkthrough's rate-limit step for a consumer: its tier, and one command that spends the
+ * bucket (a line of statuses) and then shows the refused answer's headers. Undefined when the
+ * consumer is not limited, or its limit is too high to show with a loop of curls.
+ */
+function rateLimitStep(rateLimits: string | undefined, clientId: string, url: string): { describe: string; command: string } | undefined {
+    if (!rateLimits) return undefined;
+    const plan = compileRateLimits(JSON.parse(rateLimits), "RATE_LIMITS");
+    const tier = tierOf(plan, clientId);
+    const policies = tier === undefined ? undefined : plan.tiers.get(tier);
+    if (!tier || !policies) return undefined;
+    // Enough to empty the smallest bucket even as it refills while curl runs.
+    const requests = Math.min(...policies.map((p) => Math.ceil(p.burst * 2) + 5));
+    if (requests > 200) return undefined;
+    const auth = `-H "Authorization: Bearer $TOKEN" ${url}`;
+    return {
+        describe: `tier ${tier} (${rateLimitPolicyField(policies)})`,
+        command:
+            `for i in $(seq 1 ${requests}); do curl -s -o /dev/null -w '%{http_code} ' ${auth}; done; echo; ` +
+            `curl -si ${auth} | grep -iE '^(HTTP/|retry-after|ratelimit)'`,
+    };
 }
 
 main().catch((e: unknown) => {

@@ -101,12 +101,12 @@ function replaysWalkthrough(r: Rehearsal): void {
         .split("\n")
         .filter((l) => l.startsWith("$ "))
         .map((l) => l.slice(2));
-    assert.equal(commands.length, 8, r.stdout());
+    assert.equal(commands.length, 9, r.stdout());
     // Replayed exactly as printed, in one shell so that $TOKEN carries over.
     const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
     const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
     const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
-    assert.equal(steps.length, 8, replay.stdout + replay.stderr);
+    assert.equal(steps.length, 9, replay.stdout + replay.stderr);
     const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
     const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
     assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
@@ -122,6 +122,14 @@ function replaysWalkthrough(r: Rehearsal): void {
     assert.match(steps[5], /insufficient_scope/);
     assert.match(steps[5], /scope="products:write"/);
     assert.equal(status(steps[7]), 200, steps[7]);
+    // The stack's tier for products-web (standard: a bucket of 10, 5/s): the loop spends it, then
+    // the gateway refuses with the declared policy and when to retry.
+    const [codes, refused] = [steps[8].split("\n")[0].trim().split(" "), steps[8]];
+    assert.ok(codes.slice(0, 5).every((c) => c === "200") && codes.at(-1) === "429", codes.join(" "));
+    assert.equal(status(refused), 429, refused);
+    assert.match(refused, /^retry-after: [1-9]\d*\r?$/im);
+    assert.match(refused, /^ratelimit-policy: "standard-per-second";q=10;w=2, "standard-per-minute";q=120;w=60\r?$/im);
+    assert.match(refused, /^ratelimit: "standard-per-second";r=0;t=\d+\r?$/im);
 }
 
 describe("npm start", () => {
