@@ -267,7 +267,7 @@ describe("rate limits in the gateway's deployment", () => {
         assert.match(env.RATE_LIMIT_STORE_URL, /^rediss:\/\/master\.[^:]+\.cache\.amazonaws\.com:6379$/);
         assert.equal(env.RATE_LIMIT_TASKS, "4", "the fallback share assumes the most tasks that may run");
         const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" });
-        assert.deepEqual(config.rateLimits?.store, { kind: "shared", url: env.RATE_LIMIT_STORE_URL, timeoutMs: 50 });
+        assert.deepEqual(config.rateLimits?.store, { kind: "shared", url: env.RATE_LIMIT_STORE_URL, timeoutMs: 250 });
     });
 });
 

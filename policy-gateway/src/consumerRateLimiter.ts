@@ -17,8 +17,8 @@ import { CircuitBreaker } from "./circuitBreaker";
 import { emissionIntervalMs, gcra, type RatePolicy } from "./gcra";
 import type { GatewayMetrics } from "./metrics";
 import { sharePolicy, tierOf, type RateLimitPlan } from "./rateLimitPlan";
-import type { LimitState } from "./rateLimitHeaders";
-import type { SharedStore, StorePolicy } from "./sharedStore";
+import { rateLimitPolicyField, type LimitState } from "./rateLimitHeaders";
+import { SharedStore } from "./sharedStore";
 
 /** Which store decided: the shared one, the per-process fallback, or `local` (no shared store configured). */
 export type LimitSource = "shared" | "fallback" | "local";
@@ -39,6 +39,13 @@ export interface ConsumerRateLimiterOptions {
     now?: () => number;
 }
 
+interface Tier {
+    full: readonly RatePolicy[];
+    shared: readonly RatePolicy[];
+    storeArgs: readonly (string | number)[];
+    policyField: string;
+}
+
 /** A process's own GCRA states, per consumer, bounded (an evicted consumer starts with a full bucket). */
 class LocalBuckets {
     private readonly states = new LRUCache<string, number[]>({ max: 100_000 });
@@ -52,8 +59,8 @@ class LocalBuckets {
 export class ConsumerRateLimiter {
     private readonly local = new LocalBuckets();
     private readonly breaker = new CircuitBreaker(1, 1_000);
-    /** Per tier: the full policies (for the store and the headers), the share, and the store's form. */
-    private readonly tiers = new Map<string, { full: readonly RatePolicy[]; shared: readonly RatePolicy[]; store: StorePolicy[] }>();
+    /** Per tier, computed once: the declared policies, this process's share of them, the store's arguments, the RateLimit-Policy value. */
+    private readonly tiers = new Map<string, Tier>();
     private storeUp = true;
     private readonly now: () => number;
 
@@ -64,7 +71,10 @@ export class ConsumerRateLimiter {
                 full: policies,
                 shared: policies.map((p) => sharePolicy(p, opts.share)),
                 // The field names carry the policy's numbers: a tier changed by a deployment starts afresh.
-                store: policies.map((p) => ({ field: `${p.limit}/${p.windowSeconds}s/${p.burst}`, intervalUs: emissionIntervalMs(p) * 1000, burst: p.burst })),
+                storeArgs: SharedStore.scriptArgs(
+                    policies.map((p) => ({ field: `${p.limit}/${p.windowSeconds}s/${p.burst}`, intervalUs: emissionIntervalMs(p) * 1000, burst: p.burst })),
+                ),
+                policyField: rateLimitPolicyField(policies),
             });
         }
         opts.metrics.rateLimitStoreUp.set(opts.store ? 1 : 0);
@@ -74,24 +84,20 @@ export class ConsumerRateLimiter {
     async take(clientId: string): Promise<RateDecision | undefined> {
         const tier = tierOf(this.opts.plan, clientId);
         if (tier === undefined) return undefined;
-        const t = this.tiers.get(tier) as { full: readonly RatePolicy[]; shared: readonly RatePolicy[]; store: StorePolicy[] };
+        const t = this.tiers.get(tier) as Tier;
         const decision = await this.decide(clientId, tier, t);
         this.opts.metrics.rateLimited(tier, decision.allowed ? "allowed" : "limited", decision.source);
         return decision;
     }
 
-    private async decide(
-        clientId: string,
-        tier: string,
-        t: { full: readonly RatePolicy[]; shared: readonly RatePolicy[]; store: StorePolicy[] },
-    ): Promise<RateDecision> {
+    private async decide(clientId: string, tier: string, t: Tier): Promise<RateDecision> {
         const store = this.opts.store;
         if (store && this.breaker.tryAcquire()) {
             try {
-                const a = await store.decide(clientId, t.store);
+                const a = await store.decide(clientId, t.storeArgs);
                 this.breaker.success();
                 if (!this.storeUp) this.storeRecovered();
-                return { ...a, policies: t.full, tier, source: "shared" };
+                return { ...a, policies: t.full, policyField: t.policyField, tier, source: "shared" };
             } catch (e) {
                 this.breaker.failure();
                 this.storeFailed(e);
@@ -99,7 +105,7 @@ export class ConsumerRateLimiter {
         }
         const r = this.local.decide(clientId, t.shared, this.now());
         // The headers describe the declared limit; what remains is this process's share of it.
-        return { ...r, policies: t.full, tier, source: store ? "fallback" : "local" };
+        return { ...r, policies: t.full, policyField: t.policyField, tier, source: store ? "fallback" : "local" };
     }
 
     private storeFailed(e: unknown): void {

@@ -15,6 +15,8 @@ export interface LimitState {
     remaining: number;
     resetMs: number;
     retryAfterMs: number;
+    /** rateLimitPolicyField(policies), when the caller keeps it ready. */
+    policyField?: string;
 }
 
 /** `w`: seconds the bucket of `burst` takes to refill at the policy's rate, at least 1 (an sf-integer). */
@@ -33,7 +35,7 @@ export function rateLimitHeaders(s: LimitState): Record<string, string> {
     // Whole seconds, rounded up: a client that waits `Retry-After` seconds is let through.
     const wait = Math.max(1, Math.ceil(s.retryAfterMs / 1000));
     const headers: Record<string, string> = {
-        "ratelimit-policy": rateLimitPolicyField(s.policies),
+        "ratelimit-policy": s.policyField ?? rateLimitPolicyField(s.policies),
         ratelimit: `"${p.name}";r=${Math.max(0, s.remaining)};t=${refused ? wait : Math.max(0, Math.ceil(s.resetMs / 1000))}`,
     };
     if (refused) headers["retry-after"] = String(wait);

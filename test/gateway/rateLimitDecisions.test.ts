@@ -147,7 +147,7 @@ describe("RATE_LIMIT_* variables", () => {
             RATE_LIMIT_STORE_URL: "redis://127.0.0.1:6379",
             RATE_LIMIT_TASKS: "3",
         });
-        assert.deepEqual(c.rateLimits?.store, { kind: "shared", url: "redis://127.0.0.1:6379", timeoutMs: 50 });
+        assert.deepEqual(c.rateLimits?.store, { kind: "shared", url: "redis://127.0.0.1:6379", timeoutMs: 250 });
         assert.equal(c.rateLimits?.tasks, 3);
         assert.equal(loadConfig(base).rateLimits, undefined);
         assert.equal(loadConfig({ ...base, RATE_LIMITS: tiers }).rateLimits?.store.kind, "local");
@@ -200,7 +200,8 @@ describe("the shared store's script, on a real redis-server", () => {
             local.push(r);
         }
         const fromStore = [];
-        for (let i = 0; i < 6; i++) fromStore.push(await store.decide("client-a", [storePolicy(policies[0], "s"), storePolicy(policies[1], "m")]));
+        for (let i = 0; i < 6; i++)
+            fromStore.push(await store.decide("client-a", SharedStore.scriptArgs([storePolicy(policies[0], "s"), storePolicy(policies[1], "m")])));
         assert.deepEqual(
             fromStore.map((a) => [a.allowed, a.binding, a.remaining]),
             local.map((r) => [r.allowed, r.binding, r.remaining]),
@@ -211,7 +212,7 @@ describe("the shared store's script, on a real redis-server", () => {
     });
 
     it("keeps consumers apart, and lets the hash expire once its buckets are full again", async () => {
-        const p = [storePolicy(perSecond(10, 2), "s")];
+        const p = SharedStore.scriptArgs([storePolicy(perSecond(10, 2), "s")]);
         assert.equal((await store.decide("client-b", p)).allowed, true);
         assert.equal((await store.decide("client-b", p)).allowed, true);
         assert.equal((await store.decide("client-b", p)).allowed, false);
