@@ -161,3 +161,36 @@ describe("per-consumer rate limits across two gateway processes", () => {
         assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(" "));
     });
 });
+
+describe("per-consumer rate limits without a store (RATE_LIMIT_STORE=local), WORKERS=2", () => {
+    let gw: Running | undefined;
+    let stop: (() => Promise<void>) | undefined;
+    const shared = { token: "" };
+    before(async () => {
+        const { okta, upstream } = await startOktaAndUpstream();
+        stop = async () => {
+            gw?.child.kill("SIGKILL");
+            await upstream.stop();
+            await okta.stop();
+        };
+        gw = await startBundle(
+            gatewayEnv(okta, upstream, { WORKERS: "2", RATE_LIMITS: JSON.stringify({ tiers: { ten: { perMinute: 10 } }, defaultTier: "ten" }) }),
+        );
+        shared.token = await okta.token(CLIENTS.productsWeb, "myscope");
+    });
+    after(() => stop?.());
+
+    it("holds the limit for the container: each worker its share, the connections spread across them", async () => {
+        const statuses: number[] = [];
+        // A new connection each: node:cluster hands them to the workers in turn.
+        for (let i = 0; i < 16; i++) statuses.push((await send(`http://127.0.0.1:${gw!.port}`, "/api", { headers: bearer(shared.token) })).status);
+        assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(" "));
+        const text = await (await fetch(`http://127.0.0.1:${gw!.adminPort}/metrics`)).text();
+        assert.equal(
+            sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "local" }),
+            10,
+            "merged from both workers",
+        );
+        assert.equal(sample(text, "policy_gateway_rate_limit_store_up"), 0, "no shared store");
+    });
+});
