@@ -79,6 +79,9 @@ end
 return out
 `;
 
+/** The most requests one script call decides; more in one turn go in several calls. */
+const MAX_BATCH = 256;
+
 /** The defined command: the number of keys, the keys, then the arguments. */
 type GcraCommand = (...numKeysKeysArgs: (string | number)[]) => Promise<number[]>;
 
@@ -136,11 +139,14 @@ export class SharedStore {
         return new Promise((resolve, reject) => {
             if (this.pending.length === 0) setImmediate(() => this.flush());
             this.pending.push({ key: this.prefix + key, args, resolve, reject });
+            // A bounded batch: one script call never holds the store for long.
+            if (this.pending.length >= MAX_BATCH) this.flush();
         });
     }
 
     private flush(): void {
         const batch = this.pending;
+        if (batch.length === 0) return;
         this.pending = [];
         const call: (string | number)[] = [batch.length];
         for (const p of batch) call.push(p.key);

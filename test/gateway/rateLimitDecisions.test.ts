@@ -211,6 +211,23 @@ describe("the shared store's script, on a real redis-server", () => {
         assert.ok(Math.abs(wait - local.at(-1)!.retryAfterMs) < 50, `retry after ${wait} ms`);
     });
 
+    it("decides the requests of one turn together, in arrival order, also past one batch's size", async () => {
+        const p = SharedStore.scriptArgs([storePolicy(perSecond(1, 300), "s")]);
+        // 600 at once for one consumer and 3 for another: one consumer's bucket of 300 is spent in
+        // order across the batches, the other's is untouched by it.
+        const answers = await Promise.all([
+            ...Array.from({ length: 600 }, () => store.decide("client-many", p)),
+            ...Array.from({ length: 3 }, () => store.decide("client-few", p)),
+        ]);
+        const many = answers.slice(0, 600).map((a) => a.allowed);
+        assert.deepEqual(many.indexOf(false), 300, "the first 300 in arrival order pass");
+        assert.ok(many.slice(300).every((a) => !a));
+        assert.deepEqual(
+            answers.slice(600).map((a) => a.remaining),
+            [299, 298, 297],
+        );
+    });
+
     it("keeps consumers apart, and lets the hash expire once its buckets are full again", async () => {
         const p = SharedStore.scriptArgs([storePolicy(perSecond(10, 2), "s")]);
         assert.equal((await store.decide("client-b", p)).allowed, true);
