@@ -1,6 +1,7 @@
 // A circuit breaker, for the authorization server and for the shared rate-limit store: after
 // `threshold` consecutive failures it opens for `resetMs`, then lets one trial call through
-// (half-open); the trial's outcome closes it or opens it again. A clock is injected, so every transition is tested without waiting.
+// (half-open); the trial's outcome closes it or opens it again. A clock is injected, so every
+// transition is tested without waiting.
 
 export type BreakerState = "closed" | "open" | "half-open";
 
