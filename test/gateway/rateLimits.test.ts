@@ -4,6 +4,7 @@
 // shared by two gateway processes, and the store's outage and recovery.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Agent, RetryAgent, request } from "undici";
 import { startRedisServer, type RedisServer } from "../../offline/redisServer";
 import { startBundle, type Running } from "../support/bundleProcess";
 import { bearer, CLIENTS, gatewayEnv, send, sleep, startGatewayUnderTest, startOktaAndUpstream, type GatewayUnderTest } from "../support/gatewayHarness";
@@ -192,5 +193,35 @@ describe("per-consumer rate limits without a store (RATE_LIMIT_STORE=local), WOR
             "merged from both workers",
         );
         assert.equal(sample(text, "policy_gateway_rate_limit_store_up"), 0, "no shared store");
+    });
+});
+
+describe("a 429 as HTTP clients read it", () => {
+    let g: GatewayUnderTest;
+    before(async () => {
+        g = await startGatewayUnderTest({
+            env: { WORKERS: "1", RATE_LIMITS: JSON.stringify({ tiers: { paced: { perSecond: 1, burst: 2 } }, defaultTier: "paced" }) },
+        });
+    });
+    after(() => g.stop());
+
+    it("undici's RetryAgent waits the Retry-After the gateway gives, and then gets through", async () => {
+        const token = await g.okta.token(CLIENTS.productsWeb, "myscope");
+        const headers = { authorization: `Bearer ${token}` };
+        const plain = new Agent();
+        for (let i = 0; i < 2; i++) assert.equal((await request(`${g.url}/api`, { headers, dispatcher: plain })).statusCode, 200);
+        const refused = await request(`${g.url}/api`, { headers, dispatcher: plain });
+        await refused.body.dump();
+        assert.equal(refused.statusCode, 429);
+        assert.equal(refused.headers["retry-after"], "1");
+        // A stock retrying client, told nothing but to retry 429s: it waits what Retry-After says.
+        const retrying = new RetryAgent(plain, { maxRetries: 2, minTimeout: 10, statusCodes: [429] });
+        const started = performance.now();
+        const answered = await request(`${g.url}/api`, { headers, dispatcher: retrying });
+        await answered.body.dump();
+        const waited = performance.now() - started;
+        assert.equal(answered.statusCode, 200);
+        assert.ok(waited >= 900 && waited < 3_000, `waited ${Math.round(waited)} ms: Retry-After 1 s, not minTimeout's 10 ms`);
+        await plain.close();
     });
 });
