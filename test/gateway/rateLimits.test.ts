@@ -225,3 +225,45 @@ describe("a 429 as HTTP clients read it", () => {
         await plain.close();
     });
 });
+
+describe("the shared store over TLS (rediss://, as ElastiCache's in-transit encryption)", () => {
+    let redis: RedisServer;
+    let stop: (() => Promise<void>) | undefined;
+    const started: { trusted?: Running; untrusted?: Running } = {};
+    before(async () => {
+        redis = await startRedisServer({ tls: true });
+        const { okta, upstream } = await startOktaAndUpstream();
+        const env = gatewayEnv(okta, upstream, {
+            WORKERS: "1",
+            RATE_LIMITS: JSON.stringify({ tiers: { ten: { perMinute: 10 } }, defaultTier: "ten" }),
+            RATE_LIMIT_STORE: "shared",
+            RATE_LIMIT_STORE_URL: redis.url,
+        });
+        stop = async () => {
+            for (const g of Object.values(started)) g?.child.kill("SIGKILL");
+            await upstream.stop();
+            await okta.stop();
+            await redis.stop();
+        };
+        // One process trusts the store's certificate (as Node trusts Amazon's CAs), the other does not.
+        started.trusted = await startBundle({ ...env, NODE_EXTRA_CA_CERTS: redis.caFile ?? "" });
+        started.untrusted = await startBundle(env);
+        shared.token = await okta.token(CLIENTS.productsWeb, "myscope");
+    });
+    const shared = { token: "" };
+    after(() => stop?.());
+
+    it("decides in the store over TLS, and treats a certificate it cannot verify as a store it cannot use", async () => {
+        assert.match(redis.url, /^rediss:/);
+        for (const gw of [started.trusted!, started.untrusted!]) {
+            assert.equal((await send(`http://127.0.0.1:${gw.port}`, "/api", { headers: bearer(shared.token) })).status, 200);
+        }
+        const metricsOf = async (gw: Running) => (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+        const trusted = await metricsOf(started.trusted!);
+        assert.equal(sample(trusted, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "shared" }), 1);
+        assert.equal(sample(trusted, "policy_gateway_rate_limit_store_up"), 1);
+        const untrusted = await metricsOf(started.untrusted!);
+        assert.equal(sample(untrusted, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "fallback" }), 1);
+        assert.equal(sample(untrusted, "policy_gateway_rate_limit_store_up"), 0, "no connection without a verified certificate");
+    });
+});
