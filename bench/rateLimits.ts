@@ -1,7 +1,7 @@
 // The per-consumer rate limits under load (part of `npm run bench`): what checking a limit in the
 // shared store costs, how exactly two gateway processes sharing the store hold a declared limit,
 // and what happens when the store is killed mid-run. Everything on loopback; the store is Debian's
-// redis-server (bash .ci/redis.sh). Writes bench-results/rate-limits.json and .md, and its part of
+// redis-server (bash .ci/tools.sh). Writes bench-results/rate-limits.json and .md, and its part of
 // BENCHMARKS.md.
 import autocannon from "autocannon";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 // A real redis-server on loopback, for the tests and the benchmark of the shared rate-limit store:
-// Debian's `redis-server` (installed by .ci/redis.sh; built with TLS), no persistence, stopped and
+// Debian's `redis-server` (installed by .ci/tools.sh; built with TLS), no persistence, stopped and
 // restarted on the same port to play a store outage. With `tls`, it also listens with TLS on a port
 // of its own, with a certificate for 127.0.0.1 made by openssl, as ElastiCache's in-transit
 // encryption does: `url` is then `rediss://`, and `caFile` is what a client must trust.
@@ -74,7 +74,7 @@ export async function startRedisServer(opts: { tls?: boolean } = {}): Promise<Re
                 reject(
                     new Error(
                         e.code === "ENOENT"
-                            ? "redis-server is not installed: `bash .ci/redis.sh` installs Debian's redis-server"
+                            ? "redis-server is not installed: `bash .ci/tools.sh` installs Debian's redis-server"
                             : `redis-server: ${e.message}`,
                     ),
                 ),

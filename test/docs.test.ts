@@ -128,6 +128,68 @@ describe("the documentation", () => {
         assert.deepEqual(requirementFor(rules, "GET", "/health", defaults).scopes, ["myscope"], "no rule: requiredScopes");
     });
 
+    it("migration: the inventory's jq filters read Okta's list answers as the guide says", () => {
+        // Okta's answers in the shape of its Management API models (okta-sdk-nodejs jsdocs 7.0.0:
+        // AuthorizationServer {id, name, issuer, audiences}, OAuth2Scope {id, name, system},
+        // AuthorizationServerPolicy {id, name, status, conditions.clients.include},
+        // OpenIdConnectApplication settings.oauthClient.grant_types and
+        // credentials.oauthClient.token_endpoint_auth_method). Each filter is run as the guide prints it.
+        const answers: [RegExp, unknown[]][] = [
+            [
+                /authorizationServers\/\$AS\/scopes/,
+                [
+                    { id: "scp1", name: "myscope", system: false },
+                    { id: "scp0", name: "openid", system: true },
+                ],
+            ],
+            [
+                /authorizationServers\/\$AS\/policies/,
+                [
+                    { id: "00p2", name: "products-web", status: "ACTIVE", conditions: { clients: { include: ["0oa1"] } } },
+                    { id: "00p1", name: "Default Policy", status: "ACTIVE", conditions: { clients: { include: ["ALL_CLIENTS"] } } },
+                ],
+            ],
+            [/authorizationServers \|/, [{ id: "aus1", name: "Products", issuer: "https://acme.okta.com/oauth2/aus1", audiences: ["api://products"] }]],
+            [
+                /\/api\/v1\/apps/,
+                [
+                    {
+                        id: "0oa1",
+                        label: "Products API",
+                        settings: { oauthClient: { grant_types: ["client_credentials"] } },
+                        credentials: { oauthClient: { token_endpoint_auth_method: "client_secret_basic" } },
+                    },
+                    {
+                        id: "0oa9",
+                        label: "Portal",
+                        settings: { oauthClient: { grant_types: ["authorization_code"] } },
+                        credentials: { oauthClient: { token_endpoint_auth_method: "client_secret_basic" } },
+                    },
+                    { id: "0oa8", label: "Bookmark", settings: {} },
+                ],
+            ],
+        ];
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/migrate-from-mulesoft.md"), "utf8");
+        const outputs = guide
+            .split("\n")
+            .filter((line) => /curl .*\| jq -r '/.test(line))
+            .map((line) => {
+                const answer = answers.find(([url]) => url.test(line));
+                assert.ok(answer, `no Okta answer for ${line}`);
+                const filter = /\| jq -r '([^']*)'/.exec(line)?.[1] ?? "";
+                const run = spawnSync("jq", ["-r", filter], { input: JSON.stringify(answer[1]), encoding: "utf8" });
+                assert.equal(run.status, 0, `${filter}: ${run.stderr}`);
+                return run.stdout.trim();
+            });
+        assert.deepEqual(outputs, [
+            "aus1\tProducts\thttps://acme.okta.com/oauth2/aus1\tapi://products",
+            "scp1\tmyscope",
+            "00p2\tproducts-web\tACTIVE\t0oa1\n00p1\tDefault Policy\tACTIVE\tALL_CLIENTS",
+            "0oa1\tProducts API\tclient_secret_basic",
+            "00p1",
+        ]);
+    });
+
     it("migration: the documented adoption stack file is accepted, in the migration phase", () => {
         const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/migrate-from-mulesoft.md"), "utf8");
         const block = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1];

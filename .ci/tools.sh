@@ -1,0 +1,14 @@
+# Source this file: makes sure the Debian tools the tests run for real are installed:
+# redis-server (the shared rate-limit store; offline/redisServer.ts starts and stops its own
+# instances on free ports, with TLS from certificates openssl makes), openssl, and jq (the
+# migration guide's inventory filters are run as printed).
+_tools=()
+command -v redis-server >/dev/null 2>&1 || _tools+=(redis-server)
+command -v openssl >/dev/null 2>&1 || _tools+=(openssl)
+command -v jq >/dev/null 2>&1 || _tools+=(jq)
+if [ ${#_tools[@]} -gt 0 ]; then
+  echo "tools: installing ${_tools[*]} from Debian" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${_tools[@]}" >/dev/null
+fi
+redis-server --version >&2
