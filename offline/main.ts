@@ -347,9 +347,10 @@ async function main(): Promise<void> {
 }
 
 /**
- * The walkthrough's rate-limit step for a consumer: its tier, and one command that spends the
- * bucket (a line of statuses) and then shows the refused answer's headers. Undefined when the
- * consumer is not limited, or its limit is too high to show with a loop of curls.
+ * The walkthrough's rate-limit step for a consumer: its tier, and one command that calls until the
+ * first refusal, printing each status, then that refusal's headers (its own, not a later call's,
+ * which the bucket may have refilled for). Undefined when the consumer is not limited, or its
+ * limit is too high to show with a loop of curls.
  */
 function rateLimitStep(rateLimits: string | undefined, clientId: string, url: string): { describe: string; command: string } | undefined {
     if (!rateLimits) return undefined;
@@ -357,15 +358,15 @@ function rateLimitStep(rateLimits: string | undefined, clientId: string, url: st
     const tier = tierOf(plan, clientId);
     const policies = tier === undefined ? undefined : plan.tiers.get(tier);
     if (!tier || !policies) return undefined;
-    // Enough to empty the smallest bucket even as it refills while curl runs.
-    const requests = Math.min(...policies.map((p) => Math.ceil(p.burst * 2) + 5));
+    // The loop stops at the first 429; the bound leaves room for the bucket refilling while curl runs.
+    const requests = Math.min(...policies.map((p) => Math.ceil(p.burst * 3) + 10));
     if (requests > 200) return undefined;
-    const auth = `-H "Authorization: Bearer $TOKEN" ${url}`;
     return {
         describe: `tier ${tier} (${rateLimitPolicyField(policies)})`,
         command:
-            `for i in $(seq 1 ${requests}); do curl -s -o /dev/null -w '%{http_code} ' ${auth}; done; echo; ` +
-            `curl -si ${auth} | grep -iE '^(HTTP/|retry-after|ratelimit)'`,
+            `for i in $(seq 1 ${requests}); do h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" ${url}); ` +
+            `s=$(echo "$h" | head -1 | cut -d' ' -f2); printf '%s ' "$s"; ` +
+            `if [ "$s" = 429 ]; then echo; echo "$h" | grep -iE '^(HTTP/|retry-after|ratelimit)'; break; fi; done`,
     };
 }
 
