@@ -106,10 +106,15 @@ describe("the documentation", () => {
         // The public half of the key the team keeps, and nothing private.
         const pub = createPublicKey(createPrivateKey(readFileSync(path.join(dir, "reporting.pem")))).export({ format: "jwk" });
         assert.deepEqual(jwk, { kid: "reporting-2026", kty: "RSA", e: pub.e, n: pub.n });
+        // The guide's stack entry, with the key just made in place of its "…", replaces dev's reporting.
+        const entryBlock = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1] ?? "";
+        const [entry] = parseYaml(entryBlock.replace(/^ {3}/gm, "")) as Record<string, unknown>[];
+        entry.jwks = { keys: [jwk] };
         const doc = devDoc();
-        consumers(doc)[2].jwks = { keys: [jwk] };
+        consumers(doc)[2] = entry;
         const reporting = load(doc).consumers.find((c) => c.name === "reporting");
         assert.deepEqual(reporting?.jwks?.[0]?.n, jwk.n, "accepted as the consumer's public key");
+        assert.equal(reporting?.tier, "batch", "with the tier the guide shows");
     });
 
     it("route rules: the documented example is what the stack accepts, and a matching rule replaces requiredScopes", () => {
