@@ -219,6 +219,21 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         },
     ),
     onType(
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        {
+            name: "elasticache-encrypted",
+            description: "ElastiCache stores (the shared rate-limit store) encrypt in transit and at rest.",
+            enforcementLevel: "mandatory",
+        },
+        (props, args, report) => {
+            // The gateway speaks TLS to any store off loopback (rediss://); a store without it would
+            // refuse every connection and leave the limits to each task's fallback share.
+            if (props.transitEncryptionEnabled !== true)
+                report(`${args.name}: set transitEncryptionEnabled: true; the gateway connects to its rate-limit store over TLS only (rediss://).`);
+            if (props.atRestEncryptionEnabled === false) report(`${args.name}: set atRestEncryptionEnabled: true.`);
+        },
+    ),
+    onType(
         "aws:lb/listener:Listener",
         {
             name: "alb-https-in-production",

@@ -113,6 +113,16 @@ describe("guardrail policies", () => {
         await passes("ecr-scan-on-push", { type: "aws:ecr/repository:Repository", props: { imageScanningConfiguration: { scanOnPush: true } } });
         await fails("ecr-scan-on-push", { type: "aws:ecr/repository:Repository", props: {} }, /scanOnPush: true/);
     });
+    it("ElastiCache stores encrypt in transit and at rest", async () => {
+        const STORE = "aws:elasticache/replicationGroup:ReplicationGroup";
+        await passes("elasticache-encrypted", { type: STORE, props: { transitEncryptionEnabled: true, atRestEncryptionEnabled: true } });
+        await fails("elasticache-encrypted", { type: STORE, props: { atRestEncryptionEnabled: true } }, /transitEncryptionEnabled: true/);
+        await fails(
+            "elasticache-encrypted",
+            { type: STORE, props: { transitEncryptionEnabled: true, atRestEncryptionEnabled: false } },
+            /atRestEncryptionEnabled/,
+        );
+    });
     it("load balancer listeners are HTTPS in production (HTTP only to redirect)", async () => {
         await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTPS" }, stack: "prod" });
         await passes("alb-https-in-production", {
