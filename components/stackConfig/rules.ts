@@ -290,13 +290,19 @@ function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
  * The tiers the consumers name exist, and the store fits the target: a `local` store limits each
  * task on its own, so it is for one task only; the local target runs one container.
  */
-function rateLimitProblems(gateway: z.infer<typeof gatewaySchema>, consumers: RawConsumer[], index: number[], k: (key: string) => string): string[] {
-    const limits = gateway.rateLimits;
+function rateLimitProblems(
+    gateway: z.infer<typeof gatewaySchema> | undefined,
+    consumers: RawConsumer[],
+    index: number[],
+    k: (key: string) => string,
+): string[] {
+    const limits = gateway?.rateLimits;
     const at = `${k("gateway")}.rateLimits`;
     const problems: string[] = [];
-    if (!limits) {
-        consumers.forEach((c, i) => c.tier && problems.push(`${k("consumers")}[${index[i]}].tier: needs ${at} (the tiers it can name)`));
-        if (gateway.aws?.rateLimitStoreNodeType) problems.push(`${k("gateway")}.aws.rateLimitStoreNodeType: applies only with ${at}.store shared`);
+    if (!gateway || !limits) {
+        // Also without a gateway at all: the gateway is what enforces the tiers.
+        consumers.forEach((c, i) => c.tier && problems.push(`${k("consumers")}[${index[i]}].tier: needs gateway.rateLimits (the tiers it can name)`));
+        if (gateway?.aws?.rateLimitStoreNodeType) problems.push(`${k("gateway")}.aws.rateLimitStoreNodeType: applies only with ${at}.store shared`);
         return problems;
     }
     const tiers = Object.keys(limits.tiers);
@@ -514,10 +520,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     );
 
     let routeRules: RouteRule[] = [];
-    if (!gateway)
-        consumers.forEach(
-            (c, i) => c.tier && problems.push(`${k("consumers")}[${consumerIndex[i]}].tier: needs gateway.rateLimits (the gateway enforces the tiers)`),
-        );
+    problems.push(...rateLimitProblems(gateway, consumers, consumerIndex, k));
     if (gateway) {
         checkScopeRefs(gateway.requiredScopes, `${k("gateway")}.requiredScopes`);
         if (gateway.routeRules) {
@@ -533,7 +536,6 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         if (local?.port !== undefined && local.port === local.adminPort) problems.push(`${k("gateway")}.local.adminPort: must differ from local.port`);
         const aws = gateway.aws;
         if (aws) problems.push(...awsGatewayProblems(aws, `${k("gateway")}.aws`));
-        problems.push(...rateLimitProblems(gateway, consumers, consumerIndex, k));
         if (gateway.target === "aws" && gateway.local) problems.push(`${k("gateway")}.local: applies only to target local`);
         if (gateway.target === "local" && gateway.aws) problems.push(`${k("gateway")}.aws: applies only to target aws`);
     }
