@@ -168,8 +168,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         // Limits apply only once the token and its scopes are checked: a request with a bad token
         // never spends a consumer's budget. Keyed by the verified client id (Okta's `cid`).
         let limitHeaders: Record<string, string> | undefined;
-        const clientId = decision.identity?.clientId ?? decision.identity?.subject;
-        if (rateLimiter && decision.outcome === "allowed" && clientId) {
+        const clientId = rateLimiter && decision.outcome === "allowed" ? (decision.identity?.clientId ?? decision.identity?.subject) : undefined;
+        if (rateLimiter && clientId) {
             const limit = await rateLimiter.take(clientId);
             if (limit) {
                 limitHeaders = rateLimitHeaders(limit);

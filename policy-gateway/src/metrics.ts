@@ -81,7 +81,7 @@ export class GatewayMetrics {
     });
     readonly rateLimitStoreErrors = new Counter({
         name: `${P}rate_limit_store_errors_total`,
-        help: "Calls to the shared rate-limit store that failed, by reason: timeout, unavailable",
+        help: "Rate-limit checks the shared store could not answer (each then decided by the fallback), by reason: timeout, unavailable",
         labelNames: ["reason"] as const,
         registers: [this.registry],
     });

@@ -79,6 +79,9 @@ end
 return out
 `;
 
+/** Every key's prefix, so a store shared with other software keeps them apart. */
+const KEY_PREFIX = "policy-gateway:ratelimit:";
+
 /** The most requests one script call decides; more in one turn go in several calls. */
 const MAX_BATCH = 256;
 
@@ -96,15 +99,12 @@ export interface SharedStoreOptions {
     url: string;
     /** A command that takes longer fails (and the limiter falls back) instead of holding the request. */
     timeoutMs: number;
-    /** Prefix of every key, so a store shared with other software keeps them apart. */
-    keyPrefix?: string;
     onError?: (e: Error) => void;
 }
 
 export class SharedStore {
     private readonly client: Redis;
     private readonly take: GcraCommand;
-    private readonly prefix: string;
     private pending: Pending[] = [];
 
     constructor(opts: SharedStoreOptions) {
@@ -124,7 +124,6 @@ export class SharedStore {
         // defineCommand: EVALSHA, with EVAL once when the server does not have the script yet.
         this.client.defineCommand("gatewayGcra", { lua: GCRA_SCRIPT });
         this.take = (this.client as unknown as { gatewayGcra: GcraCommand }).gatewayGcra.bind(this.client);
-        this.prefix = opts.keyPrefix ?? "policy-gateway:ratelimit:";
     }
 
     /** The script's arguments for a set of policies: built once per tier, not per request. */
@@ -138,7 +137,7 @@ export class SharedStore {
     decide(key: string, args: readonly (string | number)[]): Promise<StoreAnswer> {
         return new Promise((resolve, reject) => {
             if (this.pending.length === 0) setImmediate(() => this.flush());
-            this.pending.push({ key: this.prefix + key, args, resolve, reject });
+            this.pending.push({ key: KEY_PREFIX + key, args, resolve, reject });
             // A bounded batch: one script call never holds the store for long.
             if (this.pending.length >= MAX_BATCH) this.flush();
         });
@@ -178,11 +177,6 @@ export class SharedStore {
             };
             this.client.once("ready", onReady);
         });
-    }
-
-    /** Whether the connection is up now (a command may still time out). */
-    get isReady(): boolean {
-        return this.client.status === "ready";
     }
 
     async close(): Promise<void> {
