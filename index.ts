@@ -31,8 +31,9 @@ const authServer = new AuthorizationServer("api", {
               audience: server.audience,
               issuerMode: server.issuerMode,
               customDomain: server.customDomain,
-              protect: server.protect,
           }),
+    // A production stack's server is protected, created or adopted: a destroy would delete every consumer's tokens.
+    protect: config.production,
     scopes: config.scopes,
     claims: config.claims,
 });
@@ -52,7 +53,7 @@ const consumers = config.consumers.map((spec) => ({
         label: spec.label,
         jwks: spec.jwks,
         existingAppId: spec.existingAppId,
-        protect: config.protect && !spec.allowReplacement,
+        protect: config.production && !spec.allowReplacement,
     }),
 }));
 
@@ -86,18 +87,17 @@ const deliveries: Record<string, DeliveryLocation> =
           }).locations
         : {};
 
-// 5. The client the gateway authenticates with when it introspects tokens.
-const introspection = new IntrospectionClient("introspection", {
-    label: config.introspectionClient.label,
-    auth: config.introspectionClient.auth,
-    protect: config.protect,
-});
+// 5. The client the gateway (or, without one, MuleSoft's policy) authenticates with when it
+//    introspects tokens; none for a gateway that checks JWTs locally.
+const introspectionSpec = config.introspectionClient;
+const introspection =
+    introspectionSpec && new IntrospectionClient("introspection", { label: introspectionSpec.label, auth: introspectionSpec.auth, protect: config.production });
 
 // 6. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
 //    Each consumer is held to its rate-limit tier, by its client id.
 const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
-const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.protect });
+const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.production });
 
 // ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
 const endpoints = authServer.endpoints;
@@ -149,9 +149,9 @@ export const consumerClientSecrets =
     delivery.method === "stackOutputs" ? pulumi.secret(pulumi.all(Object.fromEntries(generatedSecrets.map((c) => [c.consumer, c.clientSecret])))) : undefined;
 
 // The introspection client's credential goes to the gateway and nowhere else: no output carries it.
-export const introspectionClientId = introspection.clientId;
+export const introspectionClientId = introspection?.clientId;
 /** How the gateway authenticates to the introspection endpoint: private_key_jwt (no secret exists) or client_secret_basic. */
-export const introspectionAuthMethod = introspection.authMethod;
+export const introspectionAuthMethod = introspection?.authMethod;
 
 /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
 export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuritySchemes(url, config.scopes));

@@ -2,19 +2,23 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayEnvironment } from "../policy-gateway/src/config";
 import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
+import type { IntrospectionCredential } from "./deployGateway";
+import { deployedSettings, gatewayEnvironment, type OktaWiring } from "./gatewayEnvironment";
 import { GatewayImage } from "./gatewayImage";
-import type { AwsGatewaySpec, RateLimitsSpec } from "./stackConfig";
+import type { AwsGatewaySpec, GatewaySpec } from "./stackConfig";
 import { checkedSubnets } from "./subnetRouting";
 
 export interface AwsGatewayArgs {
-    /** Non-secret environment (see gatewayEnvironment); TRUST_PROXY is added here, from the VPC. */
-    environment: pulumi.Input<GatewayEnvironment>;
-    /** The introspection client's private key or secret: only in Secrets Manager, reaching the task through `secrets[].valueFrom`. */
-    introspectionCredential: { variable: string; value: pulumi.Input<string> };
-    settings: AwsGatewaySpec;
-    /** Per-consumer limits; with store `shared`, the stack declares the ElastiCache (Valkey) store they share. */
-    rateLimits?: RateLimitsSpec;
-    /** A production stack: the image repository keeps its images on destroy. */
+    /**
+     * The stack's gateway (target aws): its settings, its `aws` keys, and its per-consumer limits
+     * (with store `shared`, the stack declares the ElastiCache (Valkey) store they share).
+     */
+    gateway: GatewaySpec;
+    /** What Okta created: issuer, audience, the introspection client's id, each limited consumer's client id. */
+    okta: pulumi.Input<OktaWiring>;
+    /** The introspection client's private key or secret (none in jwt mode): only in Secrets Manager, reaching the task through `secrets[].valueFrom`. */
+    introspectionCredential?: IntrospectionCredential;
+    /** A production stack: the image repository keeps its images on destroy, the store is Multi-AZ. */
     production: boolean;
     /** Base image for the gateway image (default node:24-bookworm-slim, resolved to its digest). */
     baseImage?: string;
@@ -44,26 +48,19 @@ export class AwsGateway extends pulumi.ComponentResource {
     constructor(name: string, args: AwsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:gateway:AwsGateway", name, {}, opts);
         const parent = { parent: this };
-        const s = args.settings;
+        const s = args.gateway.aws;
 
         const image = gatewayImage(name, args, parent);
-        const secret = introspectionSecret(name, args.introspectionCredential, parent);
+        const secret = args.introspectionCredential && introspectionSecret(name, args.introspectionCredential, parent);
         const net = network(name, s, parent);
         const lb = loadBalancer(name, s, net, parent);
-        // Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its
-        // nodes take addresses in the VPC, and only its security group may reach the tasks. The
-        // load balancer appends the client's address to X-Forwarded-For and sets
-        // X-Forwarded-Proto ("HTTP headers and your Application Load Balancer", ELB User Guide).
-        // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
-        const storeUrl = args.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
-        const environment = pulumi.all([args.environment, net.vpcCidrs, storeUrl]).apply(([env, cidrs, url]) => ({
-            ...env,
-            TRUST_PROXY: cidrs.join(","),
+        const storeUrl = args.gateway.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
+        // The load balancer's part (the VPC it takes addresses in, the store, the task count) is
+        // added to the settings by deployedSettings, as the stack validated them.
+        const environment = pulumi.all([args.okta, net.vpcCidrs, storeUrl]).apply(([okta, vpcCidrs, url]): GatewayEnvironment => ({
+            ...gatewayEnvironment(deployedSettings(args.gateway, okta, { vpcCidrs, storeUrl: url })),
+            // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
             WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
-            // While the store is away each task enforces limit ÷ RATE_LIMIT_TASKS. maxCapacity, not
-            // the tasks running now: the shares then never add up to more than the declared limit,
-            // at the price of less than it while fewer tasks run.
-            ...(url ? { RATE_LIMIT_STORE_URL: url, RATE_LIMIT_TASKS: String(s.maxCapacity) } : {}),
         }));
         const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
@@ -374,27 +371,28 @@ interface ServiceWiring {
 function service(
     name: string,
     s: AwsGatewaySpec,
-    w: { image: pulumi.Output<string>; environment: pulumi.Output<GatewayEnvironment>; secret: SecretWiring; net: NetworkWiring; lb: LoadBalancerWiring },
+    w: { image: pulumi.Output<string>; environment: pulumi.Output<GatewayEnvironment>; secret?: SecretWiring; net: NetworkWiring; lb: LoadBalancerWiring },
     parent: Parent,
 ): ServiceWiring {
-    // The execution role may read this one secret and nothing else; the task role may do nothing.
+    // The execution role may read this one secret (when the gateway introspects) and nothing else; the task role may do nothing.
     const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
     new aws.iam.RolePolicyAttachment(
         `${name}-execution-role-ecs`,
         { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
         parent,
     );
-    new aws.iam.RolePolicy(
-        `${name}-execution-role-secret`,
-        {
-            role: executionRole.id,
-            policy: pulumi.jsonStringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }],
-            }),
-        },
-        parent,
-    );
+    if (w.secret)
+        new aws.iam.RolePolicy(
+            `${name}-execution-role-secret`,
+            {
+                role: executionRole.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }],
+                }),
+            },
+            parent,
+        );
     const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
 
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
@@ -424,7 +422,7 @@ function service(
                         { containerPort: PORTS.admin, protocol: "tcp" },
                     ],
                     environment: w.environment.apply((env) => Object.entries(env).map(([k, value]) => ({ name: k, value }))),
-                    secrets: [{ name: w.secret.variable, valueFrom: w.secret.secret.arn }],
+                    secrets: w.secret ? [{ name: w.secret.variable, valueFrom: w.secret.secret.arn }] : [],
                     logConfiguration: {
                         logDriver: "awslogs",
                         options: { "awslogs-group": logGroup.name, "awslogs-region": region, "awslogs-stream-prefix": "gateway" },
@@ -464,7 +462,7 @@ function service(
             waitForSteadyState: true,
             // Tasks read secrets only when they start: a new secret version must start new tasks.
             forceNewDeployment: true,
-            triggers: { introspectionSecretVersion: w.secret.version.versionId },
+            ...(w.secret ? { triggers: { introspectionSecretVersion: w.secret.version.versionId } } : {}),
         },
         { ...parent, dependsOn: [w.lb.listener], ignoreChanges: ["desiredCount"], customTimeouts: { create: timeout, update: timeout } },
     );

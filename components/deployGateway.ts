@@ -1,9 +1,10 @@
 // Picks the gateway's deployment target for the stack and wires it with what the Okta components
-// created: the issuer and audience of the authorization server, the introspection client.
+// created: the issuer and audience of the authorization server, the introspection client (when
+// the validation mode introspects), and each limited consumer's client id.
 import * as pulumi from "@pulumi/pulumi";
 import type { AuthorizationServer } from "./authorizationServer";
 import { AwsGateway } from "./awsGateway";
-import { gatewayEnvironment } from "./gatewayEnvironment";
+import type { OktaWiring } from "./gatewayEnvironment";
 import type { IntrospectionClient } from "./introspectionClient";
 import { LocalGateway } from "./localGateway";
 import type { GatewaySpec } from "./stackConfig";
@@ -21,24 +22,32 @@ export interface TieredConsumer {
     tier: string;
 }
 
+/** The introspection client's credential, as the target delivers it to the container. */
+export interface IntrospectionCredential {
+    variable: string;
+    value: pulumi.Input<string>;
+}
+
 export function deployGateway(
     spec: GatewaySpec,
-    okta: { authServer: AuthorizationServer; introspection: IntrospectionClient; tieredConsumers: TieredConsumer[] },
+    okta: { authServer: AuthorizationServer; introspection?: IntrospectionClient; tieredConsumers: TieredConsumer[] },
     opts: { production: boolean },
 ): DeployedGateway {
-    const credential = okta.introspection.credential;
+    const credential = okta.introspection?.credential;
     const consumerTiers = pulumi
         .all(okta.tieredConsumers.map((c) => c.clientId))
         .apply((ids) => Object.fromEntries(ids.map((id, i) => [id, okta.tieredConsumers[i].tier])));
-    const environment = pulumi
-        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection.clientId, consumerTiers])
+    const wiring: pulumi.Output<OktaWiring> = pulumi
+        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection?.clientId, consumerTiers])
         .apply(([issuer, audience, introspectionClientId, tiers]) => ({
-            ...gatewayEnvironment(spec, { issuer, audience, introspectionClientId, consumerTiers: tiers }),
-            // Which of the client's keys signs (its id in the app's JWKS); the key itself is secret.
-            ...(credential.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" ? { INTROSPECTION_CLIENT_KEY_ID: credential.keyId } : {}),
+            issuer,
+            audience,
+            introspectionClientId,
+            introspectionClientKeyId: credential?.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" ? credential.keyId : undefined,
+            consumerTiers: tiers,
         }));
-    const introspectionCredential = { variable: credential.variable, value: credential.value };
+    const introspectionCredential = credential && { variable: credential.variable, value: credential.value };
     return spec.target === "local"
-        ? new LocalGateway("gateway", { environment, introspectionCredential, port: spec.local.port, adminPort: spec.local.adminPort })
-        : new AwsGateway("gateway", { environment, introspectionCredential, settings: spec.aws, rateLimits: spec.rateLimits, production: opts.production });
+        ? new LocalGateway("gateway", { gateway: spec, okta: wiring, introspectionCredential })
+        : new AwsGateway("gateway", { gateway: spec, okta: wiring, introspectionCredential, production: opts.production });
 }

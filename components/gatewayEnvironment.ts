@@ -1,46 +1,81 @@
-// The gateway container's environment, built from the Okta components' outputs and the stack's
-// gateway config. One function for both targets, so local and AWS run the same gateway. Keyed by
-// the gateway's own config schema (GatewayEnvironment), so a misspelt variable does not compile.
-// The introspection client secret is not here: each target injects it its own secret way.
+// The gateway's settings as a deployment gives them: the stack file's gateway settings, wired with
+// what Okta and the target add, encoded by the gateway's own codec. The stack validates the same
+// function's result with placeholders for what is not known before `pulumi up` (stackConfig/
+// gateway.ts), so what passed validation is what the container runs. The introspection client's
+// secret or key is not here: each target injects it its own secret way.
 import type { GatewayEnvironment } from "../policy-gateway/src/config";
+import { settingsProblems, settingsSchema, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/gatewaySettings";
 import { PORTS } from "../policy-gateway/src/settings";
-import type { GatewaySpec, RateLimitsSpec } from "./stackConfig";
+import { toEnvironment, variableOf } from "../policy-gateway/src/settingsCodec";
+import type { GatewaySpec } from "./stackConfig/spec";
 
 export interface OktaWiring {
     issuer: string;
     audience: string;
-    introspectionClientId: string;
+    /** Absent when the validation mode never introspects (jwt). */
+    introspectionClientId?: string;
+    /** Which of the introspection client's keys signs (its id in the app's JWKS); the key itself is secret. */
+    introspectionClientKeyId?: string;
     /** Client id → rate-limit tier, for the consumers that name one. */
-    consumerTiers?: Record<string, string>;
+    consumerTiers: Record<string, string>;
 }
 
-export function gatewayEnvironment(spec: GatewaySpec, okta: OktaWiring): GatewayEnvironment {
+/** What the target knows once its resources exist. */
+export interface TargetWiring {
+    /** AWS: the VPC's address ranges, where the load balancer's nodes take their addresses. */
+    vpcCidrs?: string[];
+    /** AWS with a shared store: the store's rediss:// address. */
+    storeUrl?: string;
+}
+
+/** The settings that will deploy, before the gateway's defaults: the stack's, Okta's and the target's parts. */
+export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: TargetWiring): GatewaySettingsInput {
     return {
-        UPSTREAM_URL: spec.upstreamUrl,
-        OIDC_ISSUER: okta.issuer,
-        AUDIENCE: okta.audience,
-        TOKEN_VALIDATION: spec.tokenValidation,
-        INTROSPECTION_CLIENT_ID: okta.introspectionClientId,
-        REQUIRED_SCOPES: spec.requiredScopes.join(" "),
-        SCOPE_MATCH: spec.scopeMatch,
-        ...(spec.routeRules.length ? { ROUTE_RULES: JSON.stringify(spec.routeRules) } : {}),
-        CACHE_MAX_TTL_SECONDS: String(spec.cacheMaxTtlSeconds),
-        HIDE_CREDENTIALS: String(spec.hideCredentials),
-        LOG_LEVEL: spec.logLevel,
-        METHOD_OVERRIDE: spec.methodOverride,
-        PORT: String(PORTS.traffic),
-        ADMIN_PORT: String(PORTS.admin),
-        ...(spec.rateLimits ? rateLimitEnvironment(spec.rateLimits, okta.consumerTiers ?? {}) : {}),
+        ...spec.settings,
+        issuer: okta.issuer,
+        audience: okta.audience,
+        introspectionClientId: okta.introspectionClientId,
+        introspectionClientKeyId: okta.introspectionClientKeyId,
+        // Inside the container: the image's ports (each target publishes or maps them).
+        port: PORTS.traffic,
+        adminPort: PORTS.admin,
+        ...(spec.rateLimits
+            ? {
+                  rateLimits: { tiers: spec.rateLimits.tiers, consumers: okta.consumerTiers, defaultTier: spec.rateLimits.defaultTier },
+                  rateLimitStore: spec.rateLimits.store,
+              }
+            : {}),
+        ...(spec.target === "aws" ? awsSettings(spec, target) : {}),
     };
 }
 
 /**
- * The tiers, and who is in them by client id: what the gateway enforces. The shared store's
- * address and the task count are the AWS target's to add (it declares the store).
+ * Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its nodes
+ * take addresses in the VPC, and only its security group may reach the tasks. The load balancer
+ * appends the client's address to X-Forwarded-For and sets X-Forwarded-Proto ("HTTP headers and
+ * your Application Load Balancer", ELB User Guide). While the store is away each task enforces
+ * limit ÷ rateLimitTasks: maxCapacity, not the tasks running now, so the shares never add up to
+ * more than the declared limit, at the price of less than it while fewer tasks run.
  */
-function rateLimitEnvironment(limits: RateLimitsSpec, consumerTiers: Record<string, string>): GatewayEnvironment {
+function awsSettings(spec: GatewaySpec, target: TargetWiring): Partial<GatewaySettingsInput> {
     return {
-        RATE_LIMITS: JSON.stringify({ tiers: limits.tiers, consumers: consumerTiers, ...(limits.defaultTier ? { defaultTier: limits.defaultTier } : {}) }),
-        RATE_LIMIT_STORE: limits.store,
+        ...(target.vpcCidrs?.length ? { trustProxy: target.vpcCidrs.join(",") } : {}),
+        ...(spec.rateLimits ? { rateLimitTasks: spec.aws.maxCapacity, ...(target.storeUrl ? { rateLimitStoreUrl: target.storeUrl } : {}) } : {}),
     };
+}
+
+/** The settings validated by the gateway's schema and rules, or an Error naming each variable. */
+export function validatedSettings(input: GatewaySettingsInput): GatewaySettings {
+    const parsed = settingsSchema.safeParse(input);
+    const problems = parsed.success
+        ? settingsProblems(parsed.data, variableOf).map((p) => `${variableOf(p.setting)}: ${p.message}`)
+        : parsed.error.issues.map((i) => `${String(i.path.join("."))}: ${i.message}`);
+    // Unreachable for a stack that passed validation, which checks this function's result.
+    if (!parsed.success || problems.length) throw new Error(`the gateway would refuse its settings:\n  - ${problems.join("\n  - ")}`);
+    return parsed.data;
+}
+
+/** The container's (or task's) environment for these settings: the gateway's codec, nothing else. */
+export function gatewayEnvironment(input: GatewaySettingsInput): GatewayEnvironment {
+    return toEnvironment(validatedSettings(input));
 }

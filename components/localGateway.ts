@@ -1,17 +1,18 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { GatewayEnvironment } from "../policy-gateway/src/config";
 import { HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
+import type { IntrospectionCredential } from "./deployGateway";
+import { deployedSettings, gatewayEnvironment, type OktaWiring } from "./gatewayEnvironment";
 import { GatewayImage } from "./gatewayImage";
+import type { GatewaySpec } from "./stackConfig";
 
 export interface LocalGatewayArgs {
-    /** Non-secret environment (see gatewayEnvironment). */
-    environment: pulumi.Input<GatewayEnvironment>;
-    /** The introspection client's private key or secret: reaches the container only inside a secret output. */
-    introspectionCredential: { variable: string; value: pulumi.Input<string> };
-    /** Host ports the gateway and its admin endpoints are published on. */
-    port: number;
-    adminPort: number;
+    /** The stack's gateway (target local): its settings, and the host ports in `local`. */
+    gateway: GatewaySpec;
+    /** What Okta created: issuer, audience, the introspection client's id, each limited consumer's client id. */
+    okta: pulumi.Input<OktaWiring>;
+    /** The introspection client's private key or secret (none in jwt mode): reaches the container only inside a secret output. */
+    introspectionCredential?: IntrospectionCredential;
 }
 
 /** The dev target: the gateway image in the local Docker engine, on its own network. */
@@ -26,11 +27,16 @@ export class LocalGateway extends pulumi.ComponentResource {
         const network = new docker.Network(`${name}-network`, { name: `${name}-${pulumi.getStack()}`, driver: "bridge" }, { parent: this });
 
         // The whole list is one secret: one of its entries is the introspection client's key or secret.
+        const credential = args.introspectionCredential;
         const envs = pulumi.secret(
             pulumi
-                .all([args.environment, args.introspectionCredential.value])
-                .apply(([env, credential]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `${args.introspectionCredential.variable}=${credential}`]),
+                .all([args.okta, credential?.value])
+                .apply(([okta, value]) => [
+                    ...Object.entries(gatewayEnvironment(deployedSettings(args.gateway, okta, {}))).map(([k, v]) => `${k}=${v}`),
+                    ...(credential ? [`${credential.variable}=${value}`] : []),
+                ]),
         );
+        const { port, adminPort } = args.gateway.local;
 
         new docker.Container(
             `${name}-container`,
@@ -40,8 +46,8 @@ export class LocalGateway extends pulumi.ComponentResource {
                 image: image.ref,
                 envs,
                 ports: [
-                    { internal: PORTS.traffic, external: args.port },
-                    { internal: PORTS.admin, external: args.adminPort, ip: "127.0.0.1" },
+                    { internal: PORTS.traffic, external: port },
+                    { internal: PORTS.admin, external: adminPort, ip: "127.0.0.1" },
                 ],
                 networksAdvanced: [{ name: network.name }],
                 // Lets a dev upstream on the host be reached as host.docker.internal.
@@ -60,7 +66,7 @@ export class LocalGateway extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.url = pulumi.output(`http://localhost:${args.port}`);
+        this.url = pulumi.output(`http://localhost:${port}`);
         this.imageRef = image.ref;
         this.registerOutputs({ url: this.url, imageRef: this.imageRef });
     }

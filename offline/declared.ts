@@ -2,6 +2,8 @@
 // authorization server, its clients and access policies, and the gateway's environment. Pure:
 // the rehearsal loads exactly this into the local authorization server and the gateway.
 import type { JWK } from "jose";
+import type { GatewaySettings } from "../policy-gateway/src/gatewaySettings";
+import { fromEnvironment } from "../policy-gateway/src/settingsCodec";
 import type { RecordedResource } from "./stackHarness";
 
 export interface DeclaredRule {
@@ -34,8 +36,8 @@ export interface DeclaredOkta {
     audience: string;
     scopes: string[];
     consumers: DeclaredClient[];
-    /** As the app is registered: its method, and its secret or public keys. */
-    introspectionClient: { clientId: string; clientSecret?: string; authMethod: "client_secret_basic" | "private_key_jwt"; jwks?: { keys: JWK[] } };
+    /** As the app is registered: its method, and its secret or public keys; absent when the gateway checks JWTs locally. */
+    introspectionClient?: { clientId: string; clientSecret?: string; authMethod: "client_secret_basic" | "private_key_jwt"; jwks?: { keys: JWK[] } };
     policies: DeclaredPolicy[];
 }
 
@@ -43,6 +45,8 @@ export interface DeclaredGateway {
     target: "local" | "aws";
     /** The environment the container (or task) gets, secret included. */
     env: Record<string, string>;
+    /** The settings that environment holds, decoded by the gateway's own codec. */
+    settings: GatewaySettings;
     /** Host ports: published by the local container, the container ports otherwise. */
     port: number;
     adminPort: number;
@@ -70,8 +74,6 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
     });
     const consumers = apps.filter((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:ConsumerApp").map(client);
     const introspection = apps.find((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:IntrospectionClient");
-    if (!introspection) throw new Error("the stack declares no introspection client");
-    const introspectionClient = client(introspection);
 
     const rules = resources.filter((r) => r.type === "okta:auth/serverPolicyRule:ServerPolicyRule");
     const policies = resources
@@ -97,9 +99,9 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
         audience: (server.inputs.audiences as string[] | undefined)?.[0] ?? (server.state.audiences as string[])[0],
         scopes: resources.filter((r) => r.type === "okta:auth/serverScope:ServerScope").map((s) => String(s.inputs.name)),
         consumers,
-        introspectionClient: {
-            clientId: introspectionClient.clientId,
-            ...(introspectionClient.clientSecret ? { clientSecret: introspectionClient.clientSecret } : {}),
+        introspectionClient: introspection && {
+            clientId: client(introspection).clientId,
+            ...(client(introspection).clientSecret ? { clientSecret: client(introspection).clientSecret } : {}),
             authMethod: introspection.inputs.tokenEndpointAuthMethod === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic",
             ...(Array.isArray(introspection.inputs.jwks)
                 ? { jwks: { keys: (introspection.inputs.jwks as JWK[]).map((k) => ({ ...k, alg: "RS256", use: "sig" })) } }
@@ -146,8 +148,9 @@ export function declaredGateway(resources: RecordedResource[]): DeclaredGateway 
     if (container) {
         const env = Object.fromEntries((container.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
         const ports = container.inputs.ports as { internal: number; external: number }[];
-        const published = (internal: string) => ports.find((p) => String(p.internal) === internal)?.external ?? Number(internal);
-        return { target: "local", env, port: published(env.PORT), adminPort: published(env.ADMIN_PORT) };
+        const published = (internal: number) => ports.find((p) => Number(p.internal) === internal)?.external ?? internal;
+        const settings = decoded(env);
+        return { target: "local", env, settings, port: published(settings.port), adminPort: published(settings.adminPort) };
     }
     const task = resources.find((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition");
     if (task) {
@@ -163,7 +166,15 @@ export function declaredGateway(resources: RecordedResource[]): DeclaredGateway 
             const version = resources.find((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.inputs.secretId === secret?.id);
             if (version) env[s.name] = String(version.inputs.secretString);
         }
-        return { target: "aws", env, port: Number(env.PORT), adminPort: Number(env.ADMIN_PORT) };
+        const settings = decoded(env);
+        return { target: "aws", env, settings, port: settings.port, adminPort: settings.adminPort };
     }
     return undefined;
+}
+
+/** The declared environment as the gateway reads it: the same codec, the same defaults, the same refusals. */
+function decoded(env: Record<string, string>): GatewaySettings {
+    const d = fromEnvironment(env);
+    if (!d.ok) throw new Error(`the declared gateway environment would not start the gateway:\n  - ${d.problems.join("\n  - ")}`);
+    return d.settings;
 }

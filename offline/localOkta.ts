@@ -27,9 +27,9 @@ export interface LocalOktaOptions {
     /**
      * The client allowed to call /v1/introspect, registered with one authentication method, which
      * oidc-provider enforces as Okta does (client_secret_basic unless said; private_key_jwt with
-     * its public keys).
+     * its public keys). Absent for a stack whose gateway checks JWTs locally (no introspection client).
      */
-    introspectionClient: {
+    introspectionClient?: {
         clientId: string;
         clientSecret?: string;
         authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
@@ -164,7 +164,7 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         // oidc-provider accepts client_secret_basic and client_secret_post for either registration
         // (shared/client_auth.js); Okta holds a client to the one it is registered with: a client
         // registered for client_secret_post that sends Basic is refused, as there.
-        if (endpoint === "introspect" && opts.introspectionClient.authMethod === "client_secret_post" && /^basic /i.test(req.headers.authorization ?? "")) {
+        if (endpoint === "introspect" && opts.introspectionClient?.authMethod === "client_secret_post" && /^basic /i.test(req.headers.authorization ?? "")) {
             req.resume();
             res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="introspection"' }).end(
                 '{"error":"invalid_client","error_description":"client authentication method mismatch"}',
@@ -205,15 +205,19 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
                 token_endpoint_auth_method: "client_secret_basic" as const,
                 scope: c.scopes.join(" "),
             })),
-            {
-                client_id: opts.introspectionClient.clientId,
-                ...(opts.introspectionClient.clientSecret ? { client_secret: opts.introspectionClient.clientSecret } : {}),
-                ...(opts.introspectionClient.jwks ? { jwks: opts.introspectionClient.jwks } : {}),
-                grant_types: [],
-                response_types: [],
-                redirect_uris: [],
-                token_endpoint_auth_method: opts.introspectionClient.authMethod ?? ("client_secret_basic" as const),
-            },
+            ...(opts.introspectionClient
+                ? [
+                      {
+                          client_id: opts.introspectionClient.clientId,
+                          ...(opts.introspectionClient.clientSecret ? { client_secret: opts.introspectionClient.clientSecret } : {}),
+                          ...(opts.introspectionClient.jwks ? { jwks: opts.introspectionClient.jwks } : {}),
+                          grant_types: [],
+                          response_types: [],
+                          redirect_uris: [],
+                          token_endpoint_auth_method: opts.introspectionClient.authMethod ?? ("client_secret_basic" as const),
+                      },
+                  ]
+                : []),
         ],
         jwks: { keys: [signingJwk] },
         ttl: { ClientCredentials: ttl },
@@ -235,7 +239,7 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
             introspection: {
                 enabled: true,
                 // As in Okta: the dedicated introspection client may introspect any token of this server.
-                allowedPolicy: async (_ctx, client) => client.clientId === opts.introspectionClient.clientId,
+                allowedPolicy: async (_ctx, client) => client.clientId === opts.introspectionClient?.clientId,
             },
             resourceIndicators: {
                 enabled: true,

@@ -10,8 +10,8 @@ import { createServer } from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureGatewayBundle } from "../components/gatewayBundle";
-import { compileRules, requirementFor, type ScopeMatch, type ScopeRequirement } from "../policy-gateway/src/routeRules";
-import { compileRateLimits, tierOf } from "../policy-gateway/src/rateLimitPlan";
+import { compileRule, requirementFor, type ScopeRequirement } from "../policy-gateway/src/routeRules";
+import { planOf, tierOf, type RateLimits } from "../policy-gateway/src/rateLimitPlan";
 import { rateLimitPolicyField } from "../policy-gateway/src/rateLimitHeaders";
 import { StackConfigError } from "../components/stackConfig";
 import { declaredGateway, declaredOkta, evaluateAccessPolicies, possibleScopes, type DeclaredClient } from "./declared";
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
         await assertPortFree(gateway.port, "the gateway", "pass --port");
         await assertPortFree(gateway.adminPort, "the gateway's admin endpoints", "pass --admin-port");
     }
-    const upPort = portOption(values, "upstream-port") ?? upstreamPort(gateway?.env.UPSTREAM_URL);
+    const upPort = portOption(values, "upstream-port") ?? upstreamPort(gateway?.settings.upstreamUrl);
     await assertPortFree(upPort, "the sample upstream API", "pass --upstream-port");
     await assertPortFree(oktaPort, "the local authorization server", "pass --okta-port");
 
@@ -212,7 +212,8 @@ async function main(): Promise<void> {
 
     try {
         // 2. The authorization server, loaded with exactly what was declared.
-        const validation = gateway?.env.TOKEN_VALIDATION ?? "introspection";
+        // What the declared gateway runs with, as the gateway itself decodes it (declaredGateway); without a gateway, introspection as MuleSoft's policy does.
+        const validation = gateway?.settings.tokenValidation ?? "introspection";
         started.okta = await startLocalOkta({
             authServerId: okta.authServerId,
             audience: okta.audience,
@@ -266,9 +267,8 @@ async function main(): Promise<void> {
 
         // 4. The walkthrough, as commands a person can paste.
         const gw = gateway && `http://${LOOPBACK}:${gateway.port}`;
-        const required = (gateway?.env.REQUIRED_SCOPES ?? "").split(/[\s,]+/).filter(Boolean);
-        const rules = compileRules(JSON.parse(gateway?.env.ROUTE_RULES ?? "[]"));
-        const defaults = { scopes: required, match: (gateway?.env.SCOPE_MATCH ?? "all") as ScopeMatch };
+        const rules = (gateway?.settings.routeRules ?? []).map(compileRule);
+        const defaults = { scopes: gateway?.settings.requiredScopes ?? [], match: gateway?.settings.scopeMatch ?? "all" };
         const readNeeds = requirementFor(rules, "GET", "/api/products", defaults);
         const writeNeeds = requirementFor(rules, "POST", "/api/products", defaults);
         const mayHave = (c: DeclaredClient) => possibleScopes(okta.policies, c.clientId, okta.scopes);
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
         out(`  token endpoint        ${started.okta.tokenUrl}`);
         if (gateway)
             out(
-                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${validation !== "jwt" ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`,
+                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`,
             );
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
                     out(`$ OTHER=$(${basicCurl(lacking, mayHave(lacking).join(" "), started.okta.tokenUrl)})`);
                     out(`$ curl -i -H "Authorization: Bearer $OTHER" ${gw}/api/products`);
                 }
-                const limit = rateLimitStep(gateway?.env.RATE_LIMITS, first.clientId, `${gw}/api/products`);
+                const limit = rateLimitStep(gateway?.settings.rateLimits, first.clientId, `${gw}/api/products`);
                 if (limit) {
                     out(
                         `${firstCannotWrite && writer ? 8 : 7}. ${first.name}'s rate limit, ${limit.describe}: past it, 429 with Retry-After and the RateLimit fields`,
@@ -352,9 +352,9 @@ async function main(): Promise<void> {
  * which the bucket may have refilled for). Undefined when the consumer is not limited, or its
  * limit is too high to show with a loop of curls.
  */
-function rateLimitStep(rateLimits: string | undefined, clientId: string, url: string): { describe: string; command: string } | undefined {
+function rateLimitStep(rateLimits: RateLimits | undefined, clientId: string, url: string): { describe: string; command: string } | undefined {
     if (!rateLimits) return undefined;
-    const plan = compileRateLimits(JSON.parse(rateLimits), "RATE_LIMITS");
+    const plan = planOf(rateLimits);
     const tier = tierOf(plan, clientId);
     const policies = tier === undefined ? undefined : plan.tiers.get(tier);
     if (!tier || !policies) return undefined;

@@ -8,18 +8,28 @@ export function stackOf(urn: string): string {
 }
 
 const PRODUCTION_PATTERN = "(^|[-_./])prod(uction)?($|[-_./])";
-const productionSchema: PolicyConfigSchema = {
+/**
+ * Whether the stack is production: the stack's own `okta-api-gateway:production` key, which the
+ * workflows pass as `production` (scripts/policyPackConfig.ts). The stack-name pattern is only the
+ * fallback for stacks that predate the key, or runs that do not pass it.
+ */
+export const productionSchema: PolicyConfigSchema = {
     properties: {
+        production: {
+            type: "boolean",
+            description: "the stack's okta-api-gateway:production key; when given, it alone decides",
+        },
         productionStackPattern: {
             type: "string",
             default: PRODUCTION_PATTERN,
-            description: "stacks whose name matches this regular expression are production",
+            description: "without `production`: stacks whose name matches this regular expression are production",
         },
     },
 };
 
 function isProduction(args: ResourceValidationArgs): boolean {
-    const { productionStackPattern } = args.getConfig<{ productionStackPattern?: string }>();
+    const { production, productionStackPattern } = args.getConfig<{ production?: boolean; productionStackPattern?: string }>();
+    if (typeof production === "boolean") return production;
     return new RegExp(productionStackPattern ?? PRODUCTION_PATTERN, "i").test(stackOf(args.urn));
 }
 
@@ -115,7 +125,7 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         (_props, args, report) => {
             if (isProduction(args) && !args.opts.protect) {
                 report(
-                    `${args.name}: in production stack "${stackOf(args.urn)}" the authorization server must be protected, or a destroy deletes every consumer's tokens. Set okta-api-gateway:authorizationServer.protect: true.`,
+                    `${args.name}: in production stack "${stackOf(args.urn)}" the authorization server must be protected, or a destroy deletes every consumer's tokens. Set okta-api-gateway:production: true, which protects it.`,
                 );
             }
         },
@@ -144,7 +154,7 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
             if (isProduction(args) && !args.opts.protect && !allowReplacement.includes(args.name)) {
                 report(
                     `${args.name}: in production stack "${stackOf(args.urn)}" an OAuth app must be protected: replacing it changes its client id under the consuming team. ` +
-                        `Set okta-api-gateway:authorizationServer.protect: true; to replace this app on purpose, set the consumer's allowReplacement: true and run with ` +
+                        `Set okta-api-gateway:production: true, which protects every app; to replace this app on purpose, set the consumer's allowReplacement: true and run with ` +
                         `--policy-pack-config '{"okta-apps-protected-in-production": {"allowReplacement": ["${args.name}"]}}'.`,
                 );
             }

@@ -10,6 +10,8 @@ import { PROJECT_KEY_SCHEMAS } from "../components/stackConfig";
 export const SCHEMA_FILE = path.join(__dirname, "..", "stack-config.schema.json");
 
 const DESCRIPTIONS: Record<string, string> = {
+    production:
+        "Required. true for a stack other teams depend on: server and apps protected (created or adopted), a Multi-AZ rate-limit store, images and delivered secrets kept on destroy, a DNS name, no local target.",
     authorizationServer: "The Okta custom authorization server: created, or adopted with existingId; its scopes and claims.",
     consumers: "One entry per consuming system: its own app (new, or adopted with existingAppId) and access policy with exactly its scopes.",
     credentialDelivery: "How each generated client secret reaches its own consumer only: esc, awsSecretsManager, or stackOutputs (opt-in).",
@@ -53,6 +55,7 @@ export function stackFileSchema(project: string): string {
                     "okta:privateKeyId": str("the kid of that app's key"),
                     "okta:scopes": { type: "array", items: { type: "string" }, description: "the Okta management scopes the provider asks for" },
                 },
+                required: [`${project}:production`],
                 // Other namespaces (aws:, docker:, …) belong to their providers; this project's are closed.
                 propertyNames: { not: { pattern: `^${project}:(?!(${Object.keys(PROJECT_KEY_SCHEMAS).join("|")})$)` } },
             },

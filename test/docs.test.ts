@@ -125,7 +125,7 @@ describe("the documentation", () => {
         const doc = devDoc();
         Object.assign(doc.config[`${project}:gateway`] as object, gateway);
         const cfg = load(doc);
-        const rules = compileRules(cfg.gateway?.routeRules);
+        const rules = compileRules(cfg.gateway?.settings.routeRules);
         const defaults = { scopes: gateway.requiredScopes, match: "all" as const };
         assert.deepEqual(requirementFor(rules, "POST", "/api/products", defaults).scopes, ["products:write"], "replaces requiredScopes, does not add myscope");
         const read = requirementFor(rules, "GET", "/API/Products/", defaults);

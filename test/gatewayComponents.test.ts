@@ -11,7 +11,7 @@ import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } f
 import { imageIdentity } from "../components/gatewayImage";
 import { defaultRouteOf, routingProblems } from "../components/subnetRouting";
 import { healthCheckCommand } from "../policy-gateway/src/settings";
-import { gatewayEnvironment } from "../components/gatewayEnvironment";
+import { deployedSettings, gatewayEnvironment, type OktaWiring } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
 import type { GatewaySpec } from "../components/stackConfig";
 import { loadConfig } from "../policy-gateway/src/config";
@@ -19,15 +19,23 @@ import { startMockedStack, valueOf, type MockedStack } from "../offline/stackHar
 
 const spec: GatewaySpec = {
     target: "aws",
-    upstreamUrl: "https://api.internal.example",
-    tokenValidation: "introspection",
-    requiredScopes: ["myscope"],
-    scopeMatch: "all",
-    routeRules: [{ path: "/admin/**", scopes: ["admin"] }],
-    cacheMaxTtlSeconds: 60,
-    hideCredentials: false,
-    logLevel: "info",
-    methodOverride: "strip",
+    settings: {
+        upstreamUrl: "https://api.internal.example",
+        tokenValidation: "introspection",
+        introspectionPrecheck: "jwt",
+        requiredScopes: ["myscope"],
+        scopeMatch: "all",
+        routeRules: [{ path: "/admin/**", scopes: ["admin"] }],
+        cacheMaxTtlSeconds: 60,
+        negativeCacheTtlSeconds: 10,
+        introspectionsPerClientPerMinute: 120,
+        upstreamTimeoutMs: 30_000,
+        hideCredentials: false,
+        identityHeaderPrefix: "X-Auth-",
+        corsPreflightPassthrough: false,
+        logLevel: "info",
+        methodOverride: "strip",
+    },
     local: { port: 18080, adminPort: 19090 },
     aws: {
         allowedCidrs: ["0.0.0.0/0"],
@@ -44,7 +52,9 @@ const spec: GatewaySpec = {
         logRetentionDays: 7,
     },
 };
-const okta = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", introspectionClientId: "0oaIntrospect" };
+const okta: OktaWiring = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", introspectionClientId: "0oaIntrospect", consumerTiers: {} };
+/** The environment a target gives the container for `gateway`. */
+const envOf = (gateway: GatewaySpec, wiring: OktaWiring = okta) => gatewayEnvironment(deployedSettings(gateway, wiring, {}));
 
 let stack: MockedStack;
 before(async () => {
@@ -53,7 +63,7 @@ before(async () => {
 
 describe("gatewayEnvironment", () => {
     it("gives the gateway an environment its own validator accepts, with the stack's values", () => {
-        const env = gatewayEnvironment(spec, okta);
+        const env = envOf(spec);
         const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x".repeat(40) });
         assert.equal(config.issuer, okta.issuer);
         assert.equal(config.audience, okta.audience);
@@ -61,7 +71,7 @@ describe("gatewayEnvironment", () => {
         assert.deepEqual(config.requiredScopes, ["myscope"]);
         assert.deepEqual(
             config.routeRules.map((r) => r.source),
-            spec.routeRules,
+            spec.settings.routeRules,
         );
         assert.equal(config.upstreamUrl.href, "https://api.internal.example/");
         assert.ok(!Object.keys(env).some((k) => k.includes("SECRET")), "never the secret");
@@ -188,9 +198,9 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
             allowedCidrs: ["10.0.0.0/8"],
         };
         const gw = new AwsGateway("named", {
-            environment: gatewayEnvironment(spec, okta),
+            gateway: { ...spec, aws: settings },
+            okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("n".repeat(40)) },
-            settings,
             production: true,
         });
         assert.equal(await valueOf(gw.url), "https://gw.acme.example");
@@ -221,22 +231,21 @@ describe("rate limits in the gateway's deployment", () => {
     const limits = { tiers: { standard: { perSecond: 10, burst: 20 }, batch: { perMinute: 600 } }, defaultTier: "standard", store: "shared" as const };
 
     it("hands the gateway the tiers and each consumer's tier by client id, in a form its validator accepts", () => {
-        const env = gatewayEnvironment({ ...spec, rateLimits: { ...limits, store: "local" } }, { ...okta, consumerTiers: { "0oaBatch": "batch" } });
+        const env = envOf({ ...spec, target: "local", rateLimits: { ...limits, store: "local" } }, { ...okta, consumerTiers: { "0oaBatch": "batch" } });
         const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x".repeat(40) });
         const plan = config.rateLimits?.plan;
         assert.equal(plan?.consumers.get("0oaBatch"), "batch");
         assert.equal(plan?.defaultTier, "standard");
         assert.deepEqual(plan?.tiers.get("standard")?.[0], { name: "standard-per-second", limit: 10, windowSeconds: 1, burst: 20 });
         assert.equal(config.rateLimits?.store.kind, "local");
-        assert.equal(gatewayEnvironment(spec, okta).RATE_LIMITS, undefined, "no rateLimits, no limits");
+        assert.equal(envOf(spec).RATE_LIMITS, undefined, "no rateLimits, no limits");
     });
 
     it("declares a Valkey store only the tasks reach, over TLS, and points every task at it with its fallback share", async () => {
         const gw = new AwsGateway("limited", {
-            environment: gatewayEnvironment({ ...spec, rateLimits: limits }, okta),
+            gateway: { ...spec, aws: { ...spec.aws, maxCapacity: 4 }, rateLimits: limits },
+            okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("l".repeat(40)) },
-            settings: { ...spec.aws, maxCapacity: 4 },
-            rateLimits: limits,
             production: true,
         });
         await valueOf(gw.url);
@@ -274,9 +283,9 @@ describe("rate limits in the gateway's deployment", () => {
 describe("AwsGateway in the account's default VPC, without a certificate", () => {
     it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
         const gw = new AwsGateway("edge", {
-            environment: gatewayEnvironment(spec, okta),
+            gateway: spec,
+            okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("s".repeat(40)) },
-            settings: spec.aws,
             production: false,
         });
         const url = await valueOf(gw.url);
@@ -316,10 +325,9 @@ describe("AwsGateway in the account's default VPC, without a certificate", () =>
 describe("LocalGateway", () => {
     it("publishes the configured ports (admin on loopback only) and makes the envs secret", async () => {
         const gw = new LocalGateway("dev", {
-            environment: gatewayEnvironment({ ...spec, target: "local" }, okta),
+            gateway: { ...spec, target: "local" },
+            okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("t".repeat(40)) },
-            port: 18080,
-            adminPort: 19090,
         });
         assert.equal(await valueOf(gw.url), "http://localhost:18080");
         await stack.settle();
@@ -330,5 +338,25 @@ describe("LocalGateway", () => {
         ]);
         assert.ok((container?.inputs.envs as string[]).includes(`INTROSPECTION_CLIENT_SECRET=${"t".repeat(40)}`));
         assert.equal(container?.inputs.wait, true);
+    });
+});
+
+describe("a gateway that checks JWTs locally (tokenValidation jwt)", () => {
+    it("runs its task with no introspection secret: none declared, none readable, none in the task", async () => {
+        const jwt: GatewaySpec = { ...spec, settings: { ...spec.settings, tokenValidation: "jwt" } };
+        const gw = new AwsGateway("jwtonly", { gateway: jwt, okta: { ...okta, introspectionClientId: undefined }, production: false });
+        await valueOf(gw.url);
+        await stack.settle();
+        const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("jwtonly-"));
+        assert.deepEqual(mine("aws:secretsmanager/secret:Secret"), []);
+        assert.deepEqual(mine("aws:iam/rolePolicy:RolePolicy"), [], "the execution role may read no secret");
+        const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as {
+            environment: { name: string; value: string }[];
+            secrets: unknown[];
+        }[];
+        assert.deepEqual(def[0].secrets, []);
+        const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
+        assert.equal(env.INTROSPECTION_CLIENT_ID, undefined);
+        assert.equal(loadConfig(env).introspectionClient, undefined, "the gateway starts without one");
     });
 });

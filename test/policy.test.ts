@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { advisoryPolicies, mandatoryPolicies, policies, stackOf } from "../policy/policies";
+import { policyPackConfig } from "../scripts/policyPackConfig";
 import { violationsOf, type ResourceUnderTest } from "./support/policyHarness";
 
 const policy = (name: string) => {
@@ -77,6 +78,25 @@ describe("guardrail policies", () => {
         await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "live" }, /must be protected/, {
             productionStackPattern: "^live$",
         });
+    });
+    it("decide production by the stack's own production key when the workflows pass it, by the name only without it", async () => {
+        // A production stack with any name: the key alone decides.
+        await fails("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "payments" }, /must be protected/, { production: true });
+        await fails("okta-apps-protected-in-production", { type: OAUTH, props: {}, stack: "eu-main" }, /Set okta-api-gateway:production: true/, {
+            production: true,
+        });
+        await fails("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP" }, stack: "live" }, /clear text/, { production: true });
+        // A stack named prod that says it is not production.
+        await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod" }, { production: false });
+        await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP" }, stack: "prod" }, { production: false });
+    });
+    it("get the production key from the stack file, for every policy that treats production apart (scripts/policyPackConfig.ts)", () => {
+        const apart = policies.filter((p) => p.configSchema?.properties && "production" in p.configSchema.properties).map((p) => p.name);
+        assert.deepEqual(apart.sort(), ["alb-https-in-production", "okta-apps-protected-in-production", "okta-server-protected-in-production"]);
+        const config = policyPackConfig({ "okta-api-gateway:production": "true" }, "okta-api-gateway");
+        assert.deepEqual(Object.keys(config).sort(), apart.sort());
+        assert.ok(Object.values(config).every((c) => c.production === true));
+        assert.deepEqual(policyPackConfig({}, "okta-api-gateway"), {}, "a stack without the key: the pack falls back to the name");
     });
     it("OAuth apps are protected in production, unless this update allows replacing that one app by name", async () => {
         const app = { type: OAUTH, props: { type: "service" }, name: "products-web-app" };

@@ -1,38 +1,12 @@
 // A broken stack file stops the program before anything is declared, naming every bad key.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { describe, it } from "node:test";
-import { parse as parseYaml, stringify } from "yaml";
-import { PROJECT_ROOT } from "../offline/stackHarness";
-
-type Doc = { config: Record<string, unknown> };
-type Entry = Record<string, unknown>;
-
-function runWith(mutate: (doc: Doc) => void, opts: { stack?: string; args?: string[] } = {}) {
-    const stack = opts.stack ?? "dev";
-    const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Doc;
-    mutate(doc);
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "stack-")), `Pulumi.${stack}.yaml`);
-    writeFileSync(file, stringify(doc));
-    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "test/support/runStack.ts"), stack, file, ...(opts.args ?? [])], {
-        cwd: PROJECT_ROOT,
-        encoding: "utf8",
-        timeout: 60_000,
-    });
-    return {
-        status: child.status,
-        stderr: child.stderr,
-        declared: (JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as { declared?: number }).declared,
-    };
-}
+import { runStackWith as runWith, type Entry, type StackFileDoc as Doc } from "./support/stackRun";
 
 describe("the program adopting the walkthrough's server during a migration", () => {
     const adopt = (deactivated: boolean) => (d: Doc) => {
         const server = d.config["okta-api-gateway:authorizationServer"] as Entry;
-        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete server[k];
+        for (const k of ["name", "description", "audience", "issuerMode"]) delete server[k];
         Object.assign(server, { existingId: "aus1legacy", defaultPolicyDeactivated: deactivated });
         (server.scopes as Entry[])[0].existingId = "scp1legacy";
     };

@@ -8,12 +8,12 @@ describe("stack configuration: adoption and credential delivery", () => {
     it("adopts an existing server by id, and refuses settings that would be ignored", () => {
         const doc = devDoc();
         const s = server(doc);
-        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
+        for (const k of ["name", "description", "audience", "issuerMode"]) delete s[k];
         s.existingId = "default";
         s.defaultPolicyDeactivated = true;
         assert.deepEqual(load(doc).authorizationServer, { kind: "existing", id: "default", defaultPolicyDeactivated: true });
         const problems = problemsOf((d) => (server(d).existingId = "default"));
-        for (const k of ["name", "description", "audience", "issuerMode", "protect"]) {
+        for (const k of ["name", "description", "audience", "issuerMode"]) {
             assertProblem(problems, `${project}:authorizationServer.${k}`, /applies only to a server this stack creates/);
         }
     });
@@ -21,7 +21,7 @@ describe("stack configuration: adoption and credential delivery", () => {
     it("adopts an existing server only once the user states whether its ALL_CLIENTS Default Policy is deactivated (false: migrating)", () => {
         const adopt = (d: StackDoc) => {
             const s = server(d);
-            for (const k of ["name", "description", "audience", "issuerMode", "protect"]) delete s[k];
+            for (const k of ["name", "description", "audience", "issuerMode"]) delete s[k];
             s.existingId = "default";
         };
         assertProblem(
@@ -132,7 +132,7 @@ describe("stack configuration: adoption and credential delivery", () => {
         doc.config[`${project}:credentialDelivery`] = { method: "awsSecretsManager" };
         consumers(doc)[1].readers = ["arn:aws:iam::210987654321:role/inventory-sync"];
         assert.deepEqual(load(doc).credentialDelivery, { method: "awsSecretsManager", namePrefix: `${project}/dev/`, recoveryWindowInDays: 0 });
-        server(doc).protect = true;
+        doc.config[`${project}:production`] = true;
         withoutGateway(doc);
         assert.equal((load(doc).credentialDelivery as { recoveryWindowInDays: number }).recoveryWindowInDays, 30);
     });
@@ -147,9 +147,9 @@ describe("stack configuration: adoption and credential delivery", () => {
             cfg.consumers.map((c) => c.allowReplacement),
             [true, false, false],
         );
-        assert.equal(cfg.protect, false);
-        server(doc).protect = true;
+        assert.equal(cfg.production, false);
+        doc.config[`${project}:production`] = true;
         withoutGateway(doc); // a production stack's gateway is on AWS, or elsewhere
-        assert.equal(load(doc).protect, true, "authorizationServer.protect makes the stack a production stack");
+        assert.equal(load(doc).production, true, "the production key makes the stack a production stack");
     });
 });

@@ -1,7 +1,7 @@
 // Stack configuration of the gateway: its target, rules, settings and the AWS target's keys.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc, withoutGateway } from "./support/stackConfigHarness";
+import { assertProblem, consumers, devDoc, load, problemsOf, project, type StackDoc, withoutGateway } from "./support/stackConfigHarness";
 
 describe("stack configuration: the gateway", () => {
     describe("the gateway", () => {
@@ -24,7 +24,7 @@ describe("stack configuration: the gateway", () => {
         it("reads the committed dev gateway with its defaults", () => {
             const g = load(devDoc()).gateway;
             assert.equal(g?.target, "local");
-            assert.equal(g?.cacheMaxTtlSeconds, 60);
+            assert.equal(g?.settings.cacheMaxTtlSeconds, 60);
             assert.deepEqual(g?.local, { port: 8080, adminPort: 9090 });
         });
         it("refuses scopes the server does not declare, in requiredScopes and route rules", () => {
@@ -147,29 +147,29 @@ describe("stack configuration: the gateway", () => {
             assertProblem(
                 problemsOf((d) => {
                     aws(d);
-                    server(d).protect = true;
+                    d.config[`${project}:production`] = true;
                 }),
                 `${project}:gateway.aws.domainName`,
                 /is required in a production stack/,
             );
             const doc = devDoc();
             Object.assign(aws(doc), { domainName: "gw.acme.example", hostedZoneId: "Z0ACME" });
-            server(doc).protect = true;
+            doc.config[`${project}:production`] = true;
             const a = load(doc).gateway?.aws;
             assert.deepEqual([a?.domainName, a?.hostedZoneId, a?.certificateArn, a?.deploymentTimeoutMinutes], ["gw.acme.example", "Z0ACME", undefined, 20]);
         });
         it("shares its option lists and bounds with the gateway: the silent log level, the cache TTL ceiling", () => {
             const doc = devDoc();
             gw(doc).logLevel = "silent";
-            assert.equal(load(doc).gateway?.logLevel, "silent");
+            assert.equal(load(doc).gateway?.settings.logLevel, "silent");
             assertProblem(
                 problemsOf((d) => (gw(d).cacheMaxTtlSeconds = 3601)),
                 `${project}:gateway.cacheMaxTtlSeconds`,
                 /3600/,
             );
-            assert.equal(load(devDoc()).gateway?.methodOverride, "strip");
+            assert.equal(load(devDoc()).gateway?.settings.methodOverride, "strip");
             gw(doc).methodOverride = "evaluate";
-            assert.equal(load(doc).gateway?.methodOverride, "evaluate");
+            assert.equal(load(doc).gateway?.settings.methodOverride, "evaluate");
             assertProblem(
                 problemsOf((d) => (gw(d).methodOverride = "honour")),
                 `${project}:gateway.methodOverride`,
@@ -180,7 +180,7 @@ describe("stack configuration: the gateway", () => {
 
     it("refuses a local gateway in a production stack: no consumer reaches a laptop", () => {
         assertProblem(
-            problemsOf((d) => (server(d).protect = true)),
+            problemsOf((d) => (d.config[`${project}:production`] = true)),
             `${project}:gateway.target`,
             /local cannot serve a production stack .*use aws/,
         );
@@ -243,8 +243,8 @@ describe("stack configuration: the gateway", () => {
                     toAws(d, { maxCapacity: 3 });
                     limits(d).store = "local";
                 }),
-                `${project}:gateway.rateLimits.store`,
-                /local limits each task on its own, so 3 tasks would allow up to 3 times each limit/,
+                `${project}:gateway.aws.maxCapacity`,
+                /is 3 with .*gateway\.rateLimits\.store=local, which limits each task on its own: 3 tasks would allow up to 3 times each limit/,
             );
             const single = devDoc();
             toAws(single, { minCapacity: 1, maxCapacity: 1 });
@@ -254,6 +254,141 @@ describe("stack configuration: the gateway", () => {
                 problemsOf((d) => (limits(d).store = "shared")),
                 `${project}:gateway.rateLimits.store`,
                 /shared applies only to target aws/,
+            );
+        });
+    });
+
+    // Each of these once passed validation and failed at `pulumi up` or in the running gateway:
+    // the rules now see the values that will deploy, and the gateway's own rules run on them.
+    describe("checks the values that will deploy, with the gateway's own rules", () => {
+        const gw = (d: StackDoc) => d.config[`${project}:gateway`] as Record<string, unknown>;
+        const onAws = (d: StackDoc, extra: Record<string, unknown>) => {
+            const g = gw(d);
+            g.target = "aws";
+            delete g.local;
+            g.aws = { vpcId: "vpc-0abc", loadBalancerSubnetIds: ["subnet-01", "subnet-02"], taskSubnetIds: ["subnet-11", "subnet-12"], ...extra };
+        };
+
+        it("gives a larger Fargate CPU the smallest memory AWS pairs with it, and refuses a pair AWS refuses, listing what it allows", () => {
+            for (const [cpu, memory] of [
+                [256, 1024],
+                [512, 1024],
+                [1024, 2048],
+                [2048, 4096],
+                [4096, 8192],
+                [8192, 16384],
+                [16384, 32768],
+            ]) {
+                const doc = devDoc();
+                onAws(doc, { cpu, minCapacity: 1, maxCapacity: 1 });
+                (gw(doc).rateLimits as Record<string, unknown>).store = "local";
+                assert.equal(load(doc).gateway?.aws.memory, memory, `cpu ${cpu}`);
+            }
+            assertProblem(
+                problemsOf((d) => onAws(d, { cpu: 1024, memory: 1024 })),
+                `${project}:gateway.aws.memory`,
+                /1024 MiB is not valid with 1024 CPU units on Fargate, which allows 2048, 3072, 4096, 5120, 6144, 7168, 8192 MiB/,
+            );
+            assertProblem(
+                problemsOf((d) => onAws(d, { cpu: 256, memory: 1536 })),
+                `${project}:gateway.aws.memory`,
+                /allows 512, 1024, 2048 MiB/,
+            );
+            assertProblem(
+                problemsOf((d) => onAws(d, { cpu: 8192, memory: 18432 })),
+                `${project}:gateway.aws.memory`,
+                /16384 to 61440 in steps of 4096/,
+            );
+        });
+
+        it("refuses a local admin port that clashes with the default traffic port (and the reverse), naming the key that was set", () => {
+            assertProblem(
+                problemsOf((d) => (gw(d).local = { adminPort: 8080 })),
+                `${project}:gateway.local.adminPort`,
+                /8080 is also the gateway's port \(local\.port, by default 8080\); the two must differ/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).local = { port: 9090 })),
+                `${project}:gateway.local.port`,
+                /9090 is also the admin port \(local\.adminPort, by default 9090\)/,
+            );
+            const moved = devDoc();
+            gw(moved).local = { port: 9090, adminPort: 9091 };
+            assert.deepEqual(load(moved).gateway?.local, { port: 9090, adminPort: 9091 });
+        });
+
+        it("refuses a consumer tier that only an object's prototype has, with the declared tiers", () => {
+            for (const tier of ["constructor", "toString", "__proto__"]) {
+                assertProblem(
+                    problemsOf((d) => (consumers(d)[0].tier = tier)),
+                    `${project}:consumers[0].tier`,
+                    new RegExp(`"${tier}" is not one of the declared tiers \\(standard, batch\\)`),
+                );
+            }
+            assertProblem(
+                problemsOf((d) => ((gw(d).rateLimits as Record<string, unknown>).defaultTier = "valueOf")),
+                `${project}:gateway.rateLimits.defaultTier`,
+                /"valueOf" is not one of the declared tiers/,
+            );
+        });
+
+        it("takes the gateway's settings by the gateway's names, with its defaults: the pre-check, the negative cache, the upstream timeout", () => {
+            const defaults = load(devDoc()).gateway?.settings;
+            assert.deepEqual(
+                [defaults?.introspectionPrecheck, defaults?.negativeCacheTtlSeconds, defaults?.upstreamTimeoutMs, defaults?.identityHeaderPrefix],
+                ["jwt", 10, 30_000, "X-Auth-"],
+            );
+            const doc = devDoc();
+            Object.assign(gw(doc), { introspectionPrecheck: "off", negativeCacheTtlSeconds: 0, upstreamTimeoutMs: 5_000 });
+            const set = load(doc).gateway?.settings;
+            assert.deepEqual([set?.introspectionPrecheck, set?.negativeCacheTtlSeconds, set?.upstreamTimeoutMs], ["off", 0, 5_000]);
+            assertProblem(
+                problemsOf((d) => (gw(d).introspectionPrecheck = "maybe")),
+                `${project}:gateway.introspectionPrecheck`,
+                /Invalid option/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).upstreamTimeoutMs = 10)),
+                `${project}:gateway.upstreamTimeoutMs`,
+                />=100/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).issuer = "https://elsewhere.example")),
+                `${project}:gateway`,
+                /unknown key 'issuer'/,
+            );
+        });
+
+        it("declares an introspection client only where tokens are introspected", () => {
+            assert.ok(load(devDoc()).introspectionClient, "introspection mode");
+            assert.ok(load(withoutGateway(devDoc())).introspectionClient, "no gateway: MuleSoft's policy introspects");
+            const hybrid = devDoc();
+            gw(hybrid).tokenValidation = "hybrid";
+            assert.ok(load(hybrid).introspectionClient, "hybrid");
+            const jwt = devDoc();
+            gw(jwt).tokenValidation = "jwt";
+            delete jwt.config[`${project}:introspectionClient`];
+            assert.equal(load(jwt).introspectionClient, undefined, "jwt: none");
+        });
+
+        it("reports a mistake in the gateway once, not again as every consumer's tier", () => {
+            const problems = problemsOf((d) => (gw(d).target = "k8s"));
+            assert.deepEqual(
+                problems.map((p) => p.split(":").slice(0, 2).join(":")),
+                [`${project}:gateway.target`],
+            );
+        });
+
+        it("needs the production key, true or false", () => {
+            assertProblem(
+                problemsOf((d) => delete d.config[`${project}:production`]),
+                `${project}:production`,
+                /is required/,
+            );
+            assertProblem(
+                problemsOf((d) => (d.config[`${project}:production`] = "yes")),
+                `${project}:production`,
+                /must be true or false/,
             );
         });
     });

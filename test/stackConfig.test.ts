@@ -24,7 +24,8 @@ describe("stack configuration", () => {
             "the walkthrough's scope is declared",
         );
         const prod = load(parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8")) as StackDoc);
-        assert.ok(prod.authorizationServer.kind === "create" && prod.authorizationServer.protect, "prod protects its server");
+        assert.equal(prod.production, true, "prod is a production stack");
+        assert.equal(load(devDoc()).production, false);
         assert.ok(
             prod.consumers.some((c) => c.jwks),
             "prod shows a private_key_jwt consumer",
@@ -36,17 +37,15 @@ describe("stack configuration", () => {
         const s = server(doc);
         delete s.name;
         delete s.issuerMode;
-        delete s.protect;
         delete s.accessTokenLifetimeMinutes;
         delete doc.config[`${project}:introspectionClient`];
         const cfg = load(doc);
         assert.ok(cfg.authorizationServer.kind === "create");
         assert.equal(cfg.authorizationServer.name, `${project}-dev`);
         assert.equal(cfg.authorizationServer.issuerMode, "ORG_URL");
-        assert.equal(cfg.authorizationServer.protect, false);
         assert.equal(cfg.consumers[0].accessTokenLifetimeMinutes, 60);
         assert.equal(cfg.consumers[1].accessTokenLifetimeMinutes, 15, "a consumer's own lifetime wins");
-        assert.equal(cfg.introspectionClient.label, "Token Introspection Client (dev)");
+        assert.equal(cfg.introspectionClient?.label, "Token Introspection Client (dev)");
         assert.equal(cfg.okta.orgUrl, "https://dev-123456.okta.com");
     });
 
@@ -164,11 +163,11 @@ describe("stack configuration", () => {
 
     it("gives the introspection client private_key_jwt by default, rotated through keyIds (two during the overlap, then one)", () => {
         const doc = devDoc();
-        assert.deepEqual(load(doc).introspectionClient.auth, { method: "private_key_jwt", keyIds: ["1"] });
+        assert.deepEqual(load(doc).introspectionClient?.auth, { method: "private_key_jwt", keyIds: ["1"] });
         doc.config[`${project}:introspectionClient`] = { keyIds: ["2026-11", "2026-12"] };
-        assert.deepEqual(load(doc).introspectionClient.auth, { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] });
+        assert.deepEqual(load(doc).introspectionClient?.auth, { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] });
         doc.config[`${project}:introspectionClient`] = { authMethod: "client_secret_basic" };
-        assert.deepEqual(load(doc).introspectionClient.auth, { method: "client_secret_basic" });
+        assert.deepEqual(load(doc).introspectionClient?.auth, { method: "client_secret_basic" });
         assertProblem(
             problemsOf((d) => (d.config[`${project}:introspectionClient`] = { keyIds: ["a", "b", "c"] })),
             `${project}:introspectionClient.keyIds`,

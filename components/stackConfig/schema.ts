@@ -1,28 +1,39 @@
 // The zod schemas of this project's config keys, one key at a time: shapes, formats and bounds.
 // What spans keys (references, exclusions, Okta's and AWS's combinations) is in rules.ts.
 import { z } from "zod";
-import { rateTierSchema, TIER_NAME } from "../../policy-gateway/src/rateLimitPlan";
-import {
-    CACHE_MAX_TTL_SECONDS,
-    LOG_LEVELS,
-    METHOD_OVERRIDE_MODES,
-    RATE_LIMIT_STORES,
-    SCOPE_MATCHES,
-    TOKEN_VALIDATIONS,
-} from "../../policy-gateway/src/settings";
-import { PROJECT_KEYS, RESERVED_CLAIMS, TOKEN_LIFETIME_MINUTES } from "./spec";
+import { SETTINGS } from "../../policy-gateway/src/gatewaySettings";
+import { rateLimitsSchema } from "../../policy-gateway/src/rateLimitPlan";
+import { RATE_LIMIT_STORES } from "../../policy-gateway/src/settings";
+import { PROJECT_KEYS, RESERVED_CLAIMS, STACK_GATEWAY_SETTINGS, TOKEN_LIFETIME_MINUTES, type StackGatewaySetting } from "./spec";
 
 /** Scopes Okta reserves on every authorization server; a custom scope cannot take these names. */
 const RESERVED_SCOPES = new Set(["openid", "profile", "email", "address", "phone", "offline_access", "device_sso", "groups"]);
 
-/** Fargate's valid CPU units → memory (MiB) ranges. */
-export const FARGATE_MEMORY: Record<number, [number, number]> = {
-    256: [512, 2048],
-    512: [1024, 4096],
-    1024: [2048, 8192],
-    2048: [4096, 16384],
-    4096: [8192, 30720],
+/**
+ * Fargate's task sizes: CPU units → the memory (MiB) each allows. Any other pair is refused when
+ * the task definition is registered ("No Fargate configuration exists for given values"). AWS:
+ * Amazon ECS API Reference, TaskDefinition `memory`; "Troubleshoot Amazon ECS task definition
+ * invalid CPU or memory errors" (8192 and 16384 need Linux platform 1.4.0, the LATEST one).
+ */
+export const FARGATE_TASK_SIZES: Record<number, { min: number; max: number; step: number }> = {
+    256: { min: 512, max: 2048, step: 512 },
+    512: { min: 1024, max: 4096, step: 1024 },
+    1024: { min: 2048, max: 8192, step: 1024 },
+    2048: { min: 4096, max: 16384, step: 1024 },
+    4096: { min: 8192, max: 30720, step: 1024 },
+    8192: { min: 16384, max: 61440, step: 4096 },
+    16384: { min: 32768, max: 122880, step: 8192 },
 };
+
+/** The memory sizes (MiB) Fargate allows with `cpu` units. */
+export function fargateMemoryChoices(cpu: number): number[] {
+    const size = FARGATE_TASK_SIZES[cpu];
+    if (!size) return [];
+    const choices: number[] = [];
+    // 256 CPU units take 512, 1024 or 2048, not 1536.
+    for (let m = size.min; m <= size.max; m += size.step) if (cpu !== 256 || m !== 1536) choices.push(m);
+    return choices;
+}
 
 const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, {
     message: "must be 1-40 lowercase letters, digits or '-', starting and ending with a letter or digit",
@@ -94,7 +105,6 @@ export const serverSchema = z.strictObject({
     customDomain: hostName.optional(),
     /** Set by the user, after deactivating the adopted server's "Default Policy" (ALL_CLIENTS). */
     defaultPolicyDeactivated: z.boolean().optional(),
-    protect: z.boolean().optional(),
     accessTokenLifetimeMinutes: lifetime.optional(),
     scopes: z.array(scopeSchema).min(1, { message: "must declare at least one scope" }),
     claims: z.array(claimSchema).optional(),
@@ -183,25 +193,18 @@ export function isPrivateCidr(cidr: string): boolean {
 }
 const CLOUDWATCH_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+type PickedShape = { [K in StackGatewaySetting]: (typeof SETTINGS)[K]["schema"] };
+/** The gateway's own schemas (defaults included) of the settings a stack file may set. */
+const pickedSettings = Object.fromEntries(STACK_GATEWAY_SETTINGS.map((n) => [n, SETTINGS[n].schema])) as PickedShape;
+
 export const gatewaySchema = z.strictObject({
     target: z.enum(["local", "aws"]),
-    upstreamUrl: z
-        .string()
-        .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be the API's http(s) URL, as the gateway will reach it" }),
-    tokenValidation: z.enum(TOKEN_VALIDATIONS).optional(),
-    requiredScopes: z.array(z.string()).optional(),
-    scopeMatch: z.enum(SCOPE_MATCHES).optional(),
-    routeRules: z.array(z.unknown()).optional(),
-    cacheMaxTtlSeconds: z.number().int().min(CACHE_MAX_TTL_SECONDS.min).max(CACHE_MAX_TTL_SECONDS.max).optional(),
-    hideCredentials: z.boolean().optional(),
-    logLevel: z.enum(LOG_LEVELS).optional(),
-    methodOverride: z.enum(METHOD_OVERRIDE_MODES).optional(),
+    ...pickedSettings,
     rateLimits: z
         .strictObject({
-            tiers: z
-                .record(z.string().regex(TIER_NAME, { message: "must be 1-32 lowercase letters, digits or '-'" }), rateTierSchema)
-                .refine((t) => Object.keys(t).length > 0, { message: "must declare at least one tier" }),
+            tiers: rateLimitsSchema.shape.tiers,
             defaultTier: z.string().optional(),
+            /** Default: shared on target aws (the store the stack declares), local on target local. */
             store: z.enum(RATE_LIMIT_STORES).optional(),
         })
         .optional(),
@@ -247,7 +250,7 @@ export const gatewaySchema = z.strictObject({
             cpu: z
                 .number()
                 .int()
-                .refine((c) => c in FARGATE_MEMORY, { message: "must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096" })
+                .refine((c) => Object.hasOwn(FARGATE_TASK_SIZES, c), { message: `must be a Fargate CPU size: ${Object.keys(FARGATE_TASK_SIZES).join(", ")}` })
                 .optional(),
             memory: z.number().int().optional(),
             rateLimitStoreNodeType: z
@@ -280,7 +283,10 @@ export const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi"];
  * the JSON Schema editors use to complete and check stack files. The cross-key rules and Okta's
  * own checks are only in validateStackConfig, so the preview remains the authority.
  */
+export const productionSchema = z.boolean({ message: "must be true or false" });
+
 export const PROJECT_KEY_SCHEMAS: Record<(typeof PROJECT_KEYS)[number], z.ZodType> = {
+    production: productionSchema,
     authorizationServer: serverSchema,
     consumers: z.array(consumerSchema).min(1),
     credentialDelivery: credentialDeliverySchema,

@@ -1,7 +1,7 @@
 // Where the raw configuration comes from: the Pulumi engine (or, in tests, a stack file) and the
 // environment variables the Okta provider reads; then the program's one entry point.
 import * as pulumi from "@pulumi/pulumi";
-import { validateStackConfig } from "./rules";
+import { validateStackConfig } from "./validate";
 import type { OktaCredential, RawStackConfig, Sourced, StackConfig } from "./spec";
 
 /** Where raw config values come from: the Pulumi engine, or (in tests) a stack file. */
@@ -70,6 +70,7 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
     const scopesText = source.get("okta", "scopes");
     return {
         projectKeys: source.keys(project),
+        production: structured(source.get(project, "production")),
         authorizationServer: structured(source.get(project, "authorizationServer")),
         consumers: structured(source.get(project, "consumers")),
         credentialDelivery: structured(source.get(project, "credentialDelivery")),

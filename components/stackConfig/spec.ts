@@ -1,9 +1,9 @@
 // The stack's configuration as the program uses it: the validated spec types, and the raw values
 // and error the reading and validating stages pass along. No logic beyond the error's text.
 import * as pulumi from "@pulumi/pulumi";
-import type { RouteRule } from "../../policy-gateway/src/routeRules";
+import type { GatewaySettings } from "../../policy-gateway/src/gatewaySettings";
 import type { RateTier } from "../../policy-gateway/src/rateLimitPlan";
-import type { LOG_LEVELS, METHOD_OVERRIDE_MODES, RATE_LIMIT_STORES, SCOPE_MATCHES, TOKEN_VALIDATIONS } from "../../policy-gateway/src/settings";
+import type { RATE_LIMIT_STORES } from "../../policy-gateway/src/settings";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -42,7 +42,32 @@ export const RESERVED_CLAIMS = new Set([
 ]);
 
 /** The keys of this project's config namespace (`<project>:<key>`); anything else is a typo. */
-export const PROJECT_KEYS = ["authorizationServer", "consumers", "credentialDelivery", "introspectionClient", "gateway"] as const;
+export const PROJECT_KEYS = ["production", "authorizationServer", "consumers", "credentialDelivery", "introspectionClient", "gateway"] as const;
+
+/**
+ * The gateway settings a stack file may set under `gateway`, by the gateway's own names, with the
+ * gateway's own schema, defaults and docs (policy-gateway/src/gatewaySettings.ts). What the stack
+ * wires itself (issuer, audience, the introspection client, ports, the proxy the load balancer is,
+ * the rate-limit store) is not among them.
+ */
+export const STACK_GATEWAY_SETTINGS = [
+    "upstreamUrl",
+    "tokenValidation",
+    "introspectionPrecheck",
+    "requiredScopes",
+    "scopeMatch",
+    "routeRules",
+    "cacheMaxTtlSeconds",
+    "negativeCacheTtlSeconds",
+    "introspectionsPerClientPerMinute",
+    "upstreamTimeoutMs",
+    "hideCredentials",
+    "identityHeaderPrefix",
+    "corsPreflightPassthrough",
+    "methodOverride",
+    "logLevel",
+] as const;
+export type StackGatewaySetting = (typeof STACK_GATEWAY_SETTINGS)[number];
 
 export interface ScopeSpec {
     name: string;
@@ -123,7 +148,6 @@ export type AuthorizationServerSpec =
           issuerMode: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
           /** With CUSTOM_URL: the org's verified custom domain the issuer lives on. */
           customDomain?: string;
-          protect: boolean;
       }
     | {
           kind: "existing";
@@ -138,17 +162,11 @@ export type AuthorizationServerSpec =
 
 export interface GatewaySpec {
     target: "local" | "aws";
-    upstreamUrl: string;
-    tokenValidation: (typeof TOKEN_VALIDATIONS)[number];
-    requiredScopes: string[];
-    scopeMatch: (typeof SCOPE_MATCHES)[number];
-    routeRules: RouteRule[];
-    cacheMaxTtlSeconds: number;
-    hideCredentials: boolean;
-    logLevel: (typeof LOG_LEVELS)[number];
-    methodOverride: (typeof METHOD_OVERRIDE_MODES)[number];
+    /** The gateway's settings this stack file decides, with the gateway's defaults applied. */
+    settings: Pick<GatewaySettings, StackGatewaySetting>;
     /** Per-consumer limits; absent: no consumer is limited. */
     rateLimits?: RateLimitsSpec;
+    /** Host ports of the local container (default: the container's own). */
     local: { port: number; adminPort: number };
     aws: AwsGatewaySpec;
 }
@@ -198,16 +216,23 @@ export interface StackConfig {
     stack: string;
     okta: { orgName: string; baseUrl: string; orgUrl: string };
     /**
-     * A production stack (`authorizationServer.protect`): the server and every app are protected
-     * from deletion and replacement, and the gateway's image repository keeps its images on destroy.
+     * A production stack (`<project>:production`, required): the server and every app are
+     * protected from deletion and replacement, created or adopted; the rate-limit store is
+     * Multi-AZ; images and delivered secrets are kept on destroy; the gateway needs a DNS name and
+     * cannot be `local`. One key, read once, passed by this name to every component.
      */
-    protect: boolean;
+    production: boolean;
     authorizationServer: AuthorizationServerSpec;
     scopes: ScopeSpec[];
     claims: ClaimSpec[];
     consumers: ConsumerSpec[];
     credentialDelivery: CredentialDeliverySpec;
-    introspectionClient: { label: string; auth: { method: "private_key_jwt"; keyIds: string[] } | { method: "client_secret_basic" } };
+    /**
+     * The client that introspects tokens: for the gateway when its validation mode asks the
+     * authorization server (introspection, hybrid), or for MuleSoft's policy when the stack has no
+     * gateway. Absent with a `jwt` gateway, which never introspects.
+     */
+    introspectionClient?: { label: string; auth: { method: "private_key_jwt"; keyIds: string[] } | { method: "client_secret_basic" } };
     /** The gateway deployment; absent: Okta only (e.g. teams still enforcing tokens in Anypoint). */
     gateway?: GatewaySpec;
 }
@@ -225,6 +250,7 @@ export type OktaCredential = "privateKey" | "apiToken" | "accessToken";
 export interface RawStackConfig {
     /** Every key set in the project's namespace, without the namespace (`gateway`, `gatway`…). */
     projectKeys: string[];
+    production?: unknown;
     authorizationServer?: unknown;
     consumers?: unknown;
     credentialDelivery?: unknown;

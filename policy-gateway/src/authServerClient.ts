@@ -2,7 +2,7 @@
 // as the introspection client (client_secret_basic), over kept-alive connections with timeouts.
 import { Agent, request } from "undici";
 import { authenticate, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
-import { requireSecureUrl } from "./config";
+import { secureUrlProblem } from "./gatewaySettings";
 
 export interface ServerMetadata {
     issuer: string;
@@ -62,8 +62,8 @@ export class AuthServerClient {
         for (const key of needs) {
             const value = doc[key];
             if (typeof value !== "string") throw new Error(`issuer metadata: no ${key}`);
-            const problem = requireSecureUrl(value, `issuer metadata ${key}`);
-            if (problem) throw new Error(problem);
+            const problem = secureUrlProblem(value);
+            if (problem) throw new Error(`issuer metadata ${key}: ${problem}`);
         }
         return doc as unknown as ServerMetadata;
     }

@@ -9,6 +9,7 @@ import { AggregatorRegistry, type Registry } from "prom-client";
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "./authServerClient";
 import type { GatewayConfig } from "./config";
+import { needsIntrospectionClient } from "./gatewaySettings";
 import { buildIntrospection, loadMetadata } from "./discovery";
 import { GatewayMetrics } from "./metrics";
 import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "./remoteIntrospection";
@@ -45,7 +46,7 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
     const pendingMetrics = new Map<number, { json: metric[][]; left: number; done: (json: metric[][]) => void }>();
     let metricsId = 0;
 
-    if (config.validation !== "jwt") {
+    if (needsIntrospectionClient(config)) {
         void loadMetadata(config, http, log, () => stopping).then((md) => {
             if (md) {
                 introspection = buildIntrospection(config, md, {
@@ -107,7 +108,7 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
             ? "draining"
             : introspection?.misconfigured
               ? "misconfigured"
-              : ready.size === config.workers && (introspection !== undefined || config.validation === "jwt")
+              : ready.size === config.workers && (introspection !== undefined || !needsIntrospectionClient(config))
                 ? "ready"
                 : "starting",
     );

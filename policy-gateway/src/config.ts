@@ -1,23 +1,20 @@
-// The gateway's configuration, from environment variables, validated once at start. A missing or
-// invalid variable stops the process with a message naming it. Secrets are read, never echoed.
+// The gateway's configuration: the settings decoded from the environment (settingsCodec.ts, the
+// one codec every deployer shares), plus what only a running process has: the introspection
+// client's secret or key (from a variable or a file), rules from a file, and WORKERS. Validated
+// once at start; a missing or invalid variable stops the process with a message naming it.
+// Secrets are read, never echoed.
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { compileRules, type CompiledRule, type ScopeMatch } from "./routeRules";
 import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "./clientAuth";
-import { parseScopeList } from "./scopes";
-import { compileRateLimits, type RateLimitPlan } from "./rateLimitPlan";
-import {
-    CACHE_MAX_TTL_SECONDS,
-    INTROSPECTION_PRECHECKS,
-    LOG_LEVELS,
-    METHOD_OVERRIDE_MODES,
-    PORTS,
-    RATE_LIMIT_STORES,
-    SCOPE_MATCHES,
-    TOKEN_VALIDATIONS,
-} from "./settings";
+import { needsIntrospectionClient, type GatewaySettings } from "./gatewaySettings";
+import { planOf, type RateLimitPlan } from "./rateLimitPlan";
+import { compileRule, type CompiledRule, type ScopeMatch } from "./routeRules";
+import { fromEnvironment, type SettingsEnvironment } from "./settingsCodec";
+import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./settings";
 import { parseTrustProxy, type TrustProxy } from "./trustProxy";
+
+export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "./gatewaySettings";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 
@@ -25,7 +22,7 @@ export interface GatewayConfig {
     upstreamUrl: URL;
     issuer: string;
     audience: string;
-    validation: TokenValidation;
+    tokenValidation: TokenValidation;
     introspectionClient?: IntrospectionClient;
     port: number;
     adminPort: number;
@@ -67,111 +64,40 @@ export class ConfigError extends Error {
     }
 }
 
-/** Defaults, documented in the README's table. */
-export const DEFAULTS = {
-    TOKEN_VALIDATION: "introspection",
-    PORT: PORTS.traffic,
-    ADMIN_PORT: PORTS.admin,
-    HOST: "0.0.0.0",
-    SCOPE_MATCH: "all",
-    CACHE_MAX_TTL_SECONDS: CACHE_MAX_TTL_SECONDS.default,
-    CACHE_MAX_ENTRIES: 10_000,
-    NEGATIVE_CACHE_TTL_SECONDS: 10,
-    NEGATIVE_CACHE_MAX_ENTRIES: 10_000,
-    INTROSPECTION_TIMEOUT_MS: 2_000,
-    INTROSPECTION_MAX_CONCURRENCY: 32,
-    INTROSPECTION_MAX_QUEUE: 1_000,
-    BREAKER_FAILURE_THRESHOLD: 5,
-    BREAKER_RESET_SECONDS: 5,
-    CLOCK_SKEW_SECONDS: 30,
-    UPSTREAM_TIMEOUT_MS: 30_000,
-    HIDE_CREDENTIALS: false,
-    IDENTITY_HEADER_PREFIX: "X-Auth-",
-    CORS_PREFLIGHT_PASSTHROUGH: false,
-    LOG_LEVEL: "info",
-    SHUTDOWN_GRACE_SECONDS: 20,
-    TRUST_PROXY: false,
-    METHOD_OVERRIDE: "strip",
-    INTROSPECTION_PRECHECK: "jwt",
-    INTROSPECTIONS_PER_CLIENT_PER_MINUTE: 120,
-    RATE_LIMIT_STORE: "local",
-    RATE_LIMIT_STORE_TIMEOUT_MS: 250,
-    RATE_LIMIT_TASKS: 1,
+/**
+ * What only a process has, never a setting a deployer shares: the introspection client's
+ * credential (each target delivers it its own secret way), rules from a file, and WORKERS.
+ */
+export const PROCESS_VARIABLES = {
+    INTROSPECTION_CLIENT_SECRET: {
+        shownDefault: "*required* unless `jwt` or a private key",
+        doc: "for `client_secret_basic`/`client_secret_post`; the stack wires it into the gateway directly (no output carries it)",
+    },
+    INTROSPECTION_CLIENT_SECRET_FILE: { shownDefault: "", doc: "read the secret from this file instead" },
+    INTROSPECTION_CLIENT_PRIVATE_KEY: {
+        shownDefault: "",
+        doc: "instead of a secret: the client's private key (PEM, or a private JWK's JSON; RSA or P-256) for `private_key_jwt` (RFC 7523)",
+    },
+    INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: { shownDefault: "", doc: "read the key from this file instead" },
+    ROUTE_RULES_FILE: { shownDefault: "", doc: "`ROUTE_RULES`, from a file" },
+    WORKERS: { shownDefault: "CPUs available", doc: "processes serving the traffic port (`1`: a single process)" },
 } as const;
 
-/** Loopback hosts may use http (local runs and tests); everything else must be https. */
-export function isLoopbackHost(hostname: string): boolean {
-    const h = hostname.replace(/^\[|\]$/g, "");
-    return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-export function requireSecureUrl(value: string, what: string): string | undefined {
-    if (!URL.canParse(value)) return `${what}: must be an absolute URL`;
-    const u = new URL(value);
-    if (u.protocol === "https:") return undefined;
-    if (u.protocol === "http:" && isLoopbackHost(u.hostname)) return undefined;
-    return `${what}: must use https (http is allowed only for loopback addresses)`;
-}
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
-
-const schema = z.object({
-    UPSTREAM_URL: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "must be an http(s) URL"),
-    OIDC_ISSUER: z.string(),
-    AUDIENCE: z.string().min(1),
-    TOKEN_VALIDATION: z.enum(TOKEN_VALIDATIONS).default(DEFAULTS.TOKEN_VALIDATION),
-    INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
+const processSchema = z.object({
     INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_SECRET_FILE: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_PRIVATE_KEY: z.string().min(1).optional(),
     INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
-    INTROSPECTION_CLIENT_KEY_ID: z.string().min(1).optional(),
-    INTROSPECTION_AUTH_METHOD: z.enum(CLIENT_AUTH_METHODS).optional(),
-    PORT: int(0, 65535).default(DEFAULTS.PORT),
-    ADMIN_PORT: int(0, 65535).default(DEFAULTS.ADMIN_PORT),
-    HOST: z.string().min(1).default(DEFAULTS.HOST),
-    REQUIRED_SCOPES: z.string().default(""),
-    SCOPE_MATCH: z.enum(SCOPE_MATCHES).default(DEFAULTS.SCOPE_MATCH),
-    ROUTE_RULES: z.string().optional(),
-    ROUTE_RULES_FILE: z.string().optional(),
-    CACHE_MAX_TTL_SECONDS: int(CACHE_MAX_TTL_SECONDS.min, CACHE_MAX_TTL_SECONDS.max).default(DEFAULTS.CACHE_MAX_TTL_SECONDS),
-    CACHE_MAX_ENTRIES: int(1, 10_000_000).default(DEFAULTS.CACHE_MAX_ENTRIES),
-    NEGATIVE_CACHE_TTL_SECONDS: int(0, 3_600).default(DEFAULTS.NEGATIVE_CACHE_TTL_SECONDS),
-    NEGATIVE_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(DEFAULTS.NEGATIVE_CACHE_MAX_ENTRIES),
-    INTROSPECTION_TIMEOUT_MS: int(50, 60_000).default(DEFAULTS.INTROSPECTION_TIMEOUT_MS),
-    INTROSPECTION_MAX_CONCURRENCY: int(1, 1_024).default(DEFAULTS.INTROSPECTION_MAX_CONCURRENCY),
-    INTROSPECTION_MAX_QUEUE: int(0, 100_000).default(DEFAULTS.INTROSPECTION_MAX_QUEUE),
-    BREAKER_FAILURE_THRESHOLD: int(1, 1_000).default(DEFAULTS.BREAKER_FAILURE_THRESHOLD),
-    BREAKER_RESET_SECONDS: int(1, 3_600).default(DEFAULTS.BREAKER_RESET_SECONDS),
-    CLOCK_SKEW_SECONDS: int(0, 300).default(DEFAULTS.CLOCK_SKEW_SECONDS),
-    UPSTREAM_TIMEOUT_MS: int(100, 600_000).default(DEFAULTS.UPSTREAM_TIMEOUT_MS),
-    HIDE_CREDENTIALS: bool.default(DEFAULTS.HIDE_CREDENTIALS),
-    IDENTITY_HEADER_PREFIX: z
-        .string()
-        .regex(/^[A-Za-z][A-Za-z0-9-]*-$/, "must be a header name prefix ending in '-', such as X-Auth-")
-        .default(DEFAULTS.IDENTITY_HEADER_PREFIX),
-    CORS_PREFLIGHT_PASSTHROUGH: bool.default(DEFAULTS.CORS_PREFLIGHT_PASSTHROUGH),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default(DEFAULTS.LOG_LEVEL),
-    SHUTDOWN_GRACE_SECONDS: int(0, 600).default(DEFAULTS.SHUTDOWN_GRACE_SECONDS),
-    TRUST_PROXY: z.string().optional(),
-    METHOD_OVERRIDE: z.enum(METHOD_OVERRIDE_MODES).default(DEFAULTS.METHOD_OVERRIDE),
-    INTROSPECTION_PRECHECK: z.enum(INTROSPECTION_PRECHECKS).default(DEFAULTS.INTROSPECTION_PRECHECK),
-    INTROSPECTIONS_PER_CLIENT_PER_MINUTE: int(0, 1_000_000).default(DEFAULTS.INTROSPECTIONS_PER_CLIENT_PER_MINUTE),
+    ROUTE_RULES_FILE: z.string().min(1).optional(),
     // Default: the CPUs this process may use (cgroup limits included).
-    WORKERS: int(1, 64).optional(),
-    RATE_LIMITS: z.string().optional(),
-    RATE_LIMIT_STORE: z.enum(RATE_LIMIT_STORES).default(DEFAULTS.RATE_LIMIT_STORE),
-    RATE_LIMIT_STORE_URL: z.string().optional(),
-    RATE_LIMIT_STORE_TIMEOUT_MS: int(5, 5_000).default(DEFAULTS.RATE_LIMIT_STORE_TIMEOUT_MS),
-    RATE_LIMIT_TASKS: int(1, 1_000).default(DEFAULTS.RATE_LIMIT_TASKS),
+    WORKERS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 /**
  * The environment a deployment hands the gateway, keyed by the variables this module reads: a
  * misspelt name in a deployment is a type error, not a silently ignored variable.
  */
-export type GatewayEnvironment = Partial<Record<keyof z.input<typeof schema>, string>>;
+export type GatewayEnvironment = SettingsEnvironment & Partial<Record<keyof typeof PROCESS_VARIABLES, string>>;
 
 function readFileValue(path: string, name: string, problems: string[]): string | undefined {
     try {
@@ -184,155 +110,120 @@ function readFileValue(path: string, name: string, problems: string[]): string |
 
 export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     // Empty variables count as unset, as most deployment tools cannot unset one.
-    const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-    const parsed = schema.safeParse(present);
+    const present: Record<string, string> = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
     const problems: string[] = [];
-    if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-            const name = String(issue.path[0]);
-            problems.push(present[name] === undefined ? `${name}: is required` : `${name}: ${issue.message}`);
-        }
-        throw new ConfigError(problems);
+    const proc = processSchema.safeParse(present);
+    if (!proc.success) for (const issue of proc.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
+    const p = proc.success ? proc.data : {};
+
+    if (present.ROUTE_RULES !== undefined && p.ROUTE_RULES_FILE !== undefined) problems.push("ROUTE_RULES and ROUTE_RULES_FILE: set only one");
+    else if (p.ROUTE_RULES_FILE !== undefined) {
+        const text = readFileValue(p.ROUTE_RULES_FILE, "ROUTE_RULES_FILE", problems);
+        if (text !== undefined) present.ROUTE_RULES = text;
     }
-    const e = parsed.data;
-
-    // Compared exactly as configured (RFC 9207/8414: the issuer is an exact string), so an issuer
-    // that ends in "/" keeps it.
-    const issuer = e.OIDC_ISSUER;
-    const issuerProblem = requireSecureUrl(issuer, "OIDC_ISSUER");
-    if (issuerProblem) problems.push(issuerProblem);
-
-    let introspectionClient: GatewayConfig["introspectionClient"];
-    if (e.TOKEN_VALIDATION !== "jwt") {
-        if (e.INTROSPECTION_CLIENT_SECRET && e.INTROSPECTION_CLIENT_SECRET_FILE)
-            problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_SECRET_FILE: set only one");
-        if (e.INTROSPECTION_CLIENT_PRIVATE_KEY && e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
-            problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY and INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: set only one");
-        const secret =
-            e.INTROSPECTION_CLIENT_SECRET ??
-            (e.INTROSPECTION_CLIENT_SECRET_FILE ? readFileValue(e.INTROSPECTION_CLIENT_SECRET_FILE, "INTROSPECTION_CLIENT_SECRET_FILE", problems) : undefined);
-        const keyVariable = e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? "INTROSPECTION_CLIENT_PRIVATE_KEY_FILE" : "INTROSPECTION_CLIENT_PRIVATE_KEY";
-        const keyText =
-            e.INTROSPECTION_CLIENT_PRIVATE_KEY ??
-            (e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
-        if (!e.INTROSPECTION_CLIENT_ID) problems.push(`INTROSPECTION_CLIENT_ID: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION}`);
-        const method = e.INTROSPECTION_AUTH_METHOD;
-        const wantsKey = method === "private_key_jwt" || (method === undefined && keyText !== undefined);
-        if (secret && keyText)
-            problems.push(
-                "INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_PRIVATE_KEY: set only one (the secret for client_secret_basic/post, the key for private_key_jwt)",
-            );
-        else if (wantsKey && !keyText && !e.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
-            problems.push(
-                "INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)",
-            );
-        else if (!wantsKey && !secret && !e.INTROSPECTION_CLIENT_SECRET_FILE) {
-            problems.push(
-                `INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${e.TOKEN_VALIDATION} (or INTROSPECTION_CLIENT_SECRET_FILE, or INTROSPECTION_CLIENT_PRIVATE_KEY for private_key_jwt)`,
-            );
-        }
-        if (e.INTROSPECTION_CLIENT_ID && wantsKey && keyText) {
-            try {
-                introspectionClient = {
-                    id: e.INTROSPECTION_CLIENT_ID,
-                    credentials: parsePrivateKey(keyText, keyVariable, e.INTROSPECTION_CLIENT_KEY_ID),
-                    method,
-                };
-            } catch (err) {
-                problems.push((err as Error).message);
-            }
-        } else if (e.INTROSPECTION_CLIENT_ID && !wantsKey && secret)
-            introspectionClient = { id: e.INTROSPECTION_CLIENT_ID, credentials: { kind: "secret", secret }, method };
-    }
-
-    let routeRules: CompiledRule[] = [];
-    if (e.ROUTE_RULES && e.ROUTE_RULES_FILE) problems.push("ROUTE_RULES and ROUTE_RULES_FILE: set only one");
-    const rulesSource = e.ROUTE_RULES_FILE ? "ROUTE_RULES_FILE" : "ROUTE_RULES";
-    const rulesText = e.ROUTE_RULES ?? (e.ROUTE_RULES_FILE ? readFileValue(e.ROUTE_RULES_FILE, "ROUTE_RULES_FILE", problems) : undefined);
-    if (rulesText !== undefined) {
-        try {
-            routeRules = compileRules(JSON.parse(rulesText), rulesSource);
-        } catch (err) {
-            problems.push(err instanceof SyntaxError ? `${rulesSource}: is not valid JSON` : (err as Error).message);
-        }
-    }
-    if (e.PORT !== 0 && e.PORT === e.ADMIN_PORT) problems.push("ADMIN_PORT: must differ from PORT");
-    const trust = parseTrustProxy(e.TRUST_PROXY);
-    if (!trust.ok) problems.push(trust.problem);
-
-    const rateLimits = rateLimitsOf(e, problems);
-
-    if (problems.length) throw new ConfigError(problems);
-    return {
-        upstreamUrl: new URL(e.UPSTREAM_URL),
-        issuer,
-        audience: e.AUDIENCE,
-        validation: e.TOKEN_VALIDATION,
-        introspectionClient,
-        port: e.PORT,
-        adminPort: e.ADMIN_PORT,
-        host: e.HOST,
-        requiredScopes: parseScopeList(e.REQUIRED_SCOPES),
-        scopeMatch: e.SCOPE_MATCH,
-        routeRules,
-        cache: {
-            maxTtlSeconds: e.CACHE_MAX_TTL_SECONDS,
-            maxEntries: e.CACHE_MAX_ENTRIES,
-            negativeTtlSeconds: e.NEGATIVE_CACHE_TTL_SECONDS,
-            negativeMaxEntries: e.NEGATIVE_CACHE_MAX_ENTRIES,
-        },
-        introspection: { timeoutMs: e.INTROSPECTION_TIMEOUT_MS, maxConcurrency: e.INTROSPECTION_MAX_CONCURRENCY, maxQueue: e.INTROSPECTION_MAX_QUEUE },
-        breaker: { failureThreshold: e.BREAKER_FAILURE_THRESHOLD, resetSeconds: e.BREAKER_RESET_SECONDS },
-        clockSkewSeconds: e.CLOCK_SKEW_SECONDS,
-        upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
-        hideCredentials: e.HIDE_CREDENTIALS,
-        identityHeaderPrefix: e.IDENTITY_HEADER_PREFIX,
-        corsPreflightPassthrough: e.CORS_PREFLIGHT_PASSTHROUGH,
-        logLevel: e.LOG_LEVEL,
-        shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
-        trustProxy: trust.ok ? trust.value : false,
-        methodOverride: e.METHOD_OVERRIDE,
-        introspectionPrecheck: e.INTROSPECTION_PRECHECK,
-        introspectionsPerClientPerMinute: e.INTROSPECTIONS_PER_CLIENT_PER_MINUTE,
-        workers: e.WORKERS ?? availableParallelism(),
-        rateLimits,
+    const decoded = fromEnvironment(present);
+    if (!decoded.ok) problems.push(...decoded.problems.map((x) => (p.ROUTE_RULES_FILE ? x.replace(/^ROUTE_RULES(?=[:[])/, "ROUTE_RULES_FILE") : x)));
+    const s = decoded.ok ? decoded.settings : undefined;
+    // The credential is checked even when a setting is wrong, so that every problem is named at once.
+    const mode: CredentialSettings = s ?? {
+        tokenValidation: (TOKEN_VALIDATIONS as readonly string[]).includes(present.TOKEN_VALIDATION ?? "")
+            ? (present.TOKEN_VALIDATION as TokenValidation)
+            : "introspection",
+        introspectionAuthMethod: (CLIENT_AUTH_METHODS as readonly string[]).includes(present.INTROSPECTION_AUTH_METHOD ?? "")
+            ? (present.INTROSPECTION_AUTH_METHOD as CredentialSettings["introspectionAuthMethod"])
+            : undefined,
+        introspectionClientId: present.INTROSPECTION_CLIENT_ID,
+        introspectionClientKeyId: present.INTROSPECTION_CLIENT_KEY_ID,
     };
+    const introspectionClient = needsIntrospectionClient(mode) ? introspectionClientOf(mode, p, problems) : undefined;
+    if (problems.length || !s) throw new ConfigError(problems);
+    return configOf(s, { introspectionClient, workers: p.WORKERS ?? availableParallelism() });
 }
 
-/** A store URL the gateway may use: redis:// only on loopback, rediss:// (TLS) anywhere. */
-export function storeUrlProblem(value: string): string | undefined {
-    if (!URL.canParse(value)) return "RATE_LIMIT_STORE_URL: must be a redis:// or rediss:// URL";
-    const u = new URL(value);
-    if (u.protocol === "rediss:") return undefined;
-    if (u.protocol === "redis:" && isLoopbackHost(u.hostname)) return undefined;
-    return u.protocol === "redis:"
-        ? "RATE_LIMIT_STORE_URL: must use rediss:// (TLS); redis:// is allowed only for loopback addresses"
-        : "RATE_LIMIT_STORE_URL: must be a redis:// or rediss:// URL";
+/** The introspection client's credential: a secret or a private key, from a variable or a file. */
+type CredentialSettings = Pick<GatewaySettings, "tokenValidation" | "introspectionAuthMethod" | "introspectionClientId" | "introspectionClientKeyId">;
+
+function introspectionClientOf(s: CredentialSettings, p: z.output<typeof processSchema>, problems: string[]): IntrospectionClient | undefined {
+    if (p.INTROSPECTION_CLIENT_SECRET && p.INTROSPECTION_CLIENT_SECRET_FILE)
+        problems.push("INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_SECRET_FILE: set only one");
+    if (p.INTROSPECTION_CLIENT_PRIVATE_KEY && p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
+        problems.push("INTROSPECTION_CLIENT_PRIVATE_KEY and INTROSPECTION_CLIENT_PRIVATE_KEY_FILE: set only one");
+    const secret =
+        p.INTROSPECTION_CLIENT_SECRET ??
+        (p.INTROSPECTION_CLIENT_SECRET_FILE ? readFileValue(p.INTROSPECTION_CLIENT_SECRET_FILE, "INTROSPECTION_CLIENT_SECRET_FILE", problems) : undefined);
+    const keyVariable = p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? "INTROSPECTION_CLIENT_PRIVATE_KEY_FILE" : "INTROSPECTION_CLIENT_PRIVATE_KEY";
+    const keyText =
+        p.INTROSPECTION_CLIENT_PRIVATE_KEY ??
+        (p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
+    const method = s.introspectionAuthMethod;
+    const wantsKey = method === "private_key_jwt" || (method === undefined && keyText !== undefined);
+    if (secret && keyText)
+        problems.push(
+            "INTROSPECTION_CLIENT_SECRET and INTROSPECTION_CLIENT_PRIVATE_KEY: set only one (the secret for client_secret_basic/post, the key for private_key_jwt)",
+        );
+    else if (wantsKey && !keyText && !p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
+        problems.push(
+            "INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)",
+        );
+    else if (!wantsKey && !secret && !p.INTROSPECTION_CLIENT_SECRET_FILE)
+        problems.push(
+            `INTROSPECTION_CLIENT_SECRET: is required with TOKEN_VALIDATION=${s.tokenValidation} (or INTROSPECTION_CLIENT_SECRET_FILE, or INTROSPECTION_CLIENT_PRIVATE_KEY for private_key_jwt)`,
+        );
+    const id = s.introspectionClientId;
+    if (id === undefined) return undefined; // reported by the settings' own rules
+    if (wantsKey && keyText) {
+        try {
+            return { id, credentials: parsePrivateKey(keyText, keyVariable, s.introspectionClientKeyId), method };
+        } catch (err) {
+            problems.push((err as Error).message);
+            return undefined;
+        }
+    }
+    return !wantsKey && secret ? { id, credentials: { kind: "secret", secret }, method } : undefined;
 }
 
-function rateLimitsOf(e: z.output<typeof schema>, problems: string[]): GatewayConfig["rateLimits"] {
-    if (e.RATE_LIMITS === undefined) {
-        if (e.RATE_LIMIT_STORE === "shared" || e.RATE_LIMIT_STORE_URL)
-            problems.push("RATE_LIMITS: is required with RATE_LIMIT_STORE=shared or RATE_LIMIT_STORE_URL (the tiers and who is in them)");
-        return undefined;
-    }
-    let plan: RateLimitPlan | undefined;
-    try {
-        plan = compileRateLimits(JSON.parse(e.RATE_LIMITS), "RATE_LIMITS");
-    } catch (err) {
-        problems.push(err instanceof SyntaxError ? "RATE_LIMITS: is not valid JSON" : (err as Error).message);
-    }
-    if (e.RATE_LIMIT_STORE === "local") {
-        if (e.RATE_LIMIT_STORE_URL) problems.push("RATE_LIMIT_STORE_URL: is only used with RATE_LIMIT_STORE=shared");
-        if (e.RATE_LIMIT_TASKS > 1)
-            problems.push("RATE_LIMIT_TASKS: is more than 1 with RATE_LIMIT_STORE=local, which limits each task on its own: use RATE_LIMIT_STORE=shared");
-        return plan && { plan, store: { kind: "local" }, tasks: 1 };
-    }
-    if (!e.RATE_LIMIT_STORE_URL) {
-        problems.push("RATE_LIMIT_STORE_URL: is required with RATE_LIMIT_STORE=shared (such as rediss://store.example:6379)");
-        return undefined;
-    }
-    const urlProblem = storeUrlProblem(e.RATE_LIMIT_STORE_URL);
-    if (urlProblem) problems.push(urlProblem);
-    return plan && { plan, store: { kind: "shared", url: e.RATE_LIMIT_STORE_URL, timeoutMs: e.RATE_LIMIT_STORE_TIMEOUT_MS }, tasks: e.RATE_LIMIT_TASKS };
+/** The running configuration of validated settings: rules compiled, lists parsed, groups formed. */
+function configOf(s: GatewaySettings, proc: { introspectionClient?: IntrospectionClient; workers: number }): GatewayConfig {
+    const trust = parseTrustProxy(s.trustProxy);
+    return {
+        upstreamUrl: new URL(s.upstreamUrl),
+        issuer: s.issuer,
+        audience: s.audience,
+        tokenValidation: s.tokenValidation,
+        introspectionClient: proc.introspectionClient,
+        port: s.port,
+        adminPort: s.adminPort,
+        host: s.host,
+        requiredScopes: s.requiredScopes,
+        scopeMatch: s.scopeMatch,
+        routeRules: s.routeRules.map(compileRule),
+        cache: {
+            maxTtlSeconds: s.cacheMaxTtlSeconds,
+            maxEntries: s.cacheMaxEntries,
+            negativeTtlSeconds: s.negativeCacheTtlSeconds,
+            negativeMaxEntries: s.negativeCacheMaxEntries,
+        },
+        introspection: { timeoutMs: s.introspectionTimeoutMs, maxConcurrency: s.introspectionMaxConcurrency, maxQueue: s.introspectionMaxQueue },
+        breaker: { failureThreshold: s.breakerFailureThreshold, resetSeconds: s.breakerResetSeconds },
+        clockSkewSeconds: s.clockSkewSeconds,
+        upstreamTimeoutMs: s.upstreamTimeoutMs,
+        hideCredentials: s.hideCredentials,
+        identityHeaderPrefix: s.identityHeaderPrefix,
+        corsPreflightPassthrough: s.corsPreflightPassthrough,
+        logLevel: s.logLevel,
+        shutdownGraceSeconds: s.shutdownGraceSeconds,
+        trustProxy: trust.ok ? trust.value : false,
+        methodOverride: s.methodOverride,
+        introspectionPrecheck: s.introspectionPrecheck,
+        introspectionsPerClientPerMinute: s.introspectionsPerClientPerMinute,
+        workers: proc.workers,
+        rateLimits: s.rateLimits && {
+            plan: planOf(s.rateLimits),
+            store:
+                s.rateLimitStore === "shared" && s.rateLimitStoreUrl !== undefined
+                    ? { kind: "shared", url: s.rateLimitStoreUrl, timeoutMs: s.rateLimitStoreTimeoutMs }
+                    : { kind: "local" },
+            tasks: s.rateLimitTasks,
+        },
+    };
 }

@@ -27,10 +27,10 @@ export interface Verification {
 type Endpoint = "introspection_endpoint" | "jwks_uri";
 
 /** What the metadata must hold for the configured validation. Pure. */
-export function neededEndpoints(config: Pick<GatewayConfig, "validation" | "introspectionPrecheck">): Endpoint[] {
-    if (config.validation === "jwt") return ["jwks_uri"];
+export function neededEndpoints(config: Pick<GatewayConfig, "tokenValidation" | "introspectionPrecheck">): Endpoint[] {
+    if (config.tokenValidation === "jwt") return ["jwks_uri"];
     // introspection checks tokens locally first unless INTROSPECTION_PRECHECK=off: it needs the JWKS too.
-    if (config.validation === "introspection" && config.introspectionPrecheck === "off") return ["introspection_endpoint"];
+    if (config.tokenValidation === "introspection" && config.introspectionPrecheck === "off") return ["introspection_endpoint"];
     return ["introspection_endpoint", "jwks_uri"];
 }
 
@@ -113,9 +113,9 @@ export function buildVerification(
         deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts);
     const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
     const verifier =
-        config.validation === "jwt"
+        config.tokenValidation === "jwt"
             ? jwt()
-            : config.validation === "hybrid"
+            : config.tokenValidation === "hybrid"
               ? new LocalThenIntrospection(jwt(), introspection(), "local", deps.metrics)
               : config.introspectionPrecheck === "jwt"
                 ? new LocalThenIntrospection(jwt(), introspection(), "introspection", deps.metrics)

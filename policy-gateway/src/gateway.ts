@@ -299,7 +299,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                 if (stopped) return;
                 verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure });
                 log.info(
-                    { issuer: config.issuer, validation: config.validation, introspectionAuth: verification.introspectionAuth },
+                    { issuer: config.issuer, tokenValidation: config.tokenValidation, introspectionAuth: verification.introspectionAuth },
                     "issuer metadata loaded; ready",
                 );
                 destination?.flush();

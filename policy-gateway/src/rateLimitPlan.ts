@@ -2,6 +2,7 @@
 // a set of GCRA policies, and the tier of each client id. Validated once at start; pure.
 import { z } from "zod";
 import type { RatePolicy } from "./gcra";
+import { describeIssue, firstIssue, formatPath } from "./zodIssues";
 
 const count = (max: number) => z.number().int().min(1).max(max);
 
@@ -27,13 +28,31 @@ export type RateTier = z.infer<typeof rateTierSchema>;
 /** A tier name: a slug, as it appears in metrics labels and header policy names. */
 export const TIER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
-const planSchema = z.strictObject({
-    tiers: z.record(z.string(), rateTierSchema),
-    /** client id → tier name. */
-    consumers: z.record(z.string().min(1), z.string()).default({}),
-    /** The tier of every other client id; absent: other clients are not limited. */
-    defaultTier: z.string().optional(),
-});
+/**
+ * RATE_LIMITS: the tiers, the tier of each client id, and the tier of every other client. Names are
+ * looked up as own members only: a tier called `constructor` or `toString` is no tier unless
+ * declared (a prototype lookup once let such a name through, and every limited request got 500).
+ */
+export const rateLimitsSchema = z
+    .strictObject({
+        tiers: z
+            .record(z.string().regex(TIER_NAME, { message: "tier names must be 1-32 lowercase letters, digits or '-'" }), rateTierSchema)
+            .refine((t) => Object.keys(t).length > 0, { message: "must declare at least one tier" }),
+        /** client id → tier name. */
+        consumers: z.record(z.string().min(1), z.string()).default({}),
+        /** The tier of every other client id; absent: other clients are not limited. */
+        defaultTier: z.string().optional(),
+    })
+    .superRefine((plan, ctx) => {
+        const declared = Object.keys(plan.tiers);
+        const unknown = (tier: string) => `"${tier}" is not one of the declared tiers (${declared.join(", ")})`;
+        for (const [clientId, tier] of Object.entries(plan.consumers))
+            if (!Object.hasOwn(plan.tiers, tier)) ctx.addIssue({ code: "custom", path: ["consumers", clientId], message: unknown(tier) });
+        if (plan.defaultTier !== undefined && !Object.hasOwn(plan.tiers, plan.defaultTier))
+            ctx.addIssue({ code: "custom", path: ["defaultTier"], message: unknown(plan.defaultTier) });
+    });
+
+export type RateLimits = z.output<typeof rateLimitsSchema>;
 
 export interface RateLimitPlan {
     tiers: ReadonlyMap<string, readonly RatePolicy[]>;
@@ -50,24 +69,23 @@ export function tierPolicies(name: string, tier: RateTier): RatePolicy[] {
     return policies;
 }
 
+/** The plan of validated RATE_LIMITS. */
+export function planOf(limits: RateLimits): RateLimitPlan {
+    return {
+        tiers: new Map(Object.entries(limits.tiers).map(([name, tier]) => [name, tierPolicies(name, tier)])),
+        consumers: new Map(Object.entries(limits.consumers)),
+        defaultTier: limits.defaultTier,
+    };
+}
+
 /** Parses RATE_LIMITS (already JSON-decoded); throws an Error naming `variable` and the problem. */
 export function compileRateLimits(value: unknown, variable: string): RateLimitPlan {
-    const parsed = planSchema.safeParse(value);
+    const parsed = rateLimitsSchema.safeParse(value);
     if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new Error(`${variable}: ${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
+        const issue = firstIssue(parsed.error.issues);
+        throw new Error(`${variable}${formatPath(issue.path)}: ${describeIssue(issue, value)}`);
     }
-    const { tiers, consumers, defaultTier } = parsed.data;
-    for (const name of Object.keys(tiers))
-        if (!TIER_NAME.test(name)) throw new Error(`${variable}: tiers.${name}: tier names must be 1-32 lowercase letters, digits or '-'`);
-    for (const [clientId, tier] of Object.entries(consumers))
-        if (!(tier in tiers)) throw new Error(`${variable}: consumers.${clientId}: names tier "${tier}", which tiers does not declare`);
-    if (defaultTier !== undefined && !(defaultTier in tiers)) throw new Error(`${variable}: defaultTier: "${defaultTier}" is not one of tiers`);
-    return {
-        tiers: new Map(Object.entries(tiers).map(([name, tier]) => [name, tierPolicies(name, tier)])),
-        consumers: new Map(Object.entries(consumers)),
-        defaultTier,
-    };
+    return planOf(parsed.data);
 }
 
 /** The tier that limits a client id, or undefined when it is not limited. */

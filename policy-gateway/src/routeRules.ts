@@ -8,16 +8,14 @@
 // all meet `/settings` and `/admin`, as under .NET's OrdinalIgnoreCase or Java's
 // equalsIgnoreCase). Folding only ever makes a rule apply to more spellings, never fewer. The
 // upstream receives the normalised path itself (trailing slash kept: some APIs tell the two apart).
+import { z } from "zod";
 import { segmentsOf } from "./normalizePath";
+import { SCOPE_MATCHES } from "./settings";
+import { describeIssue, firstIssue, formatPath } from "./zodIssues";
 
-export type ScopeMatch = "all" | "any";
+export type ScopeMatch = (typeof SCOPE_MATCHES)[number];
 
-export interface RouteRule {
-    path: string;
-    methods?: string[];
-    scopes: string[];
-    match?: ScopeMatch;
-}
+export type RouteRule = z.infer<typeof routeRuleSchema>;
 
 export interface CompiledRule {
     /** Folded literal segments, `*` (one segment) or a final `**` (any rest, even none). */
@@ -36,45 +34,67 @@ export interface ScopeRequirement {
 
 const METHOD = /^[A-Z]+$/;
 
+/** A rule's path: normalised, `*` whole segments only, `**` only at the end. */
+const rulePath = z
+    .string({ message: "must be a path starting with '/'" })
+    .refine((p) => p.startsWith("/"), { message: "must be a path starting with '/'", abort: true })
+    .superRefine((path, ctx) => {
+        const segments = patternOf(path);
+        segments.forEach((seg, j) => {
+            if (seg === "**" && j !== segments.length - 1) ctx.addIssue({ code: "custom", message: "'**' may only end a path" });
+            else if (seg === "." || seg === ".." || seg.includes("%"))
+                ctx.addIssue({ code: "custom", message: "must be normalised (no '.', '..' or percent-encoding)" });
+            else if (seg !== "*" && seg !== "**" && seg.includes("*")) ctx.addIssue({ code: "custom", message: "'*' must be a whole segment" });
+        });
+    });
+
+/** One route rule, as ROUTE_RULES and the stack's gateway.routeRules spell it. */
+export const routeRuleSchema = z.strictObject({
+    path: rulePath,
+    methods: z
+        .array(z.string(), { message: "must be a non-empty list of HTTP methods" })
+        .refine((m) => m.length > 0 && m.every((x) => METHOD.test(x.toUpperCase())), { message: "must be a non-empty list of HTTP methods" })
+        .optional(),
+    scopes: z
+        .array(z.string(), { message: "must be a list of scope names (may be empty)" })
+        .refine((s) => s.every((x) => x.length > 0 && !/\s/.test(x)), { message: "must be a list of scope names (may be empty)" }),
+    match: z.enum(SCOPE_MATCHES, { message: 'must be "all" or "any"' }).optional(),
+});
+
+export const routeRulesSchema = z.array(routeRuleSchema, { message: "must be a JSON array of {path, methods?, scopes, match?}" });
+
+/** A rule path's segments: `/reports/` is `/reports`. */
+function patternOf(path: string): string[] {
+    return path
+        .split("/")
+        .slice(1)
+        .filter((s) => s !== "");
+}
+
+/** Compiles one validated rule. */
+export function compileRule(rule: RouteRule): CompiledRule {
+    let methods: Set<string> | undefined;
+    if (rule.methods !== undefined) {
+        methods = new Set(rule.methods.map((m) => m.toUpperCase()));
+        if (methods.has("GET")) methods.add("HEAD"); // HEAD is GET without a body: same protection
+    }
+    return {
+        pattern: patternOf(rule.path).map((s) => (s === "*" || s === "**" ? s : foldSegment(s))),
+        methods,
+        scopes: rule.scopes,
+        match: rule.match ?? "all",
+        source: rule,
+    };
+}
+
 /** Validates and compiles ROUTE_RULES; throws an Error naming the rule and field at fault. */
 export function compileRules(input: unknown, source = "ROUTE_RULES"): CompiledRule[] {
-    if (!Array.isArray(input)) throw new Error(`${source}: must be a JSON array of {path, methods?, scopes, match?}`);
-    return input.map((rule: unknown, i) => {
-        const at = `${source}[${i}]`;
-        if (rule === null || typeof rule !== "object") throw new Error(`${at}: must be an object`);
-        const r = rule as Record<string, unknown>;
-        const unknownKeys = Object.keys(r).filter((k) => !["path", "methods", "scopes", "match"].includes(k));
-        if (unknownKeys.length) throw new Error(`${at}: unknown key ${unknownKeys.map((k) => `'${k}'`).join(", ")}`);
-        if (typeof r.path !== "string" || !r.path.startsWith("/")) throw new Error(`${at}.path: must be a path starting with '/'`);
-        const pattern = r.path
-            .split("/")
-            .slice(1)
-            .filter((s) => s !== ""); // `/reports/` is `/reports`
-        pattern.forEach((seg, j) => {
-            if (seg === "**" && j !== pattern.length - 1) throw new Error(`${at}.path: '**' may only end a path`);
-            if (seg === "." || seg === ".." || seg.includes("%")) throw new Error(`${at}.path: must be normalised (no '.', '..' or percent-encoding)`);
-            if (seg !== "*" && seg !== "**" && seg.includes("*")) throw new Error(`${at}.path: '*' must be a whole segment`);
-        });
-        let methods: Set<string> | undefined;
-        if (r.methods !== undefined) {
-            if (!Array.isArray(r.methods) || r.methods.length === 0 || !r.methods.every((m) => typeof m === "string" && METHOD.test(m.toUpperCase()))) {
-                throw new Error(`${at}.methods: must be a non-empty list of HTTP methods`);
-            }
-            methods = new Set(r.methods.map((m: string) => m.toUpperCase()));
-            if (methods.has("GET")) methods.add("HEAD"); // HEAD is GET without a body: same protection
-        }
-        if (!Array.isArray(r.scopes) || !r.scopes.every((s) => typeof s === "string" && s.length > 0 && !/\s/.test(s))) {
-            throw new Error(`${at}.scopes: must be a list of scope names (may be empty)`);
-        }
-        if (r.match !== undefined && r.match !== "all" && r.match !== "any") throw new Error(`${at}.match: must be "all" or "any"`);
-        return {
-            pattern: pattern.map((s) => (s === "*" || s === "**" ? s : foldSegment(s))),
-            methods,
-            scopes: r.scopes as string[],
-            match: (r.match as ScopeMatch | undefined) ?? "all",
-            source: r as unknown as RouteRule,
-        };
-    });
+    const parsed = routeRulesSchema.safeParse(input);
+    if (!parsed.success) {
+        const issue = firstIssue(parsed.error.issues);
+        throw new Error(`${source}${formatPath(issue.path)}: ${describeIssue(issue, input)}`);
+    }
+    return parsed.data.map(compileRule);
 }
 
 /** A segment as the most lenient router compares it: compatibility-normalised, case-folded. */

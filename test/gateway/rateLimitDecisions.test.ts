@@ -103,12 +103,23 @@ describe("tiers (RATE_LIMITS)", () => {
 
     it("refuses what cannot be meant, naming the variable and the key", () => {
         const refuses = (value: unknown, message: RegExp) => assert.throws(() => compileRateLimits(value, "RATE_LIMITS"), message);
-        refuses({ tiers: { gold: {} } }, /RATE_LIMITS: tiers\.gold: must set perSecond, perMinute or both/);
+        refuses({ tiers: { gold: {} } }, /RATE_LIMITS\.tiers\.gold: must set perSecond, perMinute or both/);
         refuses({ tiers: { gold: { burst: 5, perMinute: 10 } } }, /tiers\.gold\.burst: needs perSecond/);
         refuses({ tiers: { gold: { perSecond: 1, perMinute: 61 } } }, /tiers\.gold\.perMinute: is above 60 × perSecond/);
         refuses({ tiers: { gold: { perSecond: 0 } } }, /tiers\.gold\.perSecond/);
-        refuses({ tiers: { gold: { perSecond: 1 } }, consumers: { "0oaA": "silver" } }, /consumers\.0oaA: names tier "silver"/);
-        refuses({ tiers: { gold: { perSecond: 1 } }, defaultTier: "silver" }, /defaultTier: "silver" is not one of tiers/);
+        refuses(
+            { tiers: { gold: { perSecond: 1 } }, consumers: { "0oaA": "silver" } },
+            /RATE_LIMITS\.consumers\.0oaA: "silver" is not one of the declared tiers \(gold\)/,
+        );
+        refuses({ tiers: { gold: { perSecond: 1 } }, defaultTier: "silver" }, /RATE_LIMITS\.defaultTier: "silver" is not one of the declared tiers/);
+        // Own members only: names that exist on every object's prototype are no tiers unless declared.
+        refuses({ tiers: { gold: { perSecond: 1 } }, consumers: { "0oaA": "constructor" } }, /consumers\.0oaA: "constructor" is not one of the declared tiers/);
+        refuses({ tiers: { gold: { perSecond: 1 } }, consumers: { "0oaA": "toString" } }, /consumers\.0oaA: "toString" is not one of the declared tiers/);
+        refuses({ tiers: { gold: { perSecond: 1 } }, defaultTier: "hasOwnProperty" }, /defaultTier: "hasOwnProperty" is not one/);
+        // A tier that is declared under such a name is a tier like any other.
+        const odd = compileRateLimits({ tiers: { constructor: { perSecond: 1 } }, defaultTier: "constructor" }, "RATE_LIMITS");
+        assert.equal(tierOf(odd, "0oaAnyone"), "constructor");
+        assert.ok(odd.tiers.get("constructor")?.length);
         refuses({ tiers: { Gold: { perSecond: 1 } } }, /tier names must be/);
     });
 });
@@ -168,7 +179,10 @@ describe("RATE_LIMIT_* variables", () => {
             problems({ RATE_LIMITS: tiers, RATE_LIMIT_STORE: "shared", RATE_LIMIT_STORE_URL: "redis://cache.internal:6379" }),
             /RATE_LIMIT_STORE_URL: must use rediss:\/\/ \(TLS\)/,
         );
-        assert.match(problems({ RATE_LIMITS: tiers, RATE_LIMIT_TASKS: "2" }), /RATE_LIMIT_TASKS: is more than 1 with RATE_LIMIT_STORE=local/);
+        assert.match(
+            problems({ RATE_LIMITS: tiers, RATE_LIMIT_TASKS: "2" }),
+            /RATE_LIMIT_TASKS: is 2 with RATE_LIMIT_STORE=local, which limits each task on its own/,
+        );
         assert.match(problems({ RATE_LIMIT_STORE: "shared", RATE_LIMIT_STORE_URL: "rediss://c:6379" }), /RATE_LIMITS: is required/);
         assert.equal(problems({ RATE_LIMITS: tiers, RATE_LIMIT_STORE: "shared", RATE_LIMIT_STORE_URL: "rediss://cache.internal:6379" }), "");
     });

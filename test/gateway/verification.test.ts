@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { CircuitBreaker } from "../../policy-gateway/src/circuitBreaker";
-import { ConfigError, DEFAULTS, loadConfig } from "../../policy-gateway/src/config";
+import { ConfigError, loadConfig } from "../../policy-gateway/src/config";
+import { PORTS } from "../../policy-gateway/src/settings";
 import { DecisionCache, SingleFlight, tokenKey } from "../../policy-gateway/src/decisionCache";
 import { Limiter } from "../../policy-gateway/src/limiter";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/tokenInfo";
@@ -288,9 +289,9 @@ describe("gateway configuration", () => {
     };
     it("applies the documented defaults", () => {
         const c = loadConfig(base);
-        assert.equal(c.validation, "introspection");
-        assert.equal(c.port, DEFAULTS.PORT);
-        assert.equal(c.adminPort, DEFAULTS.ADMIN_PORT);
+        assert.equal(c.tokenValidation, "introspection");
+        assert.equal(c.port, PORTS.traffic);
+        assert.equal(c.adminPort, PORTS.admin);
         assert.equal(c.cache.maxTtlSeconds, 60);
         assert.equal(c.hideCredentials, false);
         assert.equal(c.identityHeaderPrefix, "X-Auth-");

@@ -11,11 +11,13 @@ import { tmpdir } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { policies } from "../../policy/policies";
 import { gatewayDeploymentChecks, type GatewayDoc } from "./gatewayDeploymentSuite";
+import { policyPackConfig } from "../../scripts/policyPackConfig";
 import { violationsOf } from "./policyHarness";
 import {
     PROJECT_ROOT,
     findInRawInputs,
     projectName,
+    readStackFile,
     runProgram,
     unwrapSecrets,
     valueOf,
@@ -45,7 +47,6 @@ interface DeliveryDoc {
 }
 interface ServerDoc {
     audience?: string;
-    protect?: boolean;
     accessTokenLifetimeMinutes?: number;
     scopes: { name: string; description?: string }[];
     claims?: { name: string }[];
@@ -68,6 +69,7 @@ export function programSuite(stackName: string, preview: boolean): void {
     const project = projectName();
     const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const serverDoc = doc.config[`${project}:authorizationServer`] as ServerDoc;
+    const production = doc.config[`${project}:production`] === true;
     const consumerDocs = doc.config[`${project}:consumers`] as ConsumerDoc[];
     const gatewayDoc = doc.config[`${project}:gateway`] as GatewayDoc | undefined;
     const deliveryDoc = doc.config[`${project}:credentialDelivery`] as DeliveryDoc | undefined;
@@ -123,10 +125,10 @@ export function programSuite(stackName: string, preview: boolean): void {
             for (const r of run.stack.resources.filter((x) => x.custom)) assert.ok(r.parentUrn, `${r.name} is parented to a component`);
         });
 
-        it("declares the server with the stack's audience and protect setting", () => {
+        it("declares the server with the stack's audience, protected exactly in a production stack", () => {
             const server = ofType("okta:auth/server:Server")[0];
             assert.deepEqual(server.inputs.audiences, [serverDoc.audience]);
-            assert.equal(server.protect, serverDoc.protect === true);
+            assert.equal(server.protect, production);
             assert.deepEqual(
                 ofType("okta:auth/serverScope:ServerScope")
                     .map((s) => s.inputs.name)
@@ -191,12 +193,12 @@ export function programSuite(stackName: string, preview: boolean): void {
         });
 
         it(
-            serverDoc.protect
+            production
                 ? "protects every app, so no plan can replace one (a new client id) unless the consumer allows it"
                 : "leaves the apps unprotected in a stack that is not protected",
             () => {
-                for (const c of consumerDocs) assert.equal(named(`${c.name}-app`).protect, serverDoc.protect === true && c.allowReplacement !== true, c.name);
-                assert.equal(named("introspection-app").protect, serverDoc.protect === true);
+                for (const c of consumerDocs) assert.equal(named(`${c.name}-app`).protect, production && c.allowReplacement !== true, c.name);
+                assert.equal(named("introspection-app").protect, production);
             },
         );
 
@@ -348,11 +350,13 @@ export function programSuite(stackName: string, preview: boolean): void {
                 assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");
         });
 
-        it("passes every guardrail policy of the pack, mandatory and advisory", async () => {
+        it("passes every guardrail policy of the pack, mandatory and advisory, told production by the stack's key as the workflows tell it", async () => {
+            const config = policyPackConfig(readStackFile(path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`)));
+            assert.deepEqual(Object.values(config)[0], { production }, "the workflows pass the stack's production key");
             const found: string[] = [];
             for (const r of run.stack.resources.filter((x) => x.custom && !x.read)) {
                 for (const p of policies) {
-                    for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }))
+                    for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }, config[p.name]))
                         found.push(`${p.name}: ${v}`);
                 }
             }
@@ -360,7 +364,6 @@ export function programSuite(stackName: string, preview: boolean): void {
         });
 
         if (gatewayDoc)
-            describe(`gateway deployment (target ${gatewayDoc.target})`, () =>
-                gatewayDeploymentChecks(() => run, gatewayDoc, serverDoc.protect === true, consumerDocs));
+            describe(`gateway deployment (target ${gatewayDoc.target})`, () => gatewayDeploymentChecks(() => run, gatewayDoc, production, consumerDocs));
     });
 }

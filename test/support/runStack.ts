@@ -1,13 +1,23 @@
 // Runs index.ts under the mock runtime for one stack file and prints what it declared, as JSON.
-// Usage: node --import tsx test/support/runStack.ts <stack-name> [stack-file] [--preview] [--domain-status S]
+// Usage: node --import tsx test/support/runStack.ts <stack-name> [stack-file] [--preview] [--domain-status S] [--report]
+// --report adds every resource (type, name, inputs, protect, read), the gateway's settings as the
+// gateway decodes its declared environment, and the guardrail pack's violations, with the policy
+// configuration the workflows pass (scripts/policyPackConfig.ts).
 // Exits 1 with the program's error on stderr when the program fails (e.g. invalid config).
-import { runProgram } from "../../offline/stackHarness";
+import { declaredGateway } from "../../offline/declared";
+import * as path from "node:path";
+import { PROJECT_ROOT, readStackFile, runProgram } from "../../offline/stackHarness";
+import { policies } from "../../policy/policies";
+import { policyPackConfig } from "../../scripts/policyPackConfig";
+import { violationsOf } from "./policyHarness";
 
 async function main(): Promise<void> {
     // --domain-status S: the Okta org answers okta.getDomain with validationStatus S.
     const statusAt = process.argv.indexOf("--domain-status");
     const domainStatus = statusAt > 0 ? process.argv[statusAt + 1] : undefined;
-    const args = process.argv.slice(2).filter((a, i, all) => a !== "--preview" && a !== "--domain-status" && all[i - 1] !== "--domain-status");
+    const args = process.argv
+        .slice(2)
+        .filter((a, i, all) => a !== "--preview" && a !== "--report" && a !== "--domain-status" && all[i - 1] !== "--domain-status");
     const [stackName, stackFile] = args;
     const calls = domainStatus
         ? {
@@ -25,11 +35,28 @@ async function main(): Promise<void> {
     try {
         const run = await runProgram({ stackName, stackFile, preview: process.argv.includes("--preview"), calls });
         declared = run.stack.resources.length;
-        console.log(JSON.stringify({ declared, types: run.stack.resources.map((r) => r.type) }));
+        const report = process.argv.includes("--report")
+            ? await reportOf(run.stack.resources, readStackFile(stackFile ?? path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`)))
+            : {};
+        console.log(JSON.stringify({ declared, types: run.stack.resources.map((r) => r.type), ...report }));
     } catch (e) {
         console.error(e instanceof Error ? e.message : String(e));
         console.log(JSON.stringify({ declared }));
         process.exitCode = 1;
     }
 }
+async function reportOf(resources: Awaited<ReturnType<typeof runProgram>>["stack"]["resources"], stackConfig: Record<string, string>) {
+    const config = policyPackConfig(stackConfig);
+    const violations: string[] = [];
+    for (const r of resources.filter((x) => x.custom && !x.read))
+        for (const p of policies)
+            for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }, config[p.name] ?? {}))
+                violations.push(`${p.name}: ${v}`);
+    return {
+        resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, protect: r.protect, read: r.read, custom: r.custom })),
+        gatewaySettings: declaredGateway(resources)?.settings,
+        violations,
+    };
+}
+
 void main();

@@ -1,0 +1,308 @@
+// The gateway's settings: one schema, owned by the gateway, that every deployer reuses. Each
+// setting has one name (its field here), one environment variable, one default and one
+// validation; the Pulumi stack picks its `gateway` keys from this schema, the container decodes
+// its environment with it (settingsCodec.ts), and the docs' table of variables is generated from
+// it. Adding a setting is one entry here plus its use. Pure.
+import { z } from "zod";
+import { CLIENT_AUTH_METHODS } from "./clientAuth";
+import { rateLimitsSchema } from "./rateLimitPlan";
+import { routeRulesSchema } from "./routeRules";
+import {
+    CACHE_MAX_TTL_SECONDS,
+    INTROSPECTION_PRECHECKS,
+    LOG_LEVELS,
+    METHOD_OVERRIDE_MODES,
+    PORTS,
+    RATE_LIMIT_STORES,
+    SCOPE_MATCHES,
+    TOKEN_VALIDATIONS,
+} from "./settings";
+import { parseTrustProxy } from "./trustProxy";
+
+/** How a setting travels as an environment variable's text. */
+export type Codec = "text" | "integer" | "boolean" | "list" | "json";
+
+export interface SettingDefinition<S extends z.ZodType = z.ZodType> {
+    variable: string;
+    codec: Codec;
+    schema: S;
+    /** One line for the docs' table: what it is, and its values. */
+    doc: string;
+    /** The default as the docs' table shows it, where the schema has none ("*required* unless `jwt`"). */
+    shownDefault?: string;
+}
+
+// The doc also travels with the schema (`describe`), so the stack file's JSON Schema shows it in editors.
+const setting = <S extends z.ZodType>(variable: string, codec: Codec, schema: S, doc: string, shownDefault?: string): SettingDefinition<S> => ({
+    variable,
+    codec,
+    schema: schema.describe(doc.replace(/`/g, "")),
+    doc,
+    shownDefault,
+});
+
+const int = (min: number, max: number) => z.number().int({ message: "must be a whole number" }).min(min).max(max);
+
+/** Loopback hosts may use http (local runs and tests); everything else must be https. */
+export function isLoopbackHost(hostname: string): boolean {
+    const h = hostname.replace(/^\[|\]$/g, "");
+    return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Why a URL that carries tokens or credentials is not acceptable; undefined when it is. */
+export function secureUrlProblem(value: string): string | undefined {
+    if (!URL.canParse(value)) return "must be an absolute URL";
+    const u = new URL(value);
+    if (u.protocol === "https:") return undefined;
+    if (u.protocol === "http:" && isLoopbackHost(u.hostname)) return undefined;
+    return "must use https (http is allowed only for loopback addresses)";
+}
+
+/** Why a rate-limit store URL is not acceptable: redis:// only on loopback, rediss:// (TLS) anywhere. */
+export function storeUrlProblem(value: string): string | undefined {
+    if (!URL.canParse(value)) return "must be a redis:// or rediss:// URL";
+    const u = new URL(value);
+    if (u.protocol === "rediss:") return undefined;
+    if (u.protocol === "redis:" && isLoopbackHost(u.hostname)) return undefined;
+    return u.protocol === "redis:" ? "must use rediss:// (TLS); redis:// is allowed only for loopback addresses" : "must be a redis:// or rediss:// URL";
+}
+
+const httpUrl = z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: "must be an http(s) URL, as the gateway will reach it" });
+
+/** A scope as REQUIRED_SCOPES carries it: space or comma separated, so neither inside a name. */
+const scopeToken = z.string().regex(/^[^\s,]+$/, { message: "must be a scope name (no spaces or commas)" });
+
+export const SETTINGS = {
+    upstreamUrl: setting("UPSTREAM_URL", "text", httpUrl, "the API behind the gateway, `http(s)://host[:port][/base-path]`", "*required*"),
+    issuer: setting(
+        "OIDC_ISSUER",
+        "text",
+        // Compared exactly as configured (RFC 9207/8414: the issuer is an exact string), so an
+        // issuer that ends in "/" keeps it.
+        z.string().superRefine((v, ctx) => {
+            const problem = secureUrlProblem(v);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+        "the authorization server's issuer (stack output `issuer`); https, or http on loopback only",
+        "*required*",
+    ),
+    audience: setting("AUDIENCE", "text", z.string().min(1), "the audience tokens must carry (stack output `audience`)", "*required*"),
+    tokenValidation: setting(
+        "TOKEN_VALIDATION",
+        "text",
+        z.enum(TOKEN_VALIDATIONS).default("introspection"),
+        "`introspection` (RFC 7662, every new token asked of the server), `jwt` (local, against the JWKS) or `hybrid` (local, then introspection)",
+    ),
+    introspectionPrecheck: setting(
+        "INTROSPECTION_PRECHECK",
+        "text",
+        z.enum(INTROSPECTION_PRECHECKS).default("jwt"),
+        "`introspection` mode: refuse locally what is not this issuer's valid JWT before introspecting; `off` for servers with opaque tokens",
+    ),
+    introspectionClientId: setting(
+        "INTROSPECTION_CLIENT_ID",
+        "text",
+        z.string().min(1).optional(),
+        "stack output `introspectionClientId`",
+        "*required* unless `jwt`",
+    ),
+    introspectionAuthMethod: setting(
+        "INTROSPECTION_AUTH_METHOD",
+        "text",
+        z.enum(CLIENT_AUTH_METHODS).optional(),
+        "`client_secret_basic`, `client_secret_post` or `private_key_jwt`; unset: `private_key_jwt` with a key, else `client_secret_basic`, or `client_secret_post` when the server's metadata advertises only that",
+        "from the credentials",
+    ),
+    introspectionClientKeyId: setting(
+        "INTROSPECTION_CLIENT_KEY_ID",
+        "text",
+        z.string().min(1).optional(),
+        "the `kid` the assertion carries (the key's id in the Okta app's JWKS)",
+        "the JWK's `kid`",
+    ),
+    requiredScopes: setting(
+        "REQUIRED_SCOPES",
+        "list",
+        z
+            .array(scopeToken)
+            .refine((s) => new Set(s).size === s.length, { message: "lists a scope more than once" })
+            .default([]),
+        "scopes every unmatched request needs, space or comma separated",
+        "*(none)*",
+    ),
+    scopeMatch: setting("SCOPE_MATCH", "text", z.enum(SCOPE_MATCHES).default("all"), "`all` or `any`, for `REQUIRED_SCOPES`"),
+    routeRules: setting("ROUTE_RULES", "json", routeRulesSchema.default([]), "JSON array of `{path, methods?, scopes, match?}`", ""),
+    port: setting("PORT", "integer", int(0, 65535).default(PORTS.traffic), "traffic port"),
+    adminPort: setting("ADMIN_PORT", "integer", int(0, 65535).default(PORTS.admin), "`/healthz`, `/readyz`, `/metrics`"),
+    host: setting("HOST", "text", z.string().min(1).default("0.0.0.0"), "listen address"),
+    cacheMaxTtlSeconds: setting(
+        "CACHE_MAX_TTL_SECONDS",
+        "integer",
+        int(CACHE_MAX_TTL_SECONDS.min, CACHE_MAX_TTL_SECONDS.max).default(CACHE_MAX_TTL_SECONDS.default),
+        "longest a valid verdict is cached: the revocation window, 0–3600 (0 disables)",
+    ),
+    cacheMaxEntries: setting("CACHE_MAX_ENTRIES", "integer", int(1, 10_000_000).default(10_000), "positive cache size"),
+    negativeCacheTtlSeconds: setting(
+        "NEGATIVE_CACHE_TTL_SECONDS",
+        "integer",
+        int(0, 3_600).default(10),
+        "how long an invalid verdict is remembered (0 disables)",
+    ),
+    negativeCacheMaxEntries: setting("NEGATIVE_CACHE_MAX_ENTRIES", "integer", int(1, 10_000_000).default(10_000), "negative cache size"),
+    introspectionTimeoutMs: setting("INTROSPECTION_TIMEOUT_MS", "integer", int(50, 60_000).default(2_000), "timeout of one call to the authorization server"),
+    introspectionMaxConcurrency: setting("INTROSPECTION_MAX_CONCURRENCY", "integer", int(1, 1_024).default(32), "introspections in flight at once"),
+    introspectionMaxQueue: setting(
+        "INTROSPECTION_MAX_QUEUE",
+        "integer",
+        int(0, 100_000).default(1_000),
+        "introspections waiting for a slot; past it, 503 at once",
+    ),
+    introspectionsPerClientPerMinute: setting(
+        "INTROSPECTIONS_PER_CLIENT_PER_MINUTE",
+        "integer",
+        int(0, 1_000_000).default(120),
+        "introspections of not-yet-cached tokens one client address may cause (0: no limit)",
+    ),
+    breakerFailureThreshold: setting("BREAKER_FAILURE_THRESHOLD", "integer", int(1, 1_000).default(5), "consecutive failures that open the circuit breaker"),
+    breakerResetSeconds: setting("BREAKER_RESET_SECONDS", "integer", int(1, 3_600).default(5), "how long it stays open before one trial call"),
+    clockSkewSeconds: setting("CLOCK_SKEW_SECONDS", "integer", int(0, 300).default(30), "tolerance on `exp`/`nbf`"),
+    upstreamTimeoutMs: setting("UPSTREAM_TIMEOUT_MS", "integer", int(100, 600_000).default(30_000), "upstream headers/body timeout (504 past it)"),
+    hideCredentials: setting("HIDE_CREDENTIALS", "boolean", z.boolean().default(false), "remove `Authorization` before forwarding"),
+    identityHeaderPrefix: setting(
+        "IDENTITY_HEADER_PREFIX",
+        "text",
+        z
+            .string()
+            .regex(/^[A-Za-z][A-Za-z0-9-]*-$/, { message: "must be a header name prefix ending in '-', such as X-Auth-" })
+            .default("X-Auth-"),
+        "prefix of the identity headers (and of the namespace stripped from requests)",
+    ),
+    corsPreflightPassthrough: setting(
+        "CORS_PREFLIGHT_PASSTHROUGH",
+        "boolean",
+        z.boolean().default(false),
+        "forward real CORS preflights (OPTIONS with `Origin` and `Access-Control-Request-Method`, no body, credentials or override) without a token, with only their CORS headers",
+    ),
+    methodOverride: setting(
+        "METHOD_OVERRIDE",
+        "text",
+        z.enum(METHOD_OVERRIDE_MODES).default("strip"),
+        "`strip`: method-override headers and `?_method` removed before forwarding; `evaluate`: forwarded, and the token needs the scopes of every method named",
+    ),
+    trustProxy: setting(
+        "TRUST_PROXY",
+        "text",
+        z
+            .string()
+            .default("false")
+            .superRefine((v, ctx) => {
+                const parsed = parseTrustProxy(v);
+                if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem.replace(/^TRUST_PROXY: /, "") });
+            }),
+        "peers whose `X-Forwarded-For`/`-Proto`/`-Host` are believed: a hop count (`1`) or IPs and CIDR ranges (`10.0.0.0/16,10.1.0.0/16`); from any other peer they are replaced",
+    ),
+    logLevel: setting("LOG_LEVEL", "text", z.enum(LOG_LEVELS).default("info"), "`fatal` … `trace`, or `silent`"),
+    shutdownGraceSeconds: setting("SHUTDOWN_GRACE_SECONDS", "integer", int(0, 600).default(20), "longest SIGTERM waits for in-flight requests"),
+    rateLimits: setting(
+        "RATE_LIMITS",
+        "json",
+        rateLimitsSchema.optional(),
+        "JSON `{tiers: {<name>: {perSecond?, burst?, perMinute?}}, consumers?: {<client id>: <tier>}, defaultTier?}`: per-consumer limits (above); unset: no consumer is limited",
+        "",
+    ),
+    rateLimitStore: setting(
+        "RATE_LIMIT_STORE",
+        "text",
+        z.enum(RATE_LIMIT_STORES).default("local"),
+        "`local` (each process alone) or `shared` (the store below)",
+    ),
+    rateLimitStoreUrl: setting(
+        "RATE_LIMIT_STORE_URL",
+        "text",
+        z
+            .string()
+            .superRefine((v, ctx) => {
+                const problem = storeUrlProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .optional(),
+        "with `shared`: `rediss://host:port` (TLS), or `redis://` on loopback only",
+        "",
+    ),
+    rateLimitStoreTimeoutMs: setting(
+        "RATE_LIMIT_STORE_TIMEOUT_MS",
+        "integer",
+        int(5, 5_000).default(250),
+        "longest a store call may take before its requests are decided by the fallback (and the store skipped for a second). Well above the store's own latency (sub-millisecond in the VPC): what it must absorb is the gateway's own event-loop delay under overload, which must not pass for a store outage",
+    ),
+    rateLimitTasks: setting(
+        "RATE_LIMIT_TASKS",
+        "integer",
+        int(1, 1_000).default(1),
+        "gateway tasks sharing the limits, for the fallback share (`limit ÷ (tasks × WORKERS)`); more than 1 needs `shared`",
+    ),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+type Shape = { [K in SettingName]: (typeof SETTINGS)[K]["schema"] };
+const shape = Object.fromEntries(SETTING_NAMES.map((n) => [n, SETTINGS[n].schema])) as Shape;
+
+/** Every setting's own shape, bounds and default. What spans settings is settingsProblems. */
+export const settingsSchema = z.strictObject(shape);
+
+/** The settings as the gateway runs with them: every default applied. */
+export type GatewaySettings = z.output<typeof settingsSchema>;
+/** The settings as a deployer writes them: defaults may be left out. */
+export type GatewaySettingsInput = z.input<typeof settingsSchema>;
+
+/** Whether this validation mode asks the authorization server about tokens, and so needs an introspection client. */
+export function needsIntrospectionClient(settings: Pick<GatewaySettings, "tokenValidation">): boolean {
+    return settings.tokenValidation !== "jwt";
+}
+
+/** A problem that spans settings: the setting it is reported on, a path inside its value, and what is wrong. */
+export interface SettingProblem {
+    setting: SettingName;
+    path?: readonly PropertyKey[];
+    message: string;
+}
+
+/** How the reader of a problem knows a setting: the gateway by its variable, the stack by its key. */
+export type SettingNamer = (setting: SettingName) => string;
+
+/**
+ * The rules across settings, on the values that will run (defaults applied). Each message names
+ * the other settings it involves through `name`, so the gateway says `RATE_LIMIT_STORE=shared` and
+ * the stack says `…:gateway.rateLimits.store=shared`.
+ */
+export function settingsProblems(s: GatewaySettings, name: SettingNamer): SettingProblem[] {
+    const problems: SettingProblem[] = [];
+    if (s.port !== 0 && s.port === s.adminPort) problems.push({ setting: "adminPort", message: `must differ from ${name("port")}` });
+    if (needsIntrospectionClient(s) && s.introspectionClientId === undefined)
+        problems.push({ setting: "introspectionClientId", message: `is required with ${name("tokenValidation")}=${s.tokenValidation}` });
+    if (s.rateLimits === undefined) {
+        if (s.rateLimitStore === "shared" || s.rateLimitStoreUrl !== undefined)
+            problems.push({
+                setting: "rateLimits",
+                message: `is required with ${name("rateLimitStore")}=shared or ${name("rateLimitStoreUrl")} (the tiers and who is in them)`,
+            });
+        return problems;
+    }
+    if (s.rateLimitStore === "local") {
+        if (s.rateLimitStoreUrl !== undefined) problems.push({ setting: "rateLimitStoreUrl", message: `is only used with ${name("rateLimitStore")}=shared` });
+        if (s.rateLimitTasks > 1)
+            problems.push({
+                setting: "rateLimitTasks",
+                message:
+                    `is ${s.rateLimitTasks} with ${name("rateLimitStore")}=local, which limits each task on its own: ` +
+                    `${s.rateLimitTasks} tasks would allow up to ${s.rateLimitTasks} times each limit; use ${name("rateLimitStore")}=shared (one store every task asks), or one task`,
+            });
+    } else if (s.rateLimitStoreUrl === undefined) {
+        problems.push({ setting: "rateLimitStoreUrl", message: `is required with ${name("rateLimitStore")}=shared (such as rediss://store.example:6379)` });
+    }
+    return problems;
+}

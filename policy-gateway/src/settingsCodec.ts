@@ -1,0 +1,105 @@
+// The settings as environment variables, both ways: `toEnvironment` is what a deployer (the
+// stack's container and task, the rehearsal) hands the gateway, `fromEnvironment` is what the
+// gateway (and the rehearsal, reading back what the stack declared) makes of it. One codec, so
+// that what the stack validated is exactly what the container runs. Pure.
+import { parseScopeList } from "./scopes";
+import {
+    SETTING_NAMES,
+    SETTINGS,
+    settingsProblems,
+    settingsSchema,
+    type Codec,
+    type GatewaySettings,
+    type GatewaySettingsInput,
+    type SettingName,
+} from "./gatewaySettings";
+import { describeIssue, formatPath } from "./zodIssues";
+
+/** The variables that carry settings. */
+export type SettingVariable = (typeof SETTINGS)[SettingName]["variable"];
+/** The settings' environment: a misspelt variable is a type error, not a silently ignored one. */
+export type SettingsEnvironment = Partial<Record<SettingVariable, string>>;
+
+type Decoded = { ok: true; value: unknown } | { ok: false; problem: string };
+
+const CODECS: Record<Codec, { encode(value: unknown): string; decode(text: string): Decoded }> = {
+    text: { encode: (v) => String(v), decode: (t) => ({ ok: true, value: t }) },
+    integer: {
+        encode: (v) => String(v),
+        decode: (t) => (/^\s*-?\d+\s*$/.test(t) ? { ok: true, value: Number(t) } : { ok: false, problem: "must be a whole number" }),
+    },
+    boolean: {
+        encode: (v) => String(v),
+        decode: (t) => {
+            const v = t.trim().toLowerCase();
+            if (v === "true" || v === "1") return { ok: true, value: true };
+            if (v === "false" || v === "0") return { ok: true, value: false };
+            return { ok: false, problem: "must be true or false" };
+        },
+    },
+    // REQUIRED_SCOPES: space or comma separated, duplicates folded.
+    list: { encode: (v) => (v as string[]).join(" "), decode: (t) => ({ ok: true, value: parseScopeList(t) }) },
+    json: {
+        encode: (v) => JSON.stringify(v),
+        decode: (t) => {
+            try {
+                return { ok: true, value: JSON.parse(t) as unknown };
+            } catch {
+                return { ok: false, problem: "is not valid JSON" };
+            }
+        },
+    },
+};
+
+/** The variable of a setting. */
+export const variableOf = (setting: SettingName): SettingVariable => SETTINGS[setting].variable;
+
+/** The environment that makes the gateway run with `settings`: every setting with a value, encoded. */
+export function toEnvironment(settings: GatewaySettings): SettingsEnvironment {
+    const env: SettingsEnvironment = {};
+    for (const name of SETTING_NAMES) {
+        const value = settings[name];
+        if (value !== undefined) env[variableOf(name)] = CODECS[SETTINGS[name].codec].encode(value);
+    }
+    return env;
+}
+
+export type Decoding = { ok: true; settings: GatewaySettings } | { ok: false; problems: string[] };
+
+/**
+ * The settings an environment holds, defaults applied and every rule checked; or every problem,
+ * each naming its variable. Empty variables count as unset, as most deployment tools cannot unset
+ * one. Values are never echoed: a setting's text may sit beside a secret in a log.
+ */
+export function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Decoding {
+    const problems: string[] = [];
+    const input: Record<string, unknown> = {};
+    const undecodable = new Set<string>();
+    for (const name of SETTING_NAMES) {
+        const text = env[variableOf(name)];
+        if (text === undefined || text === "") continue;
+        const decoded = CODECS[SETTINGS[name].codec].decode(text);
+        if (decoded.ok) input[name] = decoded.value;
+        else {
+            undecodable.add(name);
+            problems.push(`${variableOf(name)}: ${decoded.problem}`);
+        }
+    }
+    // Every problem at once: those of the variables that decoded, too.
+    const parsed = settingsSchema.safeParse(input as GatewaySettingsInput);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            const [setting, ...inside] = issue.path;
+            if (undecodable.has(String(setting))) continue;
+            problems.push(
+                `${variableOf(setting as SettingName)}${formatPath(inside)}: ${describeIssue(issue, input)}`.replace(
+                    /: is required \(expected \w+\)$/,
+                    ": is required",
+                ),
+            );
+        }
+    }
+    if (!parsed.success || problems.length) return { ok: false, problems };
+    for (const p of settingsProblems(parsed.data, variableOf)) problems.push(`${variableOf(p.setting)}${formatPath(p.path ?? [])}: ${p.message}`);
+    return problems.length ? { ok: false, problems } : { ok: true, settings: parsed.data };
+}

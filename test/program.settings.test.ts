@@ -1,0 +1,111 @@
+// The program on stack files that differ from the committed ones in one setting each, checked in
+// what it declares: one production key for every production difference (adopted servers too), the
+// gateway's own settings reaching the container as the gateway decodes them, no introspection
+// client where no token is introspected, and Fargate sizes AWS accepts.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runStackWith, type Entry, type ReportedResource, type StackFileDoc } from "./support/stackRun";
+
+const P = "okta-api-gateway";
+const gateway = (d: StackFileDoc) => d.config[`${P}:gateway`] as Entry;
+const ofType = (resources: ReportedResource[] | undefined, type: string) => (resources ?? []).filter((r) => r.type === type && r.custom);
+
+/** The prod stack adopting the walkthrough's existing server, its Default Policy already off. */
+const adoptServer = (d: StackFileDoc) => {
+    const server = d.config[`${P}:authorizationServer`] as Entry;
+    for (const k of ["name", "description", "audience", "issuerMode", "customDomain"]) delete server[k];
+    Object.assign(server, { existingId: "aus1legacy", defaultPolicyDeactivated: true });
+};
+
+describe("one production key", () => {
+    it("a production stack that adopts its server gets every production difference, and passes the mandatory guardrails", () => {
+        const r = runStackWith(adoptServer, { stack: "prod", report: true });
+        assert.equal(r.status, 0, r.stderr);
+        const apps = ofType(r.resources, "okta:app/oAuth:OAuth");
+        assert.ok(apps.length >= 3);
+        for (const app of apps) assert.equal(app.protect, true, `${app.name} is protected: its client id is what a team configured`);
+        assert.equal(
+            ofType(r.resources, "okta:auth/server:Server")[0].read,
+            true,
+            "the adopted server is read, never managed (external: destroy never deletes it)",
+        );
+        assert.equal(ofType(r.resources, "aws:ecr/repository:Repository")[0].inputs.forceDelete, false, "production keeps its images");
+        const store = ofType(r.resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0];
+        assert.deepEqual([store.inputs.multiAzEnabled, store.inputs.automaticFailoverEnabled], [true, true]);
+        assert.deepEqual(r.violations, [], "the pack, told production by the stack's key, finds every resource as production wants it");
+    });
+
+    it("decides production by the key, not by the stack's name: a stack named prod that says false gets none of it", () => {
+        const r = runStackWith(
+            (d) => {
+                d.config[`${P}:production`] = false;
+                delete (gateway(d).aws as Entry).domainName;
+                delete (gateway(d).aws as Entry).hostedZoneId;
+                delete (gateway(d).aws as Entry).certificateArn;
+            },
+            { stack: "prod", report: true },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        for (const app of ofType(r.resources, "okta:app/oAuth:OAuth")) assert.equal(app.protect, false, app.name);
+        assert.equal(ofType(r.resources, "aws:ecr/repository:Repository")[0].inputs.forceDelete, true);
+        assert.equal(ofType(r.resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs.multiAzEnabled, false);
+        assert.deepEqual(r.violations, [], "the pack follows the key too: no 'must be protected' for a stack named prod");
+    });
+
+    it("is required: a stack file without it stops, naming the key", () => {
+        const r = runStackWith((d) => delete d.config[`${P}:production`]);
+        assert.equal(r.status, 1);
+        assert.equal(r.declared, 0);
+        assert.match(r.stderr, /okta-api-gateway:production: is required: true for a stack other teams depend on/);
+    });
+
+    it("replaces authorizationServer.protect, which is refused with where it went", () => {
+        const r = runStackWith((d) => ((d.config[`${P}:authorizationServer`] as Entry).protect = true));
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /okta-api-gateway:authorizationServer\.protect: is replaced by okta-api-gateway:production/);
+    });
+});
+
+describe("the gateway's settings, from the stack file to the container", () => {
+    it("reaches the container as the gateway decodes it: the pre-check, set from the stack", () => {
+        const r = runStackWith((d) => (gateway(d).introspectionPrecheck = "off"), { report: true });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.gatewaySettings?.introspectionPrecheck, "off");
+        assert.equal(r.gatewaySettings?.tokenValidation, "introspection");
+    });
+
+    it("declares no introspection client, key or secret when the gateway checks JWTs locally", () => {
+        const r = runStackWith(
+            (d) => {
+                gateway(d).tokenValidation = "jwt";
+                delete d.config[`${P}:introspectionClient`];
+            },
+            { report: true },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(
+            (r.resources ?? []).filter((x) => x.type.includes("IntrospectionClient") || x.name.startsWith("introspection")).map((x) => x.name),
+            [],
+        );
+        assert.deepEqual(ofType(r.resources, "tls:index/privateKey:PrivateKey"), [], "no key pair for a client that does not exist");
+        assert.equal(r.gatewaySettings?.tokenValidation, "jwt");
+        assert.equal(r.gatewaySettings?.introspectionClientId, undefined);
+        const envs = ofType(r.resources, "docker:index/container:Container")[0].inputs.envs as string[];
+        assert.ok(!envs.some((e) => e.startsWith("INTROSPECTION_CLIENT")), envs.join("\n"));
+    });
+
+    it("refuses an introspectionClient key in jwt mode instead of declaring a client nothing uses", () => {
+        const r = runStackWith((d) => (gateway(d).tokenValidation = "jwt"));
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /okta-api-gateway:introspectionClient: applies only when tokens are introspected/);
+    });
+
+    it("sizes the task with memory Fargate accepts for its CPU when memory is left out", () => {
+        const r = runStackWith((d) => (((gateway(d).aws as Entry).cpu = 2048), delete (gateway(d).aws as Entry).memory), { stack: "prod", report: true });
+        assert.equal(r.status, 0, r.stderr);
+        const task = ofType(r.resources, "aws:ecs/taskDefinition:TaskDefinition")[0];
+        assert.deepEqual([task.inputs.cpu, task.inputs.memory], ["2048", "4096"]);
+        const [container] = JSON.parse(String(task.inputs.containerDefinitions)) as { environment: { name: string; value: string }[] }[];
+        assert.equal(container.environment.find((e) => e.name === "WORKERS")?.value, "2", "one worker per vCPU");
+    });
+});
