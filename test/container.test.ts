@@ -4,6 +4,8 @@
 // provides both); without them the test is skipped with the reason.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertWalkthrough, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "./support/gatewayHarness";
@@ -22,10 +24,11 @@ const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
  * container of the base image.
  */
 function hostNetworkingWorks(): boolean {
-    const port = 20_000 + (process.pid % 20_000);
-    const server = `require("http").createServer((q, s) => s.end("ok")).listen(${port}, "127.0.0.1")`;
-    const probe = `fetch("http://127.0.0.1:${port}").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-    const script = `"${process.execPath}" -e '${server}' & pid=$!; sleep 1; docker run --rm --network host node:24-bookworm-slim node -e '${probe}'; rc=$?; kill $pid; exit $rc`;
+    // The listener takes a free port (never a fixed one) and writes it where the probe reads it.
+    const portFile = path.join(mkdtempSync(path.join(tmpdir(), "hostnet-")), "port");
+    const server = `require("http").createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", function () { require("fs").writeFileSync(process.argv[1], String(this.address().port)) })`;
+    const probe = `fetch("http://127.0.0.1:" + process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+    const script = `"${process.execPath}" -e '${server}' "${portFile}" & pid=$!; sleep 1; docker run --rm --network host node:24-bookworm-slim node -e '${probe}' "$(cat "${portFile}")"; rc=$?; kill $pid; exit $rc`;
     return spawnSync("bash", ["-c", script], { timeout: 60_000 }).status === 0;
 }
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -46,9 +46,44 @@ interface Rehearsal {
     stdout: () => string;
     stderr: () => string;
     exited: Promise<number | null>;
+    /** The ports it was told to use: free ones, never the defaults a developer's machine may have taken. */
+    ports: RehearsalPorts;
 }
 
-function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}): Rehearsal {
+interface RehearsalPorts {
+    gateway: number;
+    admin: number;
+    okta: number;
+    upstream: number;
+}
+
+/** Four free loopback ports, held open together so that no two are the same. */
+async function freeRehearsalPorts(): Promise<RehearsalPorts> {
+    const servers = [createServer(), createServer(), createServer(), createServer()];
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
+    const [gateway, admin, okta, upstream] = servers.map((s) => (s.address() as AddressInfo).port);
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    return { gateway, admin, okta, upstream };
+}
+
+const portArgs = (p: RehearsalPorts) => [
+    "--port",
+    String(p.gateway),
+    "--admin-port",
+    String(p.admin),
+    "--okta-port",
+    String(p.okta),
+    "--upstream-port",
+    String(p.upstream),
+];
+
+/** `npm start` with `args`, on free ports (`npm test` must pass with 3000, 8080, 8090 and 9090 taken). */
+async function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}, ports?: RehearsalPorts): Promise<Rehearsal> {
+    const chosen = ports ?? (await freeRehearsalPorts());
+    return spawnRehearsal([...args, ...portArgs(chosen)], env, chosen);
+}
+
+function spawnRehearsal(args: string[], env: NodeJS.ProcessEnv, ports: RehearsalPorts): Rehearsal {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "offline/main.ts"), ...args], {
         cwd: PROJECT_ROOT,
         stdio: ["ignore", "pipe", "pipe"],
@@ -59,8 +94,10 @@ function startRehearsal(args: string[], env: NodeJS.ProcessEnv = {}): Rehearsal 
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    return { child, stdout: () => stdout, stderr: () => stderr, exited };
+    return { child, stdout: () => stdout, stderr: () => stderr, exited, ports };
 }
+
+const portsOf = (r: Rehearsal) => [r.ports.gateway, r.ports.admin, r.ports.okta, r.ports.upstream];
 
 async function untilRunning(r: Rehearsal): Promise<void> {
     const deadline = Date.now() + 60_000;
@@ -83,8 +120,6 @@ async function listening(port: number): Promise<boolean> {
         server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
     });
 }
-
-const PORTS = [8080, 9090, 8090, 3000];
 
 function tempStack(mutate: (config: Record<string, unknown>) => void): string {
     const doc = parseYaml(readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -109,7 +144,7 @@ function replaysWalkthrough(r: Rehearsal): void {
     assert.equal(steps.length, 9, replay.stdout + replay.stderr);
     const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
     const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
-    assert.match(metadata.issuer, /^http:\/\/127\.0\.0\.1:8090\/oauth2\/aus[A-Za-z0-9]+$/);
+    assert.match(metadata.issuer, new RegExp(`^http://127\\.0\\.0\\.1:${r.ports.okta}/oauth2/aus[A-Za-z0-9]+$`));
     assert.equal(metadata.token_endpoint, `${metadata.issuer}/v1/token`);
     assert.equal(status(steps[2]), 400);
     assert.match(steps[2], /\{"error":"Access token was not provided"\}/);
@@ -135,14 +170,14 @@ function replaysWalkthrough(r: Rehearsal): void {
 
 describe("npm start", () => {
     it("rehearses Pulumi.dev.yaml: the printed walkthrough replays with the statuses it announces, and Ctrl-C stops everything", async () => {
-        const r = startRehearsal(["--stack", "dev"]);
+        const r = await startRehearsal(["--stack", "dev"]);
         try {
             await untilRunning(r);
             replaysWalkthrough(r);
         } finally {
             assert.equal(await stop(r), 0);
         }
-        for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still in use after Ctrl-C`);
+        for (const port of portsOf(r)) assert.equal(await listening(port), false, `port ${port} still in use after Ctrl-C`);
     });
 
     for (const validation of ["jwt", "hybrid"] as const) {
@@ -152,7 +187,7 @@ describe("npm start", () => {
                 // jwt introspects nothing: the stack declares no introspection client, and refuses its key.
                 if (validation === "jwt") delete config["okta-api-gateway:introspectionClient"];
             });
-            const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+            const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
             try {
                 await untilRunning(r);
                 assert.match(r.stdout(), new RegExp(`${validation} validation`));
@@ -168,7 +203,7 @@ describe("npm start", () => {
             const consumers = config["okta-api-gateway:consumers"] as { name: string; scopes: string[] }[];
             consumers[0].scopes = ["products:read"]; // products-web loses myscope
         });
-        const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+        const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
         try {
             await untilRunning(r);
             const line = r
@@ -199,7 +234,7 @@ describe("npm start", () => {
     });
 
     it("shows the adopted consumer and what each team receives, with no secret but the stand-ins for curl", async () => {
-        const r = startRehearsal(["--stack", "dev"]);
+        const r = await startRehearsal(["--stack", "dev"]);
         try {
             await untilRunning(r);
             const out = r.stdout();
@@ -216,40 +251,70 @@ describe("npm start", () => {
         }
     });
 
-    it("stops with a clear message and nothing running when a port is taken", async () => {
-        const blocker = createServer();
-        await new Promise<void>((resolve) => blocker.listen(8080, "127.0.0.1", resolve));
+    it("runs with the default ports 3000, 8080, 8090 and 9090 taken by other processes, as on many developers' machines", async () => {
+        const blockers = await Promise.all(
+            [3000, 8080, 8090, 9090].map(
+                (port) =>
+                    new Promise<Server | undefined>((resolve) => {
+                        const s = createServer();
+                        // Already taken by something else on this machine: taken either way.
+                        s.once("error", () => resolve(undefined));
+                        s.listen(port, "127.0.0.1", () => resolve(s));
+                    }),
+            ),
+        );
         try {
-            const r = startRehearsal(["--stack", "dev"]);
+            const r = await startRehearsal(["--stack", "dev"]);
+            try {
+                await untilRunning(r);
+                replaysWalkthrough(r);
+            } finally {
+                assert.equal(await stop(r), 0);
+            }
+        } finally {
+            await Promise.all(blockers.map((b) => b && new Promise((r) => b.close(r))));
+        }
+    });
+
+    it("stops with a clear message and nothing running when a port is taken", async () => {
+        // A port of the test's own choosing, taken by another process for the gateway.
+        const ports = await freeRehearsalPorts();
+        const blocker = createServer();
+        await new Promise<void>((resolve) => blocker.listen(ports.gateway, "127.0.0.1", resolve));
+        try {
+            const r = await startRehearsal(["--stack", "dev"], {}, ports);
             assert.equal(await r.exited, 1);
-            assert.match(r.stderr(), /port 8080 \(the gateway\) is already in use on 127\.0\.0\.1; stop what uses it, or pass --port/);
-            for (const port of [9090, 8090, 3000]) assert.equal(await listening(port), false, `port ${port} left in use`);
+            assert.match(
+                r.stderr(),
+                new RegExp(`port ${ports.gateway} \\(the gateway\\) is already in use on 127\\.0\\.0\\.1; stop what uses it, or pass --port`),
+            );
+            for (const port of [ports.admin, ports.okta, ports.upstream]) assert.equal(await listening(port), false, `port ${port} left in use`);
         } finally {
             await new Promise((r) => blocker.close(r));
         }
     });
 
     it("moves every port by flag, without touching the stack file, and keeps the gateway's log out of the walkthrough", async () => {
-        const r = startRehearsal(["--stack", "dev", "--port", "18080", "--admin-port", "19090", "--upstream-port", "13000", "--okta-port", "18090"]);
+        const r = await startRehearsal(["--stack", "dev"]);
+        const { gateway, admin, okta, upstream } = r.ports;
         try {
             await untilRunning(r);
             const out = r.stdout();
-            assert.match(out, /gateway {15}http:\/\/127\.0\.0\.1:18080 {2}\(admin http:\/\/127\.0\.0\.1:19090/);
-            assert.match(out, /upstream {14}http:\/\/127\.0\.0\.1:13000/);
-            assert.match(out, /authorization server {2}http:\/\/127\.0\.0\.1:18090\//);
+            assert.match(out, new RegExp(`gateway {15}http://127\\.0\\.0\\.1:${gateway} {2}\\(admin http://127\\.0\\.0\\.1:${admin}`));
+            assert.match(out, new RegExp(`upstream {14}http://127\\.0\\.0\\.1:${upstream}`));
+            assert.match(out, new RegExp(`authorization server {2}http://127\\.0\\.0\\.1:${okta}/`));
             assert.doesNotMatch(out, /"level"|\[gateway\] \{/, "no JSON log lines among the walkthrough");
             const logFile = /gateway log {11}(\S+)/.exec(out)?.[1];
             assert.ok(logFile, out);
-            const answer = await fetch("http://127.0.0.1:18080/api/products");
+            const answer = await fetch(`http://127.0.0.1:${gateway}/api/products`);
             assert.equal(answer.status, 400);
             // docs/how-to/troubleshoot.md: a token the server never issued gives the 401.
-            const unknown = await fetch("http://127.0.0.1:18080/api/products", { headers: { authorization: "Bearer x" } });
+            const unknown = await fetch(`http://127.0.0.1:${gateway}/api/products`, { headers: { authorization: "Bearer x" } });
             assert.equal(unknown.status, 401);
             assert.equal(unknown.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
             const deadline = Date.now() + 5_000;
             while (!readFileSync(logFile, "utf8").includes('"status":400') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
             assert.match(readFileSync(logFile, "utf8"), /"status":400/, "the gateway logs to the printed file");
-            for (const port of PORTS) assert.equal(await listening(port), false, `the default port ${port} is left alone`);
         } finally {
             assert.equal(await stop(r), 0);
         }
@@ -260,7 +325,7 @@ describe("npm start", () => {
             for (const k of ["okta:clientId", "okta:privateKeyId", "okta:scopes"]) delete config[k];
             config["okta:apiToken"] = { secure: "AAABAJx1c2VkLWJ5LXRoZS1yZWhlYXJzYWwtdGVzdA==" };
         });
-        const r = startRehearsal(["--stack", "dev", "--stack-file", file], { OKTA_API_TOKEN: "00from-the-shell", OKTA_ORG_NAME: "someone-elses-org" });
+        const r = await startRehearsal(["--stack", "dev", "--stack-file", file], { OKTA_API_TOKEN: "00from-the-shell", OKTA_ORG_NAME: "someone-elses-org" });
         try {
             await untilRunning(r);
             assert.match(r.stdout(), /ignored {15}OKTA_ORG_NAME, OKTA_API_TOKEN from this shell/);
@@ -271,35 +336,35 @@ describe("npm start", () => {
     });
 
     it("answers --help with its options, and an unknown option or a YAML mistake in one line, without a stack trace", async () => {
-        const help = startRehearsal(["--help"]);
+        const help = await startRehearsal(["--help"]);
         assert.equal(await help.exited, 0);
         for (const flag of ["--stack NAME", "--stack-file PATH", "--port N", "--admin-port N", "--upstream-port N", "--okta-port N", "--help"])
             assert.ok(help.stdout().includes(flag), flag);
-        const unknown = startRehearsal(["--prot", "1"]);
+        const unknown = await startRehearsal(["--prot", "1"]);
         assert.equal(await unknown.exited, 1);
         assert.match(unknown.stderr(), /^rehearsal: Unknown option '--prot'.*\(npm start -- --help lists the options\)\n$/);
         const dir = mkdtempSync(path.join(tmpdir(), "yaml-"));
         const broken = path.join(dir, "Pulumi.dev.yaml");
         writeFileSync(broken, "config:\n  okta:orgName: dev-1\n  okta:baseUrl: [okta.com\n");
-        const bad = startRehearsal(["--stack-file", broken]);
+        const bad = await startRehearsal(["--stack-file", broken]);
         assert.equal(await bad.exited, 1);
         assert.match(bad.stderr(), /^rehearsal: Pulumi\.dev\.yaml:\d+:\d+: [^\n]+\n$/);
-        const badPort = startRehearsal(["--port", "99999"]);
+        const badPort = spawnRehearsal(["--port", "99999"], {}, await freeRehearsalPorts());
         assert.equal(await badPort.exited, 1);
         assert.match(badPort.stderr(), /--port: must be a port number from 1 to 65535, got 99999/);
     });
 
     it("names a stack file that does not exist, and the stacks that do", async () => {
-        const r = startRehearsal(["--stack", "staging"]);
+        const r = await startRehearsal(["--stack", "staging"]);
         assert.equal(await r.exited, 1);
         assert.match(r.stderr(), /no stack file .*Pulumi\.staging\.yaml \(stacks here: dev, prod\)/);
     });
 
     it("stops on an invalid config with the key named, before anything starts", async () => {
         const file = tempStack((config) => ((config["okta-api-gateway:authorizationServer"] as Record<string, unknown>).audience = "not a uri"));
-        const r = startRehearsal(["--stack", "dev", "--stack-file", file]);
+        const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
         assert.equal(await r.exited, 1);
         assert.match(r.stderr(), /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
-        for (const port of PORTS) assert.equal(await listening(port), false);
+        for (const port of portsOf(r)) assert.equal(await listening(port), false);
     });
 });

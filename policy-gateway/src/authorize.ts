@@ -3,19 +3,26 @@
 // path, no or malformed token, a CORS preflight to forward) or says which token to verify;
 // `conclude` turns the verifier's verdict into the answer or the forwarding. The composition of
 // the modules that each make one decision.
-import type { GatewayConfig } from "./config";
 import { tokenKey } from "./decisionCache";
 import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extractToken";
 import { normalizePath } from "./normalizePath";
-import { hostProblem, isCorsPreflight, overrideMethods } from "./requestShape";
-import { requirementsFor } from "./routeRules";
-import { missingScopes } from "./scopes";
+import { rateLimitHeaders, type LimitState } from "./rateLimitHeaders";
+import { hostProblem, isCorsPreflight, overrideMethods, type MethodOverrideMode } from "./requestShape";
+import { requirementsFor, type CompiledRule } from "./routeRules";
+import { missingScopes, type ScopeMatch } from "./scopes";
 import type { TokenInfo, Verdict } from "./tokenInfo";
 
 /** What the gateway forwards: any method but TRACE/CONNECT (RFC 9110 §9.3.8, §9.3.6: no use behind a gateway, and TRACE reflects credentials). */
 export const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-export type AuthorizeConfig = Pick<GatewayConfig, "routeRules" | "requiredScopes" | "scopeMatch" | "methodOverride" | "corsPreflightPassthrough">;
+/** What the decision reads of the configuration (a GatewayConfig is one). */
+export interface AuthorizeConfig {
+    routeRules: readonly CompiledRule[];
+    requiredScopes: string[];
+    scopeMatch: ScopeMatch;
+    methodOverride: MethodOverrideMode;
+    corsPreflightPassthrough: boolean;
+}
 
 export interface RequestFacts {
     method: string;
@@ -166,4 +173,18 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
             };
         }
     }
+}
+
+/** While draining (SIGTERM): every new request is refused at once, to be retried on another task. */
+export const DRAINING: Answer = answer(503, { error: "temporarily_unavailable" }, "not_ready", { "retry-after": "1" });
+
+/** A consumer over its tier's limit: 429 with the RateLimit fields and Retry-After; the binding policy to the log. */
+export function rateLimited(limit: LimitState & { tier: string }): Answer {
+    return answer(
+        429,
+        { error: "too_many_requests", error_description: `rate limit of tier ${limit.tier} exceeded` },
+        "rate_limited",
+        rateLimitHeaders(limit),
+        limit.policies[limit.binding].name,
+    );
 }

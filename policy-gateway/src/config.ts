@@ -14,7 +14,7 @@ import { fromEnvironment, type SettingsEnvironment } from "./settingsCodec";
 import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./settings";
 import { parseTrustProxy, type TrustProxy } from "./trustProxy";
 
-export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "./gatewaySettings";
+export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "./urls";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 

@@ -11,7 +11,7 @@ import pino, { type Logger } from "pino";
 import { Pool } from "undici";
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "./authServerClient";
-import { conclude, prepare, type Answer, type Forward } from "./authorize";
+import { conclude, DRAINING, prepare, rateLimited, type Answer, type Forward } from "./authorize";
 import type { GatewayConfig } from "./config";
 import { ConsumerRateLimiter } from "./consumerRateLimiter";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
@@ -155,8 +155,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             sendJson(res, a.status, a.body, headers);
         };
 
-        if (draining)
-            return answer({ kind: "answer", status: 503, body: { error: "temporarily_unavailable" }, headers: { "retry-after": "1" }, outcome: "not_ready" });
+        if (draining) return answer(DRAINING);
         let decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
         if (decision.kind === "verify") {
             if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
@@ -172,17 +171,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         if (rateLimiter && clientId) {
             const limit = await rateLimiter.take(clientId);
             if (limit) {
-                limitHeaders = rateLimitHeaders(limit);
                 if (entry) entry.tier = limit.tier;
-                if (!limit.allowed)
-                    return answer({
-                        kind: "answer",
-                        status: 429,
-                        body: { error: "too_many_requests", error_description: `rate limit of tier ${limit.tier} exceeded` },
-                        headers: limitHeaders,
-                        outcome: "rate_limited",
-                        reason: limit.policies[limit.binding].name,
-                    });
+                if (!limit.allowed) return answer(rateLimited(limit));
+                limitHeaders = rateLimitHeaders(limit);
             }
         }
         outcome = decision.outcome;

@@ -5,6 +5,14 @@
 import { queryValues } from "./extractToken";
 import { canonicalHeaderName, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS } from "./headerNames";
 
+/**
+ * What the gateway does with method overrides (X-HTTP-Method-Override and kin, `?_method=`):
+ * `strip` removes them, so the upstream runs the request line's method, the one the rules were
+ * checked for; `evaluate` forwards them and requires the scopes of every method named.
+ */
+export const METHOD_OVERRIDE_MODES = ["strip", "evaluate"] as const;
+export type MethodOverrideMode = (typeof METHOD_OVERRIDE_MODES)[number];
+
 /** Values of every header whose canonical name (lower case, `_` as `-`) is `name`. */
 export function rawHeaderValues(rawHeaders: readonly string[], name: string): string[] {
     const out: string[] = [];

@@ -10,10 +10,10 @@
 // upstream receives the normalised path itself (trailing slash kept: some APIs tell the two apart).
 import { z } from "zod";
 import { segmentsOf } from "./normalizePath";
-import { SCOPE_MATCHES } from "./settings";
+import { SCOPE_MATCHES, type ScopeMatch } from "./scopes";
 import { describeIssue, firstIssue, formatPath } from "./zodIssues";
 
-export type ScopeMatch = (typeof SCOPE_MATCHES)[number];
+export type { ScopeMatch };
 
 export type RouteRule = z.infer<typeof routeRuleSchema>;
 

@@ -1,5 +1,7 @@
 // Scope checks. Scopes are whole words: `admin` never matches `superadmin`. Pure.
-import type { ScopeMatch } from "./routeRules";
+/** How a list of required scopes is met: every one of them, or any one. */
+export const SCOPE_MATCHES = ["all", "any"] as const;
+export type ScopeMatch = (typeof SCOPE_MATCHES)[number];
 
 /** Scopes from an introspection `scope` string (space separated) or a JWT `scp` array. */
 export function parseScopes(value: unknown): Set<string> {

@@ -14,14 +14,9 @@ export const PORTS = { traffic: 8080, admin: 9090 } as const;
 export const ADMIN_PATHS = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
 
 export const TOKEN_VALIDATIONS = ["introspection", "jwt", "hybrid"] as const;
-export const SCOPE_MATCHES = ["all", "any"] as const;
+export { SCOPE_MATCHES } from "./scopes";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-/**
- * What the gateway does with method overrides (X-HTTP-Method-Override and kin, `?_method=`):
- * `strip` removes them, so the upstream runs the request line's method, the one the rules were
- * checked for; `evaluate` forwards them and requires the scopes of every method named.
- */
-export const METHOD_OVERRIDE_MODES = ["strip", "evaluate"] as const;
+export { METHOD_OVERRIDE_MODES } from "./requestShape";
 /** INTROSPECTION_PRECHECK: `jwt` refuses, locally, what cannot be this issuer's JWT before asking it; `off` for opaque tokens. */
 export const INTROSPECTION_PRECHECKS = ["jwt", "off"] as const;
 /**
@@ -37,8 +32,7 @@ export const RATE_LIMIT_STORES = ["local", "shared"] as const;
  */
 export const CACHE_MAX_TTL_SECONDS = { min: 0, max: 3_600, default: 60 } as const;
 
-/** Hops or addresses the gateway trusts for X-Forwarded-For/-Proto; off by default. */
-export const TRUST_PROXY_MAX_HOPS = 10;
+export { TRUST_PROXY_MAX_HOPS } from "./trustProxy";
 
 /**
  * The container health check (Docker HEALTHCHECK, docker.Container, ECS): readiness, probed with

@@ -3,7 +3,8 @@
 // hops, or peers whose address is in a list of IPs or CIDR ranges (e.g. the VPC of the load
 // balancer in front). Pure.
 import { BlockList, isIP } from "node:net";
-import { TRUST_PROXY_MAX_HOPS } from "./settings";
+/** Hops or addresses the gateway trusts for X-Forwarded-For/-Proto; off by default. */
+export const TRUST_PROXY_MAX_HOPS = 10;
 
 export type TrustProxy = false | number | string[];
 
