@@ -14,8 +14,8 @@ import { CredentialDelivery, type DeliveryLocation } from "./components/credenti
 import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
 import { openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
-import { loadStackConfig } from "./components/stackConfig";
-import type { RateTier } from "./policy-gateway/src/rateLimitPlan";
+import { loadStackConfig } from "./components/stackConfig/index";
+import type { RateTier } from "./policy-gateway/src/limits/rateLimitPlan";
 
 // Validated as a whole before anything is declared: a bad stack file creates nothing.
 const config = loadStackConfig();

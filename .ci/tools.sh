@@ -1,5 +1,5 @@
 # Source this file: makes sure the Debian tools the tests run for real are installed:
-# redis-server (the shared rate-limit store; offline/redisServer.ts starts and stops its own
+# redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
 # instances on free ports, with TLS from certificates openssl makes), openssl, and jq (the
 # migration guide's inventory filters are run as printed).
 _tools=()

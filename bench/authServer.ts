@@ -1,6 +1,6 @@
 // The benchmark's authorization server: the local oidc-provider in a process of its own, so it
 // does not share an event loop with the load generator. Prints its issuer; answers "calls" over IPC.
-import { startLocalOkta } from "../offline/localOkta";
+import { startLocalOkta } from "../harness/localOkta";
 
 export const BENCH_CLIENT = { clientId: "0oaBenchClient000001", clientSecret: "bench-client-secret-0123456789abcdef", scopes: ["myscope"] };
 export const BENCH_INTROSPECTION = { clientId: "0oaBenchIntrospect01", clientSecret: "bench-introspection-secret-0123456789" };

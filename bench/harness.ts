@@ -4,8 +4,8 @@ import autocannon from "autocannon";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../offline/gatewayProcess";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../harness/gatewayProcess";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 import { BENCH_AUDIENCE, BENCH_CLIENT, BENCH_INTROSPECTION } from "./authServer";
 
 export const DURATION = Number(process.env.BENCH_DURATION ?? 10);

@@ -6,8 +6,8 @@
 import autocannon from "autocannon";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { startRedisServer } from "../offline/redisServer";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { startRedisServer } from "../harness/redisServer";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 import { CONNECTIONS, DURATION, load, startChild, startGateway, stop, token, tsx, type Row } from "./harness";
 
 const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results");

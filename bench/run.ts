@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 import { callsOf, children, CONNECTIONS, DURATION, load, peakRssMb, startChild, startGateway, stop, token, tsx, type Row } from "./harness";
 
 const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);

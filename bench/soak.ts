@@ -8,10 +8,10 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Pool } from "undici";
-import { startLocalOkta, type LocalOkta } from "../offline/localOkta";
-import { startSampleUpstream, type SampleUpstream } from "../offline/sampleUpstream";
-import { PROJECT_ROOT } from "../offline/stackHarness";
-import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../offline/gatewayProcess";
+import { startLocalOkta, type LocalOkta } from "../harness/localOkta";
+import { startSampleUpstream, type SampleUpstream } from "../harness/sampleUpstream";
+import { PROJECT_ROOT } from "../harness/stackHarness";
+import { freePort, IMAGE_NODE_OPTIONS, untilReady } from "../harness/gatewayProcess";
 
 export type TokenClass = "cachedValid" | "freshValid" | "revoked" | "random" | "lackingScope";
 export type FaultKind = "authStopped" | "authSlow" | "auth429" | "upstreamStopped";

@@ -1,6 +1,6 @@
 import * as okta from "@pulumi/okta";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClaimSpec, ScopeSpec } from "./stackConfig";
+import type { ClaimSpec, ScopeSpec } from "./stackConfig/index";
 
 export interface AuthorizationServerArgs {
     /** Adopt an existing server (e.g. Okta's `default`) by id instead of creating one. */

@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { GatewayEnvironment } from "../policy-gateway/src/config";
-import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
+import type { GatewayEnvironment } from "../policy-gateway/src/config/load";
+import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/config/contract";
 import type { IntrospectionCredential } from "./deployGateway";
 import { deployedSettings, gatewayEnvironment, type OktaWiring } from "./gatewayEnvironment";
 import { GatewayImage } from "./gatewayImage";
-import type { AwsGatewaySpec, GatewaySpec } from "./stackConfig";
+import type { AwsGatewaySpec, GatewaySpec } from "./stackConfig/index";
 import { checkedSubnets } from "./subnetRouting";
 
 export interface AwsGatewayArgs {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { adoptServiceApp, newServiceApp } from "./serviceApp";
-import type { PublicJwk } from "./stackConfig";
+import type { PublicJwk } from "./stackConfig/index";
 
 export interface ConsumerAppArgs {
     label: string;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import { stringify as toYaml } from "yaml";
-import type { CredentialDeliverySpec } from "./stackConfig";
+import type { CredentialDeliverySpec } from "./stackConfig/index";
 
 /** What one consumer receives: its client id and secret, and where to use them. */
 export interface ConsumerCredentials {

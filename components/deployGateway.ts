@@ -7,7 +7,7 @@ import { AwsGateway } from "./awsGateway";
 import type { OktaWiring } from "./gatewayEnvironment";
 import type { IntrospectionClient } from "./introspectionClient";
 import { LocalGateway } from "./localGateway";
-import type { GatewaySpec } from "./stackConfig";
+import type { GatewaySpec } from "./stackConfig/index";
 
 export interface DeployedGateway {
     url: pulumi.Output<string>;

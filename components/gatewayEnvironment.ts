@@ -3,10 +3,10 @@
 // function's result with placeholders for what is not known before `pulumi up` (stackConfig/
 // gateway.ts), so what passed validation is what the container runs. The introspection client's
 // secret or key is not here: each target injects it its own secret way.
-import type { GatewayEnvironment } from "../policy-gateway/src/config";
-import { settingsProblems, settingsSchema, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/gatewaySettings";
-import { PORTS } from "../policy-gateway/src/settings";
-import { toEnvironment, variableOf } from "../policy-gateway/src/settingsCodec";
+import type { GatewayEnvironment } from "../policy-gateway/src/config/load";
+import { settingsProblems, settingsSchema, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/config/settings";
+import { PORTS } from "../policy-gateway/src/config/contract";
+import { toEnvironment, variableOf } from "../policy-gateway/src/config/codec";
 import type { GatewaySpec } from "./stackConfig/spec";
 
 export interface OktaWiring {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { createPublicKey } from "node:crypto";
 import { newServiceApp, type TokenEndpointAuthMethod } from "./serviceApp";
-import type { PublicJwk } from "./stackConfig";
+import type { PublicJwk } from "./stackConfig/index";
 
 export interface IntrospectionClientArgs {
     label: string;

@@ -1,10 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/settings";
+import { HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/config/contract";
 import type { IntrospectionCredential } from "./deployGateway";
 import { deployedSettings, gatewayEnvironment, type OktaWiring } from "./gatewayEnvironment";
 import { GatewayImage } from "./gatewayImage";
-import type { GatewaySpec } from "./stackConfig";
+import type { GatewaySpec } from "./stackConfig/index";
 
 export interface LocalGatewayArgs {
     /** The stack's gateway (target local): its settings, and the host ports in `local`. */

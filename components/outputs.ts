@@ -1,6 +1,6 @@
 // Shapes of the stack outputs that other teams paste elsewhere. Pure functions of known values.
 import { stringify as toYaml } from "yaml";
-import type { ScopeSpec } from "./stackConfig";
+import type { ScopeSpec } from "./stackConfig/index";
 
 /** The OpenAPI 3 `components.securitySchemes` entry for this API's client credentials flow. */
 export function openApiSecuritySchemes(tokenUrl: string, scopes: ScopeSpec[]) {

@@ -1,6 +1,6 @@
 import * as okta from "@pulumi/okta";
 import * as pulumi from "@pulumi/pulumi";
-import type { PublicJwk } from "./stackConfig";
+import type { PublicJwk } from "./stackConfig/index";
 
 export type TokenEndpointAuthMethod = "client_secret_basic" | "private_key_jwt";
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 await build({
-    entryPoints: [`${here}src/main.ts`],
+    entryPoints: [`${here}src/server/main.ts`],
     outfile: `${here}dist/gateway.mjs`,
     bundle: true,
     platform: "node",

@@ -6,7 +6,7 @@
 // a fallback for stacks that predate it.
 import * as path from "node:path";
 import { policies } from "../policy/policies";
-import { projectName, readStackFile, PROJECT_ROOT } from "../offline/stackHarness";
+import { projectName, readStackFile, PROJECT_ROOT } from "../harness/stackHarness";
 
 /** The policy configuration for a stack's flat config map; no `production` entries when the stack does not say. */
 export function policyPackConfig(stackConfig: Record<string, string>, project = projectName()): Record<string, { production?: boolean }> {

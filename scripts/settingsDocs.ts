@@ -1,13 +1,13 @@
 // Writes the docs' tables of the gateway's settings from the gateway's own schema
-// (policy-gateway/src/gatewaySettings.ts): every environment variable in docs/gateway.md, and the
+// (policy-gateway/src/config/settings.ts): every environment variable in docs/gateway.md, and the
 // `gateway.<setting>` keys a stack file may set in docs/reference/configuration.md. Each table sits
 // between `<!-- generated: … -->` markers; `npm run schema` rewrites them, a test fails when they
 // are not current. Adding a setting adds its rows.
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { STACK_GATEWAY_SETTINGS } from "../components/stackConfig/spec";
-import { PROCESS_VARIABLES } from "../policy-gateway/src/config";
-import { SETTING_NAMES, SETTINGS, type SettingName } from "../policy-gateway/src/gatewaySettings";
+import { PROCESS_VARIABLES } from "../policy-gateway/src/config/load";
+import { SETTING_NAMES, SETTINGS, type SettingName } from "../policy-gateway/src/config/settings";
 
 const ROOT = path.join(__dirname, "..");
 export const GENERATED_DOCS = {

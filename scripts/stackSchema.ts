@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PROJECT_KEY_SCHEMAS } from "../components/stackConfig";
+import { PROJECT_KEY_SCHEMAS } from "../components/stackConfig/index";
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "stack-config.schema.json");
 

@@ -10,15 +10,8 @@ import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import {
-    findInRawInputs,
-    PROJECT_ROOT,
-    PULUMI_SDK_VERIFIED,
-    startMockedStack,
-    valueOf,
-    type MockedStack,
-    type RecordedResource,
-} from "../offline/stackHarness";
+import { findInRawInputs, PROJECT_ROOT, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../harness/stackHarness";
+import { PULUMI_SDK_VERIFIED } from "../harness/pulumiSdk";
 
 let stack: MockedStack;
 before(async () => {

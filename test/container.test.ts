@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertWalkthrough, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "./support/gatewayHarness";
-import type { LocalOkta } from "../offline/localOkta";
-import { PROJECT_ROOT } from "../offline/stackHarness";
-import { healthCheckCommand } from "../policy-gateway/src/settings";
-import { freePort, untilReady } from "../offline/gatewayProcess";
+import type { LocalOkta } from "../harness/localOkta";
+import { PROJECT_ROOT } from "../harness/stackHarness";
+import { healthCheckCommand } from "../policy-gateway/src/config/contract";
+import { freePort, untilReady } from "../harness/gatewayProcess";
 
 const IMAGE = "okta-api-gateway/policy-gateway:container-test";
 const engine = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 15_000 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { CredentialDelivery, deliveryKeyPolicy, escDefinition } from "../components/credentialDelivery";
-import { findInRawInputs, MOCK_AWS, startMockedStack, unwrapSecrets, valueOf, type MockedStack } from "../offline/stackHarness";
+import { findInRawInputs, MOCK_AWS, startMockedStack, unwrapSecrets, valueOf, type MockedStack } from "../harness/stackHarness";
 
 const CONSUMERS = [
     { consumer: "billing", readers: ["billing-team"], secret: "billing-secret-0123456789abcdefghijklmn", scopes: ["orders:read"] },

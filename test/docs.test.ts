@@ -8,9 +8,9 @@ import { spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 import { parse as parseYaml } from "yaml";
-import { compileRules, requirementFor } from "../policy-gateway/src/routeRules";
+import { compileRules, requirementFor } from "../policy-gateway/src/decision/routeRules";
 import { consumers, devDoc, load, project } from "./support/stackConfigHarness";
 
 const docs = [

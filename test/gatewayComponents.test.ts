@@ -10,12 +10,12 @@ import { AwsGateway } from "../components/awsGateway";
 import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
 import { imageIdentity } from "../components/gatewayImage";
 import { defaultRouteOf, routingProblems } from "../components/subnetRouting";
-import { healthCheckCommand } from "../policy-gateway/src/settings";
+import { healthCheckCommand } from "../policy-gateway/src/config/contract";
 import { deployedSettings, gatewayEnvironment, type OktaWiring } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
-import type { GatewaySpec } from "../components/stackConfig";
-import { loadConfig } from "../policy-gateway/src/config";
-import { startMockedStack, valueOf, type MockedStack } from "../offline/stackHarness";
+import type { GatewaySpec } from "../components/stackConfig/index";
+import { loadConfig } from "../policy-gateway/src/config/load";
+import { startMockedStack, valueOf, type MockedStack } from "../harness/stackHarness";
 
 const spec: GatewaySpec = {
     target: "aws",

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { nodeVersionProblem, requiredEngines } from "../scripts/nodeVersion.mjs";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 
 describe("the Node.js version check", () => {
     it("accepts the engines range and refuses what lies outside it, saying how to get the right one", () => {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT, runProgram, valueOf, type ProgramRun } from "../offline/stackHarness";
+import { PROJECT_ROOT, runProgram, valueOf, type ProgramRun } from "../harness/stackHarness";
 
 describe("the program with credentialDelivery.method stackOutputs", () => {
     let run: ProgramRun;

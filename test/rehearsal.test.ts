@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml, stringify } from "yaml";
-import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../offline/declared";
-import { PROJECT_ROOT } from "../offline/stackHarness";
+import { evaluateAccessPolicies, possibleScopes, type DeclaredPolicy } from "../harness/declared";
+import { PROJECT_ROOT } from "../harness/stackHarness";
 
 describe("Okta's access policy evaluation, as the rehearsal applies it", () => {
     const rule = (priority: number, scopes: string[], lifetimeMinutes = 60, grantTypes = ["client_credentials"]) => ({

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { OKTA_ENVIRONMENT_VARIABLES, StackConfigError } from "../components/stackConfig";
-import { PROJECT_ROOT, STAND_IN_SECRETS } from "../offline/stackHarness";
+import { OKTA_ENVIRONMENT_VARIABLES, StackConfigError } from "../components/stackConfig/index";
+import { PROJECT_ROOT, STAND_IN_SECRETS } from "../harness/stackHarness";
 import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc } from "./support/stackConfigHarness";
 
 describe("stack configuration", () => {

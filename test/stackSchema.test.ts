@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT, projectName } from "../offline/stackHarness";
+import { PROJECT_ROOT, projectName } from "../harness/stackHarness";
 import { SCHEMA_FILE, stackFileSchema } from "../scripts/stackSchema";
 
 const project = projectName();

@@ -4,8 +4,8 @@
 // with placeholders for what only `pulumi up` knows), emit. Pure.
 import type { z } from "zod";
 import { deployedSettings } from "../gatewayEnvironment";
-import { needsIntrospectionClient, settingsProblems, settingsSchema, type SettingName } from "../../policy-gateway/src/gatewaySettings";
-import { PORTS } from "../../policy-gateway/src/settings";
+import { needsIntrospectionClient, settingsProblems, settingsSchema, type SettingName } from "../../policy-gateway/src/config/settings";
+import { PORTS } from "../../policy-gateway/src/config/contract";
 import { awsGatewayProblems, awsGatewaySpec } from "./awsTarget";
 import type { RawConsumer } from "./consumers";
 import { formatPath, type KeyResult } from "./problems";

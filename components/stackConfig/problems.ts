@@ -1,7 +1,7 @@
 // What every key's module shares: parsing a key with its schema into problems that name the key,
 // and the small list helpers the rules use. Pure.
 import type { z } from "zod";
-import { describeIssue as issueText, formatPath, valueAt } from "../../policy-gateway/src/zodIssues";
+import { describeIssue as issueText, formatPath, valueAt } from "../../policy-gateway/src/shared/zodIssues";
 
 export { formatPath, valueAt };
 

@@ -1,9 +1,9 @@
 // The zod schemas of this project's config keys, one key at a time: shapes, formats and bounds.
 // What spans keys (references, exclusions, Okta's and AWS's combinations) is in rules.ts.
 import { z } from "zod";
-import { SETTINGS } from "../../policy-gateway/src/gatewaySettings";
-import { rateLimitsSchema } from "../../policy-gateway/src/rateLimitPlan";
-import { RATE_LIMIT_STORES } from "../../policy-gateway/src/settings";
+import { SETTINGS } from "../../policy-gateway/src/config/settings";
+import { rateLimitsSchema } from "../../policy-gateway/src/limits/rateLimitPlan";
+import { RATE_LIMIT_STORES } from "../../policy-gateway/src/config/contract";
 import { PROJECT_KEYS, RESERVED_CLAIMS, STACK_GATEWAY_SETTINGS, TOKEN_LIFETIME_MINUTES, type StackGatewaySetting } from "./spec";
 
 /** Scopes Okta reserves on every authorization server; a custom scope cannot take these names. */

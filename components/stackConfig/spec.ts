@@ -1,9 +1,9 @@
 // The stack's configuration as the program uses it: the validated spec types, and the raw values
 // and error the reading and validating stages pass along. No logic beyond the error's text.
 import * as pulumi from "@pulumi/pulumi";
-import type { GatewaySettings } from "../../policy-gateway/src/gatewaySettings";
-import type { RateTier } from "../../policy-gateway/src/rateLimitPlan";
-import type { RATE_LIMIT_STORES } from "../../policy-gateway/src/settings";
+import type { GatewaySettings } from "../../policy-gateway/src/config/settings";
+import type { RateTier } from "../../policy-gateway/src/limits/rateLimitPlan";
+import type { RATE_LIMIT_STORES } from "../../policy-gateway/src/config/contract";
 
 export const TOKEN_LIFETIME_MINUTES = { min: 5, max: 1440, default: 60 } as const;
 
@@ -46,7 +46,7 @@ export const PROJECT_KEYS = ["production", "authorizationServer", "consumers", "
 
 /**
  * The gateway settings a stack file may set under `gateway`, by the gateway's own names, with the
- * gateway's own schema, defaults and docs (policy-gateway/src/gatewaySettings.ts). What the stack
+ * gateway's own schema, defaults and docs (policy-gateway/src/config/settings.ts). What the stack
  * wires itself (issuer, audience, the introspection client, ports, the proxy the load balancer is,
  * the rate-limit store) is not among them.
  */

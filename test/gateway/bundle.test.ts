@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { assertWalkthrough, CLIENTS, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "../support/gatewayHarness";
-import type { LocalOkta } from "../../offline/localOkta";
+import type { LocalOkta } from "../../harness/localOkta";
 import { BUNDLE, startBundle, type Running } from "../support/bundleProcess";
 
 /** The bundle with the given WORKERS, in front of the local server and the sample upstream, for one suite. */

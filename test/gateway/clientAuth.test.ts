@@ -5,9 +5,9 @@
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { authenticate, chooseMethod, parsePrivateKey } from "../../policy-gateway/src/clientAuth";
-import { ConfigError, loadConfig } from "../../policy-gateway/src/config";
-import { CLIENT_AUTH_FAILURES_BEFORE_NOT_READY } from "../../policy-gateway/src/verifiers";
+import { authenticate, chooseMethod, parsePrivateKey } from "../../policy-gateway/src/verification/clientAuth";
+import { ConfigError, loadConfig } from "../../policy-gateway/src/config/load";
+import { CLIENT_AUTH_FAILURES_BEFORE_NOT_READY } from "../../policy-gateway/src/verification/verifiers";
 import { CLIENTS, INTROSPECTION_CLIENT, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
 
 const base = {

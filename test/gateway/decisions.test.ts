@@ -3,10 +3,12 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { extractToken, headerValues, MAX_TOKEN_LENGTH, queryValues } from "../../policy-gateway/src/extractToken";
-import { normalizePath, segmentsOf } from "../../policy-gateway/src/normalizePath";
-import { compileRules, matchesPattern, requirementFor } from "../../policy-gateway/src/routeRules";
-import { missingScopes, parseScopeList, parseScopes } from "../../policy-gateway/src/scopes";
+import { extractToken, headerValues, MAX_TOKEN_LENGTH, queryValues } from "../../policy-gateway/src/request/extractToken";
+import { normalizePath, segmentsOf } from "../../policy-gateway/src/request/normalizePath";
+import { compileRules, matchesPattern, requirementFor } from "../../policy-gateway/src/decision/routeRules";
+import { missingScopes, parseScopeList, parseScopes } from "../../policy-gateway/src/verification/scopes";
+import { DRAINING, rateLimited } from "../../policy-gateway/src/decision/authorize";
+import { tierPolicies } from "../../policy-gateway/src/limits/rateLimitPlan";
 
 describe("extractToken", () => {
     it("takes a Bearer header, scheme in any case", () => {
@@ -217,5 +219,29 @@ describe("scopes", () => {
                 assert.equal(missingScopes(g, required, "any").length === 0, required.length === 0 || required.some((s) => granted.includes(s)));
             }),
         );
+    });
+});
+
+describe("the answers the gateway gives itself before forwarding", () => {
+    it("refuses while draining with 503, Retry-After and the OAuth error, labelled not_ready", () => {
+        assert.deepEqual(DRAINING, {
+            kind: "answer",
+            status: 503,
+            body: { error: "temporarily_unavailable" },
+            headers: { "retry-after": "1" },
+            outcome: "not_ready",
+            reason: undefined,
+        });
+    });
+    it("refuses a consumer over its tier with 429, the RateLimit fields, Retry-After, and the binding policy for the log", () => {
+        const policies = tierPolicies("gold", { perSecond: 10, burst: 20, perMinute: 300 });
+        const a = rateLimited({ tier: "gold", policies, binding: 1, remaining: 0, resetMs: 4_200, retryAfterMs: 1_500 });
+        assert.equal(a.status, 429);
+        assert.deepEqual(a.body, { error: "too_many_requests", error_description: "rate limit of tier gold exceeded" });
+        assert.equal(a.outcome, "rate_limited");
+        assert.equal(a.reason, "gold-per-minute");
+        assert.equal(a.headers["retry-after"], "2");
+        assert.equal(a.headers["ratelimit-policy"], '"gold-per-second";q=20;w=2, "gold-per-minute";q=300;w=60');
+        assert.match(a.headers.ratelimit, /^"gold-per-minute";r=0;t=\d+$/);
     });
 });

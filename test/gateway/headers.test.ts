@@ -3,8 +3,8 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalHeaderName, forwardHeaders, forwardQuery } from "../../policy-gateway/src/forwardHeaders";
-import { privateCacheControl, responseHeaders } from "../../policy-gateway/src/responseHeaders";
+import { canonicalHeaderName, forwardHeaders, forwardQuery } from "../../policy-gateway/src/request/forwardHeaders";
+import { privateCacheControl, responseHeaders } from "../../policy-gateway/src/request/responseHeaders";
 
 describe("forwarded headers", () => {
     const ctx = {

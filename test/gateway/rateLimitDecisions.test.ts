@@ -4,12 +4,12 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadConfig } from "../../policy-gateway/src/config";
-import { gcra, type RatePolicy } from "../../policy-gateway/src/gcra";
-import { rateLimitHeaders, rateLimitPolicyField } from "../../policy-gateway/src/rateLimitHeaders";
-import { compileRateLimits, sharePolicy, tierOf, tierPolicies } from "../../policy-gateway/src/rateLimitPlan";
-import { SharedStore } from "../../policy-gateway/src/sharedStore";
-import { startRedisServer, type RedisServer } from "../../offline/redisServer";
+import { loadConfig } from "../../policy-gateway/src/config/load";
+import { gcra, type RatePolicy } from "../../policy-gateway/src/limits/gcra";
+import { rateLimitHeaders, rateLimitPolicyField } from "../../policy-gateway/src/limits/rateLimitHeaders";
+import { compileRateLimits, sharePolicy, tierOf, tierPolicies } from "../../policy-gateway/src/limits/rateLimitPlan";
+import { SharedStore } from "../../policy-gateway/src/limits/sharedStore";
+import { startRedisServer, type RedisServer } from "../../harness/redisServer";
 
 const perSecond = (limit: number, burst = limit): RatePolicy => ({ name: "s", limit, windowSeconds: 1, burst });
 const perMinute = (limit: number): RatePolicy => ({ name: "m", limit, windowSeconds: 60, burst: limit });

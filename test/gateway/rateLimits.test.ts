@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Agent, RetryAgent, request } from "undici";
-import { startRedisServer, type RedisServer } from "../../offline/redisServer";
+import { startRedisServer, type RedisServer } from "../../harness/redisServer";
 import { startBundle, type Running } from "../support/bundleProcess";
 import { bearer, CLIENTS, gatewayEnv, send, sleep, startGatewayUnderTest, startOktaAndUpstream, type GatewayUnderTest } from "../support/gatewayHarness";
 

@@ -3,10 +3,10 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { normalizePath, segmentsOf } from "../../policy-gateway/src/normalizePath";
-import { compileRules, foldSegment, matchSegments, requirementFor, requirementsFor } from "../../policy-gateway/src/routeRules";
-import { hostProblem, isCorsPreflight, overrideMethods } from "../../policy-gateway/src/requestShape";
-import { conclude, originForm, prepare } from "../../policy-gateway/src/authorize";
+import { normalizePath, segmentsOf } from "../../policy-gateway/src/request/normalizePath";
+import { compileRules, foldSegment, matchSegments, requirementFor, requirementsFor } from "../../policy-gateway/src/decision/routeRules";
+import { hostProblem, isCorsPreflight, overrideMethods } from "../../policy-gateway/src/request/requestShape";
+import { conclude, originForm, prepare } from "../../policy-gateway/src/decision/authorize";
 
 describe("the canonical request", () => {
     const rules = compileRules([

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { AuthServerClient } from "../../policy-gateway/src/authServerClient";
-import { loadConfig } from "../../policy-gateway/src/config";
-import { DecisionCache } from "../../policy-gateway/src/decisionCache";
-import { GatewayMetrics } from "../../policy-gateway/src/metrics";
-import { accessTokenScopes, JwtVerifier } from "../../policy-gateway/src/verifiers";
+import { AuthServerClient } from "../../policy-gateway/src/verification/authServerClient";
+import { loadConfig } from "../../policy-gateway/src/config/load";
+import { DecisionCache } from "../../policy-gateway/src/verification/decisionCache";
+import { GatewayMetrics } from "../../policy-gateway/src/shared/metrics";
+import { accessTokenScopes, JwtVerifier } from "../../policy-gateway/src/verification/verifiers";
 
 const ISSUER = "https://as.example/";
 const AUD = "api://products";

@@ -2,8 +2,8 @@
 // the balancer's X-Forwarded-* headers; from any other peer it never believes them.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadConfig } from "../../policy-gateway/src/config";
-import { parseTrustProxy, trustedPeerPredicate } from "../../policy-gateway/src/trustProxy";
+import { loadConfig } from "../../policy-gateway/src/config/load";
+import { parseTrustProxy, trustedPeerPredicate } from "../../policy-gateway/src/request/trustProxy";
 import { CLIENTS, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
 
 describe("TRUST_PROXY parsing and the trusted-peer predicate", () => {

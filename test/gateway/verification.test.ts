@@ -4,14 +4,14 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { CircuitBreaker } from "../../policy-gateway/src/circuitBreaker";
-import { ConfigError, loadConfig } from "../../policy-gateway/src/config";
-import { PORTS } from "../../policy-gateway/src/settings";
-import { DecisionCache, SingleFlight, tokenKey } from "../../policy-gateway/src/decisionCache";
-import { Limiter } from "../../policy-gateway/src/limiter";
-import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/tokenInfo";
-import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verifiers";
-import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/clientBudget";
+import { CircuitBreaker } from "../../policy-gateway/src/shared/circuitBreaker";
+import { ConfigError, loadConfig } from "../../policy-gateway/src/config/load";
+import { PORTS } from "../../policy-gateway/src/config/contract";
+import { DecisionCache, SingleFlight, tokenKey } from "../../policy-gateway/src/verification/decisionCache";
+import { Limiter } from "../../policy-gateway/src/verification/limiter";
+import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/verification/tokenInfo";
+import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verification/verifiers";
+import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/verification/clientBudget";
 
 const expect = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", nowSeconds: 1_000_000, clockSkewSeconds: 30 };
 const active = {

@@ -2,8 +2,8 @@
 // own process with only environment variables, as the container runs it; its JSON log lines kept.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
-import { untilReady } from "../../offline/gatewayProcess";
-import { PROJECT_ROOT } from "../../offline/stackHarness";
+import { untilReady } from "../../harness/gatewayProcess";
+import { PROJECT_ROOT } from "../../harness/stackHarness";
 
 export const BUNDLE = path.join(PROJECT_ROOT, "policy-gateway/dist/gateway.mjs");
 

@@ -4,12 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { it } from "node:test";
-import { loadConfig } from "../../policy-gateway/src/config";
-import { healthCheckCommand } from "../../policy-gateway/src/settings";
+import { loadConfig } from "../../policy-gateway/src/config/load";
+import { healthCheckCommand } from "../../policy-gateway/src/config/contract";
 import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
 import { imageIdentity } from "../../components/gatewayImage";
-import { isPrivateCidr } from "../../components/stackConfig";
-import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../offline/stackHarness";
+import { isPrivateCidr } from "../../components/stackConfig/index";
+import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
 
 export interface GatewayDoc {
     target: "local" | "aws";

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { loadConfig } from "../../policy-gateway/src/config";
-import { createGateway, type Gateway } from "../../policy-gateway/src/gateway";
-import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "../../offline/localOkta";
-import { startSampleUpstream, type SampleUpstream } from "../../offline/sampleUpstream";
+import { loadConfig } from "../../policy-gateway/src/config/load";
+import { createGateway, type Gateway } from "../../policy-gateway/src/server/gateway";
+import { startLocalOkta, type LocalOkta, type LocalOktaOptions } from "../../harness/localOkta";
+import { startSampleUpstream, type SampleUpstream } from "../../harness/sampleUpstream";
 
 export { startSampleUpstream, type SampleUpstream };
 

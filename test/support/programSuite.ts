@@ -23,7 +23,7 @@ import {
     valueOf,
     type ProgramRun,
     type RecordedResource,
-} from "../../offline/stackHarness";
+} from "../../harness/stackHarness";
 
 /** The part of raml-1-parser's API these tests read (its typings are loose). */
 interface RamlApi {

@@ -4,9 +4,9 @@
 // gateway decodes its declared environment, and the guardrail pack's violations, with the policy
 // configuration the workflows pass (scripts/policyPackConfig.ts).
 // Exits 1 with the program's error on stderr when the program fails (e.g. invalid config).
-import { declaredGateway } from "../../offline/declared";
+import { declaredGateway } from "../../harness/declared";
 import * as path from "node:path";
-import { PROJECT_ROOT, readStackFile, runProgram } from "../../offline/stackHarness";
+import { PROJECT_ROOT, readStackFile, runProgram } from "../../harness/stackHarness";
 import { policies } from "../../policy/policies";
 import { policyPackConfig } from "../../scripts/policyPackConfig";
 import { violationsOf } from "./policyHarness";

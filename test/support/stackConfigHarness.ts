@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { readRawStackConfig, StackConfigError, validateStackConfig, type StackConfig } from "../../components/stackConfig";
-import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../../offline/stackHarness";
+import { readRawStackConfig, StackConfigError, validateStackConfig, type StackConfig } from "../../components/stackConfig/index";
+import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../../harness/stackHarness";
 
 export const project = projectName();
 export type StackDoc = { config: Record<string, unknown> };

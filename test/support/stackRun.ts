@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
-import type { GatewaySettings } from "../../policy-gateway/src/gatewaySettings";
-import { PROJECT_ROOT } from "../../offline/stackHarness";
+import type { GatewaySettings } from "../../policy-gateway/src/config/settings";
+import { PROJECT_ROOT } from "../../harness/stackHarness";
 
 export type StackFileDoc = { config: Record<string, unknown> };
 export type Entry = Record<string, unknown>;

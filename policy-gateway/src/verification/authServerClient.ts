@@ -2,7 +2,7 @@
 // as the introspection client (client_secret_basic), over kept-alive connections with timeouts.
 import { Agent, request } from "undici";
 import { authenticate, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
-import { secureUrlProblem } from "./urls";
+import { secureUrlProblem } from "../shared/urls";
 
 export interface ServerMetadata {
     issuer: string;

@@ -1,7 +1,7 @@
 // Entry point: configuration from the environment, then the gateway (one process, or with
 // WORKERS > 1 a primary and its workers); SIGTERM/SIGINT drain and exit.
 import { isClusterPrimary, runPrimary, workerChannel } from "./cluster";
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, loadConfig } from "../config/load";
 import { createGateway } from "./gateway";
 
 async function main(): Promise<void> {

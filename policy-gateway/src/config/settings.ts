@@ -1,12 +1,12 @@
 // The gateway's settings: one schema, owned by the gateway, that every deployer reuses. Each
 // setting has one name (its field here), one environment variable, one default and one
 // validation; the Pulumi stack picks its `gateway` keys from this schema, the container decodes
-// its environment with it (settingsCodec.ts), and the docs' table of variables is generated from
+// its environment with it (config/codec.ts), and the docs' table of variables is generated from
 // it. Adding a setting is one entry here plus its use. Pure.
 import { z } from "zod";
-import { CLIENT_AUTH_METHODS } from "./clientAuth";
-import { rateLimitsSchema } from "./rateLimitPlan";
-import { routeRulesSchema } from "./routeRules";
+import { CLIENT_AUTH_METHODS } from "../verification/clientAuth";
+import { rateLimitsSchema } from "../limits/rateLimitPlan";
+import { routeRulesSchema } from "../decision/routeRules";
 import {
     CACHE_MAX_TTL_SECONDS,
     INTROSPECTION_PRECHECKS,
@@ -16,9 +16,9 @@ import {
     RATE_LIMIT_STORES,
     SCOPE_MATCHES,
     TOKEN_VALIDATIONS,
-} from "./settings";
-import { parseTrustProxy } from "./trustProxy";
-import { secureUrlProblem, storeUrlProblem } from "./urls";
+} from "./contract";
+import { parseTrustProxy } from "../request/trustProxy";
+import { secureUrlProblem, storeUrlProblem } from "../shared/urls";
 
 /** How a setting travels as an environment variable's text. */
 export type Codec = "text" | "integer" | "boolean" | "list" | "json";

@@ -1,16 +1,16 @@
 // The issuer's metadata, loaded (with back-off until it answers), and the token verifier built
 // from it for TOKEN_VALIDATION: what /readyz waits for.
 import type { Logger } from "pino";
-import type { AuthServerClient, ServerMetadata } from "./authServerClient";
-import { CircuitBreaker } from "./circuitBreaker";
-import { ClientBudget } from "./clientBudget";
-import { chooseMethod, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
-import type { GatewayConfig } from "./config";
-import { DecisionCache } from "./decisionCache";
-import { Limiter } from "./limiter";
-import type { GatewayMetrics } from "./metrics";
-import { RemoteIntrospection, type PrimaryChannel } from "./remoteIntrospection";
-import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "./verifiers";
+import type { AuthServerClient, ServerMetadata } from "../verification/authServerClient";
+import { CircuitBreaker } from "../shared/circuitBreaker";
+import { ClientBudget } from "../verification/clientBudget";
+import { chooseMethod, type ClientAuthMethod, type IntrospectionClient } from "../verification/clientAuth";
+import type { GatewayConfig } from "../config/load";
+import { DecisionCache } from "../verification/decisionCache";
+import { Limiter } from "../verification/limiter";
+import type { GatewayMetrics } from "../shared/metrics";
+import { RemoteIntrospection, type PrimaryChannel } from "../verification/remoteIntrospection";
+import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "../verification/verifiers";
 
 /** The verifier and the parts of it the metrics read. */
 export interface Verification {

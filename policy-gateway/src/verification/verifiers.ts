@@ -3,12 +3,12 @@
 // hybrid (jwt on every request, plus introspection at most once per cache window).
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AuthServerClient } from "./authServerClient";
-import type { CircuitBreaker } from "./circuitBreaker";
+import type { CircuitBreaker } from "../shared/circuitBreaker";
 import type { ClientBudget } from "./clientBudget";
 import type { ClientAuthMethod, IntrospectionClient } from "./clientAuth";
 import { tokenKey, type DecisionCache, SingleFlight } from "./decisionCache";
 import type { Limiter } from "./limiter";
-import type { GatewayMetrics } from "./metrics";
+import type { GatewayMetrics } from "../shared/metrics";
 import { parseScopes } from "./scopes";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "./tokenInfo";
 

@@ -1,6 +1,6 @@
 // The admin listener: liveness, readiness and Prometheus metrics, apart from the traffic port.
 import { createServer, type Server } from "node:http";
-import { ADMIN_PATHS } from "./settings";
+import { ADMIN_PATHS } from "../config/contract";
 
 /** Where /metrics comes from: one gateway's registry, or a primary's merge of its workers'. */
 export interface MetricsSource {

@@ -9,9 +9,9 @@
 // equalsIgnoreCase). Folding only ever makes a rule apply to more spellings, never fewer. The
 // upstream receives the normalised path itself (trailing slash kept: some APIs tell the two apart).
 import { z } from "zod";
-import { segmentsOf } from "./normalizePath";
-import { SCOPE_MATCHES, type ScopeMatch } from "./scopes";
-import { describeIssue, firstIssue, formatPath } from "./zodIssues";
+import { segmentsOf } from "../request/normalizePath";
+import { SCOPE_MATCHES, type ScopeMatch } from "../verification/scopes";
+import { describeIssue, firstIssue, formatPath } from "../shared/zodIssues";
 
 export type { ScopeMatch };
 

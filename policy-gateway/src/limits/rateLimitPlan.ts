@@ -2,7 +2,7 @@
 // a set of GCRA policies, and the tier of each client id. Validated once at start; pure.
 import { z } from "zod";
 import type { RatePolicy } from "./gcra";
-import { describeIssue, firstIssue, formatPath } from "./zodIssues";
+import { describeIssue, firstIssue, formatPath } from "../shared/zodIssues";
 
 const count = (max: number) => z.number().int().min(1).max(max);
 

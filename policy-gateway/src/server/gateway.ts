@@ -10,19 +10,19 @@ import type { AddressInfo, Socket } from "node:net";
 import pino, { type Logger } from "pino";
 import { Pool } from "undici";
 import { createAdminServer } from "./admin";
-import { AuthServerClient } from "./authServerClient";
-import { conclude, DRAINING, prepare, rateLimited, type Answer, type Forward } from "./authorize";
-import type { GatewayConfig } from "./config";
-import { ConsumerRateLimiter } from "./consumerRateLimiter";
+import { AuthServerClient } from "../verification/authServerClient";
+import { conclude, DRAINING, prepare, rateLimited, type Answer, type Forward } from "../decision/authorize";
+import type { GatewayConfig } from "../config/load";
+import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
-import { headerValues } from "./extractToken";
-import { forwardHeaders, forwardQuery } from "./forwardHeaders";
-import { GatewayMetrics } from "./metrics";
-import { rateLimitHeaders } from "./rateLimitHeaders";
-import { responseHeaders } from "./responseHeaders";
-import type { PrimaryChannel } from "./remoteIntrospection";
-import { SharedStore } from "./sharedStore";
-import { clientAddress, trustedPeerPredicate } from "./trustProxy";
+import { headerValues } from "../request/extractToken";
+import { forwardHeaders, forwardQuery } from "../request/forwardHeaders";
+import { GatewayMetrics } from "../shared/metrics";
+import { rateLimitHeaders } from "../limits/rateLimitHeaders";
+import { responseHeaders } from "../request/responseHeaders";
+import type { PrimaryChannel } from "../verification/remoteIntrospection";
+import { SharedStore } from "../limits/sharedStore";
+import { clientAddress, trustedPeerPredicate } from "../request/trustProxy";
 
 export interface Gateway {
     /** Starts both listeners and begins loading the issuer's metadata; resolves the bound ports. */

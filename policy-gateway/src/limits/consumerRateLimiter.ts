@@ -13,9 +13,9 @@
 // fallback for a second, then one request tries the store again.
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import { CircuitBreaker } from "./circuitBreaker";
+import { CircuitBreaker } from "../shared/circuitBreaker";
 import { emissionIntervalMs, gcra, type RatePolicy } from "./gcra";
-import type { GatewayMetrics } from "./metrics";
+import type { GatewayMetrics } from "../shared/metrics";
 import { sharePolicy, tierOf, type RateLimitPlan } from "./rateLimitPlan";
 import { rateLimitPolicyField, type LimitState } from "./rateLimitHeaders";
 import { SharedStore } from "./sharedStore";

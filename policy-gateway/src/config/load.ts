@@ -1,4 +1,4 @@
-// The gateway's configuration: the settings decoded from the environment (settingsCodec.ts, the
+// The gateway's configuration: the settings decoded from the environment (config/codec.ts, the
 // one codec every deployer shares), plus what only a running process has: the introspection
 // client's secret or key (from a variable or a file), rules from a file, and WORKERS. Validated
 // once at start; a missing or invalid variable stops the process with a message naming it.
@@ -6,15 +6,15 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "./clientAuth";
-import { needsIntrospectionClient, type GatewaySettings } from "./gatewaySettings";
-import { planOf, type RateLimitPlan } from "./rateLimitPlan";
-import { compileRule, type CompiledRule, type ScopeMatch } from "./routeRules";
-import { fromEnvironment, type SettingsEnvironment } from "./settingsCodec";
-import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./settings";
-import { parseTrustProxy, type TrustProxy } from "./trustProxy";
+import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "../verification/clientAuth";
+import { needsIntrospectionClient, type GatewaySettings } from "./settings";
+import { planOf, type RateLimitPlan } from "../limits/rateLimitPlan";
+import { compileRule, type CompiledRule, type ScopeMatch } from "../decision/routeRules";
+import { fromEnvironment, type SettingsEnvironment } from "./codec";
+import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./contract";
+import { parseTrustProxy, type TrustProxy } from "../request/trustProxy";
 
-export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "./urls";
+export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "../shared/urls";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 

@@ -3,7 +3,7 @@
 // the whole container (its own cache and single-flight) and says how long the verdict may be
 // cached. The worker then caches it no longer than that, so the revocation window holds.
 import { SingleFlight, tokenKey, type DecisionCache } from "./decisionCache";
-import type { GatewayMetrics } from "./metrics";
+import type { GatewayMetrics } from "../shared/metrics";
 import type { TokenInfo, Verdict } from "./tokenInfo";
 import type { TokenVerifier, VerifyContext } from "./verifiers";
 

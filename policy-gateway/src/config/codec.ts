@@ -2,7 +2,7 @@
 // stack's container and task, the rehearsal) hands the gateway, `fromEnvironment` is what the
 // gateway (and the rehearsal, reading back what the stack declared) makes of it. One codec, so
 // that what the stack validated is exactly what the container runs. Pure.
-import { parseScopeList } from "./scopes";
+import { parseScopeList } from "../verification/scopes";
 import {
     SETTING_NAMES,
     SETTINGS,
@@ -12,8 +12,8 @@ import {
     type GatewaySettings,
     type GatewaySettingsInput,
     type SettingName,
-} from "./gatewaySettings";
-import { describeIssue, formatPath } from "./zodIssues";
+} from "./settings";
+import { describeIssue, formatPath } from "../shared/zodIssues";
 
 /** The variables that carry settings. */
 export type SettingVariable = (typeof SETTINGS)[SettingName]["variable"];

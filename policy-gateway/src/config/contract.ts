@@ -14,9 +14,9 @@ export const PORTS = { traffic: 8080, admin: 9090 } as const;
 export const ADMIN_PATHS = { liveness: "/healthz", readiness: "/readyz", metrics: "/metrics" } as const;
 
 export const TOKEN_VALIDATIONS = ["introspection", "jwt", "hybrid"] as const;
-export { SCOPE_MATCHES } from "./scopes";
+export { SCOPE_MATCHES } from "../verification/scopes";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export { METHOD_OVERRIDE_MODES } from "./requestShape";
+export { METHOD_OVERRIDE_MODES } from "../request/requestShape";
 /** INTROSPECTION_PRECHECK: `jwt` refuses, locally, what cannot be this issuer's JWT before asking it; `off` for opaque tokens. */
 export const INTROSPECTION_PRECHECKS = ["jwt", "off"] as const;
 /**
@@ -32,7 +32,7 @@ export const RATE_LIMIT_STORES = ["local", "shared"] as const;
  */
 export const CACHE_MAX_TTL_SECONDS = { min: 0, max: 3_600, default: 60 } as const;
 
-export { TRUST_PROXY_MAX_HOPS } from "./trustProxy";
+export { TRUST_PROXY_MAX_HOPS } from "../request/trustProxy";
 
 /**
  * The container health check (Docker HEALTHCHECK, docker.Container, ECS): readiness, probed with

@@ -3,14 +3,14 @@
 // path, no or malformed token, a CORS preflight to forward) or says which token to verify;
 // `conclude` turns the verifier's verdict into the answer or the forwarding. The composition of
 // the modules that each make one decision.
-import { tokenKey } from "./decisionCache";
-import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "./extractToken";
-import { normalizePath } from "./normalizePath";
-import { rateLimitHeaders, type LimitState } from "./rateLimitHeaders";
-import { hostProblem, isCorsPreflight, overrideMethods, type MethodOverrideMode } from "./requestShape";
+import { tokenKey } from "../verification/decisionCache";
+import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "../request/extractToken";
+import { normalizePath } from "../request/normalizePath";
+import { rateLimitHeaders, type LimitState } from "../limits/rateLimitHeaders";
+import { hostProblem, isCorsPreflight, overrideMethods, type MethodOverrideMode } from "../request/requestShape";
 import { requirementsFor, type CompiledRule } from "./routeRules";
-import { missingScopes, type ScopeMatch } from "./scopes";
-import type { TokenInfo, Verdict } from "./tokenInfo";
+import { missingScopes, type ScopeMatch } from "../verification/scopes";
+import type { TokenInfo, Verdict } from "../verification/tokenInfo";
 
 /** What the gateway forwards: any method but TRACE/CONNECT (RFC 9110 §9.3.8, §9.3.6: no use behind a gateway, and TRACE reflects credentials). */
 export const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;

@@ -2,8 +2,8 @@
 // authorization server, its clients and access policies, and the gateway's environment. Pure:
 // the rehearsal loads exactly this into the local authorization server and the gateway.
 import type { JWK } from "jose";
-import type { GatewaySettings } from "../policy-gateway/src/gatewaySettings";
-import { fromEnvironment } from "../policy-gateway/src/settingsCodec";
+import type { GatewaySettings } from "../policy-gateway/src/config/settings";
+import { fromEnvironment } from "../policy-gateway/src/config/codec";
 import type { RecordedResource } from "./stackHarness";
 
 export interface DeclaredRule {

@@ -7,13 +7,13 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import { createAdminServer } from "./admin";
-import { AuthServerClient } from "./authServerClient";
-import type { GatewayConfig } from "./config";
-import { needsIntrospectionClient } from "./gatewaySettings";
+import { AuthServerClient } from "../verification/authServerClient";
+import type { GatewayConfig } from "../config/load";
+import { needsIntrospectionClient } from "../config/settings";
 import { buildIntrospection, loadMetadata } from "./discovery";
-import { GatewayMetrics } from "./metrics";
-import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "./remoteIntrospection";
-import type { IntrospectionVerifier } from "./verifiers";
+import { GatewayMetrics } from "../shared/metrics";
+import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "../verification/remoteIntrospection";
+import type { IntrospectionVerifier } from "../verification/verifiers";
 
 /** One registry's metrics as JSON (Registry.getMetricsAsJSON). */
 type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;

@@ -6,7 +6,8 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { keysIn, type ConfigSource } from "../components/stackConfig";
+import { keysIn, type ConfigSource } from "../components/stackConfig/index";
+import { onRegistration, waitForRegistrations } from "./pulumiSdk";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -39,44 +40,6 @@ export interface MockedStack {
     /** Waits until every declaration made so far has been registered. */
     settle(): Promise<void>;
 }
-
-// Internals of the pinned @pulumi/pulumi (see package.json): the mock monitor the SDK installs,
-// and the SDK's own wait for its outstanding registrations.
-interface RegisterRequest {
-    getObject?(): { toJavaScript(): unknown } | undefined; // registrations
-    getProperties?(): { toJavaScript(): unknown } | undefined; // reads
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getDependenciesList(): string[];
-    getProtect?(): boolean | undefined; // absent on reads
-    getImportid?(): string; // registrations: "" unless the import option is set
-    getIgnorechangesList?(): string[];
-    getRetainondelete?(): boolean | undefined;
-}
-interface RegisterResponse {
-    getUrn(): string;
-}
-type MonitorMethod = (req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void) => void;
-interface MonitorLike {
-    registerResource: MonitorMethod;
-    readResource: MonitorMethod;
-}
-/**
- * The @pulumi/pulumi version whose internals (runtime/state's mock monitor, runtime/settings'
- * waitForRPCs) this harness was read against. Another version fails loudly here, before any test
- * can pass for the wrong reason: re-read those two modules, then update this constant.
- */
-export const PULUMI_SDK_VERIFIED = "3.270.0";
-const sdkVersion = (require("@pulumi/pulumi/package.json") as { version: string }).version;
-if (sdkVersion !== PULUMI_SDK_VERIFIED) {
-    throw new Error(
-        `offline/stackHarness.ts patches internals of @pulumi/pulumi ${PULUMI_SDK_VERIFIED} (runtime/state, runtime/settings), but ${sdkVersion} is installed: ` +
-            "check that settings.monitor.registerResource/readResource and waitForRPCs still exist with the same shapes, then update PULUMI_SDK_VERIFIED",
-    );
-}
-const sdkState = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: MonitorLike } } };
-const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 /** Pulumi's wire marker for a secret value: `{[SECRET_SIG]: SECRET_SIG_VALUE, value}`. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -363,10 +326,8 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
     );
 
     // Record what the mock's newResource is not told: parent, dependencies, protect, URN.
-    const monitor = sdkState.getStore().settings.monitor;
-    for (const method of ["registerResource", "readResource"] as const) {
-        const original = monitor[method].bind(monitor);
-        monitor[method] = (req, cb) => {
+    onRegistration((req, method, urn) => {
+        if (urn === undefined) {
             meta.set(`${req.getType()}::${req.getName()}`, {
                 parentUrn: req.getParent() || undefined,
                 dependencyUrns: req.getDependenciesList(),
@@ -377,18 +338,16 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
                 ignoreChanges: req.getIgnorechangesList?.() ?? [],
                 retainOnDelete: req.getRetainondelete?.() === true,
             });
-            original(req, (err, resp) => {
-                const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());
-                if (recorded && resp) recorded.urn = resp.getUrn();
-                cb(err, resp);
-            });
-        };
-    }
+            return;
+        }
+        const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());
+        if (recorded) recorded.urn = urn;
+    });
 
     return {
         resources,
         calls,
-        settle: () => sdkSettings.waitForRPCs(),
+        settle: waitForRegistrations,
     };
 }
 
