@@ -211,7 +211,9 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
                         (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") &&
                         /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom),
                 );
-                if (c.name === "policy-gateway" && !credential) {
+                // A gateway that checks JWTs locally introspects nothing and has no credential to get.
+                const introspects = (c.environment ?? []).find((e) => e.name === "TOKEN_VALIDATION")?.value !== "jwt";
+                if (c.name === "policy-gateway" && introspects && !credential) {
                     report(
                         `${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`,
                     );

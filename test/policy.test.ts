@@ -127,6 +127,13 @@ describe("guardrail policies", () => {
             /INTROSPECTION_CLIENT_SECRET in plain environment/,
         );
         await fails("ecs-introspection-secret-from-secrets-manager", def({ environment: [] }), /only from Secrets Manager/);
+        await fails(
+            "ecs-introspection-secret-from-secrets-manager",
+            def({ environment: [{ name: "TOKEN_VALIDATION", value: "hybrid" }] }),
+            /only from Secrets Manager/,
+        );
+        // A gateway that checks JWTs locally has no introspection credential to be given.
+        await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "TOKEN_VALIDATION", value: "jwt" }] }));
         await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown during preview
     });
     it("ECR repositories scan on push", async () => {

@@ -94,6 +94,26 @@ describe("the gateway's settings, from the stack file to the container", () => {
         assert.ok(!envs.some((e) => e.startsWith("INTROSPECTION_CLIENT")), envs.join("\n"));
     });
 
+    it("runs a jwt gateway on AWS with no introspection secret, and the guardrails accept its task", () => {
+        const r = runStackWith(
+            (d) => {
+                gateway(d).tokenValidation = "jwt";
+                delete d.config[`${P}:introspectionClient`];
+            },
+            { stack: "prod", report: true },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(
+            ofType(r.resources, "aws:secretsmanager/secret:Secret").filter((s) => s.name.includes("introspection")),
+            [],
+        );
+        const [container] = JSON.parse(String(ofType(r.resources, "aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions)) as {
+            secrets: unknown[];
+        }[];
+        assert.deepEqual(container.secrets, []);
+        assert.deepEqual(r.violations, []);
+    });
+
     it("refuses an introspectionClient key in jwt mode instead of declaring a client nothing uses", () => {
         const r = runStackWith((d) => (gateway(d).tokenValidation = "jwt"));
         assert.equal(r.status, 1);
