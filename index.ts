@@ -15,7 +15,7 @@ import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
 import { openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig/index";
-import type { RateTier } from "./policy-gateway/src/limits/rateLimitPlan";
+import { limitOf } from "./policy-gateway/src/limits/rateLimitPlan";
 
 // Validated as a whole before anything is declared: a bad stack file creates nothing.
 const config = loadStackConfig();
@@ -110,13 +110,6 @@ export const jwksUrl = endpoints.jwksUrl;
 export const audience = authServer.audience;
 export const scopes = config.scopes.map((s) => s.name);
 
-/** A consumer's limit as the gateway enforces it: its tier (or the default), or null when it is not limited. */
-function rateLimitOf(tier: string | undefined): ({ tier: string } & RateTier) | null {
-    const limits = config.gateway?.rateLimits;
-    const name = tier ?? limits?.defaultTier;
-    return limits && name ? { tier: name, ...limits.tiers[name] } : null;
-}
-
 /**
  * Per consumer: its client id, what it may ask for, its rate limit, and where its credentials are. Nothing secret:
  * every team that may read the stack reads this, so each secret is delivered to its own consumer.
@@ -130,7 +123,8 @@ export const consumerClients = Object.fromEntries(
             scopes: spec.scopes,
             accessTokenLifetimeMinutes: spec.accessTokenLifetimeMinutes,
             adopted: app.adopted,
-            rateLimit: rateLimitOf(spec.tier),
+            // As the gateway enforces it: its tier (or the default), or null when it is not limited.
+            rateLimit: limitOf(config.gateway?.rateLimits, spec.tier),
             credentials: deliveries[spec.name] ?? {
                 method: app.adopted
                     ? "kept by the consumer (adopted app: it keeps the secret or key it has)"

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../policy-gateway/src/config/load";
 import { gcra, type RatePolicy } from "../../policy-gateway/src/limits/gcra";
 import { rateLimitHeaders, rateLimitPolicyField } from "../../policy-gateway/src/limits/rateLimitHeaders";
-import { compileRateLimits, sharePolicy, tierOf, tierPolicies } from "../../policy-gateway/src/limits/rateLimitPlan";
+import { compileRateLimits, limitOf, sharePolicy, tierOf, tierPolicies } from "../../policy-gateway/src/limits/rateLimitPlan";
 import { SharedStore } from "../../policy-gateway/src/limits/sharedStore";
 import { startRedisServer, type RedisServer } from "../../harness/redisServer";
 
@@ -99,6 +99,13 @@ describe("tiers (RATE_LIMITS)", () => {
         assert.equal(tierOf(plan, "0oaSomeoneElse"), "batch");
         const noDefault = compileRateLimits({ tiers: { gold: { perSecond: 1 } }, consumers: { "0oaA": "gold" } }, "RATE_LIMITS");
         assert.equal(tierOf(noDefault, "0oaSomeoneElse"), undefined, "no default tier: other clients are not limited");
+        // What the stack tells each team (consumerClients.rateLimit), by the same rule.
+        const declared = { tiers: { gold: { perSecond: 1 }, batch: { perMinute: 60 } }, defaultTier: "batch" };
+        assert.deepEqual(limitOf(declared, "gold"), { tier: "gold", perSecond: 1 });
+        assert.deepEqual(limitOf(declared, undefined), { tier: "batch", perMinute: 60 });
+        assert.equal(limitOf({ tiers: declared.tiers }, undefined), null, "no tier, no default: not limited");
+        assert.equal(limitOf(undefined, "gold"), null);
+        assert.equal(limitOf(declared, "constructor"), null, "own members only");
     });
 
     it("refuses what cannot be meant, naming the variable and the key", () => {

@@ -90,7 +90,18 @@ export function compileRateLimits(value: unknown, variable: string): RateLimitPl
 
 /** The tier that limits a client id, or undefined when it is not limited. */
 export function tierOf(plan: RateLimitPlan, clientId: string): string | undefined {
-    return plan.consumers.get(clientId) ?? plan.defaultTier;
+    return limitingTier(plan.consumers.get(clientId), plan.defaultTier);
+}
+
+/** The one rule: a consumer's own tier, else the default tier; undefined when neither is set (not limited). */
+export function limitingTier(own: string | undefined, defaultTier: string | undefined): string | undefined {
+    return own ?? defaultTier;
+}
+
+/** A consumer's limit as the gateway enforces it: the tier's name and numbers, or null when it is not limited. */
+export function limitOf(limits: Pick<RateLimits, "tiers" | "defaultTier"> | undefined, own: string | undefined): ({ tier: string } & RateTier) | null {
+    const name = limitingTier(own, limits?.defaultTier);
+    return limits && name !== undefined && Object.hasOwn(limits.tiers, name) ? { tier: name, ...limits.tiers[name] } : null;
 }
 
 /** A policy scaled to a share of the limit: what one of `share` processes enforces on its own. */
