@@ -1,10 +1,8 @@
-// The headers the gateway forwards upstream and the ones it hands back to the client, without a
-// server: hop-by-hop fields, identity headers, forwarded-for, caching of answers to query tokens.
+// Unit tests of policy-gateway/src/request/forwardHeaders.ts: the headers the upstream receives. Pure, without a server.
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalHeaderName, forwardHeaders, forwardQuery } from "../../policy-gateway/src/request/forwardHeaders";
-import { privateCacheControl, responseHeaders } from "../../policy-gateway/src/request/responseHeaders";
+import { canonicalHeaderName, forwardHeaders, forwardQuery } from "../../../policy-gateway/src/request/forwardHeaders";
 
 describe("forwarded headers", () => {
     const ctx = {
@@ -85,28 +83,5 @@ describe("forwarded headers", () => {
                 assert.equal(out["x-auth-client-id"], "0oa1");
             }),
         );
-    });
-});
-
-describe("the client's copy of the upstream's headers", () => {
-    it("drops connection-scoped fields and those Connection lists (RFC 9110 §7.6.1)", () => {
-        const out = responseHeaders(
-            {
-                connection: "close, x-secret",
-                "keep-alive": "timeout=5",
-                "x-secret": "s",
-                "transfer-encoding": "chunked",
-                "content-type": "text/plain",
-                "set-cookie": ["a=1", "b=2"],
-            },
-            { tokenInQuery: false, status: 200 },
-        );
-        assert.deepEqual(out, { "content-type": "text/plain", "set-cookie": ["a=1", "b=2"] });
-    });
-    it("makes a 2xx private when the token was in the query (RFC 6750 §2.3), leaving stricter directives alone", () => {
-        assert.equal(privateCacheControl(undefined), "private");
-        assert.equal(privateCacheControl("public, max-age=60, s-maxage=600"), "private, max-age=60");
-        assert.equal(privateCacheControl("no-store"), "no-store");
-        assert.equal(responseHeaders({ "cache-control": "public" }, { tokenInQuery: true, status: 404 })["cache-control"], "public", "not for an error");
     });
 });

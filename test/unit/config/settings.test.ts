@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { loadConfig } from "../../policy-gateway/src/config/load";
+import { loadConfig } from "../../../policy-gateway/src/config/load";
 import {
     needsIntrospectionClient,
     SETTING_NAMES,
@@ -14,10 +14,10 @@ import {
     settingsSchema,
     type GatewaySettings,
     type SettingName,
-} from "../../policy-gateway/src/config/settings";
-import { fromEnvironment, toEnvironment } from "../../policy-gateway/src/config/codec";
-import { CLIENT_AUTH_METHODS } from "../../policy-gateway/src/verification/clientAuth";
-import { GENERATED_DOCS, generatedDocs, variablesTable } from "../../scripts/settingsDocs";
+} from "../../../policy-gateway/src/config/settings";
+import { fromEnvironment, toEnvironment } from "../../../policy-gateway/src/config/codec";
+import { CLIENT_AUTH_METHODS } from "../../../policy-gateway/src/verification/clientAuth";
+import { GENERATED_DOCS, generatedDocs, variablesTable } from "../../../scripts/settingsDocs";
 
 const scope = fc.stringMatching(/^[a-z][a-z0-9:._/-]{0,15}$/);
 const tierName = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);

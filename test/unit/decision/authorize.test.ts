@@ -1,0 +1,81 @@
+// Unit tests of policy-gateway/src/decision/authorize.ts: the request path's decision: prepare, conclude, and the answers the gateway gives itself. Pure, without a server.
+import { conclude, originForm, prepare } from "../../../policy-gateway/src/decision/authorize";
+import { compileRules } from "../../../policy-gateway/src/decision/routeRules";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DRAINING, rateLimited } from "../../../policy-gateway/src/decision/authorize";
+import { tierPolicies } from "../../../policy-gateway/src/limits/rateLimitPlan";
+
+describe("the answers the gateway gives itself before forwarding", () => {
+    it("refuses while draining with 503, Retry-After and the OAuth error, labelled not_ready", () => {
+        assert.deepEqual(DRAINING, {
+            kind: "answer",
+            status: 503,
+            body: { error: "temporarily_unavailable" },
+            headers: { "retry-after": "1" },
+            outcome: "not_ready",
+            reason: undefined,
+        });
+    });
+    it("refuses a consumer over its tier with 429, the RateLimit fields, Retry-After, and the binding policy for the log", () => {
+        const policies = tierPolicies("gold", { perSecond: 10, burst: 20, perMinute: 300 });
+        const a = rateLimited({ tier: "gold", policies, binding: 1, remaining: 0, resetMs: 4_200, retryAfterMs: 1_500 });
+        assert.equal(a.status, 429);
+        assert.deepEqual(a.body, { error: "too_many_requests", error_description: "rate limit of tier gold exceeded" });
+        assert.equal(a.outcome, "rate_limited");
+        assert.equal(a.reason, "gold-per-minute");
+        assert.equal(a.headers["retry-after"], "2");
+        assert.equal(a.headers["ratelimit-policy"], '"gold-per-second";q=20;w=2, "gold-per-minute";q=300;w=60');
+        assert.match(a.headers.ratelimit, /^"gold-per-minute";r=0;t=\d+$/);
+    });
+});
+
+describe("authorize: the request path's decision", () => {
+    const cfg = {
+        routeRules: compileRules([{ path: "/admin/**", scopes: ["admin"] }]),
+        requiredScopes: ["myscope"],
+        scopeMatch: "all" as const,
+        methodOverride: "strip" as const,
+        corsPreflightPassthrough: true,
+    };
+    const facts = (method: string, target: string, headers: string[] = []) => ({ method, target, rawHeaders: ["Host", "gw.example", ...headers] });
+    const bearer = ["Authorization", "Bearer abc.def"];
+
+    it("answers at once what needs no token check: bad Host, TRACE, not ready, a bad path, a missing or malformed token", () => {
+        const a = (r: ReturnType<typeof prepare>) =>
+            r.kind === "answer" ? [r.status, r.outcome, r.headers["www-authenticate"] ?? r.headers.allow ?? r.headers["retry-after"] ?? ""] : r.kind;
+        assert.deepEqual(a(prepare({ method: "GET", target: "/", rawHeaders: ["Host", "a", "Host", "b"] }, cfg, true)), [400, "bad_request", ""]);
+        assert.deepEqual(a(prepare(facts("TRACE", "/"), cfg, true)), [405, "bad_request", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"]);
+        assert.deepEqual(a(prepare(facts("GET", "/", bearer), cfg, false)), [503, "not_ready", "1"]);
+        assert.deepEqual(a(prepare(facts("GET", "/a%2fb", bearer), cfg, true)), [400, "bad_request", ""]);
+        assert.deepEqual(a(prepare(facts("GET", "/a"), cfg, true)), [400, "no_token", "Bearer"]);
+        assert.deepEqual(a(prepare(facts("GET", "/a", ["Authorization", "Basic eA=="]), cfg, true)), [400, "bad_request", 'Bearer error="invalid_request"']);
+    });
+    it("reduces an absolute-form target to origin-form and takes its authority as the host", () => {
+        const r = prepare(facts("GET", "http://other.example:8080/x/../a?q=1", bearer), cfg, true);
+        assert.ok(r.kind === "verify");
+        assert.deepEqual([r.path, r.query, r.host], ["/a", "q=1", "other.example:8080"]);
+        assert.equal(originForm("https://h")?.target, "/");
+        assert.equal(originForm("ftp://h/x"), undefined);
+        assert.equal(originForm("*"), undefined);
+    });
+    it("forwards a real preflight without a token, and says when the token came in the query", () => {
+        const pre = prepare(facts("OPTIONS", "/admin/x", ["Origin", "https://a", "Access-Control-Request-Method", "DELETE"]), cfg, true);
+        assert.ok(pre.kind === "forward" && pre.preflight && pre.outcome === "preflight");
+        const q = prepare(facts("GET", "/a?access_token=abc"), cfg, true);
+        assert.ok(q.kind === "verify" && q.tokenInQuery);
+    });
+    it("turns each verdict into its answer, and a valid token into a forward or a 403 by the route's scopes", () => {
+        const pending = prepare(facts("GET", "/admin/users", bearer), cfg, true);
+        assert.ok(pending.kind === "verify");
+        const status = (v: Parameters<typeof conclude>[1]) => {
+            const r = conclude(pending, v, cfg);
+            return r.kind === "answer" ? r.status : 200;
+        };
+        assert.equal(status({ kind: "invalid", reason: "x" }), 401);
+        assert.equal(status({ kind: "unavailable", reason: "x", retryAfterSeconds: 3 }), 503);
+        assert.equal(status({ kind: "throttled", retryAfterSeconds: 3 }), 429);
+        assert.equal(status({ kind: "valid", info: { scopes: new Set(["myscope"]) } }), 403);
+        assert.equal(status({ kind: "valid", info: { scopes: new Set(["admin"]) } }), 200);
+    });
+});
