@@ -10,8 +10,8 @@ export interface AuthorizationServerArgs {
     description?: string;
     audience?: string;
     issuerMode?: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
-    /** With CUSTOM_URL: the org's custom domain, which must be verified in the org. */
-    customDomain?: string;
+    /** With CUSTOM_URL: the org's custom domain, which must be verified in the org: read by its id, named for messages. */
+    customDomain?: { id: string; name: string };
     /** Protects the server from `pulumi destroy` and replacement: on in production. */
     protect?: boolean;
     scopes: ScopeSpec[];
@@ -45,24 +45,35 @@ const USABLE_DOMAIN_STATES = ["VERIFIED", "COMPLETED"];
 
 /**
  * `CUSTOM_URL` only works with a custom domain configured and verified in the org; otherwise
- * Okta refuses the server at `pulumi up` (terraform-provider-okta issue 756). The domain is looked
- * up with the provider's okta.getDomain, so a missing or unverified domain stops the preview with
- * a message that says which, before the server is written.
+ * Okta refuses the server at `pulumi up` (terraform-provider-okta issue 756). The domain is read
+ * with the provider's okta.getDomain, so a missing, wrong or unverified domain stops the preview
+ * with a message that says which, before the server is written.
+ *
+ * By its id, never its name: the data source finds a domain by id or name in the list, but then
+ * fetches `GET /api/v1/domains/{input}` with the input string as it was given
+ * (terraform-provider-okta okta/services/idaas/data_source_okta_domain.go, dataSourceDomainRead:
+ * `GetCustomDomain(ctx, domainID)`), which for a host name is a 404, and every preview fails.
+ * The name is checked against what Okta returns for the id, so a wrong id is caught too.
  */
-function verifiedCustomDomain(domain: string | undefined, parent: pulumi.Resource): pulumi.Output<string> {
-    if (!domain) throw new Error("AuthorizationServer: issuerMode CUSTOM_URL needs customDomain (authorizationServer.customDomain)");
-    return okta.getDomainOutput({ domainIdOrName: domain }, { parent }).apply((d) => {
-        const problem = customDomainProblem(domain, d.validationStatus);
+function verifiedCustomDomain(domain: { id: string; name: string } | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    if (!domain) throw new Error("AuthorizationServer: issuerMode CUSTOM_URL needs customDomain and customDomainId (authorizationServer)");
+    return okta.getDomainOutput({ domainIdOrName: domain.id }, { parent }).apply((d) => {
+        const problem = customDomainProblem(domain, d);
         if (problem) throw new Error(problem);
         return "CUSTOM_URL";
     });
 }
 
-/** Why a custom domain in this validation state cannot carry the issuer; undefined when it can. Pure. */
-export function customDomainProblem(domain: string, validationStatus: string): string | undefined {
-    if (USABLE_DOMAIN_STATES.includes(validationStatus)) return undefined;
+/** Why the domain Okta returned for the configured id cannot carry the issuer; undefined when it can. Pure. */
+export function customDomainProblem(configured: { id: string; name: string }, found: { domain: string; validationStatus: string }): string | undefined {
+    if (found.domain.toLowerCase() !== configured.name.toLowerCase())
+        return (
+            `authorizationServer.customDomainId: ${configured.id} is the custom domain ${found.domain} in the Okta org, not customDomain ${configured.name}; ` +
+            "set the id of the domain you mean (GET /api/v1/domains lists each domain's id and name)"
+        );
+    if (USABLE_DOMAIN_STATES.includes(found.validationStatus)) return undefined;
     return (
-        `authorizationServer.customDomain: ${domain} is ${validationStatus} in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain ` +
+        `authorizationServer.customDomain: ${configured.name} is ${found.validationStatus} in the Okta org; issuerMode CUSTOM_URL needs a verified custom domain ` +
         "(Okta Admin Console → Customizations → Domain: add the DNS records it lists and verify)"
     );
 }

@@ -77,6 +77,37 @@ export function fakeOktaId(prefix: string, seed: string, length = 20): string {
 
 export const MOCK_AWS = { account: "123456789012", region: "eu-west-1" };
 
+/** The mock Okta org's custom domains by id, as GET /api/v1/domains lists them. */
+export const MOCK_OKTA_DOMAINS: Record<string, { domain: string; validationStatus: string }> = {
+    OcD1acmelogin0000001: { domain: "login.acme.example", validationStatus: "VERIFIED" },
+    OcD1orderslogin00001: { domain: "login.orders.example", validationStatus: "VERIFIED" },
+};
+
+/**
+ * okta.getDomain as the provider answers it (terraform-provider-okta
+ * okta/services/idaas/data_source_okta_domain.go, dataSourceDomainRead): the list is searched by
+ * id or name, then the domain is fetched by the input string itself, so an input that is a name
+ * ends in Okta's 404. Only an id works; the mock refuses a name the same way.
+ */
+export function oktaGetDomain(idOrName: string, validationStatus?: string): Record<string, unknown> {
+    const byId = MOCK_OKTA_DOMAINS[idOrName];
+    const byName = Object.values(MOCK_OKTA_DOMAINS).some((d) => d.domain.toLowerCase() === idOrName.toLowerCase());
+    if (!byId && !byName) throw new Error(`failed to find domain by id or name: "${idOrName}"`);
+    if (!byId)
+        throw new Error(
+            `failed to get domain to retrieve DNS records: 404 Not Found: {"errorCode":"E0000007","errorSummary":"Not found: Resource not found: ${idOrName} (Domain)"}`,
+        );
+    return {
+        id: idOrName,
+        domain: byId.domain,
+        domainIdOrName: idOrName,
+        validationStatus: validationStatus ?? byId.validationStatus,
+        certificateSourceType: "OKTA_MANAGED",
+        dnsRecords: [],
+        publicCertificate: {},
+    };
+}
+
 /** Computed outputs the real providers would return, derived from the inputs. */
 function providerState(
     type: string,
@@ -185,15 +216,7 @@ function providerState(
 function providerCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (token) {
         case "okta:index/getDomain:getDomain":
-            return {
-                id: "OcD1custom000000001",
-                domain: inputs.domainIdOrName,
-                domainIdOrName: inputs.domainIdOrName,
-                validationStatus: "VERIFIED",
-                certificateSourceType: "OKTA_MANAGED",
-                dnsRecords: [],
-                publicCertificate: {},
-            };
+            return oktaGetDomain(String(inputs.domainIdOrName));
         case "docker:index/getRegistryImage:getRegistryImage":
             return { id: String(inputs.name), name: inputs.name, sha256Digest: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":

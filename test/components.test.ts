@@ -10,7 +10,7 @@ import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { findInRawInputs, PROJECT_ROOT, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../harness/stackHarness";
+import { findInRawInputs, oktaGetDomain, PROJECT_ROOT, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../harness/stackHarness";
 import { PULUMI_SDK_VERIFIED } from "../harness/pulumiSdk";
 
 let stack: MockedStack;
@@ -36,11 +36,16 @@ const scopes = [
 
 describe("AuthorizationServer", () => {
     it("accepts a custom domain only once it is verified in the org", () => {
-        assert.equal(customDomainProblem("login.acme.example", "VERIFIED"), undefined);
-        assert.equal(customDomainProblem("login.acme.example", "COMPLETED"), undefined);
+        const configured = { id: "OcD1acmelogin0000001", name: "login.acme.example" };
+        assert.equal(customDomainProblem(configured, { domain: "login.acme.example", validationStatus: "VERIFIED" }), undefined);
+        assert.equal(customDomainProblem(configured, { domain: "LOGIN.acme.example", validationStatus: "COMPLETED" }), undefined);
+        assert.match(
+            customDomainProblem(configured, { domain: "login.other.example", validationStatus: "VERIFIED" }) ?? "",
+            /^authorizationServer\.customDomainId: OcD1acmelogin0000001 is the custom domain login\.other\.example in the Okta org, not customDomain login\.acme\.example/,
+        );
         for (const state of ["NOT_STARTED", "IN_PROGRESS", "FAILED_TO_VERIFY"]) {
             assert.match(
-                customDomainProblem("login.acme.example", state) ?? "",
+                customDomainProblem(configured, { domain: "login.acme.example", validationStatus: state }) ?? "",
                 new RegExp(`^authorizationServer\\.customDomain: login\\.acme\\.example is ${state} in the Okta org`),
             );
         }
@@ -52,7 +57,7 @@ describe("AuthorizationServer", () => {
             description: "Orders",
             audience: "api://orders",
             issuerMode: "CUSTOM_URL",
-            customDomain: "login.orders.example",
+            customDomain: { id: "OcD1orderslogin00001", name: "login.orders.example" },
             protect: true,
             scopes,
             claims: [{ name: "tier", value: '"gold"', valueType: "EXPRESSION", scopes: ["myscope"], alwaysIncludeInToken: true }],
@@ -70,7 +75,7 @@ describe("AuthorizationServer", () => {
         assert.equal(okta.inputs.name, "orders-api");
         assert.equal(okta.inputs.issuerMode, "CUSTOM_URL");
         const domainLookup = stack.calls.find((c) => c.token === "okta:index/getDomain:getDomain");
-        assert.equal(domainLookup?.inputs.domainIdOrName, "login.orders.example", "the custom domain is checked in the org before the server is written");
+        assert.equal(domainLookup?.inputs.domainIdOrName, "OcD1orderslogin00001", "the custom domain is read by id in the org before the server is written");
         assert.equal(okta.protect, true, "protect reaches the Okta server");
         assert.equal(okta.parentUrn, component.urn);
 
@@ -328,6 +333,11 @@ describe("the mock harness", () => {
             "@pulumi/pulumi"
         ];
         assert.equal(PULUMI_SDK_VERIFIED, pinned, "an SDK update must re-read the patched internals and move PULUMI_SDK_VERIFIED with it");
+    });
+    it("answers okta.getDomain as the provider does: by id; a host name ends in Okta's 404, an unknown one is not found", () => {
+        assert.equal(oktaGetDomain("OcD1acmelogin0000001").domain, "login.acme.example");
+        assert.throws(() => oktaGetDomain("login.acme.example"), /failed to get domain to retrieve DNS records: 404 Not Found/);
+        assert.throws(() => oktaGetDomain("nowhere.example"), /failed to find domain by id or name: "nowhere\.example"/);
     });
     it("records every resource with a URN once settled", async () => {
         await stack.settle();

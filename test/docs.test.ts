@@ -195,6 +195,36 @@ describe("the documentation", () => {
         ]);
     });
 
+    it("deploying: the custom-domain lookup prints each domain's id, name and state from Okta's list answer", () => {
+        // Okta's GET /api/v1/domains answer (okta-sdk-nodejs 7.0.0 DomainListResponse {domains: DomainResponse[]},
+        // DomainResponse {id, domain, validationStatus, certificateSourceType, dnsRecords}).
+        const answer = {
+            domains: [
+                {
+                    id: "OcD1acmelogin0000001",
+                    domain: "login.acme.example",
+                    validationStatus: "VERIFIED",
+                    certificateSourceType: "OKTA_MANAGED",
+                    dnsRecords: [],
+                },
+                {
+                    id: "OcD1staging000000001",
+                    domain: "login.staging.acme.example",
+                    validationStatus: "NOT_STARTED",
+                    certificateSourceType: "MANUAL",
+                    dnsRecords: [],
+                },
+            ],
+        };
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/deploying.md"), "utf8");
+        const line = guide.split("\n").find((l) => /curl .*\/api\/v1\/domains" \| jq -r '/.test(l));
+        assert.ok(line, "the guide shows how to find the domain's id");
+        const filter = /\| jq -r '([^']*)'/.exec(line)?.[1] ?? "";
+        const run = spawnSync("jq", ["-r", filter], { input: JSON.stringify(answer), encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stdout.trim(), "OcD1acmelogin0000001 login.acme.example VERIFIED\nOcD1staging000000001 login.staging.acme.example NOT_STARTED");
+    });
+
     it("migration: the documented adoption stack file is accepted, in the migration phase", () => {
         const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/migrate-from-mulesoft.md"), "utf8");
         const block = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1];

@@ -64,6 +64,15 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
         );
     });
 
+    it("stops when customDomainId names another domain of the org than customDomain", () => {
+        const r = runWith((d) => ((d.config["okta-api-gateway:authorizationServer"] as Entry).customDomainId = "OcD1orderslogin00001"), { stack: "prod" });
+        assert.notEqual(r.status, 0);
+        assert.match(
+            r.stderr,
+            /customDomainId: OcD1orderslogin00001 is the custom domain login\.orders\.example in the Okta org, not customDomain login\.acme\.example/,
+        );
+    });
+
     it("stops when the configured subnets cannot carry an internet-facing load balancer", () => {
         const r = runWith(
             (d) => {

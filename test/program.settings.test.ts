@@ -13,7 +13,7 @@ const ofType = (resources: ReportedResource[] | undefined, type: string) => (res
 /** The prod stack adopting the walkthrough's existing server, its Default Policy already off. */
 const adoptServer = (d: StackFileDoc) => {
     const server = d.config[`${P}:authorizationServer`] as Entry;
-    for (const k of ["name", "description", "audience", "issuerMode", "customDomain"]) delete server[k];
+    for (const k of ["name", "description", "audience", "issuerMode", "customDomain", "customDomainId"]) delete server[k];
     Object.assign(server, { existingId: "aus1legacy", defaultPolicyDeactivated: true });
 };
 

@@ -101,11 +101,23 @@ describe("stack configuration", () => {
         );
     });
 
-    it("requires a custom domain with CUSTOM_URL, and only then", () => {
+    it("requires a custom domain, named and by its id, with CUSTOM_URL, and only then", () => {
+        const noDomain = problemsOf((d) => (server(d).issuerMode = "CUSTOM_URL"));
+        assertProblem(noDomain, `${project}:authorizationServer.customDomain`, /is required with issuerMode CUSTOM_URL: the org's verified custom domain/);
         assertProblem(
-            problemsOf((d) => (server(d).issuerMode = "CUSTOM_URL")),
-            `${project}:authorizationServer.customDomain`,
-            /is required with issuerMode CUSTOM_URL: the org's verified custom domain/,
+            noDomain,
+            `${project}:authorizationServer.customDomainId`,
+            /is required with issuerMode CUSTOM_URL: the Okta id of the custom domain .*the provider cannot read a domain by its name/,
+        );
+        assertProblem(
+            problemsOf((d) => Object.assign(server(d), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example", customDomainId: "login.acme.example" })),
+            `${project}:authorizationServer.customDomainId`,
+            /must be the custom domain's Okta id .*not its host name/,
+        );
+        assertProblem(
+            problemsOf((d) => (server(d).customDomainId = "OcD1acmelogin0000001")),
+            `${project}:authorizationServer.customDomainId`,
+            /applies only with issuerMode CUSTOM_URL/,
         );
         assertProblem(
             problemsOf((d) => (server(d).customDomain = "login.acme.example")),
@@ -118,9 +130,10 @@ describe("stack configuration", () => {
             /DNS host name/,
         );
         const doc = devDoc();
-        Object.assign(server(doc), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example" });
+        Object.assign(server(doc), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example", customDomainId: "OcD1acmelogin0000001" });
         const cfg = load(doc);
-        assert.ok(cfg.authorizationServer.kind === "create" && cfg.authorizationServer.customDomain === "login.acme.example");
+        assert.ok(cfg.authorizationServer.kind === "create");
+        assert.deepEqual(cfg.authorizationServer.customDomain, { id: "OcD1acmelogin0000001", name: "login.acme.example" });
     });
 
     it("refuses claim names Okta reserves", () => {

@@ -103,6 +103,14 @@ export const serverSchema = z.strictObject({
     audience: audience.optional(),
     issuerMode: z.enum(["ORG_URL", "CUSTOM_URL", "DYNAMIC"]).optional(),
     customDomain: hostName.optional(),
+    /** The custom domain's Okta id, by which it is read (a read by name fails in the provider). */
+    customDomainId: z
+        .string()
+        .regex(/^[A-Za-z0-9]{10,40}$/, {
+            message:
+                "must be the custom domain's Okta id such as OcD1a2b3c4d5e6f7g8h9 (GET /api/v1/domains lists each domain's id and name), not its host name",
+        })
+        .optional(),
     /** Set by the user, after deactivating the adopted server's "Default Policy" (ALL_CLIENTS). */
     defaultPolicyDeactivated: z.boolean().optional(),
     accessTokenLifetimeMinutes: lifetime.optional(),

@@ -12,7 +12,7 @@ export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: st
     const problems: string[] = [];
     const at = (key: string) => `${k("authorizationServer")}.${key}`;
     if (server.existingId !== undefined) {
-        for (const only of ["name", "description", "audience", "issuerMode", "customDomain"] as const) {
+        for (const only of ["name", "description", "audience", "issuerMode", "customDomain", "customDomainId"] as const) {
             if (server[only] !== undefined) problems.push(`${at(only)}: applies only to a server this stack creates; remove it, or remove existingId`);
         }
         // Okta evaluates policies by priority and falls through to the next one when no rule
@@ -42,8 +42,14 @@ export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: st
                 `${at("customDomain")}: is required with issuerMode CUSTOM_URL: the org's verified custom domain (Okta Admin Console → Customizations → Domain), such as login.acme.example`,
             );
         }
-        if (server.issuerMode !== "CUSTOM_URL" && server.customDomain !== undefined)
-            problems.push(`${at("customDomain")}: applies only with issuerMode CUSTOM_URL`);
+        if (server.issuerMode === "CUSTOM_URL" && server.customDomainId === undefined) {
+            problems.push(
+                `${at("customDomainId")}: is required with issuerMode CUSTOM_URL: the Okta id of ${server.customDomain ?? "the custom domain"} ` +
+                    "(GET /api/v1/domains lists each domain's id and name), by which the preview reads it; the provider cannot read a domain by its name",
+            );
+        }
+        for (const only of ["customDomain", "customDomainId"] as const)
+            if (server.issuerMode !== "CUSTOM_URL" && server[only] !== undefined) problems.push(`${at(only)}: applies only with issuerMode CUSTOM_URL`);
     }
     return problems;
 }
@@ -58,7 +64,7 @@ export function serverSpec(server: RawServer, ctx: { project: string; stack: str
               description: server.description ?? `API access for ${ctx.project} (${ctx.stack}), managed by Pulumi`,
               audience: server.audience as string,
               issuerMode: server.issuerMode ?? "ORG_URL",
-              customDomain: server.customDomain,
+              customDomain: server.customDomain && server.customDomainId ? { id: server.customDomainId, name: server.customDomain } : undefined,
           };
 }
 

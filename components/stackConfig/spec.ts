@@ -146,8 +146,8 @@ export type AuthorizationServerSpec =
           description: string;
           audience: string;
           issuerMode: "ORG_URL" | "CUSTOM_URL" | "DYNAMIC";
-          /** With CUSTOM_URL: the org's verified custom domain the issuer lives on. */
-          customDomain?: string;
+          /** With CUSTOM_URL: the org's verified custom domain the issuer lives on, by its Okta id and its name. */
+          customDomain?: { id: string; name: string };
       }
     | {
           kind: "existing";

@@ -47,6 +47,9 @@ interface DeliveryDoc {
 }
 interface ServerDoc {
     audience?: string;
+    issuerMode?: string;
+    customDomain?: string;
+    customDomainId?: string;
     accessTokenLifetimeMinutes?: number;
     scopes: { name: string; description?: string }[];
     claims?: { name: string }[];
@@ -123,6 +126,13 @@ export function programSuite(stackName: string, preview: boolean): void {
                 ].sort(),
             );
             for (const r of run.stack.resources.filter((x) => x.custom)) assert.ok(r.parentUrn, `${r.name} is parented to a component`);
+        });
+
+        it("reads a CUSTOM_URL server's custom domain by its id, never by its host name (the provider's read 404s on a name)", () => {
+            const lookups = run.stack.calls.filter((c) => c.token === "okta:index/getDomain:getDomain").map((c) => String(c.inputs.domainIdOrName));
+            if (serverDoc.issuerMode === "CUSTOM_URL") assert.deepEqual(lookups, [serverDoc.customDomainId]);
+            else assert.deepEqual(lookups, [], "no custom domain, no lookup");
+            assert.ok(!lookups.some((l) => l.includes(".")), "no host name is ever passed as domainIdOrName");
         });
 
         it("declares the server with the stack's audience, protected exactly in a production stack", () => {

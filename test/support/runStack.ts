@@ -6,7 +6,7 @@
 // Exits 1 with the program's error on stderr when the program fails (e.g. invalid config).
 import { declaredGateway } from "../../harness/declared";
 import * as path from "node:path";
-import { PROJECT_ROOT, readStackFile, runProgram } from "../../harness/stackHarness";
+import { oktaGetDomain, PROJECT_ROOT, readStackFile, runProgram } from "../../harness/stackHarness";
 import { policies } from "../../policy/policies";
 import { policyPackConfig } from "../../scripts/policyPackConfig";
 import { violationsOf } from "./policyHarness";
@@ -20,15 +20,7 @@ async function main(): Promise<void> {
         .filter((a, i, all) => a !== "--preview" && a !== "--report" && a !== "--domain-status" && all[i - 1] !== "--domain-status");
     const [stackName, stackFile] = args;
     const calls = domainStatus
-        ? {
-              "okta:index/getDomain:getDomain": (inputs: Record<string, unknown>) => ({
-                  id: "OcD1",
-                  domain: inputs.domainIdOrName,
-                  validationStatus: domainStatus,
-                  dnsRecords: [],
-                  publicCertificate: {},
-              }),
-          }
+        ? { "okta:index/getDomain:getDomain": (inputs: Record<string, unknown>) => oktaGetDomain(String(inputs.domainIdOrName), domainStatus) }
         : undefined;
     if (!stackName) throw new Error("usage: runStack.ts <stack-name> [stack-file] [--preview]");
     let declared = 0;
