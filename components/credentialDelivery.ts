@@ -50,7 +50,9 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         const method = args.method;
         if (method.method === "esc") {
             for (const c of args.consumers) this.locations[c.consumer] = this.escEnvironment(name, method, args, c);
-        } else {
+        } else if (args.consumers.length > 0) {
+            // No generated secret (every consumer private_key_jwt or adopted): nothing to deliver,
+            // so no key either; its policy would name no reader, which KMS refuses.
             const key = deliveryKey(
                 name,
                 args.consumers.flatMap((c) => c.readers),
@@ -212,18 +214,24 @@ export function secretReadPolicy(readers: string[]) {
  * opens nothing but the secrets whose own policies name them. Pure.
  */
 export function deliveryKeyPolicy(account: string, partition: string, region: string, readers: string[]) {
+    const principals = [...new Set(readers)];
     return {
         Version: "2012-10-17",
         Statement: [
             { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-            {
-                Sid: "ReadersDecryptThroughSecretsManager",
-                Effect: "Allow",
-                Principal: { AWS: [...new Set(readers)] },
-                Action: ["kms:Decrypt", "kms:DescribeKey"],
-                Resource: "*",
-                Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
-            },
+            // A statement must name a principal (KMS CreateKey refuses "a statement with no principal").
+            ...(principals.length
+                ? [
+                      {
+                          Sid: "ReadersDecryptThroughSecretsManager",
+                          Effect: "Allow",
+                          Principal: { AWS: principals },
+                          Action: ["kms:Decrypt", "kms:DescribeKey"],
+                          Resource: "*",
+                          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+                      },
+                  ]
+                : []),
         ],
     };
 }

@@ -108,6 +108,23 @@ export function oktaGetDomain(idOrName: string, validationStatus?: string): Reco
     };
 }
 
+/**
+ * What AWS refuses at create, refused here too, so that a mock that says yes cannot hide a failing
+ * `pulumi up`: a KMS key policy with a statement that names no principal
+ * (CreateKey: "MalformedPolicyDocumentException: Policy contains a statement with no principal";
+ * terraform-aws-modules/terraform-aws-eks pull request 2163).
+ */
+function refuseAsAwsDoes(type: string, inputs: Record<string, unknown>): void {
+    if (type === "aws:kms/key:Key" && typeof inputs.policy === "string") {
+        const doc = JSON.parse(inputs.policy) as { Statement: { Principal?: { AWS?: string | string[] } }[] };
+        for (const st of doc.Statement) {
+            const principals = st.Principal?.AWS;
+            if (principals === undefined || (Array.isArray(principals) && principals.length === 0))
+                throw new Error("creating KMS Key: MalformedPolicyDocumentException: Policy contains a statement with no principal.");
+        }
+    }
+}
+
 /** Computed outputs the real providers would return, derived from the inputs. */
 function providerState(
     type: string,
@@ -117,6 +134,7 @@ function providerState(
     readId?: string,
 ): { id: string; state: Record<string, unknown> } {
     const id = readId ?? fakeOktaId("", `${type}:${name}`, 20);
+    refuseAsAwsDoes(type, inputs);
     switch (type) {
         case "okta:auth/server:Server": {
             const serverId = readId ?? fakeOktaId("aus", name);

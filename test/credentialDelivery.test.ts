@@ -108,6 +108,11 @@ describe("CredentialDelivery", () => {
         assert.deepEqual(policy.Statement[0].Principal, { AWS: "arn:aws:iam::123456789012:root" });
         assert.deepEqual(policy.Statement[1].Principal, { AWS: ["arn:aws:iam::1:role/a"] });
         assert.deepEqual(policy.Statement[1].Condition, { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } });
+        // No reader, no statement: KMS refuses a statement that names no principal.
+        assert.deepEqual(
+            deliveryKeyPolicy("123456789012", "aws", "eu-west-1", []).Statement.map((st) => st.Sid),
+            ["AccountAdministersTheKey"],
+        );
     });
 
     it("the ESC definition names its origin and keeps the secret in fn::secret, which ESC encrypts on save", () => {

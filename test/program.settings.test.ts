@@ -66,6 +66,26 @@ describe("one production key", () => {
     });
 });
 
+describe("what the providers refuse", () => {
+    it("declares no delivery key when Secrets Manager delivery has no generated secret to carry (a key policy with no reader is refused by KMS)", () => {
+        const r = runStackWith(
+            (d) => {
+                // Every consumer keeps its own credential: products-web adopts its app, inventory-sync signs with its key.
+                const [web] = d.config[`${P}:consumers`] as Entry[];
+                delete web.readers;
+                web.existingAppId = "0oa8products0web01";
+            },
+            { stack: "prod", report: true },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(ofType(r.resources, "aws:kms/key:Key"), []);
+        assert.deepEqual(
+            ofType(r.resources, "aws:secretsmanager/secret:Secret").filter((s) => !s.name.includes("introspection")),
+            [],
+        );
+    });
+});
+
 describe("the gateway's settings, from the stack file to the container", () => {
     it("reaches the container as the gateway decodes it: the pre-check, set from the stack", () => {
         const r = runStackWith((d) => (gateway(d).introspectionPrecheck = "off"), { report: true });
