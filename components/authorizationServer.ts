@@ -156,6 +156,7 @@ export class AuthorizationServer extends pulumi.ComponentResource {
                     name: claim.name,
                     claimType: "RESOURCE", // RESOURCE = access token
                     valueType: claim.valueType,
+                    groupFilterType: claim.groupFilterType,
                     value: claim.value,
                     scopes: claim.scopes,
                     alwaysIncludeInToken: claim.alwaysIncludeInToken,

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { OKTA_ENVIRONMENT_VARIABLES, StackConfigError } from "../components/stackConfig/index";
 import { PROJECT_ROOT, STAND_IN_SECRETS } from "../harness/stackHarness";
-import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc } from "./support/stackConfigHarness";
+import { assertProblem, consumers, devDoc, load, problemsOf, project, server, type StackDoc, withoutGateway } from "./support/stackConfigHarness";
 
 describe("stack configuration", () => {
     it("accepts Pulumi.dev.yaml and Pulumi.prod.yaml as committed", () => {
@@ -149,6 +149,38 @@ describe("stack configuration", () => {
             server(doc).claims = [{ name: "team", value: "app.profile.team" }];
             load(doc);
         });
+    });
+
+    it("refuses what Okta would ignore or refuse in a claim: a GROUPS claim without its filter type, alwaysIncludeInToken false", () => {
+        assertProblem(
+            problemsOf((d) => (server(d).claims = [{ name: "teams", value: "api-", valueType: "GROUPS" }])),
+            `${project}:authorizationServer.claims[0].groupFilterType`,
+            /is required with valueType GROUPS/,
+        );
+        assertProblem(
+            problemsOf((d) => (server(d).claims = [{ name: "team", value: "app.profile.team", groupFilterType: "EQUALS" }])),
+            `${project}:authorizationServer.claims[0].groupFilterType`,
+            /applies only with valueType GROUPS/,
+        );
+        assertProblem(
+            problemsOf((d) => (server(d).claims = [{ name: "team", value: "app.profile.team", alwaysIncludeInToken: false }])),
+            `${project}:authorizationServer.claims[0].alwaysIncludeInToken`,
+            /can only be true: access-token claims are always included/,
+        );
+        const doc = devDoc();
+        server(doc).claims = [{ name: "teams", value: "api-", valueType: "GROUPS", groupFilterType: "STARTS_WITH" }];
+        assert.equal(load(doc).claims[0].groupFilterType, "STARTS_WITH");
+    });
+
+    it("refuses issuerMode DYNAMIC with a gateway, which accepts exactly one issuer", () => {
+        assertProblem(
+            problemsOf((d) => (server(d).issuerMode = "DYNAMIC")),
+            `${project}:authorizationServer.issuerMode`,
+            /DYNAMIC gives each token the issuer of the domain it was requested on, but the gateway accepts exactly one issuer/,
+        );
+        const okta = withoutGateway(devDoc());
+        server(okta).issuerMode = "DYNAMIC";
+        assert.ok(load(okta).authorizationServer.kind === "create", "without a gateway the stack does not pin the issuer");
     });
 
     it("refuses unknown keys in the project's namespace, suggesting the one meant", () => {

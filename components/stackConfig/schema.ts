@@ -89,8 +89,20 @@ export const claimSchema = z.strictObject({
         }),
     value: z.string().min(1, { message: "must not be empty" }),
     valueType: z.enum(["EXPRESSION", "GROUPS"]).optional(),
+    /** With valueType GROUPS: how `value` matches group names (okta.auth.ServerClaim groupFilterType). */
+    groupFilterType: z.enum(["STARTS_WITH", "EQUALS", "CONTAINS", "REGEX"]).optional(),
     scopes: z.array(z.string()).optional(),
-    alwaysIncludeInToken: z.boolean().optional(),
+    /**
+     * Only `true`: these are access-token claims, which Okta always includes; "Always" versus
+     * "Userinfo/id_token request" is a choice for ID-token claims only (Okta Help Center,
+     * "Create API access claims": Include in token type).
+     */
+    alwaysIncludeInToken: z
+        .literal(true, {
+            message:
+                "can only be true: access-token claims are always included in the token; the choice exists for ID-token claims only (Okta: Create API access claims, Include in token type)",
+        })
+        .optional(),
 });
 
 export const serverSchema = z.strictObject({

@@ -8,7 +8,7 @@ import { TOKEN_LIFETIME_MINUTES, type AuthorizationServerSpec, type ClaimSpec, t
 type RawServer = z.infer<typeof serverSchema>;
 
 /** The authorization server's rules: adopted (existingId) or created, never a mix. */
-export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: string) => string): string[] {
+export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: string) => string, hasGateway: boolean): string[] {
     const problems: string[] = [];
     const at = (key: string) => `${k("authorizationServer")}.${key}`;
     if (server.existingId !== undefined) {
@@ -31,6 +31,14 @@ export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: st
             );
         }
     } else {
+        // The gateway compares the issuer exactly (RFC 8414 §3.3, RFC 9207); with DYNAMIC, Okta puts
+        // in `iss` whichever domain the token was requested on (org or custom), so tokens from one
+        // of them would be refused. One issuer: ORG_URL or CUSTOM_URL.
+        if (server.issuerMode === "DYNAMIC" && hasGateway)
+            problems.push(
+                `${at("issuerMode")}: DYNAMIC gives each token the issuer of the domain it was requested on, but the gateway accepts exactly one issuer; ` +
+                    "use ORG_URL, or CUSTOM_URL with customDomain and customDomainId",
+            );
         if (server.defaultPolicyDeactivated !== undefined)
             problems.push(`${at("defaultPolicyDeactivated")}: applies only with existingId; a server this stack creates has no default policy`);
         if (server.audience === undefined)
@@ -51,6 +59,12 @@ export function serverProblems(server: z.infer<typeof serverSchema>, k: (key: st
         for (const only of ["customDomain", "customDomainId"] as const)
             if (server.issuerMode !== "CUSTOM_URL" && server[only] !== undefined) problems.push(`${at(only)}: applies only with issuerMode CUSTOM_URL`);
     }
+    (server.claims ?? []).forEach((c, i) => {
+        const at = `${k("authorizationServer")}.claims[${i}].groupFilterType`;
+        if (c.valueType === "GROUPS" && c.groupFilterType === undefined)
+            problems.push(`${at}: is required with valueType GROUPS: how value matches group names (STARTS_WITH, EQUALS, CONTAINS or REGEX)`);
+        if (c.valueType !== "GROUPS" && c.groupFilterType !== undefined) problems.push(`${at}: applies only with valueType GROUPS`);
+    });
     return problems;
 }
 
@@ -83,6 +97,7 @@ export function claimSpecs(server: RawServer): ClaimSpec[] {
         name: c.name,
         value: c.value,
         valueType: c.valueType ?? "EXPRESSION",
+        groupFilterType: c.groupFilterType,
         scopes: c.scopes,
         alwaysIncludeInToken: c.alwaysIncludeInToken ?? true,
     }));

@@ -84,6 +84,8 @@ export interface ClaimSpec {
     /** An Okta expression (valueType EXPRESSION), e.g. `app.profile.team`, or a group filter. */
     value: string;
     valueType: "EXPRESSION" | "GROUPS";
+    /** With GROUPS: how the value matches group names. */
+    groupFilterType?: "STARTS_WITH" | "EQUALS" | "CONTAINS" | "REGEX";
     scopes?: string[];
     alwaysIncludeInToken: boolean;
 }

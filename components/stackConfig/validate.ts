@@ -79,7 +79,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // --- Each key's rules, on its defaulted values.
     const scopes = scopeDeclarations(rawServer, k("authorizationServer"));
     problems.push(...scopes.problems);
-    if (server) problems.push(...serverProblems(server, k), ...scopeAdoptionProblems(server, k("authorizationServer")));
+    if (server) problems.push(...serverProblems(server, k, raw.gateway !== undefined), ...scopeAdoptionProblems(server, k("authorizationServer")));
     problems.push(...consumerProblems(raw.consumers, consumers, consumerIndex, k("consumers"), scopes.check));
     problems.push(...credentialDeliveryProblems(delivery, consumers, consumerIndex, k));
     // A gateway key that did not parse is reported once, not again as every consumer's tier.
