@@ -52,6 +52,7 @@ const consumers = config.consumers.map((spec) => ({
     app: new ConsumerApp(spec.name, {
         label: spec.label,
         jwks: spec.jwks,
+        jwksUri: spec.jwksUri,
         existingAppId: spec.existingAppId,
         protect: config.production && !spec.allowReplacement,
     }),
@@ -128,7 +129,7 @@ export const consumerClients = Object.fromEntries(
             credentials: deliveries[spec.name] ?? {
                 method: app.adopted
                     ? "kept by the consumer (adopted app: it keeps the secret or key it has)"
-                    : spec.jwks
+                    : spec.jwks || spec.jwksUri
                       ? "private_key_jwt (no secret: the consumer holds its private key)"
                       : "stackOutputs",
             },

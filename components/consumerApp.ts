@@ -6,6 +6,8 @@ export interface ConsumerAppArgs {
     label: string;
     /** Public keys: when given, the app authenticates with `private_key_jwt` and has no secret. */
     jwks?: PublicJwk[];
+    /** Or the consumer's published JWKS (https), which Okta fetches: `private_key_jwt` too. */
+    jwksUri?: string;
     /**
      * Protect the app from deletion and replacement: its client id is what the consuming team has
      * configured. Pulumi then refuses any plan that would replace it, already at preview
@@ -39,7 +41,7 @@ export class ConsumerApp extends pulumi.ComponentResource {
         } else {
             const { app, clientSecret, authMethod } = newServiceApp(
                 `${name}-app`,
-                { label: args.label, jwks: args.jwks },
+                { label: args.label, jwks: args.jwks, jwksUri: args.jwksUri },
                 { parent: this, protect: args.protect },
             );
             this.appId = app.id;

@@ -16,11 +16,11 @@ export type TokenEndpointAuthMethod = "client_secret_basic" | "private_key_jwt";
  */
 export function newServiceApp(
     name: string,
-    args: { label: string; jwks?: pulumi.Input<PublicJwk[]> },
+    args: { label: string; jwks?: pulumi.Input<PublicJwk[]>; jwksUri?: string },
     opts: pulumi.CustomResourceOptions,
 ): { app: okta.app.OAuth; clientSecret: pulumi.Output<string> | undefined; authMethod: TokenEndpointAuthMethod } {
     if (opts.import !== undefined) throw new Error(`newServiceApp ${name}: adopt an existing app with adoptServiceApp`);
-    const authMethod: TokenEndpointAuthMethod = args.jwks ? "private_key_jwt" : "client_secret_basic";
+    const authMethod: TokenEndpointAuthMethod = args.jwks || args.jwksUri ? "private_key_jwt" : "client_secret_basic";
     const app = new okta.app.OAuth(
         name,
         {
@@ -30,6 +30,10 @@ export function newServiceApp(
             responseTypes: ["token"],
             tokenEndpointAuthMethod: authMethod,
             jwks: args.jwks,
+            // The client's own published JWKS, which Okta fetches itself: every member of each key
+            // reaches it, the curve of an EC key included (inline, the provider sends an EC key's
+            // kty, x, y and kid only: resource_okta_app_oauth.go, buildAppOAuthV6).
+            jwksUri: args.jwksUri,
             // With private_key_jwt there is no shared secret, so none is left in the state either.
             // Going back (omitSecret true → false) makes the provider recreate the app, with a new
             // client id (resource_okta_app_oauth.go CustomizeDiff: ForceNew("omit_secret")): the

@@ -109,12 +109,15 @@ export function oktaGetDomain(idOrName: string, validationStatus?: string): Reco
 }
 
 /**
- * What AWS refuses at create, refused here too, so that a mock that says yes cannot hide a failing
- * `pulumi up`: a KMS key policy with a statement that names no principal
+ * What the providers refuse, refused here too, so that a mock that says yes cannot hide a failing
+ * `pulumi up`: a private_key_jwt app without keys; a KMS key policy with a statement that names no principal
  * (CreateKey: "MalformedPolicyDocumentException: Policy contains a statement with no principal";
  * terraform-aws-modules/terraform-aws-eks pull request 2163).
  */
-function refuseAsAwsDoes(type: string, inputs: Record<string, unknown>): void {
+function refuseAsProvidersDo(type: string, inputs: Record<string, unknown>): void {
+    // terraform-provider-okta resource_okta_app_oauth.go, validateAppOAuth.
+    if (type === "okta:app/oAuth:OAuth" && inputs.tokenEndpointAuthMethod === "private_key_jwt" && !inputs.jwks && !inputs.jwksUri)
+        throw new Error("'jwks' or 'jwks_uri' is required when 'token_endpoint_auth_method' is 'private_key_jwt'");
     if (type === "aws:kms/key:Key" && typeof inputs.policy === "string") {
         const doc = JSON.parse(inputs.policy) as { Statement: { Principal?: { AWS?: string | string[] } }[] };
         for (const st of doc.Statement) {
@@ -134,7 +137,7 @@ function providerState(
     readId?: string,
 ): { id: string; state: Record<string, unknown> } {
     const id = readId ?? fakeOktaId("", `${type}:${name}`, 20);
-    refuseAsAwsDoes(type, inputs);
+    refuseAsProvidersDo(type, inputs);
     switch (type) {
         case "okta:auth/server:Server": {
             const serverId = readId ?? fakeOktaId("aus", name);

@@ -86,6 +86,26 @@ describe("what the providers refuse", () => {
     });
 });
 
+describe("consumers' keys", () => {
+    it("registers a consumer's published JWKS (jwksUri) on a private_key_jwt app, with no secret to deliver", () => {
+        const r = runStackWith(
+            (d) => {
+                const reporting = (d.config[`${P}:consumers`] as Entry[])[2];
+                delete reporting.jwks;
+                reporting.jwksUri = "https://reporting.acme.example/.well-known/jwks.json";
+            },
+            { report: true },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        const app = ofType(r.resources, "okta:app/oAuth:OAuth").find((a) => a.name === "reporting-app");
+        assert.deepEqual(
+            [app?.inputs.tokenEndpointAuthMethod, app?.inputs.jwksUri, app?.inputs.jwks, app?.inputs.omitSecret],
+            ["private_key_jwt", "https://reporting.acme.example/.well-known/jwks.json", undefined, true],
+        );
+        assert.ok(!(r.resources ?? []).some((x) => x.name.includes("credentials-reporting")), "nothing delivered: the consumer holds its key");
+    });
+});
+
 describe("the gateway's settings, from the stack file to the container", () => {
     it("reaches the container as the gateway decodes it: the pre-check, set from the stack", () => {
         const r = runStackWith((d) => (gateway(d).introspectionPrecheck = "off"), { report: true });

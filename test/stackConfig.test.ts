@@ -276,7 +276,35 @@ describe("stack configuration", () => {
             consumers(d)[1].jwks = { keys: [{ kid: "k2", kty: "RSA", e: "AQAB" }] };
         });
         assertProblem(problems, `${project}:consumers[0].jwks.keys[0]`, /private key material \(d\)/);
-        assertProblem(problems, `${project}:consumers[1].jwks.keys[0].n`, /required for a RSA key/);
+        assertProblem(problems, `${project}:consumers[1].jwks.keys[0].n`, /required for an RSA key/);
+    });
+
+    it("refuses an inline EC key, which the provider sends without its curve, and takes a published JWKS (jwksUri) instead", () => {
+        const ec = { kid: "k-ec", kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" };
+        assertProblem(
+            problemsOf((d) => (consumers(d)[2].jwks = { keys: [ec] })),
+            `${project}:consumers[2].jwks.keys[0].kty`,
+            /an EC key given inline reaches Okta without its curve .*set jwksUri instead of jwks/,
+        );
+        const doc = devDoc();
+        delete consumers(doc)[2].jwks;
+        consumers(doc)[2].jwksUri = "https://reporting.acme.example/.well-known/jwks.json";
+        const c = load(doc).consumers[2];
+        assert.equal(c.jwksUri, "https://reporting.acme.example/.well-known/jwks.json");
+        assert.equal(c.jwks, undefined);
+        assertProblem(
+            problemsOf((d) => (consumers(d)[2].jwksUri = "https://reporting.acme.example/jwks.json")),
+            `${project}:consumers[2].jwksUri`,
+            /set jwks or jwksUri, not both/,
+        );
+        assertProblem(
+            problemsOf((d) => {
+                delete consumers(d)[2].jwks;
+                consumers(d)[2].jwksUri = "http://reporting.acme.example/jwks.json";
+            }),
+            `${project}:consumers[2].jwksUri`,
+            /https URL/,
+        );
     });
 
     it("checks the Okta provider settings and credentials", () => {

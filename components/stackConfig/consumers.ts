@@ -58,7 +58,7 @@ export function consumerProblems(raw: unknown, consumers: RawConsumer[], index: 
         problems.push(`${key}[${at[1]}].name: "${name}" is also the name of consumers[${at[0]}]; names must be unique`);
     consumers.forEach((c, i) => {
         if (c.existingAppId === undefined) return;
-        for (const only of ["jwks", "label", "allowReplacement"] as const) {
+        for (const only of ["jwks", "jwksUri", "label", "allowReplacement"] as const) {
             if (c[only] !== undefined)
                 problems.push(
                     `${key}[${index[i]}].${only}: applies only to an app this stack creates; an adopted app (existingAppId) keeps its own settings in Okta`,
@@ -68,12 +68,23 @@ export function consumerProblems(raw: unknown, consumers: RawConsumer[], index: 
     for (const [id, at] of duplicates(consumers.map((c) => c.existingAppId ?? ""))) {
         if (id) problems.push(`${key}[${index[at[1]]}].existingAppId: ${id} is also adopted by consumers[${index[at[0]]}]; one app belongs to one consumer`);
     }
-    consumers.forEach((c, i) =>
+    consumers.forEach((c, i) => {
+        if (c.jwks && c.jwksUri) problems.push(`${key}[${index[i]}].jwksUri: set jwks or jwksUri, not both`);
         c.jwks?.keys.forEach((jwk, j) => {
-            const need = jwk.kty === "RSA" ? (["n", "e"] as const) : (["x", "y"] as const);
-            for (const m of need) if (!jwk[m]) problems.push(`${key}[${index[i]}].jwks.keys[${j}].${m}: is required for a ${jwk.kty} key`);
-        }),
-    );
+            const at = `${key}[${index[i]}].jwks.keys[${j}]`;
+            // Inline, the provider sends an EC key's kty, x, y and kid, never its crv
+            // (terraform-provider-okta resource_okta_app_oauth.go, buildAppOAuthV6: "NO crv"):
+            // Okta would hold a key without its curve. A JWKS Okta fetches keeps every member.
+            if (jwk.kty === "EC") {
+                problems.push(
+                    `${at}.kty: an EC key given inline reaches Okta without its curve (the provider sends kty, x, y and kid only); ` +
+                        "give an RSA key here, or publish your keys and set jwksUri instead of jwks",
+                );
+                return;
+            }
+            for (const m of ["n", "e"] as const) if (!jwk[m]) problems.push(`${at}.${m}: is required for an RSA key`);
+        });
+    });
     return problems;
 }
 
@@ -86,6 +97,7 @@ export function consumerSpecs(consumers: RawConsumer[], ctx: { stack: string; de
         scopes: c.scopes,
         accessTokenLifetimeMinutes: c.accessTokenLifetimeMinutes ?? ctx.defaultLifetime,
         jwks: c.jwks?.keys.map(({ kid, kty, n, e, x, y }) => ({ kid, kty, n, e, x, y })),
+        jwksUri: c.jwksUri,
         allowReplacement: c.allowReplacement ?? false,
         existingAppId: c.existingAppId,
         readers: c.readers ?? [],

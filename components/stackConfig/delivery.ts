@@ -9,7 +9,7 @@ export type RawDelivery = z.infer<typeof credentialDeliverySchema>;
 
 /** A consumer whose client secret this stack generates, so something must carry it to that consumer. */
 export function hasSecretToDeliver(c: RawConsumer): boolean {
-    return c.jwks === undefined && c.existingAppId === undefined;
+    return c.jwks === undefined && c.jwksUri === undefined && c.existingAppId === undefined;
 }
 
 /**

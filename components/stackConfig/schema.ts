@@ -149,6 +149,11 @@ export const consumerSchema = z.strictObject({
     scopes: z.array(z.string()).min(1, { message: "must list at least one scope: a consumer with no scope has no reason to exist" }),
     accessTokenLifetimeMinutes: lifetime.optional(),
     jwks: z.strictObject({ keys: z.array(jwkSchema).min(1, { message: "must hold at least one public key" }) }).optional(),
+    /** Or the consumer's published JWKS, which Okta fetches (every member of each key reaches it). */
+    jwksUri: z
+        .string()
+        .refine((v) => URL.canParse(v) && new URL(v).protocol === "https:", { message: "must be the https URL of the consumer's published JWKS" })
+        .optional(),
     allowReplacement: z.boolean().optional(),
     existingAppId: z
         .string()

@@ -106,8 +106,10 @@ export interface ConsumerSpec {
     description: string;
     scopes: string[];
     accessTokenLifetimeMinutes: number;
-    /** Public keys: present means `private_key_jwt`, absent means `client_secret_basic`. */
+    /** Public keys: present means `private_key_jwt`, absent means `client_secret_basic` (unless jwksUri). */
     jwks?: PublicJwk[];
+    /** The consumer's published JWKS (https), which Okta fetches: `private_key_jwt` as well. */
+    jwksUri?: string;
     /**
      * The app may be replaced (a new client id) by this update: lifts the stack's `protect` for
      * this one app. Needed for changes Okta can only make by recreating the app, such as going
