@@ -52,7 +52,8 @@ export class AwsGateway extends pulumi.ComponentResource {
 
         const image = gatewayImage(name, args, parent);
         const secret = args.introspectionCredential && introspectionSecret(name, args.introspectionCredential, parent);
-        const net = network(name, s, parent);
+        const storeMultiAz = args.production && args.gateway.rateLimits?.store === "shared";
+        const net = network(name, { ...s, multiAzStore: storeMultiAz }, parent);
         const lb = loadBalancer(name, s, net, parent);
         const storeUrl = args.gateway.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
         // The load balancer's part (the VPC it takes addresses in, the store, the task count) is
@@ -114,6 +115,11 @@ function rateLimitStore(name: string, s: AwsGatewaySpec, net: NetworkWiring, pro
             subnetGroupName: subnets.name,
             securityGroupIds: [storeSg.id],
             snapshotRetentionLimit: 0,
+            // Otherwise a change (node type, engine version) waits for the maintenance window while
+            // `pulumi up` reports success, and the next preview shows it again (pulumi-aws
+            // elasticache.ReplicationGroup, applyImmediately). The gateway's fallback covers the
+            // seconds a node restarts.
+            applyImmediately: true,
         },
         parent,
     );
@@ -198,7 +204,7 @@ interface NetworkWiring {
  * VPC (all public subnets). This component builds no network. Security groups: clients reach the
  * load balancer from the allowed CIDRs only; only the load balancer reaches the tasks.
  */
-function network(name: string, s: AwsGatewaySpec, parent: Parent): NetworkWiring {
+function network(name: string, s: AwsGatewaySpec & { multiAzStore: boolean }, parent: Parent): NetworkWiring {
     const vpc = aws.ec2.getVpcOutput(s.vpcId ? { id: s.vpcId } : { default: true }, parent);
     const defaultSubnets = s.vpcId ? undefined : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpc.id] }] }, parent).ids;
     const { loadBalancerSubnetIds, taskSubnetIds } = checkedSubnets(

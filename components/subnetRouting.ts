@@ -32,6 +32,38 @@ export function defaultRouteOf(
 export interface RoutingSettings {
     internal: boolean;
     assignPublicIp: boolean;
+    /** The rate-limit store is Multi-AZ (production with a shared store): its subnets, the tasks', must span two zones. */
+    multiAzStore?: boolean;
+}
+
+/**
+ * Problems with the subnets' Availability Zones, each naming the key to change. Pure.
+ * An Application Load Balancer needs subnets in at least two zones (Elastic Load Balancing User
+ * Guide, "Availability Zones and load balancer nodes": "You must select at least two Availability
+ * Zone subnets"); a Multi-AZ ElastiCache replication group places its replica in another zone than
+ * its primary, so its subnet group (the task subnets) must span two (ElastiCache User Guide,
+ * "Minimizing downtime with Multi-AZ").
+ */
+export function zoneProblems(at: string, s: RoutingSettings, loadBalancer: Record<string, string>, tasks: Record<string, string>): string[] {
+    const problems: string[] = [];
+    const zones = (m: Record<string, string>) => [...new Set(Object.values(m))].sort();
+    const lb = zones(loadBalancer);
+    if (lb.length < 2)
+        problems.push(
+            `${at}.loadBalancerSubnetIds: ${Object.keys(loadBalancer).join(", ")} lie in ${lb.join(", ") || "no zone"} only; a load balancer needs subnets in at least two Availability Zones`,
+        );
+    const t = zones(tasks);
+    if (s.multiAzStore && t.length < 2)
+        problems.push(
+            `${at}.taskSubnetIds: ${Object.keys(tasks).join(", ")} lie in ${t.join(", ") || "no zone"} only; the production rate-limit store is Multi-AZ and lives in these subnets, so they must span at least two Availability Zones`,
+        );
+    return problems;
+}
+
+/** Each subnet's Availability Zone (DescribeSubnets). */
+async function zonesOf(subnetIds: string[], opts: pulumi.InvokeOptions): Promise<Record<string, string>> {
+    const entries = await Promise.all(subnetIds.map(async (id) => [id, (await aws.ec2.getSubnet({ id }, opts)).availabilityZone] as const));
+    return Object.fromEntries(entries);
 }
 
 /** Problems with the subnets' routing, each naming the key to change. Pure. */
@@ -96,8 +128,13 @@ export function checkedSubnets(
     opts: pulumi.InvokeOptions,
 ): { loadBalancerSubnetIds: pulumi.Output<string[]>; taskSubnetIds: pulumi.Output<string[]> } {
     const checked = pulumi.all([vpcId, loadBalancerSubnetIds, taskSubnetIds]).apply(async ([vpc, lb, tasks]) => {
-        const [lbRoutes, taskRoutes] = await Promise.all([defaultRoutes(vpc, lb, opts), defaultRoutes(vpc, tasks, opts)]);
-        const problems = routingProblems(at, s, lbRoutes, taskRoutes);
+        const [lbRoutes, taskRoutes, lbZones, taskZones] = await Promise.all([
+            defaultRoutes(vpc, lb, opts),
+            defaultRoutes(vpc, tasks, opts),
+            zonesOf(lb, opts),
+            zonesOf(tasks, opts),
+        ]);
+        const problems = [...routingProblems(at, s, lbRoutes, taskRoutes), ...zoneProblems(at, s, lbZones, taskZones)];
         if (problems.length) throw new Error(`The gateway's subnets cannot work as configured:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         return { lb, tasks };
     });

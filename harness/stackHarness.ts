@@ -285,6 +285,12 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
                 associations: [],
             };
         }
+        case "aws:ec2/getSubnet:getSubnet": {
+            // A subnet's zone, from its id: its last hex digit modulo three (0: a, 1: b, 2: c).
+            const id = String(inputs.id);
+            const zone = "abc"[parseInt(id.slice(-1), 16) % 3];
+            return { id, availabilityZone: `${MOCK_AWS.region}${zone}`, vpcId: "vpc-mock" };
+        }
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };
         case "aws:index/getCallerIdentity:getCallerIdentity":

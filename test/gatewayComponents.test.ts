@@ -9,7 +9,7 @@ import { before, describe, it } from "node:test";
 import { AwsGateway } from "../components/awsGateway";
 import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
 import { imageIdentity } from "../components/gatewayImage";
-import { defaultRouteOf, routingProblems } from "../components/subnetRouting";
+import { defaultRouteOf, routingProblems, zoneProblems } from "../components/subnetRouting";
 import { healthCheckCommand } from "../policy-gateway/src/config/contract";
 import { deployedSettings, gatewayEnvironment, type OktaWiring } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
@@ -184,6 +184,18 @@ describe("the subnets' routing", () => {
     });
 });
 
+describe("subnet zones", () => {
+    const at = "okta-api-gateway:gateway.aws";
+    it("needs the load balancer's subnets in two zones, and a Multi-AZ store's (the tasks') in two", () => {
+        const two = { "subnet-a": "eu-west-1a", "subnet-b": "eu-west-1b" };
+        const one = { "subnet-a": "eu-west-1a", "subnet-c": "eu-west-1a" };
+        assert.deepEqual(zoneProblems(at, { internal: true, assignPublicIp: false, multiAzStore: true }, two, two), []);
+        assert.match(zoneProblems(at, { internal: true, assignPublicIp: false }, one, two)[0], /loadBalancerSubnetIds: .* lie in eu-west-1a only/);
+        assert.deepEqual(zoneProblems(at, { internal: true, assignPublicIp: false, multiAzStore: false }, two, one), [], "one zone is fine without Multi-AZ");
+        assert.match(zoneProblems(at, { internal: true, assignPublicIp: false, multiAzStore: true }, two, one)[0], /taskSubnetIds: .* Multi-AZ/);
+    });
+});
+
 describe("AwsGateway in a VPC of its own, with a name and no certificate given", () => {
     it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts the VPC's ranges", async () => {
         const settings = {
@@ -260,6 +272,7 @@ describe("rate limits in the gateway's deployment", () => {
             [2, true, true],
             "production: a replica in another zone",
         );
+        assert.equal(store.inputs.applyImmediately, true, "a change takes effect at pulumi up, not in the next maintenance window");
         const storeSg = mine("aws:ec2/securityGroup:SecurityGroup").find((r) => r.name === "limited-ratelimit-sg");
         const taskSg = mine("aws:ec2/securityGroup:SecurityGroup").find((r) => r.name === "limited-task-sg");
         const ingress = mine("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === storeSg?.id);

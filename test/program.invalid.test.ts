@@ -88,6 +88,24 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
         );
     });
 
+    it("stops when the load balancer's subnets, or a Multi-AZ store's, lie in one Availability Zone", () => {
+        const r = runWith(
+            (d) => {
+                const aws = (d.config["okta-api-gateway:gateway"] as { aws: Entry }).aws;
+                // The mock org places a subnet by its id's last hex digit modulo three: 1 and 4 share a zone.
+                aws.loadBalancerSubnetIds = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60004"];
+                aws.taskSubnetIds = ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60014"];
+            },
+            { stack: "prod" },
+        );
+        assert.notEqual(r.status, 0);
+        assert.match(
+            r.stderr,
+            /gateway\.aws\.loadBalancerSubnetIds: .* lie in eu-west-1b only; a load balancer needs subnets in at least two Availability Zones/,
+        );
+        assert.match(r.stderr, /gateway\.aws\.taskSubnetIds: .* lie in eu-west-1b only; the production rate-limit store is Multi-AZ/);
+    });
+
     it("runs to completion with the committed file (the control case)", () => {
         const r = runWith(() => {});
         assert.equal(r.status, 0, r.stderr);
