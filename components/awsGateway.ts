@@ -26,11 +26,51 @@ export interface AwsGatewayArgs {
 
 const CONTAINER_NAME = "policy-gateway";
 
-/** The ECS task execution role's trust policy. */
-const ECS_TASKS_TRUST = JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
-});
+/**
+ * The trust policy of the tasks' roles: ECS tasks may assume them only for this account and
+ * region (confused-deputy prevention with aws:SourceAccount and aws:SourceArn: Amazon ECS
+ * Developer Guide, "Amazon ECS task execution IAM role" and "Task IAM role"). Pure.
+ */
+export function ecsTasksTrust(account: string, partition: string, region: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Service: "ecs-tasks.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": account },
+                    ArnLike: { "aws:SourceArn": `arn:${partition}:ecs:${region}:${account}:*` },
+                },
+            },
+        ],
+    };
+}
+
+/**
+ * What the execution role may do, and on what: pull this repository's image, write to this log
+ * group, read this one secret. In place of the AWS managed AmazonECSTaskExecutionRolePolicy, whose
+ * statements name every repository and log group (`Resource: "*"`), and whose ARN is fixed to the
+ * `aws` partition. ecr:GetAuthorizationToken takes no resource (it has no resource-level
+ * permissions: Amazon ECR User Guide, "Private repository policies"). Pure.
+ */
+export function executionRolePolicy(w: { repositoryArn: string; logGroupArn: string; secretArn?: string }) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+            {
+                Sid: "PullsItsImage",
+                Effect: "Allow",
+                Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                Resource: [w.repositoryArn],
+            },
+            { Sid: "WritesItsLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${w.logGroupArn}:*`] },
+            ...(w.secretArn ? [{ Sid: "ReadsItsSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secretArn] }] : []),
+        ],
+    };
+}
 
 type Parent = { parent: pulumi.Resource };
 
@@ -50,7 +90,7 @@ export class AwsGateway extends pulumi.ComponentResource {
         const parent = { parent: this };
         const s = args.gateway.aws;
 
-        const image = gatewayImage(name, args, parent);
+        const { image, repositoryArn } = gatewayImage(name, args, parent);
         const secret = args.introspectionCredential && introspectionSecret(name, args.introspectionCredential, parent);
         const storeMultiAz = args.production && args.gateway.rateLimits?.store === "shared";
         const net = network(name, { ...s, multiAzStore: storeMultiAz }, parent);
@@ -63,7 +103,7 @@ export class AwsGateway extends pulumi.ComponentResource {
             // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
             WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
         }));
-        const svc = service(name, s, { image: image.ref, environment, secret, net, lb }, parent);
+        const svc = service(name, s, { image: image.ref, repositoryArn, environment, secret, net, lb }, parent);
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
 
@@ -127,7 +167,7 @@ function rateLimitStore(name: string, s: AwsGatewaySpec, net: NetworkWiring, pro
 }
 
 /** ECR (scanned on push, immutable tags, last 20 images), pushed with a short-lived token. */
-function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): GatewayImage {
+function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): { image: GatewayImage; repositoryArn: pulumi.Output<string> } {
     const repo = new aws.ecr.Repository(
         `${name}-repo`,
         {
@@ -157,7 +197,7 @@ function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): Gatew
         parent,
     );
     const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, parent);
-    return new GatewayImage(
+    const image = new GatewayImage(
         `${name}-image`,
         {
             repository: repo.repositoryUrl,
@@ -166,6 +206,7 @@ function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): Gatew
         },
         parent,
     );
+    return { image, repositoryArn: repo.arn };
 }
 
 interface SecretWiring {
@@ -377,32 +418,36 @@ interface ServiceWiring {
 function service(
     name: string,
     s: AwsGatewaySpec,
-    w: { image: pulumi.Output<string>; environment: pulumi.Output<GatewayEnvironment>; secret?: SecretWiring; net: NetworkWiring; lb: LoadBalancerWiring },
+    w: {
+        image: pulumi.Output<string>;
+        repositoryArn: pulumi.Output<string>;
+        environment: pulumi.Output<GatewayEnvironment>;
+        secret?: SecretWiring;
+        net: NetworkWiring;
+        lb: LoadBalancerWiring;
+    },
     parent: Parent,
 ): ServiceWiring {
-    // The execution role may read this one secret (when the gateway introspects) and nothing else; the task role may do nothing.
-    const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
-    new aws.iam.RolePolicyAttachment(
-        `${name}-execution-role-ecs`,
-        { role: executionRole.name, policyArn: aws.iam.ManagedPolicy.AmazonECSTaskExecutionRolePolicy },
+    const region = aws.getRegionOutput({}, parent).region;
+    const trust = pulumi
+        .all([aws.getCallerIdentityOutput({}, parent).accountId, aws.getPartitionOutput({}, parent).partition, region])
+        .apply(([account, partition, r]) => JSON.stringify(ecsTasksTrust(account, partition, r)));
+    // The execution role pulls the image, writes the logs and reads the one secret (when the
+    // gateway introspects), nothing else; the task role may do nothing.
+    const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: trust }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
+    new aws.iam.RolePolicy(
+        `${name}-execution-role-policy`,
+        {
+            role: executionRole.id,
+            policy: pulumi
+                .all([w.repositoryArn, logGroup.arn, w.secret?.secret.arn])
+                .apply(([repositoryArn, logGroupArn, secretArn]) => JSON.stringify(executionRolePolicy({ repositoryArn, logGroupArn, secretArn }))),
+        },
         parent,
     );
-    if (w.secret)
-        new aws.iam.RolePolicy(
-            `${name}-execution-role-secret`,
-            {
-                role: executionRole.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [w.secret.secret.arn] }],
-                }),
-            },
-            parent,
-        );
-    const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: ECS_TASKS_TRUST }, parent);
+    const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: trust }, parent);
 
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
-    const region = aws.getRegionOutput({}, parent).region;
     const cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
     const [command, ...rest] = healthCheckCommand();
     const taskDefinition = new aws.ecs.TaskDefinition(

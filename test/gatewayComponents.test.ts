@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, utimesSync
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { AwsGateway } from "../components/awsGateway";
+import { AwsGateway, ecsTasksTrust, executionRolePolicy } from "../components/awsGateway";
 import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
 import { imageIdentity } from "../components/gatewayImage";
 import { defaultRouteOf, routingProblems, zoneProblems } from "../components/subnetRouting";
@@ -180,6 +180,22 @@ describe("the subnets' routing", () => {
             routingProblems(at, { internal: false, assignPublicIp: true }, { "subnet-pub": "internet-gateway" }, { "subnet-pub": "internet-gateway" }),
             [],
             "public subnets with public addresses work",
+        );
+    });
+});
+
+describe("the tasks' roles", () => {
+    it("name the stack's own partition, account and region, and scope the execution role to its repository, log group and secret", () => {
+        const trust = ecsTasksTrust("210987654321", "aws-cn", "cn-north-1");
+        assert.equal(trust.Statement[0].Condition.ArnLike["aws:SourceArn"], "arn:aws-cn:ecs:cn-north-1:210987654321:*");
+        const policy = executionRolePolicy({
+            repositoryArn: "arn:aws-cn:ecr:cn-north-1:210987654321:repository/gw",
+            logGroupArn: "arn:aws-cn:logs:cn-north-1:210987654321:log-group:gw",
+        });
+        assert.deepEqual(
+            policy.Statement.map((st) => st.Resource),
+            ["*", ["arn:aws-cn:ecr:cn-north-1:210987654321:repository/gw"], ["arn:aws-cn:logs:cn-north-1:210987654321:log-group:gw:*"]],
+            "no secret statement without a secret; only GetAuthorizationToken, which has no resource-level permissions, on *",
         );
     });
 });
@@ -362,7 +378,8 @@ describe("a gateway that checks JWTs locally (tokenValidation jwt)", () => {
         await stack.settle();
         const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("jwtonly-"));
         assert.deepEqual(mine("aws:secretsmanager/secret:Secret"), []);
-        assert.deepEqual(mine("aws:iam/rolePolicy:RolePolicy"), [], "the execution role may read no secret");
+        const policy = JSON.parse(String(mine("aws:iam/rolePolicy:RolePolicy")[0].inputs.policy)) as { Statement: { Action: string[] }[] };
+        assert.ok(!policy.Statement.some((st) => st.Action.some((a) => a.startsWith("secretsmanager:"))), "the execution role may read no secret");
         const def = JSON.parse(mine("aws:ecs/taskDefinition:TaskDefinition")[0].inputs.containerDefinitions as string) as {
             environment: { name: string; value: string }[];
             secrets: unknown[];

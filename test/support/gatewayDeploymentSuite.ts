@@ -9,7 +9,7 @@ import { healthCheckCommand } from "../../policy-gateway/src/config/contract";
 import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
 import { imageIdentity } from "../../components/gatewayImage";
 import { isPrivateCidr } from "../../components/stackConfig/index";
-import { findInRawInputs, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
+import { findInRawInputs, MOCK_AWS, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
 
 export interface GatewayDoc {
     target: "local" | "aws";
@@ -219,22 +219,34 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.equal(def.user, "1000");
         });
 
-        it("lets the execution role read exactly that one secret", () => {
+        it("lets the execution role pull its image, write its logs and read its one secret, on those resources only; both roles trust this account's ECS only", () => {
             const secret = one("aws:secretsmanager/secret:Secret");
+            const repo = one("aws:ecr/repository:Repository");
+            const logGroup = one("aws:cloudwatch/logGroup:LogGroup");
             const taskDef = one("aws:ecs/taskDefinition:TaskDefinition");
             const executionRole = all().find((r) => r.type === "aws:iam/role:Role" && r.state.arn === taskDef.inputs.executionRoleArn) as RecordedResource;
             const policies = ofType("aws:iam/rolePolicy:RolePolicy");
             assert.equal(policies.length, 1);
             assert.equal(policies[0].inputs.role, executionRole.id);
-            assert.deepEqual(JSON.parse(policies[0].inputs.policy as string), {
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secret.state.arn] }],
-            });
-            const attachments = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+            const statements = (JSON.parse(policies[0].inputs.policy as string) as { Statement: { Action: string[]; Resource: string | string[] }[] })
+                .Statement;
             assert.deepEqual(
-                attachments.map((a) => [a.inputs.role, a.inputs.policyArn]),
-                [[executionRole.state.name, "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]],
+                statements.map((st) => [st.Action, st.Resource]),
+                [
+                    [["ecr:GetAuthorizationToken"], "*"],
+                    [["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [repo.state.arn]],
+                    [["logs:CreateLogStream", "logs:PutLogEvents"], [`${String(logGroup.state.arn)}:*`]],
+                    [["secretsmanager:GetSecretValue"], [secret.state.arn]],
+                ],
             );
+            assert.deepEqual(ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), [], "no AWS managed policy, with its Resource: *");
+            for (const role of ofType("aws:iam/role:Role")) {
+                const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as { Statement: { Condition: unknown }[] };
+                assert.deepEqual(trust.Statement[0].Condition, {
+                    StringEquals: { "aws:SourceAccount": MOCK_AWS.account },
+                    ArnLike: { "aws:SourceArn": `arn:aws:ecs:${MOCK_AWS.region}:${MOCK_AWS.account}:*` },
+                });
+            }
         });
 
         it("runs a Fargate service behind the load balancer, with rollback, redeployed on a new secret version", () => {
