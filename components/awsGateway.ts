@@ -75,6 +75,16 @@ export function executionRolePolicy(w: { repositoryArn: string; logGroupArn: str
 type Parent = { parent: pulumi.Resource };
 
 /**
+ * A name that is unique in the account, for what AWS names by a fixed string (the task
+ * definition's family, the dashboard): project, stack and component, so that two projects with a
+ * `prod` stack in one account never share a family's revisions or overwrite each other's dashboard.
+ * Letters, digits, `-` and `_` (what both accept; CloudWatch PutDashboard, ECS RegisterTaskDefinition).
+ */
+export function accountUniqueName(component: string, project = pulumi.getProject(), stack = pulumi.getStack()): string {
+    return `${project}-${stack}-${component}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
+}
+
+/**
  * The gateway on ECS Fargate behind an application load balancer, in an existing VPC (or the
  * account's default VPC): image in ECR, secret in Secrets Manager, logs, alarms and a dashboard
  * in CloudWatch, target tracking auto scaling, and a deployment that `pulumi up` waits for and
@@ -453,7 +463,7 @@ function service(
     const taskDefinition = new aws.ecs.TaskDefinition(
         `${name}-task`,
         {
-            family: `${name}-${pulumi.getStack()}`,
+            family: accountUniqueName(name),
             cpu: String(s.cpu),
             memory: String(s.memory),
             networkMode: "awsvpc",
@@ -636,7 +646,7 @@ function monitoring(name: string, s: AwsGatewaySpec, lb: LoadBalancerWiring, svc
     const dashboard = new aws.cloudwatch.Dashboard(
         `${name}-dashboard`,
         {
-            dashboardName: `policy-gateway-${pulumi.getStack()}`,
+            dashboardName: accountUniqueName(name),
             dashboardBody: pulumi.jsonStringify({
                 widgets: dashboardWidgets({
                     region,

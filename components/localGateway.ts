@@ -24,7 +24,11 @@ export class LocalGateway extends pulumi.ComponentResource {
         super("okta-api-gateway:gateway:LocalGateway", name, {}, opts);
 
         const image = new GatewayImage(`${name}-image`, { repository: "okta-api-gateway/policy-gateway" }, { parent: this });
-        const network = new docker.Network(`${name}-network`, { name: `${name}-${pulumi.getStack()}`, driver: "bridge" }, { parent: this });
+        const network = new docker.Network(
+            `${name}-network`,
+            { name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`, driver: "bridge" },
+            { parent: this },
+        );
 
         // The whole list is one secret: one of its entries is the introspection client's key or secret.
         const credential = args.introspectionCredential;
@@ -41,7 +45,7 @@ export class LocalGateway extends pulumi.ComponentResource {
         new docker.Container(
             `${name}-container`,
             {
-                name: `${name}-${pulumi.getStack()}`,
+                name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
                 // The image id, not the tag: a rebuilt image is a new id, so the container follows it.
                 image: image.ref,
                 envs,

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, utimesSync
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { AwsGateway, ecsTasksTrust, executionRolePolicy } from "../components/awsGateway";
+import { accountUniqueName, AwsGateway, ecsTasksTrust, executionRolePolicy } from "../components/awsGateway";
 import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
 import { imageIdentity } from "../components/gatewayImage";
 import { defaultRouteOf, routingProblems, zoneProblems } from "../components/subnetRouting";
@@ -200,6 +200,14 @@ describe("the tasks' roles", () => {
     });
 });
 
+describe("names AWS holds per account", () => {
+    it("carry project, stack and component, so two projects' prod stacks never share a task family or a dashboard", () => {
+        assert.equal(accountUniqueName("gateway", "okta-api-gateway", "prod"), "okta-api-gateway-prod-gateway");
+        assert.notEqual(accountUniqueName("gateway", "orders-api", "prod"), accountUniqueName("gateway", "okta-api-gateway", "prod"));
+        assert.equal(accountUniqueName("gateway", "team.api", "eu/prod"), "team-api-eu-prod-gateway", "only letters, digits, - and _");
+    });
+});
+
 describe("subnet zones", () => {
     const at = "okta-api-gateway:gateway.aws";
     it("needs the load balancer's subnets in two zones, and a Multi-AZ store's (the tasks') in two", () => {
@@ -332,6 +340,8 @@ describe("AwsGateway in the account's default VPC, without a certificate", () =>
             [["HTTP", 80]],
         );
         assert.match(url, /^http:\/\/edge-alb-[a-z0-9]+\.eu-west-1\.elb\.amazonaws\.com$/);
+        assert.equal(stack.resources.find((r) => r.name === "edge-task")?.inputs.family, "okta-api-gateway-unit-edge", "unique in the account");
+        assert.equal(stack.resources.find((r) => r.name === "edge-dashboard")?.inputs.dashboardName, "okta-api-gateway-unit-edge");
         assert.equal(
             stack.resources.find((r) => r.type === "aws:ecr/repository:Repository" && r.name === "edge-repo")?.inputs.forceDelete,
             true,
