@@ -85,6 +85,7 @@ const deliveries: Record<string, DeliveryLocation> =
               issuer: authServer.issuer,
               tokenUrl: authServer.endpoints.tokenUrl,
               consumers: generatedSecrets,
+              protect: config.production,
           }).locations
         : {};
 

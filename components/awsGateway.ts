@@ -101,10 +101,12 @@ export class AwsGateway extends pulumi.ComponentResource {
         const s = args.gateway.aws;
 
         const { image, repositoryArn } = gatewayImage(name, args, parent);
-        const secret = args.introspectionCredential && introspectionSecret(name, args.introspectionCredential, parent);
+        // In production, what holds state or a name others rely on is protected: a destroy or a
+        // replacement of any of it is refused until the protection is lifted on purpose.
+        const secret = args.introspectionCredential && introspectionSecret(name, args.introspectionCredential, { ...parent, protect: args.production });
         const storeMultiAz = args.production && args.gateway.rateLimits?.store === "shared";
         const net = network(name, { ...s, multiAzStore: storeMultiAz }, parent);
-        const lb = loadBalancer(name, s, net, parent);
+        const lb = loadBalancer(name, s, net, parent, args.production);
         const storeUrl = args.gateway.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
         // The load balancer's part (the VPC it takes addresses in, the store, the task count) is
         // added to the settings by deployedSettings, as the stack validated them.
@@ -113,7 +115,7 @@ export class AwsGateway extends pulumi.ComponentResource {
             // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
             WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
         }));
-        const svc = service(name, s, { image: image.ref, repositoryArn, environment, secret, net, lb }, parent);
+        const svc = service(name, s, { image: image.ref, repositoryArn, environment, secret, net, lb, production: args.production }, parent);
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
 
@@ -171,7 +173,7 @@ function rateLimitStore(name: string, s: AwsGatewaySpec, net: NetworkWiring, pro
             // seconds a node restarts.
             applyImmediately: true,
         },
-        parent,
+        { ...parent, protect: production },
     );
     return pulumi.interpolate`rediss://${store.primaryEndpointAddress}:6379`;
 }
@@ -187,7 +189,7 @@ function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): { ima
             // ecr/repository.go: force_delete, default false); production keeps its images.
             forceDelete: !args.production,
         },
-        parent,
+        { ...parent, protect: args.production },
     );
     new aws.ecr.LifecyclePolicy(
         `${name}-repo-lifecycle`,
@@ -227,16 +229,17 @@ interface SecretWiring {
 }
 
 /** The introspection client's private key (or secret), in Secrets Manager only. */
-function introspectionSecret(name: string, credential: { variable: string; value: pulumi.Input<string> }, parent: Parent): SecretWiring {
+function introspectionSecret(name: string, credential: { variable: string; value: pulumi.Input<string> }, parent: Parent & { protect: boolean }): SecretWiring {
     const secret = new aws.secretsmanager.Secret(
         `${name}-introspection-secret`,
         { description: `policy-gateway: Okta token introspection client credential (${credential.variable})`, recoveryWindowInDays: 7 },
         parent,
     );
+    // The version is not protected: a rotated key or secret is a new version.
     const version = new aws.secretsmanager.SecretVersion(
         `${name}-introspection-secret-version`,
         { secretId: secret.id, secretString: pulumi.secret(credential.value) },
-        parent,
+        { parent: parent.parent },
     );
     return { secret, version, variable: credential.variable };
 }
@@ -320,7 +323,7 @@ interface LoadBalancerWiring {
  * one only sees public client addresses), in its own subnets; readiness as the target health
  * check; HTTPS on the gateway's own name, with an alias record in Route 53.
  */
-function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, parent: Parent): LoadBalancerWiring {
+function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, parent: Parent, production: boolean): LoadBalancerWiring {
     const alb = new aws.lb.LoadBalancer(
         `${name}-alb`,
         {
@@ -330,7 +333,8 @@ function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, paren
             subnets: net.loadBalancerSubnetIds,
             dropInvalidHeaderFields: true,
         },
-        parent,
+        // Its DNS name is what the alias record (or, without a name, every consumer) points at.
+        { ...parent, protect: production },
     );
     const targetGroup = new aws.lb.TargetGroup(
         `${name}-tg`,
@@ -350,7 +354,7 @@ function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, paren
     const certificateArn = s.domainName
         ? s.certificateArn
             ? pulumi.output(s.certificateArn)
-            : requestCertificate(name, s.domainName, s.hostedZoneId as string, parent)
+            : requestCertificate(name, s.domainName, s.hostedZoneId as string, parent, production)
         : undefined;
     const listener = new aws.lb.Listener(
         `${name}-listener`,
@@ -395,8 +399,8 @@ function loadBalancer(name: string, s: AwsGatewaySpec, net: NetworkWiring, paren
 }
 
 /** An ACM certificate for the gateway's name, validated through a DNS record in the hosted zone. */
-function requestCertificate(name: string, domainName: string, zoneId: string, parent: Parent): pulumi.Output<string> {
-    const certificate = new aws.acm.Certificate(`${name}-certificate`, { domainName, validationMethod: "DNS" }, parent);
+function requestCertificate(name: string, domainName: string, zoneId: string, parent: Parent, production: boolean): pulumi.Output<string> {
+    const certificate = new aws.acm.Certificate(`${name}-certificate`, { domainName, validationMethod: "DNS" }, { ...parent, protect: production });
     const option = certificate.domainValidationOptions[0];
     const record = new aws.route53.Record(
         `${name}-certificate-validation`,
@@ -435,6 +439,8 @@ function service(
         secret?: SecretWiring;
         net: NetworkWiring;
         lb: LoadBalancerWiring;
+        /** Production keeps its request logs: the log group is protected. */
+        production: boolean;
     },
     parent: Parent,
 ): ServiceWiring {
@@ -445,7 +451,7 @@ function service(
     // The execution role pulls the image, writes the logs and reads the one secret (when the
     // gateway introspects), nothing else; the task role may do nothing.
     const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: trust }, parent);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, { ...parent, protect: w.production });
     new aws.iam.RolePolicy(
         `${name}-execution-role-policy`,
         {

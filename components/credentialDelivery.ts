@@ -25,6 +25,8 @@ export interface CredentialDeliveryArgs {
     tokenUrl: pulumi.Input<string>;
     /** Only consumers whose secret this stack generated. */
     consumers: ConsumerCredentials[];
+    /** A production stack: the Secrets Manager secrets and their key are protected (a destroy would strand every consumer). */
+    protect?: boolean;
 }
 
 /** Where a consumer finds its credentials, for the stack outputs (no secret in it). */
@@ -57,6 +59,7 @@ export class CredentialDelivery extends pulumi.ComponentResource {
                 name,
                 args.consumers.flatMap((c) => c.readers),
                 this,
+                args.protect ?? false,
             );
             for (const c of args.consumers) this.locations[c.consumer] = this.awsSecret(name, method, args, c, key);
         }
@@ -130,7 +133,7 @@ export class CredentialDelivery extends pulumi.ComponentResource {
                 recoveryWindowInDays: method.recoveryWindowInDays,
                 tags: { consumer: c.consumer, "pulumi:project": args.project, "pulumi:stack": args.stack },
             },
-            { parent: this },
+            { parent: this, protect: args.protect ?? false },
         );
         new aws.secretsmanager.SecretVersion(
             `${name}-${c.consumer}-version`,
@@ -236,7 +239,7 @@ export function deliveryKeyPolicy(account: string, partition: string, region: st
     };
 }
 
-function deliveryKey(name: string, readers: string[], parent: pulumi.Resource): aws.kms.Key {
+function deliveryKey(name: string, readers: string[], parent: pulumi.Resource, protect: boolean): aws.kms.Key {
     const identity = aws.getCallerIdentityOutput({}, { parent });
     const region = aws.getRegionOutput({}, { parent });
     const partition = aws.getPartitionOutput({}, { parent });
@@ -249,6 +252,7 @@ function deliveryKey(name: string, readers: string[], parent: pulumi.Resource): 
                 .all([identity.accountId, partition.partition, region.region])
                 .apply(([account, partition, r]) => JSON.stringify(deliveryKeyPolicy(account, partition, r, readers))),
         },
-        { parent },
+        // Deleting it makes every delivered secret unreadable: protected in production.
+        { parent, protect },
     );
 }

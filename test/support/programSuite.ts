@@ -204,6 +204,25 @@ export function programSuite(stackName: string, preview: boolean): void {
 
         it(
             production
+                ? "protects the AWS resources that hold state or a name others rely on (repository, logs, load balancer, certificate, store, secrets, key)"
+                : "protects no AWS resource outside production",
+            () => {
+                const kept = [
+                    "aws:ecr/repository:Repository",
+                    "aws:cloudwatch/logGroup:LogGroup",
+                    "aws:lb/loadBalancer:LoadBalancer",
+                    "aws:acm/certificate:Certificate",
+                    "aws:elasticache/replicationGroup:ReplicationGroup",
+                    "aws:secretsmanager/secret:Secret",
+                    "aws:kms/key:Key",
+                ];
+                const aws = run.stack.resources.filter((r) => r.custom && !r.read && r.type.startsWith("aws:"));
+                for (const r of aws) assert.equal(r.protect, production && kept.includes(r.type), `${r.type} ${r.name}`);
+            },
+        );
+
+        it(
+            production
                 ? "protects every app, so no plan can replace one (a new client id) unless the consumer allows it"
                 : "leaves the apps unprotected in a stack that is not protected",
             () => {
