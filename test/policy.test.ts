@@ -97,6 +97,13 @@ describe("guardrail policies", () => {
         assert.deepEqual(Object.keys(config).sort(), apart.sort());
         assert.ok(Object.values(config).every((c) => c.production === true));
         assert.deepEqual(policyPackConfig({}, "okta-api-gateway"), {}, "a stack without the key: the pack falls back to the name");
+        // A reviewed update may replace named apps (deploy.yml's allowReplacement input).
+        const replacing = policyPackConfig({ "okta-api-gateway:production": "true" }, "okta-api-gateway", { allowReplacement: ["reporting-app"] });
+        assert.deepEqual(replacing["okta-apps-protected-in-production"], { production: true, allowReplacement: ["reporting-app"] });
+        assert.throws(
+            () => policyPackConfig({}, "okta-api-gateway", { allowReplacement: ["reporting", "$(curl evil)"] }),
+            /--allow-replacement: reporting, \$\(curl evil\) is not an app's resource name/,
+        );
     });
     it("OAuth apps are protected in production, unless this update allows replacing that one app by name", async () => {
         const app = { type: OAUTH, props: { type: "service" }, name: "products-web-app" };
