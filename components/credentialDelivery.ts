@@ -127,7 +127,12 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         const secret = new aws.secretsmanager.Secret(
             `${name}-${c.consumer}`,
             {
-                name: `${method.namePrefix}${c.consumer}`,
+                // The consumer's name and its app's client id: stable while the app lives, and new
+                // for a consumer removed and added again (a new app). A fixed name would stay taken
+                // for the recovery window after the removal, and the re-added consumer's secret
+                // could not be created (Secrets Manager DeleteSecret: "you can't create a new
+                // secret with the same name" until the recovery window ends).
+                name: pulumi.interpolate`${method.namePrefix}${c.consumer}-${c.clientId}`,
                 description: `Okta client credentials of ${c.consumer} (${args.project}/${args.stack}); managed by Pulumi, readable by its readers only`,
                 kmsKeyId: key.arn,
                 recoveryWindowInDays: method.recoveryWindowInDays,

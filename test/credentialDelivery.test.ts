@@ -76,7 +76,7 @@ describe("CredentialDelivery", () => {
 
     it("awsSecretsManager: one secret per consumer under a key readers may use only through Secrets Manager, each policy naming its own readers", async () => {
         const delivery = deliver("sm", { method: "awsSecretsManager", namePrefix: "orders/unit/", recoveryWindowInDays: 0 }, (c) => ARNS[c.consumer]);
-        assert.match(await valueOf(delivery.locations.billing.location), /^arn:aws:secretsmanager:.*orders\/unit\/billing$/);
+        assert.match(await valueOf(delivery.locations.billing.location), /^arn:aws:secretsmanager:.*orders\/unit\/billing-0oabilling$/);
         assert.match(await valueOf(delivery.locations.billing.read), /^aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:/);
         await stack.settle();
         const key = stack.resources.find((r) => r.name === "sm-key");
@@ -89,7 +89,9 @@ describe("CredentialDelivery", () => {
                 [`sm-${c.consumer}-version`],
             );
             const secret = stack.resources.find((r) => r.name === `sm-${c.consumer}`);
-            assert.equal(secret?.inputs.name, `orders/unit/${c.consumer}`);
+            // With its app's client id: a consumer removed and added again (a new app) gets a new name,
+            // while the old one is still reserved for its recovery window.
+            assert.equal(secret?.inputs.name, `orders/unit/${c.consumer}-0oa${c.consumer}`);
             assert.equal(secret?.inputs.kmsKeyId, key.state.arn, "a customer managed key: the AWS managed one cannot be shared across accounts");
             assert.equal(secret?.inputs.recoveryWindowInDays, 0);
             const policy = JSON.parse(String(stack.resources.find((r) => r.name === `sm-${c.consumer}-policy`)?.inputs.policy)) as {
