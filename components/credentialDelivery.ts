@@ -51,6 +51,7 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         super("okta-api-gateway:delivery:CredentialDelivery", name, {}, opts);
         const method = args.method;
         if (method.method === "esc") {
+            if (args.consumers.length > 0) pulumi.log.warn(escPrecondition(method.organization), this);
             for (const c of args.consumers) this.locations[c.consumer] = this.escEnvironment(name, method, args, c);
         } else if (args.consumers.length > 0) {
             // No generated secret (every consumer private_key_jwt or adopted): nothing to deliver,
@@ -172,6 +173,20 @@ export class CredentialDelivery extends pulumi.ComponentResource {
             read: pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secret.arn} --query SecretString --output text`,
         };
     }
+}
+
+/**
+ * What each consumer's ESC environment relies on and no provider can read: the organization's
+ * default environment permission, which every member has on every environment, must be `none` or
+ * `read`; Pulumi's default is `write`, which opens every consumer's secret to every member (Pulumi
+ * ESC docs, "Access control": Organization-wide permissions). @pulumi/pulumiservice has no call
+ * that reads it, so the preview says it on every run. Pure.
+ */
+export function escPrecondition(organization: string): string {
+    return (
+        `credentialDelivery esc: each consumer's environment is isolated only if the default environment permission of the Pulumi Cloud organization ` +
+        `${organization} is none or read (Settings → Access Management); Pulumi's default is write, which lets every member open every consumer's secret`
+    );
 }
 
 /** The ESC environment definition of one consumer. Pure. */

@@ -86,6 +86,19 @@ describe("what the providers refuse", () => {
     });
 });
 
+describe("what no provider can check", () => {
+    it("says at every preview that ESC delivery is isolated only under an organization default environment permission of none or read", () => {
+        const r = runStackWith(() => {});
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(
+            r.stderr,
+            /credentialDelivery esc: each consumer's environment is isolated only if the default environment permission of the Pulumi Cloud organization acme is none or read/,
+        );
+        const sm = runStackWith(() => {}, { stack: "prod" });
+        assert.doesNotMatch(sm.stderr, /default environment permission/, "Secrets Manager delivery does not depend on it");
+    });
+});
+
 describe("consumers' keys", () => {
     it("registers a consumer's published JWKS (jwksUri) on a private_key_jwt app, with no secret to deliver", () => {
         const r = runStackWith(
