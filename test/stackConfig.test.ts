@@ -398,6 +398,19 @@ describe("stack configuration", () => {
         }
     });
 
+    it("previews production only behind reviewers, and updates it behind its own", () => {
+        const workflow = (name: string) =>
+            parseYaml(readFileSync(path.join(PROJECT_ROOT, ".github", "workflows", name), "utf8")) as {
+                jobs: Record<string, { environment?: string; strategy?: { matrix?: { include?: { stack: string; environment: string }[] } } }>;
+            };
+        const preview = workflow("pull-request.yml").jobs.preview;
+        // The expression GitHub evaluates per matrix entry: prod → production-preview.
+        assert.equal(preview.environment, "${{ matrix.stack == 'prod' && 'production-preview' || 'development' }}");
+        const up = workflow("deploy.yml").jobs.up;
+        assert.equal(up.environment, "${{ matrix.environment }}");
+        assert.deepEqual(up.strategy?.matrix?.include, [{ stack: "prod", environment: "production" }]);
+    });
+
     it("never puts a secret value in an error", () => {
         const secret = "super-secret-token-value";
         const problems = problemsOf((d) => delete d.config["okta:orgName"], { secrets: { ...STAND_IN_SECRETS, "okta:apiToken": secret } });
