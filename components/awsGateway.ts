@@ -215,6 +215,7 @@ function gatewayImage(name: string, args: AwsGatewayArgs, parent: Parent): { ima
             repository: repo.repositoryUrl,
             registry: { server: repo.repositoryUrl, username: token.userName, password: token.password },
             baseImage: args.baseImage,
+            platform: args.gateway.aws.cpuArchitecture === "ARM64" ? "linux/arm64" : "linux/amd64",
         },
         parent,
     );
@@ -474,7 +475,9 @@ function service(
             memory: String(s.memory),
             networkMode: "awsvpc",
             requiresCompatibilities: ["FARGATE"],
-            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+            // Fargate runs Linux tasks on X86_64 or ARM64 (Graviton); the image is built for the same
+            // platform (AWS ECS API Reference, RuntimePlatform cpuArchitecture).
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: s.cpuArchitecture },
             executionRoleArn: executionRole.arn,
             taskRoleArn: taskRole.arn,
             containerDefinitions: pulumi.jsonStringify([

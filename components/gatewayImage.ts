@@ -7,6 +7,7 @@ import { buildContextDigest, ensureGatewayBundle, GATEWAY_DIR } from "./gatewayB
 /** The base image the Dockerfile builds on (its `BASE_IMAGE` build argument). */
 export const DEFAULT_BASE_IMAGE = "node:24-bookworm-slim";
 export const GATEWAY_PLATFORM = "linux/amd64";
+export type GatewayPlatform = "linux/amd64" | "linux/arm64";
 
 export interface GatewayImageArgs {
     /** Repository to tag and push to (an ECR repository URL); a local name when not pushing. */
@@ -15,6 +16,8 @@ export interface GatewayImageArgs {
     registry?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
     /** Base image; a tag is resolved to its registry digest, so a patched base image rebuilds. */
     baseImage?: string;
+    /** The platform to build for (default linux/amd64): linux/arm64 for Graviton (ARM64) tasks. */
+    platform?: GatewayPlatform;
 }
 
 /**
@@ -73,13 +76,14 @@ export class GatewayImage extends pulumi.ComponentResource {
             ? pulumi.output(base)
             : docker.getRegistryImageOutput({ name: base }, { parent: this }).apply((r) => pinnedBaseImage(base, r.sha256Digest));
         const buildArgs = baseImage.apply((b) => ({ BASE_IMAGE: b }));
-        const tag = buildArgs.apply((a) => imageIdentity(contextDigest, a, GATEWAY_PLATFORM).slice(0, 24));
+        const platform = args.platform ?? GATEWAY_PLATFORM;
+        const tag = buildArgs.apply((a) => imageIdentity(contextDigest, a, platform).slice(0, 24));
 
         const image = new docker.Image(
             `${name}-image`,
             {
                 imageName: pulumi.interpolate`${args.repository}:${tag}`,
-                build: { context, dockerfile, platform: GATEWAY_PLATFORM, args: buildArgs },
+                build: { context, dockerfile, platform, args: buildArgs },
                 skipPush: args.registry === undefined,
                 registry: args.registry && {
                     server: args.registry.server,

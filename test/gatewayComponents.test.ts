@@ -48,6 +48,7 @@ const spec: GatewaySpec = {
         targetCpuPercent: 50,
         cpu: 256,
         memory: 512,
+        cpuArchitecture: "X86_64",
         rateLimitStoreNodeType: "cache.t4g.micro",
         logRetentionDays: 7,
     },
@@ -398,5 +399,24 @@ describe("a gateway that checks JWTs locally (tokenValidation jwt)", () => {
         const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
         assert.equal(env.INTROSPECTION_CLIENT_ID, undefined);
         assert.equal(loadConfig(env).introspectionClient, undefined, "the gateway starts without one");
+    });
+});
+
+describe("AwsGateway on Graviton (cpuArchitecture ARM64)", () => {
+    it("builds the image for linux/arm64 and runs the task on ARM64", async () => {
+        const gw = new AwsGateway("graviton", {
+            gateway: { ...spec, aws: { ...spec.aws, cpuArchitecture: "ARM64" } },
+            okta,
+            introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("g".repeat(40)) },
+            production: false,
+        });
+        await valueOf(gw.url);
+        await stack.settle();
+        const image = stack.resources.find((r) => r.type === "docker:index/image:Image" && r.name.startsWith("graviton-"));
+        assert.equal((image?.inputs.build as { platform: string }).platform, "linux/arm64");
+        const task = stack.resources.find((r) => r.name === "graviton-task");
+        assert.deepEqual(task?.inputs.runtimePlatform, { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" });
+        const x86 = stack.resources.find((r) => r.name === "edge-task");
+        assert.deepEqual(x86?.inputs.runtimePlatform, { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" }, "the default");
     });
 });

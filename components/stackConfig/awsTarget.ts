@@ -42,6 +42,7 @@ export function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
         targetCpuPercent: aws.targetCpuPercent ?? 60,
         cpu,
         memory: aws.memory ?? defaultMemory(cpu),
+        cpuArchitecture: aws.cpuArchitecture ?? "X86_64",
         rateLimitStoreNodeType: aws.rateLimitStoreNodeType ?? "cache.t4g.micro",
         logRetentionDays: aws.logRetentionDays ?? 30,
     };

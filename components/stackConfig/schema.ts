@@ -278,6 +278,8 @@ export const gatewaySchema = z.strictObject({
                 .refine((c) => Object.hasOwn(FARGATE_TASK_SIZES, c), { message: `must be a Fargate CPU size: ${Object.keys(FARGATE_TASK_SIZES).join(", ")}` })
                 .optional(),
             memory: z.number().int().optional(),
+            /** The tasks' CPU architecture: X86_64, or ARM64 (Graviton); the image is built for it. */
+            cpuArchitecture: z.enum(["X86_64", "ARM64"]).optional(),
             rateLimitStoreNodeType: z
                 .string()
                 .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "must be an ElastiCache node type such as cache.t4g.micro" })

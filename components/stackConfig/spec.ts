@@ -210,6 +210,8 @@ export interface AwsGatewaySpec {
     targetCpuPercent: number;
     cpu: number;
     memory: number;
+    /** The tasks' CPU architecture; the image is built for the same platform. */
+    cpuArchitecture: "X86_64" | "ARM64";
     /** The ElastiCache node type of the shared rate-limit store (gateway.rateLimits.store shared). */
     rateLimitStoreNodeType: string;
     logRetentionDays: number;
