@@ -168,15 +168,22 @@ function replaysWalkthrough(r: Rehearsal): void {
     assert.match(refused, /^ratelimit: "standard-per-second";r=0;t=\d+\r?$/im);
 }
 
+/** Rehearses, replays the printed walkthrough, and stops with Ctrl-C, which must exit 0. */
+async function rehearseAndReplay(args: string[], env: NodeJS.ProcessEnv = {}, alsoCheck: (r: Rehearsal) => void = () => {}): Promise<Rehearsal> {
+    const r = await startRehearsal(args, env);
+    try {
+        await untilRunning(r);
+        alsoCheck(r);
+        replaysWalkthrough(r);
+    } finally {
+        assert.equal(await stop(r), 0);
+    }
+    return r;
+}
+
 describe("npm start", () => {
     it("rehearses Pulumi.dev.yaml: the printed walkthrough replays with the statuses it announces, and Ctrl-C stops everything", async () => {
-        const r = await startRehearsal(["--stack", "dev"]);
-        try {
-            await untilRunning(r);
-            replaysWalkthrough(r);
-        } finally {
-            assert.equal(await stop(r), 0);
-        }
+        const r = await rehearseAndReplay(["--stack", "dev"]);
         for (const port of portsOf(r)) assert.equal(await listening(port), false, `port ${port} still in use after Ctrl-C`);
     });
 
@@ -187,14 +194,7 @@ describe("npm start", () => {
                 // jwt introspects nothing: the stack declares no introspection client, and refuses its key.
                 if (validation === "jwt") delete config["okta-api-gateway:introspectionClient"];
             });
-            const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
-            try {
-                await untilRunning(r);
-                assert.match(r.stdout(), new RegExp(`${validation} validation`));
-                replaysWalkthrough(r);
-            } finally {
-                assert.equal(await stop(r), 0);
-            }
+            await rehearseAndReplay(["--stack", "dev", "--stack-file", file], {}, (r) => assert.match(r.stdout(), new RegExp(`${validation} validation`)));
         });
     }
 
@@ -264,13 +264,7 @@ describe("npm start", () => {
             ),
         );
         try {
-            const r = await startRehearsal(["--stack", "dev"]);
-            try {
-                await untilRunning(r);
-                replaysWalkthrough(r);
-            } finally {
-                assert.equal(await stop(r), 0);
-            }
+            await rehearseAndReplay(["--stack", "dev"]);
         } finally {
             await Promise.all(blockers.map((b) => b && new Promise((r) => b.close(r))));
         }
@@ -325,14 +319,9 @@ describe("npm start", () => {
             for (const k of ["okta:clientId", "okta:privateKeyId", "okta:scopes"]) delete config[k];
             config["okta:apiToken"] = { secure: "AAABAJx1c2VkLWJ5LXRoZS1yZWhlYXJzYWwtdGVzdA==" };
         });
-        const r = await startRehearsal(["--stack", "dev", "--stack-file", file], { OKTA_API_TOKEN: "00from-the-shell", OKTA_ORG_NAME: "someone-elses-org" });
-        try {
-            await untilRunning(r);
-            assert.match(r.stdout(), /ignored {15}OKTA_ORG_NAME, OKTA_API_TOKEN from this shell/);
-            replaysWalkthrough(r);
-        } finally {
-            assert.equal(await stop(r), 0);
-        }
+        await rehearseAndReplay(["--stack", "dev", "--stack-file", file], { OKTA_API_TOKEN: "00from-the-shell", OKTA_ORG_NAME: "someone-elses-org" }, (r) =>
+            assert.match(r.stdout(), /ignored {15}OKTA_ORG_NAME, OKTA_API_TOKEN from this shell/),
+        );
     });
 
     it("answers --help with its options, and an unknown option or a YAML mistake in one line, without a stack trace", async () => {
