@@ -4,8 +4,9 @@
 //                                      ├─ scopes (+ claims)                       (policy-gateway/)
 //                                      ├─ access policy + rule per consumer
 //                                      └─ apps: one per consumer (new or adopted) + the introspection client
-//   credentials: each consumer's secret to that consumer only (an ESC environment or a Secrets Manager secret)
 //   gateway: built from policy-gateway/, run locally (Docker) or on AWS (ECS Fargate + ALB)
+//   credentials: each consumer's secret to that consumer only (an ESC environment or a Secrets Manager
+//                secret), with what it needs beside it: audience, the gateway's URL, its rate limit
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
@@ -70,11 +71,35 @@ new AccessPolicies("access", {
     })),
 });
 
-// 4. Each generated client secret to its own consumer only: nothing secret in the shared outputs.
+// 4. The client the gateway (or, without one, MuleSoft's policy) authenticates with when it
+//    introspects tokens; none for a gateway that checks JWTs locally.
+const introspectionSpec = config.introspectionClient;
+const introspection =
+    introspectionSpec && new IntrospectionClient("introspection", { label: introspectionSpec.label, auth: introspectionSpec.auth, protect: config.production });
+
+// 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
+//    load balancer for real environments.
+//    Each consumer is held to its rate-limit tier, by its client id.
+const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
+const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.production });
+
+// 6. Each generated client secret to its own consumer only, with what that team needs beside it
+//    (audience, where to call the API, its limit): nothing secret in the shared outputs.
 const delivery = config.credentialDelivery;
 /** The consumers whose client secret this stack generated (not private_key_jwt, not adopted). */
 const generatedSecrets = consumers.flatMap(({ spec, app }) =>
-    app.clientSecret ? [{ consumer: spec.name, readers: spec.readers, clientId: app.clientId, clientSecret: app.clientSecret, scopes: spec.scopes }] : [],
+    app.clientSecret
+        ? [
+              {
+                  consumer: spec.name,
+                  readers: spec.readers,
+                  clientId: app.clientId,
+                  clientSecret: app.clientSecret,
+                  scopes: spec.scopes,
+                  rateLimit: limitOf(config.gateway?.rateLimits, spec.tier),
+              },
+          ]
+        : [],
 );
 const deliveries: Record<string, DeliveryLocation> =
     delivery.method === "esc" || delivery.method === "awsSecretsManager"
@@ -84,22 +109,13 @@ const deliveries: Record<string, DeliveryLocation> =
               stack: config.stack,
               issuer: authServer.issuer,
               tokenUrl: authServer.endpoints.tokenUrl,
+              audience: authServer.audience,
+              // Only a gateway other teams reach: a local one runs on whoever ran pulumi up.
+              gatewayUrl: config.gateway?.target === "aws" ? gateway?.url : undefined,
               consumers: generatedSecrets,
               protect: config.production,
           }).locations
         : {};
-
-// 5. The client the gateway (or, without one, MuleSoft's policy) authenticates with when it
-//    introspects tokens; none for a gateway that checks JWTs locally.
-const introspectionSpec = config.introspectionClient;
-const introspection =
-    introspectionSpec && new IntrospectionClient("introspection", { label: introspectionSpec.label, auth: introspectionSpec.auth, protect: config.production });
-
-// 6. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
-//    load balancer for real environments.
-//    Each consumer is held to its rate-limit tier, by its client id.
-const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
-const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.production });
 
 // ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
 const endpoints = authServer.endpoints;

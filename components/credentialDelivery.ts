@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { RateTier } from "../policy-gateway/src/limits/rateLimitPlan";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import { stringify as toYaml } from "yaml";
 import type { CredentialDeliverySpec } from "./stackConfig/index";
@@ -14,6 +15,8 @@ export interface ConsumerCredentials {
     /** Secret. */
     clientSecret: pulumi.Output<string>;
     scopes: string[];
+    /** Its limit as the gateway enforces it, or null when it is not limited. */
+    rateLimit: ({ tier: string } & RateTier) | null;
 }
 
 export interface CredentialDeliveryArgs {
@@ -23,6 +26,10 @@ export interface CredentialDeliveryArgs {
     stack: string;
     issuer: pulumi.Input<string>;
     tokenUrl: pulumi.Input<string>;
+    /** The audience the consumer's tokens carry. */
+    audience: pulumi.Input<string>;
+    /** Where the consumer calls the API (the AWS target's gateway); absent when there is none to publish. */
+    gatewayUrl?: pulumi.Input<string | undefined>;
     /** Only consumers whose secret this stack generated. */
     consumers: ConsumerCredentials[];
     /** A production stack: the Secrets Manager secrets and their key are protected (a destroy would strand every consumer). */
@@ -85,10 +92,8 @@ export class CredentialDelivery extends pulumi.ComponentResource {
     ): DeliveryLocation {
         const environment = `${c.consumer}-${args.stack}`;
         const definition = pulumi
-            .all([args.issuer, args.tokenUrl, c.clientId, c.clientSecret])
-            .apply(([issuer, tokenUrl, clientId, clientSecret]) =>
-                escDefinition({ ...c, issuer, tokenUrl, clientId, clientSecret, origin: `${args.project}/${args.stack}` }),
-            );
+            .all([consumerFactsOf(args, c), c.clientSecret])
+            .apply(([facts, clientSecret]) => escDefinition({ consumer: c.consumer, facts, clientSecret, origin: `${args.project}/${args.stack}` }));
         const env = new pulumiservice.Environment(
             `${name}-${c.consumer}`,
             {
@@ -146,13 +151,7 @@ export class CredentialDelivery extends pulumi.ComponentResource {
             {
                 secretId: secret.id,
                 secretString: pulumi.secret(
-                    pulumi.jsonStringify({
-                        issuer: args.issuer,
-                        tokenUrl: args.tokenUrl,
-                        clientId: c.clientId,
-                        clientSecret: c.clientSecret,
-                        scope: c.scopes.join(" "),
-                    }),
+                    pulumi.all([consumerFactsOf(args, c), c.clientSecret]).apply(([facts, clientSecret]) => JSON.stringify({ ...facts, clientSecret })),
                 ),
             },
             { parent: this },
@@ -189,25 +188,63 @@ export function escPrecondition(organization: string): string {
     );
 }
 
-/** The ESC environment definition of one consumer. Pure. */
-export function escDefinition(c: {
-    consumer: string;
+/**
+ * What a consuming team needs beside its secret, published with it in the place it already opens
+ * (its ESC environment, its Secrets Manager secret): how to get a token (issuer, token URL, client
+ * id, scope, audience), where to call the API, and the limit it is held to. Nothing secret; one
+ * function for both delivery methods, so they cannot drift. Pure.
+ */
+export function consumerFacts(f: {
+    issuer: string;
+    tokenUrl: string;
+    audience: string;
+    clientId: string;
+    scopes: string[];
+    gatewayUrl?: string;
+    rateLimit: ({ tier: string } & RateTier) | null;
+}): ConsumerFacts {
+    return {
+        issuer: f.issuer,
+        tokenUrl: f.tokenUrl,
+        clientId: f.clientId,
+        scope: f.scopes.join(" "),
+        audience: f.audience,
+        ...(f.gatewayUrl ? { gatewayUrl: f.gatewayUrl } : {}),
+        rateLimit: f.rateLimit,
+    };
+}
+
+export interface ConsumerFacts {
     issuer: string;
     tokenUrl: string;
     clientId: string;
-    clientSecret: string;
-    scopes: string[];
-    origin: string;
-}): string {
+    scope: string;
+    audience: string;
+    gatewayUrl?: string;
+    rateLimit: ({ tier: string } & RateTier) | null;
+}
+
+function consumerFactsOf(args: CredentialDeliveryArgs, c: ConsumerCredentials): pulumi.Output<ConsumerFacts> {
+    return pulumi
+        .all([args.issuer, args.tokenUrl, args.audience, c.clientId, args.gatewayUrl])
+        .apply(([issuer, tokenUrl, audience, clientId, gatewayUrl]) =>
+            consumerFacts({ issuer, tokenUrl, audience, clientId, scopes: c.scopes, gatewayUrl, rateLimit: c.rateLimit }),
+        );
+}
+
+/** The ESC environment definition of one consumer. Pure. */
+export function escDefinition(c: { consumer: string; facts: ConsumerFacts; clientSecret: string; origin: string }): string {
     const doc = {
         values: {
-            okta: { issuer: c.issuer, tokenUrl: c.tokenUrl, clientId: c.clientId, clientSecret: { "fn::secret": c.clientSecret }, scope: c.scopes.join(" ") },
+            okta: { ...c.facts, clientSecret: { "fn::secret": c.clientSecret } },
             environmentVariables: {
                 OKTA_ISSUER: "${okta.issuer}",
                 OKTA_TOKEN_URL: "${okta.tokenUrl}",
                 OKTA_CLIENT_ID: "${okta.clientId}",
                 OKTA_CLIENT_SECRET: "${okta.clientSecret}",
                 OKTA_SCOPE: "${okta.scope}",
+                OKTA_AUDIENCE: "${okta.audience}",
+                ...(c.facts.gatewayUrl ? { API_BASE_URL: "${okta.gatewayUrl}" } : {}),
             },
         },
     };

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { CredentialDelivery, deliveryKeyPolicy, escDefinition } from "../components/credentialDelivery";
+import { consumerFacts, CredentialDelivery, deliveryKeyPolicy, escDefinition } from "../components/credentialDelivery";
 import { findInRawInputs, MOCK_AWS, startMockedStack, unwrapSecrets, valueOf, type MockedStack } from "../harness/stackHarness";
 
 const CONSUMERS = [
@@ -30,12 +30,15 @@ function deliver(name: string, method: ConstructorParameters<typeof CredentialDe
         stack: "unit",
         issuer: "https://unit-1.okta.com/oauth2/aus1",
         tokenUrl: "https://unit-1.okta.com/oauth2/aus1/v1/token",
+        audience: "api://orders",
+        gatewayUrl: "https://orders-api.unit.example",
         consumers: CONSUMERS.map((c) => ({
             consumer: c.consumer,
             readers: readersOf(c),
             clientId: `0oa${c.consumer}`,
             clientSecret: pulumi.secret(c.secret),
             scopes: c.scopes,
+            rateLimit: { tier: "standard", perSecond: 5 },
         })),
     });
 }
@@ -117,15 +120,33 @@ describe("CredentialDelivery", () => {
         );
     });
 
-    it("the ESC definition names its origin and keeps the secret in fn::secret, which ESC encrypts on save", () => {
-        const text = escDefinition({ consumer: "x", issuer: "i", tokenUrl: "t", clientId: "c", clientSecret: "s3cr3t", scopes: ["a", "b"], origin: "p/s" });
+    it("the ESC definition names its origin, keeps the secret in fn::secret (which ESC encrypts on save), and carries what the team needs beside it", () => {
+        const facts = consumerFacts({
+            issuer: "i",
+            tokenUrl: "t",
+            audience: "api://orders",
+            clientId: "c",
+            scopes: ["a", "b"],
+            gatewayUrl: "https://orders-api.example",
+            rateLimit: { tier: "gold", perSecond: 50 },
+        });
+        const text = escDefinition({ consumer: "x", facts, clientSecret: "s3cr3t", origin: "p/s" });
         assert.match(text, /^# Okta client credentials of x, written by the Pulumi stack p\/s/);
-        assert.deepEqual((parseYaml(text) as { values: { okta: unknown } }).values.okta, {
+        const values = (parseYaml(text) as { values: { okta: unknown; environmentVariables: Record<string, string> } }).values;
+        assert.deepEqual(values.okta, {
             issuer: "i",
             tokenUrl: "t",
             clientId: "c",
             clientSecret: { "fn::secret": "s3cr3t" },
             scope: "a b",
+            audience: "api://orders",
+            gatewayUrl: "https://orders-api.example",
+            rateLimit: { tier: "gold", perSecond: 50 },
         });
+        assert.equal(values.environmentVariables.OKTA_AUDIENCE, "${okta.audience}");
+        assert.equal(values.environmentVariables.API_BASE_URL, "${okta.gatewayUrl}");
+        const local = consumerFacts({ issuer: "i", tokenUrl: "t", audience: "a", clientId: "c", scopes: [], rateLimit: null });
+        assert.equal("gatewayUrl" in local, false, "no gateway other teams reach: nothing published");
+        assert.equal(escDefinition({ consumer: "x", facts: local, clientSecret: "s", origin: "p/s" }).includes("API_BASE_URL"), false);
     });
 });

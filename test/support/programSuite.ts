@@ -312,6 +312,14 @@ export function programSuite(stackName: string, preview: boolean): void {
                     const doc = JSON.parse(String(policy.inputs.policy)) as { Statement: { Principal: { AWS: string[] } }[] };
                     assert.deepEqual(doc.Statement.flatMap((st) => st.Principal.AWS).sort(), [...(c.readers ?? [])].sort());
                     assert.equal(policy.inputs.blockPublicPolicy, true);
+                    // Beside the secret, what the team needs: the audience, where to call the API, its limit.
+                    const payload = JSON.parse(String(named(`credentials-${c.name}-version`).inputs.secretString)) as Record<string, unknown>;
+                    assert.equal(payload.audience, serverDoc.audience);
+                    if (gatewayDoc?.target !== "aws") assert.equal(payload.gatewayUrl, undefined, "no gateway other teams reach: nothing published");
+                    else if (gatewayDoc.aws?.domainName) assert.equal(payload.gatewayUrl, `https://${gatewayDoc.aws.domainName}`);
+                    else assert.match(String(payload.gatewayUrl), /^http:\/\//);
+                    const tier = c.tier ?? (gatewayDoc?.rateLimits as { defaultTier?: string } | undefined)?.defaultTier;
+                    assert.equal((payload.rateLimit as { tier?: string } | null)?.tier, tier);
                 }
                 for (const other of withSecret.filter((o) => o.name !== c.name)) {
                     for (const r of deliveryResources.filter((x) => x.name.startsWith(`credentials-${c.name}`))) {
