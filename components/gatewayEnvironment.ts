@@ -4,7 +4,8 @@
 // gateway.ts), so what passed validation is what the container runs. The introspection client's
 // secret or key is not here: each target injects it its own secret way.
 import type { GatewayEnvironment } from "../policy-gateway/src/config/load";
-import { settingsProblems, settingsSchema, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/config/settings";
+import { checkSettings, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/config/settings";
+import { formatPath } from "../policy-gateway/src/shared/zodIssues";
 import { PORTS } from "../policy-gateway/src/config/contract";
 import { toEnvironment, variableOf } from "../policy-gateway/src/config/codec";
 import type { GatewaySpec } from "./stackConfig/spec";
@@ -66,13 +67,10 @@ function awsSettings(spec: GatewaySpec, target: TargetWiring): Partial<GatewaySe
 
 /** The settings validated by the gateway's schema and rules, or an Error naming each variable. */
 export function validatedSettings(input: GatewaySettingsInput): GatewaySettings {
-    const parsed = settingsSchema.safeParse(input);
-    const problems = parsed.success
-        ? settingsProblems(parsed.data, variableOf).map((p) => `${variableOf(p.setting)}: ${p.message}`)
-        : parsed.error.issues.map((i) => `${String(i.path.join("."))}: ${i.message}`);
+    const checked = checkSettings(input, (setting, path) => `${variableOf(setting)}${formatPath(path)}`);
     // Unreachable for a stack that passed validation, which checks this function's result.
-    if (!parsed.success || problems.length) throw new Error(`the gateway would refuse its settings:\n  - ${problems.join("\n  - ")}`);
-    return parsed.data;
+    if (!checked.ok) throw new Error(`the gateway would refuse its settings:\n  - ${checked.problems.join("\n  - ")}`);
+    return checked.settings;
 }
 
 /** The container's (or task's) environment for these settings: the gateway's codec, nothing else. */

@@ -38,11 +38,11 @@ export interface RoutingSettings {
 
 /**
  * Problems with the subnets' Availability Zones, each naming the key to change. Pure.
- * An Application Load Balancer needs subnets in at least two zones (Elastic Load Balancing User
- * Guide, "Availability Zones and load balancer nodes": "You must select at least two Availability
- * Zone subnets"); a Multi-AZ ElastiCache replication group places its replica in another zone than
- * its primary, so its subnet group (the task subnets) must span two (ElastiCache User Guide,
- * "Minimizing downtime with Multi-AZ").
+ * An Application Load Balancer needs subnets in at least two zones (Elastic Load Balancing API
+ * Reference, CreateLoadBalancer `Subnets`: "[Application Load Balancers] You must specify subnets
+ * from at least two Availability Zones"); a Multi-AZ ElastiCache replication group places its
+ * replica in another zone than its primary, so its subnet group (the task subnets) must span two
+ * (ElastiCache User Guide, "Minimizing downtime with Multi-AZ").
  */
 export function zoneProblems(at: string, s: RoutingSettings, loadBalancer: Record<string, string>, tasks: Record<string, string>): string[] {
     const problems: string[] = [];

@@ -4,7 +4,7 @@
 // with placeholders for what only `pulumi up` knows), emit. Pure.
 import type { z } from "zod";
 import { deployedSettings } from "../gatewayEnvironment";
-import { needsIntrospectionClient, settingsProblems, settingsSchema, type SettingName } from "../../policy-gateway/src/config/settings";
+import { checkSettings, needsIntrospectionClient, type SettingName } from "../../policy-gateway/src/config/settings";
 import { PORTS } from "../../policy-gateway/src/config/contract";
 import { awsGatewayProblems, awsGatewaySpec } from "./awsTarget";
 import type { RawConsumer } from "./consumers";
@@ -137,14 +137,7 @@ export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyConte
         // The AWS target declares a store (and so has its address) only for a shared store.
         { vpcCidrs: ["10.0.0.0/16"], storeUrl: spec.rateLimits?.store === "shared" ? "rediss://rate-limit-store.invalid:6379" : undefined },
     );
-    const parsed = settingsSchema.safeParse(input);
-    if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-            const [setting, ...path] = issue.path;
-            problems.push(`${keyOf(setting as SettingName, path)}: ${issue.message}`);
-        }
-    } else {
-        for (const p of settingsProblems(parsed.data, (s) => keyOf(s))) problems.push(`${keyOf(p.setting, p.path)}: ${p.message}`);
-    }
+    const checked = checkSettings(input, keyOf);
+    if (!checked.ok) problems.push(...checked.problems);
     return problems.length ? { problems } : { problems, spec };
 }

@@ -39,3 +39,20 @@ export async function violationsOf(policy: ResourceValidationPolicy, r: Resource
     for (const validate of validations) await validate(args, (message) => found.push(message));
     return found;
 }
+
+/**
+ * The whole pack over what a program declared, as the engine runs it: every managed resource (a
+ * read one is never analysed) through every policy, with the pack's configuration per policy.
+ */
+export async function packViolations(
+    policies: ResourceValidationPolicy[],
+    resources: { type: string; name: string; inputs: Record<string, unknown>; urn: string; protect: boolean; custom: boolean; read: boolean }[],
+    config: Record<string, Record<string, unknown>>,
+): Promise<string[]> {
+    const found: string[] = [];
+    for (const r of resources.filter((x) => x.custom && !x.read))
+        for (const p of policies)
+            for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }, config[p.name] ?? {}))
+                found.push(`${p.name}: ${v}`);
+    return found;
+}

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { oktaGetDomain, PROJECT_ROOT, readStackFile, runProgram } from "../../harness/stackHarness";
 import { policies } from "../../policy/policies";
 import { policyPackConfig } from "../../scripts/policyPackConfig";
-import { violationsOf } from "./policyHarness";
+import { packViolations } from "./policyHarness";
 
 async function main(): Promise<void> {
     // --domain-status S: the Okta org answers okta.getDomain with validationStatus S.
@@ -39,11 +39,7 @@ async function main(): Promise<void> {
 }
 async function reportOf(resources: Awaited<ReturnType<typeof runProgram>>["stack"]["resources"], stackConfig: Record<string, string>) {
     const config = policyPackConfig(stackConfig);
-    const violations: string[] = [];
-    for (const r of resources.filter((x) => x.custom && !x.read))
-        for (const p of policies)
-            for (const v of await violationsOf(p, { type: r.type, props: r.inputs, name: r.name, urn: r.urn, protect: r.protect }, config[p.name] ?? {}))
-                violations.push(`${p.name}: ${v}`);
+    const violations = await packViolations(policies, resources, config);
     return {
         resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, protect: r.protect, read: r.read, custom: r.custom })),
         gatewaySettings: declaredGateway(resources)?.settings,

@@ -3,17 +3,8 @@
 // gateway (and the rehearsal, reading back what the stack declared) makes of it. One codec, so
 // that what the stack validated is exactly what the container runs. Pure.
 import { parseScopeList } from "../verification/scopes";
-import {
-    SETTING_NAMES,
-    SETTINGS,
-    settingsProblems,
-    settingsSchema,
-    type Codec,
-    type GatewaySettings,
-    type GatewaySettingsInput,
-    type SettingName,
-} from "./settings";
-import { describeIssue, formatPath } from "../shared/zodIssues";
+import { checkSettings, SETTING_NAMES, SETTINGS, type Codec, type GatewaySettings, type SettingName } from "./settings";
+import { formatPath } from "../shared/zodIssues";
 
 /** The variables that carry settings. */
 export type SettingVariable = (typeof SETTINGS)[SettingName]["variable"];
@@ -74,32 +65,19 @@ export type Decoding = { ok: true; settings: GatewaySettings } | { ok: false; pr
 export function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Decoding {
     const problems: string[] = [];
     const input: Record<string, unknown> = {};
-    const undecodable = new Set<string>();
     for (const name of SETTING_NAMES) {
         const text = env[variableOf(name)];
         if (text === undefined || text === "") continue;
         const decoded = CODECS[SETTINGS[name].codec].decode(text);
         if (decoded.ok) input[name] = decoded.value;
-        else {
-            undecodable.add(name);
-            problems.push(`${variableOf(name)}: ${decoded.problem}`);
-        }
+        else problems.push(`${variableOf(name)}: ${decoded.problem}`);
     }
-    // Every problem at once: those of the variables that decoded, too.
-    const parsed = settingsSchema.safeParse(input as GatewaySettingsInput);
-    if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-            const [setting, ...inside] = issue.path;
-            if (undecodable.has(String(setting))) continue;
-            problems.push(
-                `${variableOf(setting as SettingName)}${formatPath(inside)}: ${describeIssue(issue, input)}`.replace(
-                    /: is required \(expected \w+\)$/,
-                    ": is required",
-                ),
-            );
-        }
-    }
-    if (!parsed.success || problems.length) return { ok: false, problems };
-    for (const p of settingsProblems(parsed.data, variableOf)) problems.push(`${variableOf(p.setting)}${formatPath(p.path ?? [])}: ${p.message}`);
-    return problems.length ? { ok: false, problems } : { ok: true, settings: parsed.data };
+    // Every problem at once: those of the variables that decoded, too (one that did not is left
+    // out, so its default stands in); but not the rules across settings then, which would judge
+    // that default instead of the value given.
+    const checked = checkSettings(input, (setting, path) => `${variableOf(setting)}${formatPath(path)}`);
+    if (checked.ok) return problems.length ? { ok: false, problems } : checked;
+    if (checked.stage === "shape" || problems.length === 0)
+        problems.push(...checked.problems.map((p) => p.replace(/: is required \(expected \w+\)$/, ": is required")));
+    return { ok: false, problems };
 }

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
-import { CLIENT_AUTH_METHODS, parsePrivateKey, type IntrospectionClient } from "../verification/clientAuth";
-import { needsIntrospectionClient, type GatewaySettings } from "./settings";
+import { parsePrivateKey, type IntrospectionClient } from "../verification/clientAuth";
+import { needsIntrospectionClient, SETTINGS, type GatewaySettings, type SettingName } from "./settings";
 import { planOf, type RateLimitPlan } from "../limits/rateLimitPlan";
 import { compileRule, type CompiledRule, type ScopeMatch } from "../decision/routeRules";
 import { fromEnvironment, type SettingsEnvironment } from "./codec";
@@ -126,18 +126,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     const s = decoded.ok ? decoded.settings : undefined;
     // The credential is checked even when a setting is wrong, so that every problem is named at once.
     const mode: CredentialSettings = s ?? {
-        tokenValidation: (TOKEN_VALIDATIONS as readonly string[]).includes(present.TOKEN_VALIDATION ?? "")
-            ? (present.TOKEN_VALIDATION as TokenValidation)
-            : "introspection",
-        introspectionAuthMethod: (CLIENT_AUTH_METHODS as readonly string[]).includes(present.INTROSPECTION_AUTH_METHOD ?? "")
-            ? (present.INTROSPECTION_AUTH_METHOD as CredentialSettings["introspectionAuthMethod"])
-            : undefined,
+        tokenValidation: orDefault("tokenValidation", present.TOKEN_VALIDATION, "introspection"),
+        introspectionAuthMethod: orDefault("introspectionAuthMethod", present.INTROSPECTION_AUTH_METHOD, undefined),
         introspectionClientId: present.INTROSPECTION_CLIENT_ID,
         introspectionClientKeyId: present.INTROSPECTION_CLIENT_KEY_ID,
     };
     const introspectionClient = needsIntrospectionClient(mode) ? introspectionClientOf(mode, p, problems) : undefined;
     if (problems.length || !s) throw new ConfigError(problems);
     return configOf(s, { introspectionClient, workers: p.WORKERS ?? availableParallelism() });
+}
+
+/** One setting's value by its own schema (its default when unset), or `fallback` when its schema refuses it. */
+function orDefault<K extends SettingName>(name: K, text: string | undefined, fallback: GatewaySettings[K]): GatewaySettings[K] {
+    const parsed = SETTINGS[name].schema.safeParse(text);
+    return parsed.success ? (parsed.data as GatewaySettings[K]) : fallback;
 }
 
 /** The introspection client's credential: a secret or a private key, from a variable or a file. */

@@ -18,6 +18,7 @@ import {
     TOKEN_VALIDATIONS,
 } from "./contract";
 import { parseTrustProxy } from "../request/trustProxy";
+import { describeIssue } from "../shared/zodIssues";
 import { secureUrlProblem, storeUrlProblem } from "../shared/urls";
 
 /** How a setting travels as an environment variable's text. */
@@ -282,4 +283,30 @@ export function settingsProblems(s: GatewaySettings, name: SettingNamer): Settin
         problems.push({ setting: "rateLimitStoreUrl", message: `is required with ${name("rateLimitStore")}=shared (such as rediss://store.example:6379)` });
     }
     return problems;
+}
+
+/** How a reader names where a problem is: a setting, and a path inside its value. */
+export type ProblemKey = (setting: SettingName, path: readonly PropertyKey[]) => string;
+
+export type SettingsCheck =
+    | { ok: true; settings: GatewaySettings }
+    /** `shape`: a setting's own schema refused it; `rules`: the rules across settings did. */
+    | { ok: false; stage: "shape" | "rules"; problems: string[] };
+
+/**
+ * The one validation of settings, for every reader (the gateway's environment, the stack file, a
+ * target's deployment): each setting's schema with its default, then the rules across settings on
+ * the defaulted values; every problem named by `keyOf`.
+ */
+export function checkSettings(input: unknown, keyOf: ProblemKey): SettingsCheck {
+    const parsed = settingsSchema.safeParse(input);
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => {
+            const [setting, ...path] = issue.path;
+            return `${keyOf(setting as SettingName, path)}: ${describeIssue(issue, input)}`;
+        });
+        return { ok: false, stage: "shape", problems };
+    }
+    const problems = settingsProblems(parsed.data, (s) => keyOf(s, [])).map((p) => `${keyOf(p.setting, p.path ?? [])}: ${p.message}`);
+    return problems.length ? { ok: false, stage: "rules", problems } : { ok: true, settings: parsed.data };
 }
