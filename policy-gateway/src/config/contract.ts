@@ -32,8 +32,6 @@ export const RATE_LIMIT_STORES = ["local", "shared"] as const;
  */
 export const CACHE_MAX_TTL_SECONDS = { min: 0, max: 3_600, default: 60 } as const;
 
-export { TRUST_PROXY_MAX_HOPS } from "../request/trustProxy";
-
 /**
  * The container health check (Docker HEALTHCHECK, docker.Container, ECS): readiness, probed with
  * the image's own Node.js, since the image carries no curl. The Dockerfile states the same command

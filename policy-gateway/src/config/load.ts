@@ -14,8 +14,6 @@ import { fromEnvironment, type SettingsEnvironment } from "./codec";
 import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./contract";
 import { parseTrustProxy, type TrustProxy } from "../request/trustProxy";
 
-export { isLoopbackHost, secureUrlProblem, storeUrlProblem } from "../shared/urls";
-
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 
 export interface GatewayConfig {
