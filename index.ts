@@ -72,10 +72,20 @@ new AccessPolicies("access", {
 });
 
 // 4. The client the gateway (or, without one, MuleSoft's policy) authenticates with when it
-//    introspects tokens; none for a gateway that checks JWTs locally.
+//    introspects tokens; none for a gateway that checks JWTs locally. On AWS its keys are in KMS,
+//    which signs for the gateway: no private key in the stack's state.
 const introspectionSpec = config.introspectionClient;
 const introspection =
-    introspectionSpec && new IntrospectionClient("introspection", { label: introspectionSpec.label, auth: introspectionSpec.auth, protect: config.production });
+    introspectionSpec &&
+    new IntrospectionClient("introspection", {
+        label: introspectionSpec.label,
+        auth:
+            introspectionSpec.auth.method === "private_key_jwt"
+                ? { ...introspectionSpec.auth, keyStore: config.gateway?.target === "aws" ? "awsKms" : "tls" }
+                : introspectionSpec.auth,
+        kmsDeletionWindowInDays: config.production ? 30 : 7,
+        protect: config.production,
+    });
 
 // 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.

@@ -1,7 +1,9 @@
 # Source this file: makes sure the Debian tools the tests run for real are installed:
 # redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
 # instances on free ports, with TLS from certificates openssl makes), openssl, and jq (the
-# migration guide's inventory filters are run as printed).
+# migration guide's inventory filters are run as printed). Also moto_server, the local AWS KMS the
+# KMS-signing tests run against (harness/kmsServer.ts): the Python moto package the build machines
+# carry (the registries reached have no package of it to install).
 _tools=()
 command -v redis-server >/dev/null 2>&1 || _tools+=(redis-server)
 command -v openssl >/dev/null 2>&1 || _tools+=(openssl)
@@ -12,3 +14,4 @@ if [ ${#_tools[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${_tools[@]}" >/dev/null
 fi
 redis-server --version >&2
+command -v moto_server >/dev/null 2>&1 || { echo "tools: moto_server (Python moto) is missing; the KMS-signing tests need it" >&2; exit 1; }

@@ -18,6 +18,8 @@ export interface AwsGatewayArgs {
     okta: pulumi.Input<OktaWiring>;
     /** The introspection client's private key or secret (none in jwt mode): only in Secrets Manager, reaching the task through `secrets[].valueFrom`. */
     introspectionCredential?: IntrospectionCredential;
+    /** The introspection client's keys in KMS (instead of a private key): the task role may sign with these, and only these. */
+    signingKeyArns?: pulumi.Input<string>[];
     /** A production stack: the image repository keeps its images on destroy, the store is Multi-AZ. */
     production: boolean;
     /** Base image for the gateway image (default node:24-bookworm-slim, resolved to its digest). */
@@ -72,6 +74,28 @@ export function executionRolePolicy(w: { repositoryArn: string; logGroupArn: str
     };
 }
 
+/**
+ * What the task role may do: sign with the introspection client's KMS keys, with RS256 only
+ * (`kms:SigningAlgorithm` condition key, AWS KMS Developer Guide, "AWS KMS condition keys"), and
+ * nothing else. Every listed key, not only the newest: during a rotation's rollout the old tasks
+ * still sign with the old key. Undefined without keys: the task role may do nothing. Pure.
+ */
+export function taskRolePolicy(signingKeyArns: string[]) {
+    if (signingKeyArns.length === 0) return undefined;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "SignsIntrospectionAssertions",
+                Effect: "Allow",
+                Action: ["kms:Sign"],
+                Resource: signingKeyArns,
+                Condition: { StringEquals: { "kms:SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256" } },
+            },
+        ],
+    };
+}
+
 type Parent = { parent: pulumi.Resource };
 
 /**
@@ -115,7 +139,12 @@ export class AwsGateway extends pulumi.ComponentResource {
             // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
             WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
         }));
-        const svc = service(name, s, { image: image.ref, repositoryArn, environment, secret, net, lb, production: args.production }, parent);
+        const svc = service(
+            name,
+            s,
+            { image: image.ref, repositoryArn, environment, secret, signingKeyArns: args.signingKeyArns ?? [], net, lb, production: args.production },
+            parent,
+        );
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
 
@@ -438,6 +467,7 @@ function service(
         repositoryArn: pulumi.Output<string>;
         environment: pulumi.Output<GatewayEnvironment>;
         secret?: SecretWiring;
+        signingKeyArns: pulumi.Input<string>[];
         net: NetworkWiring;
         lb: LoadBalancerWiring;
         /** Production keeps its request logs: the log group is protected. */
@@ -450,7 +480,8 @@ function service(
         .all([aws.getCallerIdentityOutput({}, parent).accountId, aws.getPartitionOutput({}, parent).partition, region])
         .apply(([account, partition, r]) => JSON.stringify(ecsTasksTrust(account, partition, r)));
     // The execution role pulls the image, writes the logs and reads the one secret (when the
-    // gateway introspects), nothing else; the task role may do nothing.
+    // gateway introspects with a secret), nothing else; the task role may sign with the
+    // introspection client's KMS keys, or do nothing.
     const executionRole = new aws.iam.Role(`${name}-execution-role`, { assumeRolePolicy: trust }, parent);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: s.logRetentionDays }, { ...parent, protect: w.production });
     new aws.iam.RolePolicy(
@@ -464,6 +495,12 @@ function service(
         parent,
     );
     const taskRole = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: trust }, parent);
+    if (w.signingKeyArns.length > 0)
+        new aws.iam.RolePolicy(
+            `${name}-task-role-policy`,
+            { role: taskRole.id, policy: pulumi.all(w.signingKeyArns).apply((arns) => JSON.stringify(taskRolePolicy(arns))) },
+            parent,
+        );
 
     const cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
     const [command, ...rest] = healthCheckCommand();

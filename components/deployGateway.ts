@@ -22,7 +22,7 @@ export interface TieredConsumer {
     tier: string;
 }
 
-/** The introspection client's credential, as the target delivers it to the container. */
+/** The introspection client's secret or private key, as the target delivers it to the container (a secret). */
 export interface IntrospectionCredential {
     variable: string;
     value: pulumi.Input<string>;
@@ -37,17 +37,28 @@ export function deployGateway(
     const consumerTiers = pulumi
         .all(okta.tieredConsumers.map((c) => c.clientId))
         .apply((ids) => Object.fromEntries(ids.map((id, i) => [id, okta.tieredConsumers[i].tier])));
+    const kms = credential?.variable === "INTROSPECTION_CLIENT_KMS_KEY_ARN" ? credential : undefined;
+    if (kms && spec.target !== "aws") throw new Error("the introspection client's keys are in AWS KMS: only the aws target can sign with them");
     const wiring: pulumi.Output<OktaWiring> = pulumi
-        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection?.clientId, consumerTiers])
-        .apply(([issuer, audience, introspectionClientId, tiers]) => ({
+        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection?.clientId, consumerTiers, kms?.keyArn])
+        .apply(([issuer, audience, introspectionClientId, tiers, kmsKeyArn]) => ({
             issuer,
             audience,
             introspectionClientId,
-            introspectionClientKeyId: credential?.variable === "INTROSPECTION_CLIENT_PRIVATE_KEY" ? credential.keyId : undefined,
+            introspectionClientKeyId: credential && credential.variable !== "INTROSPECTION_CLIENT_SECRET" ? credential.keyId : undefined,
+            introspectionClientKmsKeyArn: kmsKeyArn,
             consumerTiers: tiers,
         }));
-    const introspectionCredential = credential && { variable: credential.variable, value: credential.value };
+    // The secret or private key, for the target to deliver its own secret way; a KMS key is not one (its ARN is a setting).
+    const introspectionCredential =
+        credential && credential.variable !== "INTROSPECTION_CLIENT_KMS_KEY_ARN" ? { variable: credential.variable, value: credential.value } : undefined;
     return spec.target === "local"
         ? new LocalGateway("gateway", { gateway: spec, okta: wiring, introspectionCredential })
-        : new AwsGateway("gateway", { gateway: spec, okta: wiring, introspectionCredential, production: opts.production });
+        : new AwsGateway("gateway", {
+              gateway: spec,
+              okta: wiring,
+              introspectionCredential,
+              signingKeyArns: kms?.signingKeyArns,
+              production: opts.production,
+          });
 }

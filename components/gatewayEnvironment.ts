@@ -2,7 +2,8 @@
 // what Okta and the target add, encoded by the gateway's own codec. The stack validates the same
 // function's result with placeholders for what is not known before `pulumi up` (stackConfig/
 // gateway.ts), so what passed validation is what the container runs. The introspection client's
-// secret or key is not here: each target injects it its own secret way.
+// secret or key is not here: each target injects it its own secret way (a key in KMS is named here
+// by its ARN, which is no secret).
 import type { GatewayEnvironment } from "../policy-gateway/src/config/load";
 import { checkSettings, type GatewaySettings, type GatewaySettingsInput } from "../policy-gateway/src/config/settings";
 import { formatPath } from "../policy-gateway/src/shared/zodIssues";
@@ -17,6 +18,8 @@ export interface OktaWiring {
     introspectionClientId?: string;
     /** Which of the introspection client's keys signs (its id in the app's JWKS); the key itself is secret. */
     introspectionClientKeyId?: string;
+    /** AWS: the KMS key that signs the client's assertion (not a secret: the key never leaves KMS). */
+    introspectionClientKmsKeyArn?: string;
     /** Client id → rate-limit tier, for the consumers that name one. */
     consumerTiers: Record<string, string>;
 }
@@ -37,6 +40,7 @@ export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: Ta
         audience: okta.audience,
         introspectionClientId: okta.introspectionClientId,
         introspectionClientKeyId: okta.introspectionClientKeyId,
+        introspectionClientKmsKeyArn: okta.introspectionClientKmsKeyArn,
         // Inside the container: the image's ports (each target publishes or maps them).
         port: PORTS.traffic,
         adminPort: PORTS.admin,

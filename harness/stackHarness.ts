@@ -128,6 +128,64 @@ function refuseAsProvidersDo(type: string, inputs: Record<string, unknown>): voi
     }
 }
 
+/**
+ * The KMS keys the mock provider made, by key id and by ARN, as KMS knows them: an asymmetric
+ * SIGN_VERIFY key has a real key pair, whose public half GetPublicKey returns.
+ */
+const MOCK_KMS_KEYS = new Map<string, { arn: string; keyId: string; keyUsage: string; spec: string; publicKeyDer?: Buffer }>();
+
+/**
+ * aws.kms.getPublicKey as KMS answers it (terraform-provider-aws
+ * internal/service/kms/public_key_data_source.go: GetPublicKey with `key_id` as given): by a key
+ * that exists, by id or ARN; an unknown key is KMS's NotFoundException; a symmetric key has no
+ * public key (UnsupportedOperationException, AWS KMS API Reference, GetPublicKey).
+ */
+export function kmsGetPublicKey(keyId: string): Record<string, unknown> {
+    const key = MOCK_KMS_KEYS.get(keyId);
+    if (!key) throw new Error(`while describing KMS public key (${keyId}): NotFoundException: Key '${keyId}' does not exist`);
+    if (!key.publicKeyDer)
+        throw new Error(
+            `while describing KMS public key (${keyId}): UnsupportedOperationException: ${key.arn} key usage is ENCRYPT_DECRYPT which is not valid for GetPublicKey.`,
+        );
+    const der = key.publicKeyDer.toString("base64");
+    return {
+        id: key.arn,
+        arn: key.arn,
+        keyId,
+        customerMasterKeySpec: key.spec,
+        keyUsage: key.keyUsage,
+        publicKey: der,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`,
+        signingAlgorithms: [
+            "RSASSA_PKCS1_V1_5_SHA_256",
+            "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512",
+            "RSASSA_PSS_SHA_256",
+            "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512",
+        ],
+        encryptionAlgorithms: [],
+    };
+}
+
+/** A KMS key as CreateKey makes it: a key id (a UUID), its ARN, and for an RSA signing key a real key pair. */
+function kmsKeyState(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+    const hex = createHash("sha256").update(`kms:${name}`).digest("hex");
+    const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const arn = `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${keyId}`;
+    const keyUsage = String(inputs.keyUsage ?? "ENCRYPT_DECRYPT");
+    const spec = String(inputs.customerMasterKeySpec ?? "SYMMETRIC_DEFAULT");
+    const rsaBits = /^RSA_(\d+)$/.exec(spec)?.[1];
+    const publicKeyDer =
+        keyUsage === "SIGN_VERIFY" && rsaBits
+            ? generateKeyPairSync("rsa", { modulusLength: Number(rsaBits) }).publicKey.export({ format: "der", type: "spki" })
+            : undefined;
+    const known = { arn, keyId, keyUsage, spec, publicKeyDer };
+    MOCK_KMS_KEYS.set(keyId, known);
+    MOCK_KMS_KEYS.set(arn, known);
+    return { id: keyId, state: { ...inputs, arn, keyId, keyUsage, customerMasterKeySpec: spec } };
+}
+
 /** Computed outputs the real providers would return, derived from the inputs. */
 function providerState(
     type: string,
@@ -189,6 +247,8 @@ function providerState(
                 },
             };
         }
+        case "aws:kms/key:Key":
+            return kmsKeyState(name, inputs);
         case "docker:index/network:Network":
         case "docker:index/container:Container":
             return { id, state: { ...inputs } };
@@ -238,6 +298,8 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
     switch (token) {
         case "okta:index/getDomain:getDomain":
             return oktaGetDomain(String(inputs.domainIdOrName));
+        case "aws:kms/getPublicKey:getPublicKey":
+            return kmsGetPublicKey(String(inputs.keyId));
         case "docker:index/getRegistryImage:getRegistryImage":
             return { id: String(inputs.name), name: inputs.name, sha256Digest: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":

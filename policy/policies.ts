@@ -195,7 +195,8 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
         "aws:ecs/taskDefinition:TaskDefinition",
         {
             name: "ecs-introspection-secret-from-secrets-manager",
-            description: "The introspection client's private key or secret reaches ECS only through secrets[].valueFrom, never environment.",
+            description:
+                "The introspection client's private key or secret reaches ECS only through secrets[].valueFrom, never environment; or the gateway signs with a KMS key (INTROSPECTION_CLIENT_KMS_KEY_ARN) and holds no key at all.",
             enforcementLevel: "mandatory",
         },
         (props, args, report) => {
@@ -211,11 +212,13 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
                         (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") &&
                         /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom),
                 );
+                // A key in KMS is named by its ARN, which is no secret: the task signs with kms:Sign.
+                const kmsKey = (c.environment ?? []).some((e) => e.name === "INTROSPECTION_CLIENT_KMS_KEY_ARN" && /^arn:aws[a-z-]*:kms:/.test(e.value ?? ""));
                 // A gateway that checks JWTs locally introspects nothing and has no credential to get.
                 const introspects = (c.environment ?? []).find((e) => e.name === "TOKEN_VALIDATION")?.value !== "jwt";
-                if (c.name === "policy-gateway" && introspects && !credential) {
+                if (c.name === "policy-gateway" && introspects && !credential && !kmsKey) {
                     report(
-                        `${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN).`,
+                        `${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN), or signs with a KMS key (INTROSPECTION_CLIENT_KMS_KEY_ARN).`,
                     );
                 }
             }

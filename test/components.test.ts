@@ -10,7 +10,16 @@ import { ConsumerApp } from "../components/consumerApp";
 import { IntrospectionClient } from "../components/introspectionClient";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { findInRawInputs, oktaGetDomain, PROJECT_ROOT, startMockedStack, valueOf, type MockedStack, type RecordedResource } from "../harness/stackHarness";
+import {
+    findInRawInputs,
+    kmsGetPublicKey,
+    oktaGetDomain,
+    PROJECT_ROOT,
+    startMockedStack,
+    valueOf,
+    type MockedStack,
+    type RecordedResource,
+} from "../harness/stackHarness";
 import { PULUMI_SDK_VERIFIED } from "../harness/pulumiSdk";
 
 let stack: MockedStack;
@@ -218,7 +227,7 @@ describe("IntrospectionClient", () => {
         const client = new IntrospectionClient("introspect-key", {
             label: "Introspection (keys)",
             protect: false,
-            auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"] },
+            auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"], keyStore: "tls" },
         });
         assert.equal(client.clientSecret, undefined);
         assert.equal(client.credential.variable, "INTROSPECTION_CLIENT_PRIVATE_KEY");
@@ -249,6 +258,49 @@ describe("IntrospectionClient", () => {
             ],
         );
         assert.ok(findInRawInputs(app.rawInputs, "PRIVATE KEY").length === 0, "no private key material on the app");
+    });
+    it("with its keys in AWS KMS: no private key anywhere, the app trusts each KMS key's public half, the gateway signs with the newest", async () => {
+        const client = new IntrospectionClient("introspect-kms", {
+            label: "Introspection (KMS)",
+            protect: false,
+            auth: { method: "private_key_jwt", keyIds: ["2026-11", "2026-12"], keyStore: "awsKms" },
+            kmsDeletionWindowInDays: 30,
+        });
+        assert.equal(client.credential.variable, "INTROSPECTION_CLIENT_KMS_KEY_ARN");
+        if (client.credential.variable !== "INTROSPECTION_CLIENT_KMS_KEY_ARN") return;
+        assert.equal(client.credential.keyId, "2026-12");
+        const signingArn = await valueOf(client.credential.keyArn);
+        const allArns = await Promise.all(client.credential.signingKeyArns.map(valueOf));
+        await stack.settle();
+        const kmsKeys = childrenOf("introspect-kms").flatMap((c) => stack.resources.filter((r) => r.parentUrn === c.urn && r.type === "aws:kms/key:Key"));
+        assert.deepEqual(
+            kmsKeys.map((k) => [k.inputs.keyUsage, k.inputs.customerMasterKeySpec, k.inputs.deletionWindowInDays, k.inputs.policy]),
+            [
+                ["SIGN_VERIFY", "RSA_2048", 30, undefined],
+                ["SIGN_VERIFY", "RSA_2048", 30, undefined],
+            ],
+            "RSA signing keys under KMS's default key policy (no principal list to get wrong)",
+        );
+        assert.deepEqual(
+            allArns,
+            kmsKeys.map((k) => k.state.arn),
+        );
+        assert.equal(signingArn, kmsKeys[1].state.arn);
+        // The public keys were read by each key's ARN, as the provider reads them.
+        const reads = stack.calls.filter((c) => c.token === "aws:kms/getPublicKey:getPublicKey").map((c) => c.inputs.keyId);
+        assert.ok(allArns.every((arn) => reads.includes(arn)));
+        const app = named("introspect-kms-app");
+        const jwks = app.inputs.jwks as { kid: string; n: string }[];
+        assert.deepEqual(
+            jwks.map((k) => k.kid),
+            ["2026-11", "2026-12"],
+        );
+        assert.equal(jwks[1].n, createPublicKey(kmsGetPublicKey(signingArn).publicKeyPem as string).export({ format: "jwk" }).n);
+        assert.deepEqual(
+            childrenOf("introspect-kms").filter((r) => r.type === "tls:index/privateKey:PrivateKey"),
+            [],
+            "no private key is generated, so none is in state",
+        );
     });
     it("with client_secret_basic is a dedicated service app whose secret is a secret output", async () => {
         const client = new IntrospectionClient("introspect", {

@@ -139,6 +139,14 @@ describe("guardrail policies", () => {
             def({ environment: [{ name: "TOKEN_VALIDATION", value: "hybrid" }] }),
             /only from Secrets Manager/,
         );
+        // A key in KMS: the task holds no key, only the key's ARN (no secret), and signs through KMS.
+        const kmsArn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "INTROSPECTION_CLIENT_KMS_KEY_ARN", value: kmsArn }] }));
+        await fails(
+            "ecs-introspection-secret-from-secrets-manager",
+            def({ environment: [{ name: "INTROSPECTION_CLIENT_KMS_KEY_ARN", value: "alias/gateway" }] }),
+            /only from Secrets Manager/,
+        );
         // A gateway that checks JWTs locally has no introspection credential to be given.
         await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "TOKEN_VALIDATION", value: "jwt" }] }));
         await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown during preview

@@ -125,28 +125,78 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         assert.equal(env.REQUIRED_SCOPES, (doc.requiredScopes ?? []).join(" "));
     });
 
-    it("hands the gateway an environment its own validator accepts", () => {
-        const env = deployedEnv();
-        // On AWS the key is in Secrets Manager, not the task's environment: handed over as the task would get it.
-        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_PRIVATE_KEY: env.INTROSPECTION_CLIENT_PRIVATE_KEY ?? introspectionKey() });
-        assert.equal(config.introspectionClient?.credentials.kind, "key");
-        assert.equal(config.issuer, server().state.issuer);
-        assert.equal(config.introspectionClient?.id, introspectionApp().id);
-    });
+    /** The introspection client's KMS signing keys (AWS target), oldest first. */
+    const signingKeys = () => ofType("aws:kms/key:Key").filter((k) => k.inputs.keyUsage === "SIGN_VERIFY");
 
-    it("never lets the introspection client's private key appear outside a secret (or, on AWS, outside Secrets Manager's secretString)", () => {
-        const secret = introspectionKey();
-        assert.ok(secret && secret.length >= 32);
-        const places = all().flatMap((r) => findInRawInputs(r.rawInputs, secret).map((p) => ({ ...p, where: `${r.type} ${r.name} ${p.path}` })));
-        assert.ok(places.length > 0, "the secret reaches the deployment somewhere");
-        for (const p of places) assert.ok(p.inSecret, `${p.where} carries the secret in plain text`);
-        if (doc.target === "aws") {
+    if (doc.target === "local") {
+        it("hands the gateway an environment its own validator accepts", () => {
+            const env = deployedEnv();
+            const config = loadConfig(env);
+            assert.equal(config.introspectionClient?.credentials.kind, "key");
+            assert.equal(config.issuer, server().state.issuer);
+            assert.equal(config.introspectionClient?.id, introspectionApp().id);
+        });
+
+        it("never lets the introspection client's private key appear outside a secret", () => {
+            const secret = introspectionKey();
+            assert.ok(secret && secret.length >= 32);
+            const places = all().flatMap((r) => findInRawInputs(r.rawInputs, secret).map((p) => ({ ...p, where: `${r.type} ${r.name} ${p.path}` })));
+            assert.ok(places.length > 0, "the secret reaches the deployment somewhere");
+            for (const p of places) assert.ok(p.inSecret, `${p.where} carries the secret in plain text`);
+        });
+    } else {
+        it("hands the gateway an environment its own validator accepts: it signs with the newest KMS key, by its ARN, no key or secret in the task", () => {
+            const config = loadConfig(deployedEnv());
+            const newest = signingKeys().at(-1) as RecordedResource;
+            assert.deepEqual(config.introspectionClient?.credentials, {
+                kind: "kms",
+                keyArn: newest.state.arn,
+                alg: "RS256",
+                kid: (introspectionApp().inputs.jwks as { kid: string }[]).at(-1)?.kid,
+            });
+            assert.equal(config.issuer, server().state.issuer);
+            assert.equal(config.introspectionClient?.id, introspectionApp().id);
+        });
+
+        it("declares no private key at all: the introspection client's keys are KMS RSA signing keys, the app trusts their public halves", () => {
+            assert.deepEqual(ofType("tls:index/privateKey:PrivateKey"), [], "no tls key, so no private key in the stack's state");
+            const keys = signingKeys();
+            assert.ok(keys.length >= 1);
+            for (const k of keys) assert.equal(k.inputs.customerMasterKeySpec, "RSA_2048");
+            const reads = getRun()
+                .stack.calls.filter((c) => c.token === "aws:kms/getPublicKey:getPublicKey")
+                .map((c) => c.inputs.keyId);
             assert.deepEqual(
-                places.map((p) => p.where),
-                [`aws:secretsmanager/secretVersion:SecretVersion gateway-introspection-secret-version secretString`],
+                reads,
+                keys.map((k) => k.state.arn),
+                "each public key read by its key's ARN",
             );
-        }
-    });
+            assert.equal((introspectionApp().inputs.jwks as unknown[]).length, keys.length);
+            assert.deepEqual(
+                ofType("aws:secretsmanager/secret:Secret").filter((r) => r.name.includes("introspection")),
+                [],
+                "no introspection secret to store",
+            );
+        });
+
+        it("lets the task role sign with those keys and nothing else: kms:Sign, RS256 only, every listed key (a rotation's old tasks still sign)", () => {
+            const taskDef = one("aws:ecs/taskDefinition:TaskDefinition");
+            const taskRole = all().find((r) => r.type === "aws:iam/role:Role" && r.state.arn === taskDef.inputs.taskRoleArn) as RecordedResource;
+            const policy = ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs.role === taskRole.id) as RecordedResource;
+            assert.deepEqual(JSON.parse(policy.inputs.policy as string), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "SignsIntrospectionAssertions",
+                        Effect: "Allow",
+                        Action: ["kms:Sign"],
+                        Resource: signingKeys().map((k) => k.state.arn),
+                        Condition: { StringEquals: { "kms:SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256" } },
+                    },
+                ],
+            });
+        });
+    }
 
     it(
         doc.target === "local"
@@ -210,24 +260,21 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.ok(getRun().stack.calls.some((c) => c.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"));
         });
 
-        it("injects the secret into the task through secrets[].valueFrom, never as an environment value, and runs the image by digest", () => {
-            const secret = one("aws:secretsmanager/secret:Secret");
+        it("hands the task no secret (KMS signs), runs the image by digest as a non-root user", () => {
             const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
-            assert.deepEqual(def.secrets, [{ name: "INTROSPECTION_CLIENT_PRIVATE_KEY", valueFrom: secret.state.arn }]);
-            assert.ok(!def.environment.some((e) => e.name.includes("SECRET")));
+            assert.deepEqual(def.secrets, []);
+            assert.ok(!def.environment.some((e) => e.name.includes("SECRET") || e.name === "INTROSPECTION_CLIENT_PRIVATE_KEY"));
             assert.match(def.image, /@sha256:/);
             assert.equal(def.user, "1000");
         });
 
-        it("lets the execution role pull its image, write its logs and read its one secret, on those resources only; both roles trust this account's ECS only", () => {
-            const secret = one("aws:secretsmanager/secret:Secret");
+        it("lets the execution role pull its image and write its logs, on those resources only; both roles trust this account's ECS only", () => {
             const repo = one("aws:ecr/repository:Repository");
             const logGroup = one("aws:cloudwatch/logGroup:LogGroup");
             const taskDef = one("aws:ecs/taskDefinition:TaskDefinition");
             const executionRole = all().find((r) => r.type === "aws:iam/role:Role" && r.state.arn === taskDef.inputs.executionRoleArn) as RecordedResource;
-            const policies = ofType("aws:iam/rolePolicy:RolePolicy");
+            const policies = ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === executionRole.id);
             assert.equal(policies.length, 1);
-            assert.equal(policies[0].inputs.role, executionRole.id);
             const statements = (JSON.parse(policies[0].inputs.policy as string) as { Statement: { Action: string[]; Resource: string | string[] }[] })
                 .Statement;
             assert.deepEqual(
@@ -236,8 +283,8 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
                     [["ecr:GetAuthorizationToken"], "*"],
                     [["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [repo.state.arn]],
                     [["logs:CreateLogStream", "logs:PutLogEvents"], [`${String(logGroup.state.arn)}:*`]],
-                    [["secretsmanager:GetSecretValue"], [secret.state.arn]],
                 ],
+                "no secret to read: the introspection client's key is in KMS",
             );
             assert.deepEqual(ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), [], "no AWS managed policy, with its Resource: *");
             for (const role of ofType("aws:iam/role:Role")) {
@@ -249,13 +296,13 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             }
         });
 
-        it("runs a Fargate service behind the load balancer, with rollback, redeployed on a new secret version", () => {
+        it("runs a Fargate service behind the load balancer, with rollback", () => {
             const service = one("aws:ecs/service:Service");
-            const version = one("aws:secretsmanager/secretVersion:SecretVersion");
             const tg = one("aws:lb/targetGroup:TargetGroup");
             assert.equal(service.inputs.launchType, "FARGATE");
             assert.deepEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
-            assert.deepEqual(service.inputs.triggers, { introspectionSecretVersion: version.state.versionId });
+            // A rotation changes INTROSPECTION_CLIENT_KMS_KEY_ARN in the task definition: a new deployment by itself.
+            assert.equal(service.inputs.triggers, undefined, "no secret version to follow");
             assert.deepEqual(service.inputs.loadBalancers, [{ targetGroupArn: tg.state.arn, containerName: "policy-gateway", containerPort: 8080 }]);
             assert.equal(tg.inputs.targetType, "ip");
             assert.deepEqual(

@@ -79,6 +79,8 @@ export function programSuite(stackName: string, preview: boolean): void {
     /** Consumers whose client secret the stack generates: neither private_key_jwt nor adopted. */
     const withSecret = consumerDocs.filter((c) => !c.jwks && !c.existingAppId);
     const adoptedDocs = consumerDocs.filter((c) => c.existingAppId);
+    /** The introspection client's key ids (the stack's default is one key, "1"). */
+    const introspectionKeyIds = (doc.config[`${project}:introspectionClient`] as { keyIds?: string[] } | undefined)?.keyIds ?? ["1"];
     const orgUrl = `https://${doc.config["okta:orgName"]}.${doc.config["okta:baseUrl"]}`;
 
     let run: ProgramRun;
@@ -122,6 +124,8 @@ export function programSuite(stackName: string, preview: boolean): void {
                     ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
                     ...(withSecret.length && deliveryDoc?.method !== "stackOutputs" ? ["okta-api-gateway:delivery:CredentialDelivery"] : []),
                     "okta-api-gateway:okta:IntrospectionClient",
+                    // On AWS, each of the introspection client's keys is a KMS signing key.
+                    ...(gatewayDoc?.target === "aws" ? introspectionKeyIds.map(() => "okta-api-gateway:aws:KmsSigningKey") : []),
                     ...gatewayComponents,
                 ].sort(),
             );
@@ -216,8 +220,12 @@ export function programSuite(stackName: string, preview: boolean): void {
                     "aws:secretsmanager/secret:Secret",
                     "aws:kms/key:Key",
                 ];
+                // The introspection client's signing keys are not: a rotation removes the old one, and KMS
+                // keeps a removed key for its deletion window, within which the deletion can be cancelled.
+                const signingKey = (r: RecordedResource) => r.type === "aws:kms/key:Key" && r.inputs.keyUsage === "SIGN_VERIFY";
                 const aws = run.stack.resources.filter((r) => r.custom && !r.read && r.type.startsWith("aws:"));
-                for (const r of aws) assert.equal(r.protect, production && kept.includes(r.type), `${r.type} ${r.name}`);
+                for (const r of aws) assert.equal(r.protect, production && kept.includes(r.type) && !signingKey(r), `${r.type} ${r.name}`);
+                for (const r of aws.filter(signingKey)) assert.equal(r.inputs.deletionWindowInDays, production ? 30 : 7, r.name);
             },
         );
 
@@ -382,7 +390,8 @@ export function programSuite(stackName: string, preview: boolean): void {
             // The introspection client has no secret; its private key is in no output, secret or not.
             assert.equal(await valueOf(run.outputs.introspectionAuthMethod as pulumi.Output<string>), "private_key_jwt");
             const privateKeys = ofType("tls:index/privateKey:PrivateKey").map((k) => String(k.state.privateKeyPemPkcs8));
-            assert.ok(privateKeys.length >= 1);
+            // On AWS the keys are in KMS, which signs: no private key exists to export.
+            assert.ok(gatewayDoc?.target === "aws" ? privateKeys.length === 0 : privateKeys.length >= 1);
             for (const key of privateKeys)
                 assert.ok(![...secrets, ...plain].some((v) => v.includes(key.split("\n")[1])), "the private key is exported nowhere");
         });

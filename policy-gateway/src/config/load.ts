@@ -128,8 +128,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         introspectionAuthMethod: orDefault("introspectionAuthMethod", present.INTROSPECTION_AUTH_METHOD, undefined),
         introspectionClientId: present.INTROSPECTION_CLIENT_ID,
         introspectionClientKeyId: present.INTROSPECTION_CLIENT_KEY_ID,
+        introspectionClientKmsKeyArn: orDefault("introspectionClientKmsKeyArn", present.INTROSPECTION_CLIENT_KMS_KEY_ARN, undefined),
     };
-    const introspectionClient = needsIntrospectionClient(mode) ? introspectionClientOf(mode, p, problems) : undefined;
+    // A KMS key ARN its own schema refused is named once (above), not again as a missing credential.
+    const refusedKmsArn = present.INTROSPECTION_CLIENT_KMS_KEY_ARN !== undefined && mode.introspectionClientKmsKeyArn === undefined;
+    const introspectionClient = needsIntrospectionClient(mode) && !refusedKmsArn ? introspectionClientOf(mode, p, problems) : undefined;
     if (problems.length || !s) throw new ConfigError(problems);
     return configOf(s, { introspectionClient, workers: p.WORKERS ?? availableParallelism() });
 }
@@ -141,7 +144,10 @@ function orDefault<K extends SettingName>(name: K, text: string | undefined, fal
 }
 
 /** The introspection client's credential: a secret or a private key, from a variable or a file. */
-type CredentialSettings = Pick<GatewaySettings, "tokenValidation" | "introspectionAuthMethod" | "introspectionClientId" | "introspectionClientKeyId">;
+type CredentialSettings = Pick<
+    GatewaySettings,
+    "tokenValidation" | "introspectionAuthMethod" | "introspectionClientId" | "introspectionClientKeyId" | "introspectionClientKmsKeyArn"
+>;
 
 function introspectionClientOf(s: CredentialSettings, p: z.output<typeof processSchema>, problems: string[]): IntrospectionClient | undefined {
     if (p.INTROSPECTION_CLIENT_SECRET && p.INTROSPECTION_CLIENT_SECRET_FILE)
@@ -156,6 +162,18 @@ function introspectionClientOf(s: CredentialSettings, p: z.output<typeof process
         p.INTROSPECTION_CLIENT_PRIVATE_KEY ??
         (p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE ? readFileValue(p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, keyVariable, problems) : undefined);
     const method = s.introspectionAuthMethod;
+    const kmsKeyArn = s.introspectionClientKmsKeyArn;
+    if (kmsKeyArn !== undefined) {
+        // The key is in AWS KMS: no secret and no private key in the process at all.
+        if (secret || keyText || p.INTROSPECTION_CLIENT_SECRET_FILE || p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
+            problems.push(
+                "INTROSPECTION_CLIENT_KMS_KEY_ARN: set it alone, without INTROSPECTION_CLIENT_SECRET or INTROSPECTION_CLIENT_PRIVATE_KEY (KMS holds the key)",
+            );
+        if (method !== undefined && method !== "private_key_jwt")
+            problems.push(`INTROSPECTION_CLIENT_KMS_KEY_ARN: signs private_key_jwt assertions, not ${method} (INTROSPECTION_AUTH_METHOD)`);
+        const id = s.introspectionClientId;
+        return id === undefined ? undefined : { id, credentials: { kind: "kms", keyArn: kmsKeyArn, alg: "RS256", kid: s.introspectionClientKeyId }, method };
+    }
     const wantsKey = method === "private_key_jwt" || (method === undefined && keyText !== undefined);
     if (secret && keyText)
         problems.push(
@@ -163,7 +181,7 @@ function introspectionClientOf(s: CredentialSettings, p: z.output<typeof process
         );
     else if (wantsKey && !keyText && !p.INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)
         problems.push(
-            "INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE)",
+            "INTROSPECTION_CLIENT_PRIVATE_KEY: is required with INTROSPECTION_AUTH_METHOD=private_key_jwt (or INTROSPECTION_CLIENT_PRIVATE_KEY_FILE, or INTROSPECTION_CLIENT_KMS_KEY_ARN)",
         );
     else if (!wantsKey && !secret && !p.INTROSPECTION_CLIENT_SECRET_FILE)
         problems.push(

@@ -43,6 +43,9 @@ const setting = <S extends z.ZodType>(variable: string, codec: Codec, schema: S,
     shownDefault,
 });
 
+/** An AWS KMS key's ARN (AWS KMS Developer Guide, "Key identifiers (KeyId)"): the partition, region and account are in it. */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
 const int = (min: number, max: number) => z.number().int({ message: "must be a whole number" }).min(min).max(max);
 
 const httpUrl = z
@@ -99,6 +102,14 @@ export const SETTINGS = {
         z.string().min(1).optional(),
         "the `kid` the assertion carries (the key's id in the Okta app's JWKS)",
         "the JWK's `kid`",
+    ),
+    introspectionClientKmsKeyArn: setting(
+        "INTROSPECTION_CLIENT_KMS_KEY_ARN",
+        "text",
+        // A key ARN, not an alias: its region is where the gateway signs, and an IAM policy can name it.
+        z.string().regex(KMS_KEY_ARN, { message: "must be an AWS KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>" }).optional(),
+        "instead of a private key: the AWS KMS key (`SIGN_VERIFY`, RSA) that signs the `private_key_jwt` assertion (RS256) with `kms:Sign`, so no private key exists outside KMS; the AWS target sets it",
+        "",
     ),
     requiredScopes: setting(
         "REQUIRED_SCOPES",

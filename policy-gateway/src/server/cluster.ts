@@ -13,7 +13,7 @@ import { needsIntrospectionClient } from "../config/settings";
 import { buildIntrospection, loadMetadata } from "./discovery";
 import { GatewayMetrics } from "../shared/metrics";
 import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "../verification/remoteIntrospection";
-import type { IntrospectionVerifier } from "../verification/verifiers";
+import { CLIENT_AUTH_REFUSED, type IntrospectionVerifier } from "../verification/verifiers";
 
 /** One registry's metrics as JSON (Registry.getMetricsAsJSON). */
 type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
@@ -52,11 +52,8 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
                 introspection = buildIntrospection(config, md, {
                     http,
                     metrics,
-                    onClientAuthFailure: (status, consecutive) =>
-                        log.error(
-                            { status, consecutive, clientId: config.introspectionClient?.id },
-                            "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD",
-                        ),
+                    onClientAuthFailure: (refusal, consecutive) =>
+                        log.error({ ...refusal, consecutive, clientId: config.introspectionClient?.id }, CLIENT_AUTH_REFUSED),
                 });
             }
         });

@@ -10,7 +10,7 @@ import { DecisionCache } from "../verification/decisionCache";
 import { Limiter } from "../verification/limiter";
 import type { GatewayMetrics } from "../shared/metrics";
 import { RemoteIntrospection, type PrimaryChannel } from "../verification/remoteIntrospection";
-import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type TokenVerifier } from "../verification/verifiers";
+import { IntrospectionVerifier, JwtVerifier, LocalThenIntrospection, type OnClientAuthFailure, type TokenVerifier } from "../verification/verifiers";
 
 /** The verifier and the parts of it the metrics read. */
 export interface Verification {
@@ -71,7 +71,7 @@ const commonOf = (config: GatewayConfig, metrics: GatewayMetrics) => ({
 export function buildIntrospection(
     config: GatewayConfig,
     md: ServerMetadata,
-    deps: { http: AuthServerClient; metrics: GatewayMetrics; onClientAuthFailure?: (status: number, consecutive: number) => void },
+    deps: { http: AuthServerClient; metrics: GatewayMetrics; onClientAuthFailure?: OnClientAuthFailure },
     parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] },
 ): IntrospectionVerifier {
     const client = config.introspectionClient as IntrospectionClient;
@@ -104,7 +104,7 @@ export function buildIntrospection(
 export function buildVerification(
     config: GatewayConfig,
     md: ServerMetadata,
-    deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel; onClientAuthFailure?: (status: number, consecutive: number) => void },
+    deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel; onClientAuthFailure?: OnClientAuthFailure },
 ): Verification {
     const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] };
     const common = commonOf(config, deps.metrics);

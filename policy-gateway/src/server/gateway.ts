@@ -21,6 +21,7 @@ import { GatewayMetrics } from "../shared/metrics";
 import { rateLimitHeaders } from "../limits/rateLimitHeaders";
 import { responseHeaders } from "../request/responseHeaders";
 import type { PrimaryChannel } from "../verification/remoteIntrospection";
+import { CLIENT_AUTH_REFUSED, type OnClientAuthFailure } from "../verification/verifiers";
 import { SharedStore } from "../limits/sharedStore";
 import { clientAddress, trustedPeerPredicate } from "../request/trustProxy";
 
@@ -268,11 +269,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     const admin = opts.primary
         ? undefined
         : createAdminServer(metrics, () => (draining ? "draining" : !verification ? "starting" : misconfigured() ? "misconfigured" : "ready"));
-    const onClientAuthFailure = (status: number, consecutive: number) =>
-        log.error(
-            { status, consecutive, clientId: config.introspectionClient?.id, method: verification?.introspectionAuth },
-            "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key, and INTROSPECTION_AUTH_METHOD against the app in the authorization server",
-        );
+    const onClientAuthFailure: OnClientAuthFailure = (refusal, consecutive) =>
+        log.error({ ...refusal, consecutive, clientId: config.introspectionClient?.id, method: verification?.introspectionAuth }, CLIENT_AUTH_REFUSED);
 
     return {
         metrics,

@@ -1,7 +1,9 @@
 // I/O towards the authorization server: its metadata, and RFC 7662 introspection authenticated
-// as the introspection client (client_secret_basic), over kept-alive connections with timeouts.
+// as the introspection client (its secret, its key, or its key in AWS KMS), over kept-alive
+// connections with timeouts.
 import { Agent, request } from "undici";
-import { authenticate, type ClientAuthMethod, type IntrospectionClient } from "./clientAuth";
+import { authenticate, type ClientAuthMethod, type IntrospectionClient, type RemoteSigner } from "./clientAuth";
+import { kmsSigner } from "./kmsSigner";
 import { secureUrlProblem } from "../shared/urls";
 
 export interface ServerMetadata {
@@ -16,15 +18,37 @@ export interface ServerMetadata {
 export const METADATA_PATHS = ["oauth-authorization-server", "openid-configuration"] as const;
 
 export type IntrospectionOutcome =
-    { kind: "answer"; body: unknown } | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> } | { kind: "error"; reason: string };
+    | { kind: "answer"; body: unknown }
+    | { kind: "rateLimited"; headers: Record<string, string | string[] | undefined> }
+    /** `signing_refused`: KMS refused to sign the assertion (`detail`: its error, such as AccessDeniedException), a configuration problem. */
+    | { kind: "error"; reason: string; detail?: string };
+
+/**
+ * What KMS answers when the key or the permission is wrong, not when it is busy or away (AWS KMS
+ * API Reference, Sign, "Errors"): each is a configuration problem, like a refused client secret.
+ */
+const KMS_REFUSALS = new Set([
+    "AccessDeniedException",
+    "NotFoundException",
+    "DisabledException",
+    "KMSInvalidStateException",
+    "InvalidKeyUsageException",
+    "IncorrectKeyException",
+    "InvalidGrantTokenException",
+    "UnrecognizedClientException",
+]);
 
 export class AuthServerClient {
     private readonly agent: Agent;
+    /** Signs assertions whose key is in AWS KMS (made on first use). */
+    private readonly remoteSigner: RemoteSigner;
 
     constructor(
         private readonly timeoutMs: number,
         connections: number,
+        remoteSigner?: RemoteSigner,
     ) {
+        this.remoteSigner = remoteSigner ?? kmsSigner(timeoutMs);
         this.agent = new Agent({
             connections,
             keepAliveTimeout: 30_000,
@@ -69,7 +93,15 @@ export class AuthServerClient {
     }
 
     async introspect(endpoint: string, client: IntrospectionClient, method: ClientAuthMethod, token: string): Promise<IntrospectionOutcome> {
-        const auth = await authenticate(client, method, endpoint);
+        let auth: Awaited<ReturnType<typeof authenticate>>;
+        try {
+            auth = await authenticate(client, method, endpoint, Date.now(), this.remoteSigner);
+        } catch (e) {
+            const name = (e as { name?: string }).name ?? "Error";
+            return KMS_REFUSALS.has(name)
+                ? { kind: "error", reason: "signing_refused", detail: name }
+                : { kind: "error", reason: "signing_failed", detail: name };
+        }
         try {
             const res = await request(endpoint, {
                 dispatcher: this.agent,

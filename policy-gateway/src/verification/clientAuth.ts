@@ -1,14 +1,22 @@
 // How the gateway authenticates to the introspection endpoint (RFC 7662 §2.1 leaves it to the
 // server; Okta supports these): client_secret_basic (RFC 6749 §2.3.1), client_secret_post, or
 // private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): a short-lived assertion signed with the
-// client's private key, so no shared secret exists at all.
+// client's private key, so no shared secret exists at all. The key may live in AWS KMS, which signs
+// the assertion and never hands the key out.
 import { createPrivateKey, randomUUID, type KeyObject } from "node:crypto";
-import { SignJWT } from "jose";
+import { base64url, SignJWT } from "jose";
 
 export const CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
-export type ClientCredentials = { kind: "secret"; secret: string } | { kind: "key"; key: KeyObject; alg: "RS256" | "ES256"; kid?: string };
+export type ClientCredentials =
+    | { kind: "secret"; secret: string }
+    | { kind: "key"; key: KeyObject; alg: "RS256" | "ES256"; kid?: string }
+    /** An RSA key in AWS KMS (INTROSPECTION_CLIENT_KMS_KEY_ARN): signs RS256, by a call to KMS. */
+    | { kind: "kms"; keyArn: string; alg: "RS256"; kid?: string };
+
+/** Signs a JWS signing input with a key held elsewhere (AWS KMS), and returns the raw signature. */
+export type RemoteSigner = (keyArn: string, signingInput: Uint8Array) => Promise<Uint8Array>;
 
 export interface IntrospectionClient {
     id: string;
@@ -47,9 +55,28 @@ export function parsePrivateKey(text: string, variable: string, kid?: string): E
  */
 export function chooseMethod(client: IntrospectionClient, advertised: readonly string[] | undefined): ClientAuthMethod {
     if (client.method) return client.method;
-    if (client.credentials.kind === "key") return "private_key_jwt";
+    if (client.credentials.kind !== "secret") return "private_key_jwt";
     if (advertised && !advertised.includes("client_secret_basic") && advertised.includes("client_secret_post")) return "client_secret_post";
     return "client_secret_basic";
+}
+
+/** RFC 7523 §3: iss = sub = the client id, aud = the endpoint, a short exp and a unique jti. Pure but for the jti. */
+export function assertionClaims(clientId: string, endpoint: string, now: number) {
+    const iat = Math.floor(now / 1000);
+    return { iss: clientId, sub: clientId, aud: endpoint, iat, exp: iat + 60, jti: randomUUID() };
+}
+
+/**
+ * A compact JWS (RFC 7515 §7.1) whose signature a remote key makes: the signing input is
+ * BASE64URL(header) "." BASE64URL(claims), the same bytes jose would sign.
+ */
+export async function remotelySignedJwt(
+    header: Record<string, string>,
+    claims: object,
+    sign: (signingInput: Uint8Array) => Promise<Uint8Array>,
+): Promise<string> {
+    const signingInput = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims))}`;
+    return `${signingInput}.${base64url.encode(await sign(new TextEncoder().encode(signingInput)))}`;
 }
 
 /** The headers and form fields that authenticate one introspection request. */
@@ -58,21 +85,18 @@ export async function authenticate(
     method: ClientAuthMethod,
     endpoint: string,
     now = Date.now(),
+    remoteSigner?: RemoteSigner,
 ): Promise<{ headers: Record<string, string>; form: Record<string, string> }> {
     const c = client.credentials;
     if (method === "private_key_jwt") {
-        if (c.kind !== "key") throw new Error("private_key_jwt needs INTROSPECTION_CLIENT_PRIVATE_KEY");
-        const seconds = Math.floor(now / 1000);
-        // RFC 7523 §3: iss = sub = the client id, aud = the endpoint, a short exp and a unique jti.
-        const assertion = await new SignJWT({})
-            .setProtectedHeader({ alg: c.alg, ...(c.kid ? { kid: c.kid } : {}), typ: "JWT" })
-            .setIssuer(client.id)
-            .setSubject(client.id)
-            .setAudience(endpoint)
-            .setIssuedAt(seconds)
-            .setExpirationTime(seconds + 60)
-            .setJti(randomUUID())
-            .sign(c.key);
+        if (c.kind === "secret") throw new Error("private_key_jwt needs INTROSPECTION_CLIENT_PRIVATE_KEY or INTROSPECTION_CLIENT_KMS_KEY_ARN");
+        const header = { alg: c.alg, ...(c.kid ? { kid: c.kid } : {}), typ: "JWT" };
+        const claims = assertionClaims(client.id, endpoint, now);
+        let assertion: string;
+        if (c.kind === "kms") {
+            if (!remoteSigner) throw new Error("INTROSPECTION_CLIENT_KMS_KEY_ARN: no KMS signer in this process");
+            assertion = await remotelySignedJwt(header, claims, (input) => remoteSigner(c.keyArn, input));
+        } else assertion = await new SignJWT(claims).setProtectedHeader(header).sign(c.key);
         return {
             headers: {},
             form: { client_id: client.id, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion },

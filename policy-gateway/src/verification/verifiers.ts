@@ -12,6 +12,14 @@ import type { GatewayMetrics } from "../shared/metrics";
 import { parseScopes } from "./scopes";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "./tokenInfo";
 
+/** Who refused the introspection client: the authorization server (its HTTP status), or KMS, which would not sign the assertion. */
+export type ClientAuthRefusal = { status: number } | { kmsError: string };
+export type OnClientAuthFailure = (refusal: ClientAuthRefusal, consecutive: number) => void;
+
+/** The log line of a refusal, the same in every process. */
+export const CLIENT_AUTH_REFUSED =
+    "the introspection endpoint refused the gateway's client credentials: check INTROSPECTION_CLIENT_ID, its secret or key (with a KMS key: the task role's kms:Sign on INTROSPECTION_CLIENT_KMS_KEY_ARN), and INTROSPECTION_AUTH_METHOD against the app in the authorization server";
+
 /** Who is asking: the client's address, for per-client limits. */
 export interface VerifyContext {
     client?: string;
@@ -53,7 +61,7 @@ export class IntrospectionVerifier implements TokenVerifier {
             /** How the gateway authenticates to the endpoint (chooseMethod). */
             method: ClientAuthMethod;
             /** Called when the server refuses the client's credentials (401/403): a configuration problem. */
-            onClientAuthFailure?: (status: number, consecutive: number) => void;
+            onClientAuthFailure?: OnClientAuthFailure;
             http: AuthServerClient;
             breaker: CircuitBreaker;
             limiter: Limiter;
@@ -119,13 +127,17 @@ export class IntrospectionVerifier implements TokenVerifier {
                 this.blockedUntil = this.now() + wait * 1000;
                 return this.unavailable("rate_limited", wait);
             }
-            if (outcome.kind === "error" && (outcome.reason === "http_401" || outcome.reason === "http_403")) {
-                // The server answered: it refuses our credentials or method. Not an outage (the
-                // breaker stays closed); a configuration problem, reported as one.
-                breaker.success();
+            if (outcome.kind === "error" && (outcome.reason === "http_401" || outcome.reason === "http_403" || outcome.reason === "signing_refused")) {
+                // The server answered: it refuses our credentials or method (or KMS refuses to sign
+                // with the key). Not an outage (the breaker stays closed); a configuration problem,
+                // reported as one.
+                if (outcome.reason !== "signing_refused") breaker.success();
                 this.authFailures++;
-                this.opts.onClientAuthFailure?.(Number(outcome.reason.slice(5)), this.authFailures);
-                return this.unavailable("client_auth_failed", 5);
+                this.opts.onClientAuthFailure?.(
+                    outcome.reason === "signing_refused" ? { kmsError: outcome.detail ?? "unknown" } : { status: Number(outcome.reason.slice(5)) },
+                    this.authFailures,
+                );
+                return this.unavailable(outcome.reason === "signing_refused" ? "signing_refused" : "client_auth_failed", 5);
             }
             if (outcome.kind === "error") {
                 breaker.failure();

@@ -53,6 +53,13 @@ const ARBITRARIES: Partial<Record<SettingName, fc.Arbitrary<unknown>>> = {
     introspectionClientId: fc.option(fc.stringMatching(/^0oa[A-Za-z0-9]{4,16}$/), { nil: undefined }),
     introspectionAuthMethod: fc.option(fc.constantFrom(...CLIENT_AUTH_METHODS), { nil: undefined }),
     introspectionClientKeyId: fc.option(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { nil: undefined }),
+    introspectionClientKmsKeyArn: fc.option(
+        fc.constantFrom(
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-0a1b2c",
+        ),
+        { nil: undefined },
+    ),
     requiredScopes: fc.uniqueArray(scope, { maxLength: 3 }),
     routeRules: fc.array(routeRule, { maxLength: 3 }),
     host: fc.constantFrom("0.0.0.0", "127.0.0.1", "::"),
