@@ -7,6 +7,8 @@
 //   gateway: built from policy-gateway/, run locally (Docker) or on AWS (ECS Fargate + ALB)
 //   credentials: each consumer's secret to that consumer only (an ESC environment or a Secrets Manager
 //                secret), with what it needs beside it: audience, the gateway's URL, its rate limit
+//   published:   what the API team needs (issuer, JWKS, gateway URL, security schemes), nothing secret,
+//                beside them (an ESC environment or an SSM parameter): only the platform team reads the stack
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
@@ -14,7 +16,8 @@ import { ConsumerApp } from "./components/consumerApp";
 import { CredentialDelivery, type DeliveryLocation } from "./components/credentialDelivery";
 import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
-import { openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
+import { ApiPublication } from "./components/apiPublication";
+import { apiFacts, openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig/index";
 import { limitOf } from "./policy-gateway/src/limits/rateLimitPlan";
 
@@ -127,7 +130,21 @@ const deliveries: Record<string, DeliveryLocation> =
           }).locations
         : {};
 
-// ---- Stack outputs, for the teams that consume this API and for the gateway deployment.
+// 7. What the API team needs, published once beside the consumers' credentials, so that no team
+//    needs to read the stack (a StackReference opens every secret in its state).
+const published =
+    delivery.method === "esc" || delivery.method === "awsSecretsManager"
+        ? new ApiPublication("api-facts", {
+              method: delivery,
+              project: config.project,
+              stack: config.stack,
+              facts: pulumi
+                  .all([authServer.issuer, authServer.endpoints, authServer.audience, config.gateway?.target === "aws" ? gateway?.url : undefined])
+                  .apply(([issuer, endpoints, audience, gatewayUrl]) => apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl })),
+          }).location
+        : undefined;
+
+// ---- Stack outputs, for the platform team (other teams read the published places above).
 const endpoints = authServer.endpoints;
 export const authorizationServerId = authServer.id;
 export const issuer = authServer.issuer;
@@ -174,6 +191,9 @@ export const consumerClientSecrets =
 export const introspectionClientId = introspection?.clientId;
 /** How the gateway authenticates to the introspection endpoint: private_key_jwt (no secret exists) or client_secret_basic. */
 export const introspectionAuthMethod = introspection?.authMethod;
+
+/** Where the API's facts are published for its teams (ESC environment or SSM parameter), and how to read them. */
+export const apiPublication = published;
 
 /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
 export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuritySchemes(url, config.scopes));

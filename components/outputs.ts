@@ -46,3 +46,40 @@ export function ramlSecurityScheme(tokenUrl: string, scopes: ScopeSpec[]): strin
     };
     return `#%RAML 1.0 SecurityScheme\n${toYaml(scheme)}`;
 }
+
+/** What the API team needs, published without access to the stack (ApiPublication). Nothing secret. */
+export interface ApiFacts {
+    issuer: string;
+    metadataUrl: string;
+    tokenUrl: string;
+    jwksUrl: string;
+    audience: string;
+    scopes: string[];
+    /** Where consumers call the API: the AWS target's gateway only (a local one is on whoever ran pulumi up). */
+    gatewayUrl?: string;
+    /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
+    openApiSecuritySchemes: ReturnType<typeof openApiSecuritySchemes>;
+    /** Save as `okta.raml` beside the API's RAML 1.0 spec. */
+    ramlSecurityScheme: string;
+}
+
+/** The API's published facts, from the server's endpoints and the stack's scopes. Pure. */
+export function apiFacts(f: {
+    issuer: string;
+    endpoints: { metadataUrl: string; tokenUrl: string; jwksUrl: string };
+    audience: string;
+    scopes: ScopeSpec[];
+    gatewayUrl?: string;
+}): ApiFacts {
+    return {
+        issuer: f.issuer,
+        metadataUrl: f.endpoints.metadataUrl,
+        tokenUrl: f.endpoints.tokenUrl,
+        jwksUrl: f.endpoints.jwksUrl,
+        audience: f.audience,
+        scopes: f.scopes.map((s) => s.name),
+        ...(f.gatewayUrl ? { gatewayUrl: f.gatewayUrl } : {}),
+        openApiSecuritySchemes: openApiSecuritySchemes(f.endpoints.tokenUrl, f.scopes),
+        ramlSecurityScheme: ramlSecurityScheme(f.endpoints.tokenUrl, f.scopes),
+    };
+}

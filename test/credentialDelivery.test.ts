@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { consumerFacts, CredentialDelivery, deliveryKeyPolicy, escDefinition } from "../components/credentialDelivery";
+import { apiEscDefinition } from "../components/apiPublication";
+import { apiFacts } from "../components/outputs";
+import { endpointsOf } from "../components/authorizationServer";
 import { findInRawInputs, MOCK_AWS, startMockedStack, unwrapSecrets, valueOf, type MockedStack } from "../harness/stackHarness";
 
 const CONSUMERS = [
@@ -48,7 +51,7 @@ const holders = (prefix: string, secret: string) => stack.resources.filter((r) =
 
 describe("CredentialDelivery", () => {
     it("esc: one environment per consumer holding its own secret only, opened by its own teams only", async () => {
-        const delivery = deliver("esc", { method: "esc", organization: "acme", project: "orders-consumers" }, (c) => c.readers);
+        const delivery = deliver("esc", { method: "esc", organization: "acme", project: "orders-consumers", apiReaders: [] }, (c) => c.readers);
         assert.equal(await valueOf(delivery.locations.shipping.location), "acme/orders-consumers/shipping-unit");
         await stack.settle();
         for (const c of CONSUMERS) {
@@ -148,5 +151,36 @@ describe("CredentialDelivery", () => {
         const local = consumerFacts({ issuer: "i", tokenUrl: "t", audience: "a", clientId: "c", scopes: [], rateLimit: null });
         assert.equal("gatewayUrl" in local, false, "no gateway other teams reach: nothing published");
         assert.equal(escDefinition({ consumer: "x", facts: local, clientSecret: "s", origin: "p/s" }).includes("API_BASE_URL"), false);
+    });
+});
+
+describe("ApiPublication", () => {
+    const facts = apiFacts({
+        issuer: "https://acme.okta.com/oauth2/aus1",
+        endpoints: endpointsOf("https://acme.okta.com/oauth2/aus1"),
+        audience: "api://orders",
+        scopes: [{ name: "orders:read", description: "Read orders", default: false }],
+        gatewayUrl: "https://orders.api.acme.example",
+    });
+    it("publishes the API's facts as plain ESC values, with the variables a test or a doc build reads", () => {
+        const doc = parseYaml(apiEscDefinition(facts, "orders/prod")) as { values: { api: typeof facts; environmentVariables: Record<string, string> } };
+        assert.deepEqual(doc.values.api, facts);
+        assert.equal(facts.jwksUrl, "https://acme.okta.com/oauth2/aus1/v1/keys");
+        assert.deepEqual(doc.values.environmentVariables, {
+            OKTA_ISSUER: "${api.issuer}",
+            OKTA_JWKS_URL: "${api.jwksUrl}",
+            OKTA_TOKEN_URL: "${api.tokenUrl}",
+            OKTA_AUDIENCE: "${api.audience}",
+            API_BASE_URL: "${api.gatewayUrl}",
+        });
+        assert.ok(!apiEscDefinition(facts, "orders/prod").includes("fn::secret"), "nothing secret to encrypt");
+    });
+    it("leaves the gateway's URL out when there is none other teams reach", () => {
+        const local = apiFacts({ ...facts, endpoints: endpointsOf(facts.issuer), scopes: [], gatewayUrl: undefined });
+        assert.equal("gatewayUrl" in local, false);
+        assert.equal(
+            "API_BASE_URL" in (parseYaml(apiEscDefinition(local, "o/dev")) as { values: { environmentVariables: object } }).values.environmentVariables,
+            false,
+        );
     });
 });

@@ -128,7 +128,14 @@ describe("stack configuration: adoption and credential delivery", () => {
     it("fills delivery defaults: the ESC project from the project name, no Secrets Manager recovery window outside production", () => {
         const doc = devDoc();
         doc.config[`${project}:credentialDelivery`] = { method: "esc", esc: { organization: "acme" } };
-        assert.deepEqual(load(doc).credentialDelivery, { method: "esc", organization: "acme", project: `${project}-consumers` });
+        assert.deepEqual(load(doc).credentialDelivery, { method: "esc", organization: "acme", project: `${project}-consumers`, apiReaders: [] });
+        doc.config[`${project}:credentialDelivery`] = { method: "esc", esc: { organization: "acme", apiReaders: ["products-api-team"] } };
+        assert.deepEqual(load(doc).credentialDelivery, {
+            method: "esc",
+            organization: "acme",
+            project: `${project}-consumers`,
+            apiReaders: ["products-api-team"],
+        });
         doc.config[`${project}:credentialDelivery`] = { method: "awsSecretsManager" };
         consumers(doc)[1].readers = ["arn:aws:iam::210987654321:role/inventory-sync"];
         assert.deepEqual(load(doc).credentialDelivery, { method: "awsSecretsManager", namePrefix: `${project}/dev/`, recoveryWindowInDays: 0 });

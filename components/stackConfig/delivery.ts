@@ -80,7 +80,12 @@ export function credentialDeliverySpec(
         case undefined:
             return { method: "none" };
         case "esc":
-            return { method: "esc", organization: delivery.esc?.organization ?? "", project: delivery.esc?.project ?? `${ctx.project}-consumers` };
+            return {
+                method: "esc",
+                organization: delivery.esc?.organization ?? "",
+                project: delivery.esc?.project ?? `${ctx.project}-consumers`,
+                apiReaders: delivery.esc?.apiReaders ?? [],
+            };
         case "awsSecretsManager":
             return {
                 method: "awsSecretsManager",

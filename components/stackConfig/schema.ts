@@ -173,6 +173,8 @@ export const credentialDeliverySchema = z.strictObject({
                 .string()
                 .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be an ESC project name: letters, digits, '-', '_' or '.'" })
                 .optional(),
+            /** Pulumi Cloud teams that read the API's published facts (issuer, JWKS URL, gateway URL, security schemes): nothing secret. */
+            apiReaders: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Pulumi Cloud team name" })).optional(),
         })
         .optional(),
     awsSecretsManager: z

@@ -138,7 +138,7 @@ export interface ConsumerSpec {
  * stack: an explicit opt-in. `none`: no consumer has a secret to deliver.
  */
 export type CredentialDeliverySpec =
-    | { method: "esc"; organization: string; project: string }
+    | { method: "esc"; organization: string; project: string; apiReaders: string[] }
     | { method: "awsSecretsManager"; namePrefix: string; recoveryWindowInDays: number }
     | { method: "stackOutputs" }
     | { method: "none" };

@@ -123,6 +123,7 @@ export function programSuite(stackName: string, preview: boolean): void {
                     "okta-api-gateway:okta:AuthorizationServer",
                     ...consumerDocs.map(() => "okta-api-gateway:okta:ConsumerApp"),
                     ...(withSecret.length && deliveryDoc?.method !== "stackOutputs" ? ["okta-api-gateway:delivery:CredentialDelivery"] : []),
+                    ...(deliveryDoc && deliveryDoc.method !== "stackOutputs" ? ["okta-api-gateway:delivery:ApiPublication"] : []),
                     "okta-api-gateway:okta:IntrospectionClient",
                     // On AWS, each of the introspection client's keys is a KMS signing key.
                     ...(gatewayDoc?.target === "aws" ? introspectionKeyIds.map(() => "okta-api-gateway:aws:KmsSigningKey") : []),
@@ -282,6 +283,51 @@ export function programSuite(stackName: string, preview: boolean): void {
                 assert.equal(run.outputs.consumerClientSecrets, undefined, "no all-secrets map without the explicit opt-in");
             }
             assert.equal(run.outputs.introspectionClientSecret, undefined, "only the gateway needs the introspection credential");
+        });
+
+        it("publishes what the API team needs, nothing secret, where it is read without access to the stack", async () => {
+            const published = run.outputs.apiPublication as { method: string; location: pulumi.Output<string>; read: pulumi.Output<string> } | undefined;
+            if (deliveryDoc?.method !== "esc" && deliveryDoc?.method !== "awsSecretsManager") {
+                assert.equal(published, undefined, "with stackOutputs the stack outputs are the only place");
+                return;
+            }
+            const place = named("api-facts-" + (deliveryDoc.method === "esc" ? "esc" : "parameter"));
+            const facts = (
+                deliveryDoc.method === "esc"
+                    ? (parseYaml((unwrapSecrets(place.rawInputs) as { yaml: { text: string } }).yaml.text) as { values: { api: unknown } }).values.api
+                    : JSON.parse(String(place.inputs.insecureValue))
+            ) as Record<string, unknown>;
+            assert.equal(
+                findInRawInputs(place.rawInputs, "").some((p) => p.inSecret),
+                false,
+                "plain text: nothing in it is secret",
+            );
+            assert.equal(facts.issuer, await out("issuer"));
+            assert.equal(facts.jwksUrl, await out("jwksUrl"));
+            assert.equal(facts.tokenUrl, await out("tokenUrl"));
+            assert.equal(facts.audience, serverDoc.audience);
+            assert.deepEqual(facts.openApiSecuritySchemes, await valueOf(run.outputs.openApiSecuritySchemesEntry as pulumi.Output<unknown>));
+            assert.equal(facts.ramlSecurityScheme, await out("ramlSecuritySchemeFragment"));
+            assert.equal(facts.gatewayUrl, gatewayDoc?.target === "aws" ? await out("gatewayUrl") : undefined);
+            const text = JSON.stringify(facts);
+            for (const app of ofType("okta:app/oAuth:OAuth"))
+                if (typeof app.state.clientSecret === "string") assert.ok(!text.includes(app.state.clientSecret), "no client secret");
+            assert.ok(!text.includes("PRIVATE KEY"));
+            if (deliveryDoc.method === "esc") {
+                const apiReaders = (deliveryDoc as { esc?: { apiReaders?: string[] } }).esc?.apiReaders ?? [];
+                const teams = run.stack.resources.filter(
+                    (r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.inputs.environment === place.inputs.name,
+                );
+                assert.deepEqual(
+                    teams.map((t) => [t.inputs.team, t.inputs.permission]),
+                    apiReaders.map((t) => [t, "read"]),
+                );
+                assert.equal(await valueOf(published!.location), `${String(place.inputs.organization)}/${String(place.inputs.project)}/api-${stackName}`);
+            } else {
+                assert.equal(place.inputs.type, "String");
+                assert.equal(place.inputs.name, `/${project}/${stackName}/api`);
+                assert.match(await valueOf(published!.read), /^aws ssm get-parameter --name \/.+\/api /);
+            }
         });
 
         it("delivers each generated secret to its own consumer's readers, and nowhere else", async () => {
