@@ -12,21 +12,25 @@ export function bundleIsStale(bundleMtimeMs: number | undefined, inputMtimesMs: 
     return bundleMtimeMs === undefined || inputMtimesMs.some((m) => m > bundleMtimeMs);
 }
 
-function inputsOf(gatewayDir: string): string[] {
+/** What the bundle and its SBOM are made from: every source file (the layers are folders), the build script, the lock file, the base image pin. */
+export function inputsOf(gatewayDir: string): string[] {
     const src = path.join(gatewayDir, "src");
     return [
-        ...readdirSync(src)
+        ...readdirSync(src, { recursive: true, encoding: "utf8" })
             .filter((f) => f.endsWith(".ts"))
             .map((f) => path.join(src, f)),
         path.join(gatewayDir, "build.mjs"),
         path.join(gatewayDir, "..", "package-lock.json"),
+        path.join(gatewayDir, "base-image", "Dockerfile"),
     ].filter(existsSync);
 }
 
 /** Rebuilds the bundle if stale; returns its path and SHA-256. */
 export function ensureGatewayBundle(gatewayDir = GATEWAY_DIR): { file: string; sha256: string; rebuilt: boolean } {
     const file = path.join(gatewayDir, "dist", "gateway.mjs");
-    const bundleMtime = existsSync(file) ? statSync(file).mtimeMs : undefined;
+    // The older of the two outputs: a missing SBOM rebuilds too.
+    const sbom = path.join(gatewayDir, "dist", "sbom.cdx.json");
+    const bundleMtime = existsSync(file) && existsSync(sbom) ? Math.min(statSync(file).mtimeMs, statSync(sbom).mtimeMs) : undefined;
     const stale = bundleIsStale(
         bundleMtime,
         inputsOf(gatewayDir).map((f) => statSync(f).mtimeMs),

@@ -1,11 +1,50 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { buildContextDigest, ensureGatewayBundle, GATEWAY_DIR } from "./gatewayBundle";
 
-/** The base image the Dockerfile builds on (its `BASE_IMAGE` build argument). */
-export const DEFAULT_BASE_IMAGE = "node:24-bookworm-slim";
+/** The file that pins the base image by digest (its one FROM line), which Dependabot updates. */
+export const BASE_IMAGE_PIN_FILE = path.join(GATEWAY_DIR, "base-image", "Dockerfile");
+
+/**
+ * The base image the Dockerfile builds on (its `BASE_IMAGE` build argument): `name:tag@sha256:…`
+ * from the pin file's FROM line. Throws, naming the file, when the line is not pinned by digest:
+ * a tag alone would float with the registry. Pure but for reading the file.
+ */
+export function pinnedBaseImageOf(file = BASE_IMAGE_PIN_FILE): string {
+    const text = readFileSync(file, "utf8");
+    const from = /^FROM\s+(\S+)\s*$/m.exec(text)?.[1];
+    if (!from || !/^[\w./:-]+@sha256:[0-9a-f]{64}$/.test(from))
+        throw new Error(
+            `${path.relative(process.cwd(), file)}: its FROM line must name the base image by digest (name:tag@sha256:<64 hex digits>), got ${from ?? "no FROM line"}`,
+        );
+    return from;
+}
+/**
+ * The OCI annotations' build arguments (policy-gateway/Dockerfile LABELs): the project's version;
+ * the git tree id of policy-gateway/ at HEAD, identical in every clone (shallow ones too), so the
+ * image is not rebuilt by a merge that leaves the gateway alone (a commit id would); and the
+ * repository, from GitHub Actions' own variables where the workflows run. Stable for one checkout.
+ */
+export function imageAnnotations(env: NodeJS.ProcessEnv = process.env, root = path.resolve(GATEWAY_DIR, "..")): Record<string, string> {
+    const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+    let revision = "unknown";
+    try {
+        revision = execFileSync("git", ["rev-parse", `HEAD:${path.relative(root, GATEWAY_DIR)}`], {
+            cwd: root,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        }).trim();
+    } catch {
+        // Not a git checkout (an unpacked archive): the label says so.
+    }
+    const source = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : "";
+    return { VERSION: version, REVISION: revision, SOURCE: source };
+}
+
 export const GATEWAY_PLATFORM = "linux/amd64";
 export type GatewayPlatform = "linux/amd64" | "linux/arm64";
 
@@ -14,7 +53,7 @@ export interface GatewayImageArgs {
     repository: pulumi.Input<string>;
     /** Registry credentials; without them the image stays in the local Docker engine. */
     registry?: { server: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
-    /** Base image; a tag is resolved to its registry digest, so a patched base image rebuilds. */
+    /** Base image, pinned by digest (`name:tag@sha256:…`); default: the pin file's (policy-gateway/base-image/Dockerfile). */
     baseImage?: string;
     /** The platform to build for (default linux/amd64): linux/arm64 for Graviton (ARM64) tasks. */
     platform?: GatewayPlatform;
@@ -37,11 +76,6 @@ export function imageIdentity(contextDigest: string, buildArgs: Record<string, s
     return h.digest("hex");
 }
 
-/** `name:tag@sha256:…` as a build argument: the tag for people, the digest for Docker. */
-export function pinnedBaseImage(name: string, digest: string): string {
-    return `${name}@${digest}`;
-}
-
 /**
  * The gateway image, built from policy-gateway/Dockerfile after making sure the bundle it copies
  * is current.
@@ -51,8 +85,9 @@ export function pinnedBaseImage(name: string, digest: string): string {
  *   input differs, so the tag must change with every input.
  * - Build paths relative to the project root (Pulumi runs the program there): an absolute path
  *   differs per checkout and would rebuild on every CI runner.
- * - The base image is resolved to its registry digest with docker.getRegistryImage, so a patched
- *   base image is a new build argument, hence a rebuild under a new tag.
+ * - The base image is pinned by digest in the repository (policy-gateway/base-image/Dockerfile,
+ *   updated by Dependabot), never looked up at preview: a new digest is a reviewed pull request,
+ *   a new build argument, hence a rebuild under a new tag.
  * - Referred to by `repoDigest`: the registry digest when pushed, the local image id otherwise
  *   (@pulumi/docker Image.repoDigest: "the unique manifest SHA of a pushed docker image, or the
  *   local image ID"), so a container or task always runs exactly what was built.
@@ -71,11 +106,10 @@ export class GatewayImage extends pulumi.ComponentResource {
         const dockerfile = path.join(context, "Dockerfile");
         const contextDigest = buildContextDigest(GATEWAY_DIR);
 
-        const base = args.baseImage ?? DEFAULT_BASE_IMAGE;
-        const baseImage = base.includes("@sha256:")
-            ? pulumi.output(base)
-            : docker.getRegistryImageOutput({ name: base }, { parent: this }).apply((r) => pinnedBaseImage(base, r.sha256Digest));
-        const buildArgs = baseImage.apply((b) => ({ BASE_IMAGE: b }));
+        const baseImage = args.baseImage ?? pinnedBaseImageOf();
+        if (!/@sha256:[0-9a-f]{64}$/.test(baseImage))
+            throw new Error(`GatewayImage ${name}: baseImage ${baseImage} must be pinned by digest (name:tag@sha256:…)`);
+        const buildArgs = pulumi.output({ BASE_IMAGE: baseImage, ...imageAnnotations() });
         const platform = args.platform ?? GATEWAY_PLATFORM;
         const tag = buildArgs.apply((a) => imageIdentity(contextDigest, a, platform).slice(0, 24));
 

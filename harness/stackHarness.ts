@@ -300,8 +300,6 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
             return oktaGetDomain(String(inputs.domainIdOrName));
         case "aws:kms/getPublicKey:getPublicKey":
             return kmsGetPublicKey(String(inputs.keyId));
-        case "docker:index/getRegistryImage:getRegistryImage":
-            return { id: String(inputs.name), name: inputs.name, sha256Digest: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}` };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {
                 id: MOCK_AWS.region,

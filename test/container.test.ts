@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertWalkthrough, gatewayEnv, INTROSPECTION_CLIENT, type SampleUpstream, send, startOktaAndUpstream } from "./support/gatewayHarness";
 import type { LocalOkta } from "../harness/localOkta";
+import { imageAnnotations } from "../components/gatewayImage";
 import { PROJECT_ROOT } from "../harness/stackHarness";
 import { healthCheckCommand } from "../policy-gateway/src/config/contract";
 import { freePort, untilReady } from "../harness/gatewayProcess";
@@ -48,7 +49,16 @@ describe("the gateway container", { skip }, () => {
     let base = "";
 
     before(async () => {
-        docker("build", "-q", "-t", IMAGE, path.join(PROJECT_ROOT, "policy-gateway"));
+        // On the local stand-in base image (no registry here), with the annotations the stack passes.
+        const labels = imageAnnotations({ GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/okta-api-gateway" });
+        docker(
+            "build",
+            "-q",
+            "-t",
+            IMAGE,
+            ...Object.entries(labels).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+            path.join(PROJECT_ROOT, "policy-gateway"),
+        );
         ({ okta, upstream } = await startOktaAndUpstream());
         const [port, adminPort] = [await freePort(), await freePort()];
         const env = gatewayEnv(okta, upstream, { PORT: String(port), ADMIN_PORT: String(adminPort) });
@@ -78,7 +88,22 @@ describe("the gateway container", { skip }, () => {
         assert.deepEqual(Object.keys(config.ExposedPorts).sort(), ["8080/tcp", "9090/tcp"]);
         assert.deepEqual(config.Healthcheck.Test, healthCheckCommand(), "the readiness check the stack's containers and tasks use too");
         assert.deepEqual(config.Cmd, ["node", "/app/gateway.mjs"]);
-        assert.equal(docker("run", "--rm", "--entrypoint", "ls", IMAGE, "/app"), "gateway.mjs");
+        assert.equal(docker("run", "--rm", "--entrypoint", "ls", IMAGE, "/app"), "gateway.mjs\nsbom.cdx.json");
+    });
+
+    it("carries the OCI annotations (version, revision, source, base image) and its SBOM", () => {
+        const labels = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Labels}}", IMAGE)) as Record<string, string>;
+        const expected = imageAnnotations({ GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/okta-api-gateway" });
+        assert.equal(labels["org.opencontainers.image.version"], expected.VERSION);
+        assert.equal(labels["org.opencontainers.image.revision"], expected.REVISION);
+        assert.equal(labels["org.opencontainers.image.source"], "https://github.com/acme/okta-api-gateway");
+        assert.equal(labels["org.opencontainers.image.base.name"], "node:24-bookworm-slim");
+        const sbom = JSON.parse(docker("run", "--rm", "--entrypoint", "cat", IMAGE, "/app/sbom.cdx.json")) as {
+            bomFormat: string;
+            components: { name: string }[];
+        };
+        assert.equal(sbom.bomFormat, "CycloneDX");
+        assert.ok(sbom.components.some((c) => c.name === "jose"));
     });
 
     it("runs as a non-root user and turns healthy", () => {

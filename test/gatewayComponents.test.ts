@@ -7,15 +7,17 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { accountUniqueName, AwsGateway, ecsTasksTrust, executionRolePolicy } from "../components/awsGateway";
-import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR } from "../components/gatewayBundle";
-import { imageIdentity } from "../components/gatewayImage";
+import { buildContextDigest, bundleIsStale, ensureGatewayBundle, GATEWAY_DIR, inputsOf } from "../components/gatewayBundle";
+import { imageAnnotations, imageIdentity, pinnedBaseImageOf } from "../components/gatewayImage";
+import { execFileSync } from "node:child_process";
+import { parse as parseYaml } from "yaml";
 import { defaultRouteOf, routingProblems, zoneProblems } from "../components/subnetRouting";
 import { healthCheckCommand } from "../policy-gateway/src/config/contract";
 import { deployedSettings, gatewayEnvironment, type OktaWiring } from "../components/gatewayEnvironment";
 import { LocalGateway } from "../components/localGateway";
 import type { GatewaySpec } from "../components/stackConfig/index";
 import { loadConfig } from "../policy-gateway/src/config/load";
-import { startMockedStack, valueOf, type MockedStack } from "../harness/stackHarness";
+import { PROJECT_ROOT, startMockedStack, valueOf, type MockedStack } from "../harness/stackHarness";
 
 const spec: GatewaySpec = {
     target: "aws",
@@ -92,7 +94,7 @@ describe("the gateway bundle", () => {
         writeFileSync(path.join(dir, "src", "main.ts"), "export {}\n");
         writeFileSync(
             path.join(dir, "build.mjs"),
-            "import { writeFileSync } from 'node:fs'; writeFileSync(new URL('./dist/gateway.mjs', import.meta.url), 'rebuilt');\n",
+            "import { writeFileSync } from 'node:fs'; writeFileSync(new URL('./dist/gateway.mjs', import.meta.url), 'rebuilt'); writeFileSync(new URL('./dist/sbom.cdx.json', import.meta.url), '{}');\n",
         );
         writeFileSync(path.join(dir, "dist", "gateway.mjs"), "old");
         const past = new Date(Date.now() - 60_000);
@@ -103,6 +105,64 @@ describe("the gateway bundle", () => {
         assert.equal(second.rebuilt, false, "fresh: not rebuilt again");
         assert.equal(second.sha256, first.sha256);
         assert.match(second.sha256, /^[0-9a-f]{64}$/);
+    });
+});
+
+describe("the gateway bundle's inputs and SBOM", () => {
+    it("counts every source in the layer folders, the lock file and the base image pin as inputs", () => {
+        const inputs = inputsOf(GATEWAY_DIR).map((f) => path.relative(GATEWAY_DIR, f));
+        for (const f of ["src/server/main.ts", "src/verification/kmsSigner.ts", "build.mjs", "../package-lock.json", "base-image/Dockerfile"])
+            assert.ok(inputs.includes(f), `${f} is an input`);
+    });
+    it("lists exactly the npm packages the bundle contains, at their installed versions, and the pinned base image; the same bytes on every build", () => {
+        ensureGatewayBundle();
+        const file = path.join(GATEWAY_DIR, "dist", "sbom.cdx.json");
+        const first = readFileSync(file, "utf8");
+        const sbom = JSON.parse(first) as {
+            bomFormat: string;
+            specVersion: string;
+            components: { type: string; name: string; version: string; purl?: string }[];
+        };
+        assert.deepEqual([sbom.bomFormat, sbom.specVersion], ["CycloneDX", "1.5"]);
+        const installed = (name: string) =>
+            (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+        const libraries = new Map(sbom.components.filter((c) => c.type === "library").map((c) => [c.name, c]));
+        for (const name of ["jose", "undici", "zod", "pino", "lru-cache", "prom-client", "ioredis", "@aws-sdk/client-kms"]) {
+            assert.equal(libraries.get(name)?.version, installed(name), `${name} at its installed version`);
+        }
+        assert.equal(libraries.get("@aws-sdk/client-kms")?.purl, `pkg:npm/%40aws-sdk/client-kms@${installed("@aws-sdk/client-kms")}`);
+        for (const name of ["esbuild", "oidc-provider", "@pulumi/pulumi", "yaml"]) assert.equal(libraries.has(name), false, `${name} is not in the bundle`);
+        assert.deepEqual(
+            sbom.components.filter((c) => c.type === "container").map((c) => `${c.name}@${c.version}`),
+            [pinnedBaseImageOf()],
+        );
+        execFileSync(process.execPath, [path.join(GATEWAY_DIR, "build.mjs")]);
+        assert.equal(readFileSync(file, "utf8"), first, "no timestamp or serial number: the build context changes only with its content");
+    });
+});
+
+describe("the gateway image's base and annotations", () => {
+    it("reads the base image from the pin file, and refuses one not pinned by digest, naming the file", () => {
+        assert.match(pinnedBaseImageOf(), /^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+        const dir = mkdtempSync(path.join(tmpdir(), "pin-"));
+        writeFileSync(path.join(dir, "Dockerfile"), "# comment\nFROM node:24-bookworm-slim\n");
+        assert.throws(
+            () => pinnedBaseImageOf(path.join(dir, "Dockerfile")),
+            /Dockerfile: its FROM line must name the base image by digest .* got node:24-bookworm-slim/,
+        );
+    });
+    it("annotates the image with the version, the git tree of policy-gateway/ and the repository", () => {
+        const a = imageAnnotations({ GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/okta-api-gateway" });
+        assert.equal(a.VERSION, (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version);
+        assert.equal(a.REVISION, execFileSync("git", ["rev-parse", "HEAD:policy-gateway"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim());
+        assert.equal(a.SOURCE, "https://github.com/acme/okta-api-gateway");
+        assert.equal(imageAnnotations({}).SOURCE, "", "outside the workflows: no repository claimed");
+    });
+    it("is watched by Dependabot: the pin file's folder under the docker ecosystem", () => {
+        const config = parseYaml(readFileSync(path.join(PROJECT_ROOT, ".github", "dependabot.yml"), "utf8")) as {
+            updates: { "package-ecosystem": string; directory: string }[];
+        };
+        assert.ok(config.updates.some((u) => u["package-ecosystem"] === "docker" && u.directory === "/policy-gateway/base-image"));
     });
 });
 

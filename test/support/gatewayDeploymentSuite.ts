@@ -7,7 +7,7 @@ import { it } from "node:test";
 import { loadConfig } from "../../policy-gateway/src/config/load";
 import { healthCheckCommand } from "../../policy-gateway/src/config/contract";
 import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
-import { imageIdentity } from "../../components/gatewayImage";
+import { imageIdentity, pinnedBaseImageOf } from "../../components/gatewayImage";
 import { isPrivateCidr } from "../../components/stackConfig/index";
 import { findInRawInputs, MOCK_AWS, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
 
@@ -102,11 +102,15 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
         assert.equal(path.resolve(PROJECT_ROOT, build.context), path.join(PROJECT_ROOT, "policy-gateway"));
     });
 
-    it("builds on the base image pinned by its registry digest, and tags the image by everything the build depends on", () => {
+    it("builds on the base image pinned by digest in the repository, never looked up at preview, and tags the image by everything the build depends on", () => {
         const image = one("docker:index/image:Image");
         const build = image.inputs.build as { platform: string; args: Record<string, string> };
-        const lookup = getRun().stack.calls.find((c) => c.token === "docker:index/getRegistryImage:getRegistryImage");
-        assert.equal(lookup?.inputs.name, "node:24-bookworm-slim");
+        assert.equal(
+            getRun().stack.calls.some((c) => c.token.startsWith("docker:")),
+            false,
+            "no anonymous registry lookup (rate-limited, and a republished tag would rebuild prod)",
+        );
+        assert.equal(build.args.BASE_IMAGE, pinnedBaseImageOf());
         assert.match(build.args.BASE_IMAGE, /^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
         const tag = String(image.inputs.imageName).split(":").at(-1) as string;
         // The tag is derived from the whole build: every file of the context, the build args, the platform.
