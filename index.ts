@@ -95,6 +95,11 @@ const introspection =
 //    Each consumer is held to its rate-limit tier, by its client id.
 const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
 const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.production });
+/**
+ * The gateway other teams reach: on AWS only. A `local` gateway runs on the machine that ran
+ * `pulumi up`: neither published nor exported as `gatewayUrl`, so no team is handed `http://localhost…`.
+ */
+const reachableGatewayUrl = config.gateway?.target === "aws" ? gateway?.url : undefined;
 
 // 6. Each generated client secret to its own consumer only, with what that team needs beside it
 //    (audience, where to call the API, its limit): nothing secret in the shared outputs.
@@ -123,8 +128,7 @@ const deliveries: Record<string, DeliveryLocation> =
               issuer: authServer.issuer,
               tokenUrl: authServer.endpoints.tokenUrl,
               audience: authServer.audience,
-              // Only a gateway other teams reach: a local one runs on whoever ran pulumi up.
-              gatewayUrl: config.gateway?.target === "aws" ? gateway?.url : undefined,
+              gatewayUrl: reachableGatewayUrl,
               consumers: generatedSecrets,
               protect: config.production,
           }).locations
@@ -139,7 +143,7 @@ const published =
               project: config.project,
               stack: config.stack,
               facts: pulumi
-                  .all([authServer.issuer, authServer.endpoints, authServer.audience, config.gateway?.target === "aws" ? gateway?.url : undefined])
+                  .all([authServer.issuer, authServer.endpoints, authServer.audience, reachableGatewayUrl])
                   .apply(([issuer, endpoints, audience, gatewayUrl]) => apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl })),
           }).location
         : undefined;
@@ -200,12 +204,8 @@ export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuri
 /** Save as `okta.raml` beside the API's RAML 1.0 spec: `securitySchemes: {okta: !include okta.raml}`. */
 export const ramlSecuritySchemeFragment = tokenUrl.apply((url) => ramlSecurityScheme(url, config.scopes));
 
-/**
- * Where consumers call the API through the gateway: on AWS only. A `local` gateway runs on the
- * machine that ran `pulumi up`, which no other team can reach: its address is `localGatewayUrl`,
- * so a StackReference to `gatewayUrl` never hands another team `http://localhost…`.
- */
-export const gatewayUrl = config.gateway?.target === "aws" ? gateway?.url : undefined;
+/** Where consumers call the API through the gateway: on AWS only (a local one is `localGatewayUrl`). */
+export const gatewayUrl = reachableGatewayUrl;
 /** The local gateway's address, on the machine that ran `pulumi up` (target local only). */
 export const localGatewayUrl = config.gateway?.target === "local" ? gateway?.url : undefined;
 /** The gateway image that runs: `repo@sha256:…` on AWS, the local image id (`sha256:…`) in dev. */

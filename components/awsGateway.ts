@@ -22,7 +22,7 @@ export interface AwsGatewayArgs {
     signingKeyArns?: pulumi.Input<string>[];
     /** A production stack: the image repository keeps its images on destroy, the store is Multi-AZ. */
     production: boolean;
-    /** Base image for the gateway image (default node:24-bookworm-slim, resolved to its digest). */
+    /** Base image for the gateway image, pinned by digest (default: policy-gateway/base-image/Dockerfile's). */
     baseImage?: string;
 }
 

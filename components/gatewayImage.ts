@@ -6,6 +6,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { buildContextDigest, ensureGatewayBundle, GATEWAY_DIR } from "./gatewayBundle";
 
+/** An image named by digest, `name[:tag]@sha256:<64 hex digits>`: what Docker pulls is fixed. */
+const PINNED_IMAGE = /^[\w./:-]+@sha256:[0-9a-f]{64}$/;
+
 /** The file that pins the base image by digest (its one FROM line), which Dependabot updates. */
 export const BASE_IMAGE_PIN_FILE = path.join(GATEWAY_DIR, "base-image", "Dockerfile");
 
@@ -17,7 +20,7 @@ export const BASE_IMAGE_PIN_FILE = path.join(GATEWAY_DIR, "base-image", "Dockerf
 export function pinnedBaseImageOf(file = BASE_IMAGE_PIN_FILE): string {
     const text = readFileSync(file, "utf8");
     const from = /^FROM\s+(\S+)\s*$/m.exec(text)?.[1];
-    if (!from || !/^[\w./:-]+@sha256:[0-9a-f]{64}$/.test(from))
+    if (!from || !PINNED_IMAGE.test(from))
         throw new Error(
             `${path.relative(process.cwd(), file)}: its FROM line must name the base image by digest (name:tag@sha256:<64 hex digits>), got ${from ?? "no FROM line"}`,
         );
@@ -107,8 +110,7 @@ export class GatewayImage extends pulumi.ComponentResource {
         const contextDigest = buildContextDigest(GATEWAY_DIR);
 
         const baseImage = args.baseImage ?? pinnedBaseImageOf();
-        if (!/@sha256:[0-9a-f]{64}$/.test(baseImage))
-            throw new Error(`GatewayImage ${name}: baseImage ${baseImage} must be pinned by digest (name:tag@sha256:…)`);
+        if (!PINNED_IMAGE.test(baseImage)) throw new Error(`GatewayImage ${name}: baseImage ${baseImage} must be pinned by digest (name:tag@sha256:…)`);
         const buildArgs = pulumi.output({ BASE_IMAGE: baseImage, ...imageAnnotations() });
         const platform = args.platform ?? GATEWAY_PLATFORM;
         const tag = buildArgs.apply((a) => imageIdentity(contextDigest, a, platform).slice(0, 24));

@@ -62,13 +62,14 @@ export class IntrospectionClient extends pulumi.ComponentResource {
 
         if (args.auth.method === "private_key_jwt") {
             if (args.auth.keyIds.length === 0) throw new Error(`IntrospectionClient ${name}: private_key_jwt needs at least one key id`);
-            const keyStore = args.auth.keyStore;
-            const keys = args.auth.keyIds.map((id) => {
-                if (keyStore === "tls") {
-                    const key = new tls.PrivateKey(`${name}-key-${id}`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
-                    return { id, publicKeyPem: key.publicKeyPem, privateKeyPem: key.privateKeyPemPkcs8, keyArn: undefined };
-                }
-                const key = new KmsSigningKey(
+            const ids = args.auth.keyIds;
+            // One store for every key: @pulumi/tls pairs (the private key a secret in state) or KMS keys.
+            const tlsKeys =
+                args.auth.keyStore === "tls"
+                    ? ids.map((id) => new tls.PrivateKey(`${name}-key-${id}`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this }))
+                    : [];
+            const kmsKey = (id: string) =>
+                new KmsSigningKey(
                     `${name}-key-${id}`,
                     {
                         description: `policy-gateway: signs the Okta token introspection client's private_key_jwt assertion (kid ${id})`,
@@ -76,22 +77,21 @@ export class IntrospectionClient extends pulumi.ComponentResource {
                     },
                     { parent: this },
                 );
-                return { id, publicKeyPem: key.publicKeyPem, privateKeyPem: undefined, keyArn: key.keyArn };
-            });
-            const jwks = pulumi.all(keys.map((k) => k.publicKeyPem.apply((pem) => publicJwkOf(pem, k.id))));
+            const kmsKeys = args.auth.keyStore === "awsKms" ? ids.map(kmsKey) : [];
+            const jwks = pulumi.all([...tlsKeys, ...kmsKeys].map((k, i) => k.publicKeyPem.apply((pem) => publicJwkOf(pem, ids[i]))));
             const { app, authMethod } = newServiceApp(`${name}-app`, { label: args.label, jwks }, { parent: this, protect: args.protect });
-            const newest = keys[keys.length - 1];
+            const newestId = ids[ids.length - 1];
             this.clientId = app.clientId;
             this.authMethod = authMethod;
             this.credential =
-                newest.keyArn !== undefined
+                kmsKeys.length > 0
                     ? {
                           variable: "INTROSPECTION_CLIENT_KMS_KEY_ARN",
-                          keyArn: newest.keyArn,
-                          keyId: newest.id,
-                          signingKeyArns: keys.flatMap((k) => (k.keyArn ? [k.keyArn] : [])),
+                          keyArn: kmsKeys[kmsKeys.length - 1].keyArn,
+                          keyId: newestId,
+                          signingKeyArns: kmsKeys.map((k) => k.keyArn),
                       }
-                    : { variable: "INTROSPECTION_CLIENT_PRIVATE_KEY", value: pulumi.secret(newest.privateKeyPem as pulumi.Output<string>), keyId: newest.id };
+                    : { variable: "INTROSPECTION_CLIENT_PRIVATE_KEY", value: pulumi.secret(tlsKeys[tlsKeys.length - 1].privateKeyPemPkcs8), keyId: newestId };
             this.clientSecret = undefined;
         } else {
             const { app, clientSecret, authMethod } = newServiceApp(`${name}-app`, { label: args.label }, { parent: this, protect: args.protect });

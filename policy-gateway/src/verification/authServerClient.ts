@@ -40,15 +40,14 @@ const KMS_REFUSALS = new Set([
 
 export class AuthServerClient {
     private readonly agent: Agent;
-    /** Signs assertions whose key is in AWS KMS (made on first use). */
+    /** Signs assertions whose key is in AWS KMS (its SDK loaded on first use). */
     private readonly remoteSigner: RemoteSigner;
 
     constructor(
         private readonly timeoutMs: number,
         connections: number,
-        remoteSigner?: RemoteSigner,
     ) {
-        this.remoteSigner = remoteSigner ?? kmsSigner(timeoutMs);
+        this.remoteSigner = kmsSigner(timeoutMs);
         this.agent = new Agent({
             connections,
             keepAliveTimeout: 30_000,

@@ -20,8 +20,9 @@ export function regionOfKeyArn(keyArn: string): string {
  */
 export function kmsSigner(timeoutMs: number): RemoteSigner {
     const clients = new Map<string, KMSClient>();
+    let sdk: Promise<typeof import("@aws-sdk/client-kms")> | undefined;
     return async (keyArn, signingInput) => {
-        const { KMSClient, SignCommand } = await import("@aws-sdk/client-kms");
+        const { KMSClient, SignCommand } = await (sdk ??= import("@aws-sdk/client-kms"));
         const region = regionOfKeyArn(keyArn);
         let client = clients.get(region);
         if (!client) {

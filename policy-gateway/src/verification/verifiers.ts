@@ -2,7 +2,7 @@
 // introspection (RFC 7662, as MuleSoft's policy does), jwt (local RS256 against the issuer's JWKS), and
 // hybrid (jwt on every request, plus introspection at most once per cache window).
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import type { AuthServerClient } from "./authServerClient";
+import type { AuthServerClient, IntrospectionOutcome } from "./authServerClient";
 import type { CircuitBreaker } from "../shared/circuitBreaker";
 import type { ClientBudget } from "./clientBudget";
 import type { ClientAuthMethod, IntrospectionClient } from "./clientAuth";
@@ -15,6 +15,14 @@ import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verd
 /** Who refused the introspection client: the authorization server (its HTTP status), or KMS, which would not sign the assertion. */
 export type ClientAuthRefusal = { status: number } | { kmsError: string };
 export type OnClientAuthFailure = (refusal: ClientAuthRefusal, consecutive: number) => void;
+
+/** The refusal an introspection outcome is, if it is one: 401/403 from the server, or KMS's refusal to sign. Pure. */
+export function refusalOf(outcome: IntrospectionOutcome): ClientAuthRefusal | undefined {
+    if (outcome.kind !== "error") return undefined;
+    if (outcome.reason === "http_401" || outcome.reason === "http_403") return { status: Number(outcome.reason.slice(5)) };
+    if (outcome.reason === "signing_refused") return { kmsError: outcome.detail ?? "unknown" };
+    return undefined;
+}
 
 /** The log line of a refusal, the same in every process. */
 export const CLIENT_AUTH_REFUSED =
@@ -127,17 +135,15 @@ export class IntrospectionVerifier implements TokenVerifier {
                 this.blockedUntil = this.now() + wait * 1000;
                 return this.unavailable("rate_limited", wait);
             }
-            if (outcome.kind === "error" && (outcome.reason === "http_401" || outcome.reason === "http_403" || outcome.reason === "signing_refused")) {
-                // The server answered: it refuses our credentials or method (or KMS refuses to sign
-                // with the key). Not an outage (the breaker stays closed); a configuration problem,
-                // reported as one.
-                if (outcome.reason !== "signing_refused") breaker.success();
+            const refusal = refusalOf(outcome);
+            if (refusal) {
+                // The server refuses our credentials or method, or KMS refuses to sign with the key:
+                // not an outage (the breaker stays as it is; the server answered), a configuration
+                // problem, reported as one.
+                if ("status" in refusal) breaker.success();
                 this.authFailures++;
-                this.opts.onClientAuthFailure?.(
-                    outcome.reason === "signing_refused" ? { kmsError: outcome.detail ?? "unknown" } : { status: Number(outcome.reason.slice(5)) },
-                    this.authFailures,
-                );
-                return this.unavailable(outcome.reason === "signing_refused" ? "signing_refused" : "client_auth_failed", 5);
+                this.opts.onClientAuthFailure?.(refusal, this.authFailures);
+                return this.unavailable("status" in refusal ? "client_auth_failed" : "signing_refused", 5);
             }
             if (outcome.kind === "error") {
                 breaker.failure();
