@@ -131,6 +131,7 @@ describe("stack configuration", () => {
         );
         const doc = devDoc();
         Object.assign(server(doc), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example", customDomainId: "OcD1acmelogin0000001" });
+        doc.config["okta:scopes"] = ["okta.apps.manage", "okta.authorizationServers.manage", "okta.domains.read"];
         const cfg = load(doc);
         assert.ok(cfg.authorizationServer.kind === "create");
         assert.deepEqual(cfg.authorizationServer.customDomain, { id: "OcD1acmelogin0000001", name: "login.acme.example" });
@@ -342,6 +343,63 @@ describe("stack configuration", () => {
         const doc = devDoc();
         delete doc.config["okta:orgName"];
         assert.equal(load(doc, { secrets: {}, env: { OKTA_ORG_NAME: "dev-9", OKTA_API_TOKEN: "x" } }).okta.orgName, "dev-9");
+    });
+
+    it("checks the provider's scopes against what the run does: manage to update, read to preview, domains with a custom domain", () => {
+        const readOnly = ["okta.apps.read", "okta.authorizationServers.read"];
+        const withScopes = (scopes: string[]) => (d: StackDoc) => (d.config["okta:scopes"] = scopes);
+        // A read-only credential previews, and is refused for `up` before Okta answers 403 halfway through.
+        const preview = devDoc();
+        withScopes(readOnly)(preview);
+        assert.doesNotThrow(() => load(preview, { operation: "preview" }));
+        assertProblem(
+            problemsOf(withScopes(readOnly)),
+            "okta:scopes",
+            /`pulumi up` needs okta\.apps\.manage and okta\.authorizationServers\.manage.*only reads: a preview credential/,
+        );
+        // One manage scope short is named, without calling it a preview credential.
+        const oneShort = problemsOf(withScopes(["okta.apps.manage", "okta.authorizationServers.read"]));
+        assertProblem(oneShort, "okta:scopes", /needs okta\.authorizationServers\.manage \(/);
+        assert.ok(!oneShort.some((p) => /preview credential/.test(p)));
+        // A preview that cannot read an area is named too.
+        assertProblem(
+            problemsOf(withScopes(["okta.apps.read"]), { operation: "preview" }),
+            "okta:scopes",
+            /`pulumi preview` reads apps and authorization servers: add okta\.authorizationServers\.read/,
+        );
+        // A custom-domain issuer reads the domain at every run.
+        const customDomain = (d: StackDoc) => {
+            Object.assign(server(d), { issuerMode: "CUSTOM_URL", customDomain: "login.acme.example", customDomainId: "OcD1acmelogin0000001" });
+        };
+        assertProblem(problemsOf(customDomain), "okta:scopes", /add okta\.domains\.read: with issuerMode CUSTOM_URL/);
+        assertProblem(
+            problemsOf((d) => (customDomain(d), withScopes(readOnly)(d)), { operation: "preview" }),
+            "okta:scopes",
+            /okta\.domains\.read/,
+        );
+        const complete = devDoc();
+        customDomain(complete);
+        withScopes(["okta.apps.manage", "okta.authorizationServers.manage", "okta.domains.read"])(complete);
+        assert.doesNotThrow(() => load(complete));
+        // From the provider's environment variable, the variable is named.
+        const fromEnv = devDoc();
+        delete fromEnv.config["okta:scopes"];
+        assertProblem(
+            (() => {
+                try {
+                    load(fromEnv, { env: { OKTA_API_SCOPES: readOnly.join(",") } });
+                } catch (e) {
+                    return (e as StackConfigError).problems;
+                }
+                return [];
+            })(),
+            "environment variable OKTA_API_SCOPES",
+            /only reads/,
+        );
+        // An SSWS token has no scopes of its own: nothing to check.
+        const ssws = devDoc();
+        for (const key of ["okta:clientId", "okta:privateKeyId", "okta:scopes"]) delete ssws.config[key];
+        assert.doesNotThrow(() => load(ssws, { secrets: { "okta:apiToken": "00stand-in" } }));
     });
 
     it("accepts the provider's accessToken, from config or OKTA_ACCESS_TOKEN", () => {

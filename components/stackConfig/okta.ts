@@ -41,9 +41,59 @@ function oktaCredentialProblems(okta: RawStackConfig["okta"]): string[] {
     return problems;
 }
 
+/** What the stack does with Okta, by management-API area: each needs `okta.<area>.read` to preview, `okta.<area>.manage` to update. */
+const MANAGED_AREAS = ["apps", "authorizationServers"] as const;
+
+/** Where the Okta provider's OAuth scopes come from: a stack run either previews or updates. */
+export type StackOperation = "preview" | "update";
+
+/**
+ * The provider's OAuth 2.0 scopes against what this stack does with them. A service app's access
+ * token carries exactly the scopes it asked for (okta:scopes), so a missing one is a 403 from Okta
+ * in the middle of `pulumi up`, after some resources are written. Checked here instead:
+ * - `pulumi up` writes apps, servers, scopes, claims and policies: `okta.apps.manage` and
+ *   `okta.authorizationServers.manage` (a manage scope includes its read; Okta, "Permissions").
+ * - `pulumi preview` only reads (the adopted server, the custom domain; `--refresh` reads every
+ *   resource): the `.read` scopes are enough. A credential with reads only is the pull-request
+ *   preview's (docs/deploying.md, "A read-only credential for previews"), refused for `up` here
+ *   rather than by Okta halfway through.
+ * - With issuerMode CUSTOM_URL the program reads the domain (okta.getDomain): `okta.domains.read`.
+ * The provider itself calls nothing at configure time with a private key (terraform-provider-okta
+ * okta/config/config.go, VerifyCredentials: only an SSWS token is checked), so these are all it needs.
+ * Only for the private-key credential: an SSWS token carries its admin's rights, and an access
+ * token's scopes are inside the token.
+ */
+export function oktaScopeProblems(scopes: readonly string[], from: string, needs: { operation: StackOperation; customDomain: boolean }): string[] {
+    const has = (scope: string) => scopes.includes(scope);
+    const canRead = (area: string) => has(`okta.${area}.read`) || has(`okta.${area}.manage`);
+    const problems: string[] = [];
+    if (needs.operation === "update") {
+        const missing = MANAGED_AREAS.filter((area) => !has(`okta.${area}.manage`)).map((area) => `okta.${area}.manage`);
+        if (missing.length > 0) {
+            const readOnly = MANAGED_AREAS.every(canRead) && missing.length === MANAGED_AREAS.length;
+            problems.push(
+                `${from}: \`pulumi up\` needs ${missing.join(" and ")} (the stack creates and changes apps, authorization servers, scopes, claims and policies)` +
+                    (readOnly
+                        ? `; [${scopes.join(", ")}] only reads: a preview credential, which can run \`pulumi preview\` but not \`up\` (docs/deploying.md, "A read-only credential for previews")`
+                        : ""),
+            );
+        }
+    } else {
+        const missing = MANAGED_AREAS.filter((area) => !canRead(area)).map((area) => `okta.${area}.read`);
+        if (missing.length > 0)
+            problems.push(`${from}: \`pulumi preview\` reads apps and authorization servers: add ${missing.join(" and ")} (or the .manage scopes)`);
+    }
+    if (needs.customDomain && !has("okta.domains.read") && !has("okta.domains.manage"))
+        problems.push(
+            `${from}: add okta.domains.read: with issuerMode CUSTOM_URL the program reads the custom domain (okta.getDomain) at every preview and update`,
+        );
+    return problems;
+}
+
 /**
  * The Okta provider's settings, from config or the environment variables the provider reads. A
  * problem with a value from the environment names the variable, not a key the user never set.
+ * The scopes are checked against what the stack does once the rest parsed (oktaScopeProblems).
  */
 export function oktaProviderProblems(okta: RawStackConfig["okta"]): string[] {
     const problems: string[] = [];

@@ -48,6 +48,7 @@ export const OKTA_ENVIRONMENT_VARIABLES = {
     clientId: "OKTA_API_CLIENT_ID",
     scopes: "OKTA_API_SCOPES",
     privateKey: "OKTA_API_PRIVATE_KEY",
+    privateKeyId: "OKTA_API_PRIVATE_KEY_ID",
     apiToken: "OKTA_API_TOKEN",
     accessToken: "OKTA_ACCESS_TOKEN",
 } as const;
@@ -94,5 +95,9 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
 /** Reads and validates the running stack's configuration; throws a StackConfigError listing every problem. */
 export function loadStackConfig(): StackConfig {
     const project = pulumi.getProject();
-    return validateStackConfig(readRawStackConfig(pulumiConfigSource(), project), { project, stack: pulumi.getStack() });
+    return validateStackConfig(readRawStackConfig(pulumiConfigSource(), project), {
+        project,
+        stack: pulumi.getStack(),
+        operation: pulumi.runtime.isDryRun() ? "preview" : "update",
+    });
 }

@@ -5,7 +5,7 @@
 import { consumerProblems, consumerSpecs, parseConsumers } from "./consumers";
 import { credentialDeliveryProblems, credentialDeliverySpec } from "./delivery";
 import { gatewayKey, stackNeedsIntrospectionClient } from "./gateway";
-import { oktaProviderProblems } from "./okta";
+import { oktaProviderProblems, oktaScopeProblems, type StackOperation } from "./okta";
 import { editDistance, parseKey } from "./problems";
 import { credentialDeliverySchema, gatewaySchema, introspectionClientSchema, productionSchema, serverSchema } from "./schema";
 import { claimSpecs, defaultLifetimeOf, scopeAdoptionProblems, scopeDeclarations, scopeSpecs, serverProblems, serverSpec } from "./server";
@@ -49,11 +49,20 @@ function withoutRetiredKeys(rawServer: unknown, k: (key: string) => string, prob
     return rest;
 }
 
+/** The private-key credential's okta:scopes against what this run does (only once they are a well-formed list). */
+function providerScopeProblems(okta: RawStackConfig["okta"], rawServer: unknown, operation: StackOperation): string[] {
+    const scopes = okta.scopes?.value;
+    if (okta.credentials.length !== 1 || okta.credentials[0].value !== "privateKey") return [];
+    if (!Array.isArray(scopes) || !scopes.every((s): s is string => typeof s === "string")) return [];
+    const customDomain = rawServer !== null && typeof rawServer === "object" && (rawServer as { issuerMode?: unknown }).issuerMode === "CUSTOM_URL";
+    return oktaScopeProblems(scopes, okta.scopes?.from ?? "okta:scopes", { operation, customDomain });
+}
+
 /**
  * Validates the raw stack configuration. Pure: the same input always gives the same result,
  * so each rule is unit-tested without a Pulumi engine.
  */
-export function validateStackConfig(raw: RawStackConfig, ctx: { project: string; stack: string }): StackConfig {
+export function validateStackConfig(raw: RawStackConfig, ctx: { project: string; stack: string; operation?: StackOperation }): StackConfig {
     const problems: string[] = [];
     const k = (key: string) => `${ctx.project}:${key}`;
 
@@ -79,6 +88,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // --- Each key's rules, on its defaulted values.
     const scopes = scopeDeclarations(rawServer, k("authorizationServer"));
     problems.push(...scopes.problems);
+    problems.push(...providerScopeProblems(raw.okta, rawServer, ctx.operation ?? "update"));
     if (server) problems.push(...serverProblems(server, k, raw.gateway !== undefined), ...scopeAdoptionProblems(server, k("authorizationServer")));
     problems.push(...consumerProblems(raw.consumers, consumers, consumerIndex, k("consumers"), scopes.check));
     problems.push(...credentialDeliveryProblems(delivery, consumers, consumerIndex, k));

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { readRawStackConfig, StackConfigError, validateStackConfig, type StackConfig } from "../../components/stackConfig/index";
+import type { StackOperation } from "../../components/stackConfig/okta";
 import { configSourceFromMap, PROJECT_ROOT, projectName, STAND_IN_SECRETS } from "../../harness/stackHarness";
 
 export const project = projectName();
@@ -29,12 +30,12 @@ export function withoutGateway(doc: StackDoc): StackDoc {
     return doc;
 }
 
-export function load(doc: StackDoc, opts: { secrets?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}): StackConfig {
+export function load(doc: StackDoc, opts: { secrets?: Record<string, string>; env?: NodeJS.ProcessEnv; operation?: StackOperation } = {}): StackConfig {
     const secrets = opts.secrets ?? STAND_IN_SECRETS;
     const map: Record<string, string> = { ...secrets };
     for (const [k, v] of Object.entries(doc.config)) if (v !== undefined) map[k] = typeof v === "string" ? v : JSON.stringify(v);
     const raw = readRawStackConfig(configSourceFromMap(map, Object.keys(secrets)), project, opts.env ?? {});
-    return validateStackConfig(raw, { project, stack: "dev" });
+    return validateStackConfig(raw, { project, stack: "dev", operation: opts.operation ?? "update" });
 }
 
 /** Breaks a copy of Pulumi.dev.yaml and returns the problems reported. */
