@@ -105,13 +105,16 @@ const reachableGatewayUrl = config.gateway?.target === "aws" ? gateway?.url : un
 //    (audience, where to call the API, its limit): nothing secret in the shared outputs.
 const delivery = config.credentialDelivery;
 /** The consumers whose client secret this stack generated (not private_key_jwt, not adopted). */
-const generatedSecrets = consumers.flatMap(({ spec, app }) =>
-    app.clientSecret
+const generatedSecrets = consumers.flatMap(({ spec, app }) => (app.clientSecret ? [{ consumer: spec.name, clientSecret: app.clientSecret }] : []));
+/** Delivered: each consumer with a generated secret, and each without one that names readers (its facts only). */
+const delivered = consumers.flatMap(({ spec, app }) =>
+    app.clientSecret || spec.readers.length > 0
         ? [
               {
                   consumer: spec.name,
                   readers: spec.readers,
                   clientId: app.clientId,
+                  authMethod: app.tokenEndpointAuthMethod,
                   clientSecret: app.clientSecret,
                   scopes: spec.scopes,
                   rateLimit: limitOf(config.gateway?.rateLimits, spec.tier),
@@ -129,7 +132,7 @@ const deliveries: Record<string, DeliveryLocation> =
               tokenUrl: authServer.endpoints.tokenUrl,
               audience: authServer.audience,
               gatewayUrl: reachableGatewayUrl,
-              consumers: generatedSecrets,
+              consumers: delivered,
               protect: config.production,
           }).locations
         : {};

@@ -5,15 +5,17 @@ import * as pulumiservice from "@pulumi/pulumiservice";
 import { stringify as toYaml } from "yaml";
 import type { CredentialDeliverySpec } from "./stackConfig/index";
 
-/** What one consumer receives: its client id and secret, and where to use them. */
+/** What one consumer receives: its client id, its secret when the stack generated one, and where to use them. */
 export interface ConsumerCredentials {
     /** The consumer's slug. */
     consumer: string;
     /** Who may read this consumer's delivery: Pulumi Cloud teams (esc) or IAM principal ARNs (awsSecretsManager). */
     readers: string[];
     clientId: pulumi.Input<string>;
-    /** Secret. */
-    clientSecret: pulumi.Output<string>;
+    /** How the app authenticates at the token endpoint, as Okta has it. */
+    authMethod: pulumi.Input<string>;
+    /** Secret; absent for a private_key_jwt consumer (it holds its key) and an adopted one (it keeps its secret). */
+    clientSecret?: pulumi.Output<string>;
     scopes: string[];
     /** Its limit as the gateway enforces it, or null when it is not limited. */
     rateLimit: ({ tier: string } & RateTier) | null;
@@ -30,7 +32,7 @@ export interface CredentialDeliveryArgs {
     audience: pulumi.Input<string>;
     /** Where the consumer calls the API (the AWS target's gateway); absent when there is none to publish. */
     gatewayUrl?: pulumi.Input<string | undefined>;
-    /** Only consumers whose secret this stack generated. */
+    /** Consumers whose secret this stack generated, and consumers without one that name readers. */
     consumers: ConsumerCredentials[];
     /** A production stack: the Secrets Manager secrets and their key are protected (a destroy would strand every consumer). */
     protect?: boolean;
@@ -58,7 +60,7 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         super("okta-api-gateway:delivery:CredentialDelivery", name, {}, opts);
         const method = args.method;
         if (method.method === "esc") {
-            if (args.consumers.length > 0) pulumi.log.warn(escPrecondition(method.organization), this);
+            if (args.consumers.some((c) => c.clientSecret)) pulumi.log.warn(escPrecondition(method.organization), this);
             for (const c of args.consumers) this.locations[c.consumer] = this.escEnvironment(name, method, args, c);
         } else if (args.consumers.length > 0) {
             // No generated secret (every consumer private_key_jwt or adopted): nothing to deliver,
@@ -94,14 +96,15 @@ export class CredentialDelivery extends pulumi.ComponentResource {
         const definition = pulumi
             .all([consumerFactsOf(args, c), c.clientSecret])
             .apply(([facts, clientSecret]) => escDefinition({ consumer: c.consumer, facts, clientSecret, origin: `${args.project}/${args.stack}` }));
+        // Secret end to end when it holds the client secret; plain (and so reviewable in the preview) when it holds none.
+        const yaml = (c.clientSecret ? pulumi.secret(definition) : definition).apply((text) => new pulumi.asset.StringAsset(text));
         const env = new pulumiservice.Environment(
             `${name}-${c.consumer}`,
             {
                 organization: method.organization,
                 project: method.project,
                 name: environment,
-                // Secret end to end: the definition holds the plaintext until ESC encrypts it.
-                yaml: pulumi.secret(definition).apply((text) => new pulumi.asset.StringAsset(text)),
+                yaml,
             },
             { parent: this },
         );
@@ -139,7 +142,9 @@ export class CredentialDelivery extends pulumi.ComponentResource {
                 // could not be created (Secrets Manager DeleteSecret: "you can't create a new
                 // secret with the same name" until the recovery window ends).
                 name: pulumi.interpolate`${method.namePrefix}${c.consumer}-${c.clientId}`,
-                description: `Okta client credentials of ${c.consumer} (${args.project}/${args.stack}); managed by Pulumi, readable by its readers only`,
+                description: c.clientSecret
+                    ? `Okta client credentials of ${c.consumer} (${args.project}/${args.stack}); managed by Pulumi, readable by its readers only`
+                    : `What ${c.consumer} needs to get tokens (${args.project}/${args.stack}); no secret: it holds its own key or credential; managed by Pulumi`,
                 kmsKeyId: key.arn,
                 recoveryWindowInDays: method.recoveryWindowInDays,
                 tags: { consumer: c.consumer, "pulumi:project": args.project, "pulumi:stack": args.stack },
@@ -150,9 +155,11 @@ export class CredentialDelivery extends pulumi.ComponentResource {
             `${name}-${c.consumer}-version`,
             {
                 secretId: secret.id,
-                secretString: pulumi.secret(
-                    pulumi.all([consumerFactsOf(args, c), c.clientSecret]).apply(([facts, clientSecret]) => JSON.stringify({ ...facts, clientSecret })),
-                ),
+                secretString: c.clientSecret
+                    ? pulumi.secret(
+                          pulumi.all([consumerFactsOf(args, c), c.clientSecret]).apply(([facts, clientSecret]) => JSON.stringify({ ...facts, clientSecret })),
+                      )
+                    : consumerFactsOf(args, c).apply((facts) => JSON.stringify(facts)),
             },
             { parent: this },
         );
@@ -199,6 +206,7 @@ export function consumerFacts(f: {
     tokenUrl: string;
     audience: string;
     clientId: string;
+    authMethod: string;
     scopes: string[];
     gatewayUrl?: string;
     rateLimit: ({ tier: string } & RateTier) | null;
@@ -207,6 +215,7 @@ export function consumerFacts(f: {
         issuer: f.issuer,
         tokenUrl: f.tokenUrl,
         clientId: f.clientId,
+        tokenEndpointAuthMethod: f.authMethod,
         scope: f.scopes.join(" "),
         audience: f.audience,
         ...(f.gatewayUrl ? { gatewayUrl: f.gatewayUrl } : {}),
@@ -218,6 +227,8 @@ export interface ConsumerFacts {
     issuer: string;
     tokenUrl: string;
     clientId: string;
+    /** client_secret_basic (the secret is beside it), private_key_jwt (the consumer signs with its own key), or what an adopted app uses. */
+    tokenEndpointAuthMethod: string;
     scope: string;
     audience: string;
     gatewayUrl?: string;
@@ -226,29 +237,31 @@ export interface ConsumerFacts {
 
 function consumerFactsOf(args: CredentialDeliveryArgs, c: ConsumerCredentials): pulumi.Output<ConsumerFacts> {
     return pulumi
-        .all([args.issuer, args.tokenUrl, args.audience, c.clientId, args.gatewayUrl])
-        .apply(([issuer, tokenUrl, audience, clientId, gatewayUrl]) =>
-            consumerFacts({ issuer, tokenUrl, audience, clientId, scopes: c.scopes, gatewayUrl, rateLimit: c.rateLimit }),
+        .all([args.issuer, args.tokenUrl, args.audience, c.clientId, c.authMethod, args.gatewayUrl])
+        .apply(([issuer, tokenUrl, audience, clientId, authMethod, gatewayUrl]) =>
+            consumerFacts({ issuer, tokenUrl, audience, clientId, authMethod, scopes: c.scopes, gatewayUrl, rateLimit: c.rateLimit }),
         );
 }
 
-/** The ESC environment definition of one consumer. Pure. */
-export function escDefinition(c: { consumer: string; facts: ConsumerFacts; clientSecret: string; origin: string }): string {
+/** The ESC environment definition of one consumer; without a client secret, its facts alone. Pure. */
+export function escDefinition(c: { consumer: string; facts: ConsumerFacts; clientSecret?: string; origin: string }): string {
     const doc = {
         values: {
-            okta: { ...c.facts, clientSecret: { "fn::secret": c.clientSecret } },
+            okta: { ...c.facts, ...(c.clientSecret !== undefined ? { clientSecret: { "fn::secret": c.clientSecret } } : {}) },
             environmentVariables: {
                 OKTA_ISSUER: "${okta.issuer}",
                 OKTA_TOKEN_URL: "${okta.tokenUrl}",
                 OKTA_CLIENT_ID: "${okta.clientId}",
-                OKTA_CLIENT_SECRET: "${okta.clientSecret}",
+                ...(c.clientSecret !== undefined ? { OKTA_CLIENT_SECRET: "${okta.clientSecret}" } : {}),
                 OKTA_SCOPE: "${okta.scope}",
                 OKTA_AUDIENCE: "${okta.audience}",
                 ...(c.facts.gatewayUrl ? { API_BASE_URL: "${okta.gatewayUrl}" } : {}),
             },
         },
     };
-    return `# Okta client credentials of ${c.consumer}, written by the Pulumi stack ${c.origin}: change the stack, not this environment.\n${toYaml(doc)}`;
+    const what =
+        c.clientSecret !== undefined ? "Okta client credentials" : `What ${c.consumer} needs to get tokens (no secret: it holds its own key or credential)`;
+    return `# ${c.clientSecret !== undefined ? `${what} of ${c.consumer}` : what}, written by the Pulumi stack ${c.origin}: change the stack, not this environment.\n${toYaml(doc)}`;
 }
 
 /** The resource policy of one consumer's secret: its readers may read it. Pure. */

@@ -105,6 +105,7 @@ function upstreamPort(declared: string | undefined): number {
 /** What one consumer finds in the stack's `consumerClients` output. */
 interface ConsumerOutput {
     clientId: string;
+    tokenEndpointAuthMethod: string;
     scopes: string[];
     adopted: boolean;
     credentials: { method: string; location?: string; read?: string };
@@ -113,12 +114,18 @@ interface ConsumerOutput {
 /** What a team receives, as a line per consumer; secrets masked (they are stand-ins here anyway). Pure. */
 function deliveryLines(clients: Record<string, ConsumerOutput>): string[] {
     return Object.entries(clients).map(([name, c]) => {
-        const what = c.adopted
-            ? `keeps its app and client id ${c.clientId}, and the secret it already has: nothing is delivered`
-            : c.credentials.location
-              ? `${c.credentials.method === "esc" ? "ESC environment" : "Secrets Manager secret"} ${c.credentials.location} (\`${c.credentials.read}\`): OKTA_CLIENT_ID=${c.clientId} OKTA_CLIENT_SECRET=******** OKTA_SCOPE="${c.scopes.join(" ")}"`
+        const secret = c.adopted
+            ? " (adopted: it keeps the secret it has)"
+            : c.tokenEndpointAuthMethod === "client_secret_basic"
+              ? " OKTA_CLIENT_SECRET=********"
+              : ` (${c.tokenEndpointAuthMethod}: no secret)`;
+        const what = c.credentials.location
+            ? `${c.credentials.method === "esc" ? "ESC environment" : "Secrets Manager secret"} ${c.credentials.location} (\`${c.credentials.read}\`): ` +
+              `OKTA_CLIENT_ID=${c.clientId}${secret} OKTA_SCOPE="${c.scopes.join(" ")}"`
+            : c.adopted
+              ? `keeps its app and client id ${c.clientId}, and the secret it already has: nothing is delivered (name readers to deliver its client id and token URL)`
               : c.credentials.method.startsWith("private_key_jwt")
-                ? `client id ${c.clientId}; signs its token requests with its own private key: nothing secret is delivered`
+                ? `client id ${c.clientId}; signs its token requests with its own private key: nothing secret is delivered (name readers to deliver its client id and token URL)`
                 : `client id ${c.clientId}; its secret is in the stack output consumerClientSecrets (credentialDelivery.method stackOutputs)`;
         return `  ${name}  ${what}`;
     });

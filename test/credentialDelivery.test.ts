@@ -39,6 +39,7 @@ function deliver(name: string, method: ConstructorParameters<typeof CredentialDe
             consumer: c.consumer,
             readers: readersOf(c),
             clientId: `0oa${c.consumer}`,
+            authMethod: "client_secret_basic",
             clientSecret: pulumi.secret(c.secret),
             scopes: c.scopes,
             rateLimit: { tier: "standard", perSecond: 5 },
@@ -111,6 +112,66 @@ describe("CredentialDelivery", () => {
         }
     });
 
+    it("a consumer without a secret (private_key_jwt) that names readers gets its facts in the same kind of place, and nothing secret", async () => {
+        const keyHolder = {
+            consumer: "ledger",
+            readers: ["ledger-team"],
+            clientId: "0oaledger",
+            authMethod: "private_key_jwt",
+            scopes: ["orders:read"],
+            rateLimit: null,
+        };
+        const common = {
+            project: "okta-api-gateway",
+            stack: "unit",
+            issuer: "https://unit-1.okta.com/oauth2/aus1",
+            tokenUrl: "https://unit-1.okta.com/oauth2/aus1/v1/token",
+            audience: "api://orders",
+        };
+        const esc = new CredentialDelivery("kj-esc", {
+            ...common,
+            method: { method: "esc", organization: "acme", project: "orders-consumers", apiReaders: [] },
+            consumers: [keyHolder],
+        });
+        assert.equal(await valueOf(esc.locations.ledger.location), "acme/orders-consumers/ledger-unit");
+        const sm = new CredentialDelivery("kj-sm", {
+            ...common,
+            method: { method: "awsSecretsManager", namePrefix: "orders/unit/", recoveryWindowInDays: 0 },
+            consumers: [{ ...keyHolder, readers: ["arn:aws:iam::333333333333:role/ledger"] }],
+        });
+        assert.match(await valueOf(sm.locations.ledger.read), /^aws secretsmanager get-secret-value --secret-id arn:aws:secretsmanager:/);
+        await stack.settle();
+        const env = stack.resources.find((r) => r.name === "kj-esc-ledger");
+        assert.ok(env);
+        assert.equal(findInRawInputs(env.rawInputs, "0oaledger")[0]?.inSecret, false, "plain: the preview shows what the team will read");
+        const text = (unwrapSecrets(env.rawInputs) as { yaml: { text: string } }).yaml.text;
+        assert.match(text, /^# What ledger needs to get tokens \(no secret/);
+        const values = (parseYaml(text) as { values: { okta: Record<string, unknown>; environmentVariables: Record<string, string> } }).values;
+        assert.equal(values.okta.clientId, "0oaledger");
+        assert.equal(values.okta.tokenEndpointAuthMethod, "private_key_jwt");
+        assert.equal(values.okta.tokenUrl, common.tokenUrl);
+        assert.equal("clientSecret" in values.okta, false);
+        assert.equal("OKTA_CLIENT_SECRET" in values.environmentVariables, false);
+        assert.equal(values.environmentVariables.OKTA_CLIENT_ID, "${okta.clientId}");
+        assert.deepEqual(
+            stack.resources.filter((r) => r.type === "pulumiservice:index:TeamEnvironmentPermission" && r.name.startsWith("kj-esc-")).map((t) => t.inputs.team),
+            ["ledger-team"],
+        );
+        const version = stack.resources.find((r) => r.name === "kj-sm-ledger-version");
+        assert.deepEqual(JSON.parse(String(version?.inputs.secretString)), {
+            issuer: common.issuer,
+            tokenUrl: common.tokenUrl,
+            clientId: "0oaledger",
+            tokenEndpointAuthMethod: "private_key_jwt",
+            scope: "orders:read",
+            audience: "api://orders",
+            rateLimit: null,
+        });
+        // Its readers may decrypt it, as any consumer's: the key policy names them.
+        const key = stack.resources.find((r) => r.name === "kj-sm-key");
+        assert.deepEqual(JSON.parse(String(key?.inputs.policy)).Statement[1].Principal, { AWS: ["arn:aws:iam::333333333333:role/ledger"] });
+    });
+
     it("key policy: the account administers the key; readers decrypt only via Secrets Manager in the stack's region", () => {
         const policy = deliveryKeyPolicy("123456789012", "aws", "eu-west-1", ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/a"]);
         assert.deepEqual(policy.Statement[0].Principal, { AWS: "arn:aws:iam::123456789012:root" });
@@ -129,6 +190,7 @@ describe("CredentialDelivery", () => {
             tokenUrl: "t",
             audience: "api://orders",
             clientId: "c",
+            authMethod: "client_secret_basic",
             scopes: ["a", "b"],
             gatewayUrl: "https://orders-api.example",
             rateLimit: { tier: "gold", perSecond: 50 },
@@ -140,6 +202,7 @@ describe("CredentialDelivery", () => {
             issuer: "i",
             tokenUrl: "t",
             clientId: "c",
+            tokenEndpointAuthMethod: "client_secret_basic",
             clientSecret: { "fn::secret": "s3cr3t" },
             scope: "a b",
             audience: "api://orders",
@@ -148,7 +211,15 @@ describe("CredentialDelivery", () => {
         });
         assert.equal(values.environmentVariables.OKTA_AUDIENCE, "${okta.audience}");
         assert.equal(values.environmentVariables.API_BASE_URL, "${okta.gatewayUrl}");
-        const local = consumerFacts({ issuer: "i", tokenUrl: "t", audience: "a", clientId: "c", scopes: [], rateLimit: null });
+        const local = consumerFacts({
+            issuer: "i",
+            tokenUrl: "t",
+            audience: "a",
+            clientId: "c",
+            authMethod: "client_secret_basic",
+            scopes: [],
+            rateLimit: null,
+        });
         assert.equal("gatewayUrl" in local, false, "no gateway other teams reach: nothing published");
         assert.equal(escDefinition({ consumer: "x", facts: local, clientSecret: "s", origin: "p/s" }).includes("API_BASE_URL"), false);
     });

@@ -70,9 +70,11 @@ describe("what the providers refuse", () => {
     it("declares no delivery key when Secrets Manager delivery has no generated secret to carry (a key policy with no reader is refused by KMS)", () => {
         const r = runStackWith(
             (d) => {
-                // Every consumer keeps its own credential: products-web adopts its app, inventory-sync signs with its key.
-                const [web] = d.config[`${P}:consumers`] as Entry[];
+                // Every consumer keeps its own credential: products-web adopts its app, inventory-sync
+                // signs with its key; and neither names readers for its facts.
+                const [web, sync] = d.config[`${P}:consumers`] as Entry[];
                 delete web.readers;
+                delete sync.readers;
                 web.existingAppId = "0oa8products0web01";
             },
             { stack: "prod", report: true },
@@ -119,7 +121,11 @@ describe("consumers' keys", () => {
             [app?.inputs.tokenEndpointAuthMethod, app?.inputs.jwksUri, app?.inputs.jwks, app?.inputs.omitSecret],
             ["private_key_jwt", "https://reporting.acme.example/.well-known/jwks.json", undefined, true],
         );
-        assert.ok(!(r.resources ?? []).some((x) => x.name.includes("credentials-reporting")), "nothing delivered: the consumer holds its key");
+        // Its readers get its facts (what is in them: programSuite), and no secret: the consumer holds its key.
+        assert.ok(
+            (r.resources ?? []).some((x) => x.name === "credentials-reporting"),
+            "its facts are delivered to its readers",
+        );
     });
 });
 

@@ -242,7 +242,10 @@ describe("npm start", () => {
             const received = out.slice(out.indexOf("What each team receives"), out.indexOf("1. The authorization server"));
             assert.match(received, /products-web {2}keeps its app and client id 0oa8products0web01, and the secret it already has: nothing is delivered/);
             assert.match(received, /inventory-sync {2}ESC environment acme\/products-api-consumers\/inventory-sync-dev .*OKTA_CLIENT_SECRET=\*{8}/);
-            assert.match(received, /reporting {2}client id \S+; signs its token requests with its own private key/);
+            assert.match(
+                received,
+                /reporting {2}ESC environment acme\/products-api-consumers\/reporting-dev \(`esc env open [^`]+`\): OKTA_CLIENT_ID=\S+ \(private_key_jwt: no secret\) OKTA_SCOPE="products:read"/,
+            );
             const secrets = [...out.matchAll(/client_secret=(\S{32,})/g)].map((m) => m[1]);
             assert.equal(secrets.length, 2);
             for (const secret of secrets) assert.ok(!received.includes(secret), "masked in what the teams receive");

@@ -83,6 +83,7 @@ describe("stack configuration: adoption and credential delivery", () => {
         const noSecrets = devDoc();
         delete noSecrets.config[`${project}:credentialDelivery`];
         consumers(noSecrets).splice(1, 1);
+        delete consumers(noSecrets)[1].readers; // reporting's facts need a delivery as much as a secret does
         assert.deepEqual(load(noSecrets).credentialDelivery, { method: "none" });
 
         assertProblem(
@@ -90,15 +91,31 @@ describe("stack configuration: adoption and credential delivery", () => {
             `${project}:consumers[1].readers`,
             /is required with okta-api-gateway:credentialDelivery.method esc: who may read inventory-sync's secret \(Pulumi Cloud team names\)/,
         );
-        assertProblem(
-            problemsOf((d) => (consumers(d)[2].readers = ["x"])),
-            `${project}:consumers[2].readers`,
-            /reporting has none to deliver \(private_key_jwt\)/,
+        // Without a secret (private_key_jwt, adopted), readers are optional and receive the consumer's facts.
+        const factsOnly = devDoc();
+        consumers(factsOnly)[2].readers = ["reporting-team"];
+        consumers(factsOnly)[0].readers = ["storefront-team"];
+        assert.deepEqual(
+            load(factsOnly).consumers.map((c) => [c.name, c.readers]),
+            [
+                ["products-web", ["storefront-team"]],
+                ["inventory-sync", ["inventory-team"]],
+                ["reporting", ["reporting-team"]],
+            ],
         );
         assertProblem(
-            problemsOf((d) => (consumers(d)[0].readers = ["x"])),
-            `${project}:consumers[0].readers`,
-            /an adopted app keeps its own secret/,
+            problemsOf((d) => (consumers(d)[2].readers = ["arn:aws:iam::1:role/x"])),
+            `${project}:consumers[2].readers[0]`,
+            /must be a Pulumi Cloud team name/,
+        );
+        assertProblem(
+            problemsOf((d) => {
+                d.config[`${project}:credentialDelivery`] = { method: "stackOutputs" };
+                consumers(d)[2].readers = ["reporting-team"];
+                delete consumers(d)[1].readers;
+            }),
+            `${project}:consumers[2].readers`,
+            /applies only to methods esc and awsSecretsManager/,
         );
         assertProblem(
             problemsOf((d) => (d.config[`${project}:credentialDelivery`] = { method: "esc" })),
@@ -138,6 +155,7 @@ describe("stack configuration: adoption and credential delivery", () => {
         });
         doc.config[`${project}:credentialDelivery`] = { method: "awsSecretsManager" };
         consumers(doc)[1].readers = ["arn:aws:iam::210987654321:role/inventory-sync"];
+        consumers(doc)[2].readers = ["arn:aws:iam::210987654321:role/reporting"];
         assert.deepEqual(load(doc).credentialDelivery, { method: "awsSecretsManager", namePrefix: `${project}/dev/`, recoveryWindowInDays: 0 });
         doc.config[`${project}:production`] = true;
         withoutGateway(doc);

@@ -1,5 +1,5 @@
-// `credentialDelivery`: how each generated client secret reaches its own consumer, and no other.
-// Pure.
+// `credentialDelivery`: how each generated client secret (and each consumer's facts) reaches its
+// own consumer, and no other. Pure.
 import type { z } from "zod";
 import type { RawConsumer } from "./consumers";
 import { ESC_TEAM, IAM_PRINCIPAL, type credentialDeliverySchema } from "./schema";
@@ -15,7 +15,8 @@ export function hasSecretToDeliver(c: RawConsumer): boolean {
 /**
  * Credential delivery: every secret the stack generates reaches its own consumer's readers only.
  * Without a delivery method no secret would reach anyone, so it is required as soon as one
- * consumer has a secret; consumers without one (private_key_jwt, adopted apps) need nothing.
+ * consumer has a secret. Consumers without one (private_key_jwt, adopted apps) may name readers
+ * too, who then find the consumer's client id, token URL, scope and limit in its own place.
  */
 export function credentialDeliveryProblems(delivery: RawDelivery | undefined, consumers: RawConsumer[], index: number[], k: (key: string) => string): string[] {
     const problems: string[] = [];
@@ -39,19 +40,14 @@ export function credentialDeliveryProblems(delivery: RawDelivery | undefined, co
         problems.push(`${at}.awsSecretsManager: applies only to method awsSecretsManager`);
     consumers.forEach((c, i) => {
         const where = `${k("consumers")}[${index[i]}].readers`;
-        if (!hasSecretToDeliver(c)) {
-            if (c.readers)
-                problems.push(
-                    `${where}: applies only to a consumer with a client secret this stack generates; ${c.name} has none to deliver (${c.existingAppId ? "an adopted app keeps its own secret" : "private_key_jwt"})`,
-                );
-            return;
-        }
         if (delivery.method === "stackOutputs") {
             if (c.readers)
                 problems.push(`${where}: applies only to methods esc and awsSecretsManager; with stackOutputs whoever may read the stack reads every secret`);
             return;
         }
-        if (!c.readers) {
+        // Without a secret (private_key_jwt, adopted) readers are optional: they receive the
+        // consumer's facts (client id, token URL, scope, limit) in the same kind of place.
+        if (!c.readers && hasSecretToDeliver(c)) {
             problems.push(
                 `${where}: is required with ${at}.method ${delivery.method}: who may read ${c.name}'s secret (` +
                     (delivery.method === "esc" ? "Pulumi Cloud team names" : "IAM principal ARNs such as arn:aws:iam::123456789012:role/inventory-sync") +
@@ -60,7 +56,7 @@ export function credentialDeliveryProblems(delivery: RawDelivery | undefined, co
             return;
         }
         const pattern = delivery.method === "esc" ? ESC_TEAM : IAM_PRINCIPAL;
-        c.readers.forEach((r, j) => {
+        (c.readers ?? []).forEach((r, j) => {
             if (!pattern.test(r)) {
                 problems.push(
                     `${where}[${j}]: must be ${delivery.method === "esc" ? "a Pulumi Cloud team name" : "an IAM role, user or account-root ARN (arn:aws:iam::<account>:role/<name>)"}, got ${r}`,

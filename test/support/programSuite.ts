@@ -270,7 +270,9 @@ export function programSuite(stackName: string, preview: boolean): void {
                 assert.deepEqual(clients[c.name].scopes, c.scopes);
                 assert.equal(clients[c.name].adopted, c.existingAppId !== undefined);
                 const method = clients[c.name].credentials.method;
-                if (c.existingAppId) assert.match(method, /^kept by the consumer/);
+                // A consumer with readers is delivered to, with or without a secret (then its facts only).
+                if (c.readers && (deliveryDoc?.method === "esc" || deliveryDoc?.method === "awsSecretsManager")) assert.equal(method, deliveryDoc.method);
+                else if (c.existingAppId) assert.match(method, /^kept by the consumer/);
                 else if (c.jwks) assert.match(method, /^private_key_jwt/);
                 else assert.equal(method, deliveryDoc?.method);
             }
@@ -381,6 +383,51 @@ export function programSuite(stackName: string, preview: boolean): void {
                     }
                 }
             }
+        });
+
+        it("delivers to the readers of a consumer without a secret (private_key_jwt, adopted) its facts, and nothing secret", async () => {
+            const factsOnly = consumerDocs.filter((c) => (c.jwks || c.existingAppId) && c.readers);
+            for (const c of factsOnly) {
+                if (deliveryDoc?.method !== "esc" && deliveryDoc?.method !== "awsSecretsManager") continue;
+                const place = named(deliveryDoc.method === "esc" ? `credentials-${c.name}` : `credentials-${c.name}-version`);
+                // ESC: plain, so the preview shows it (Secrets Manager's SDK makes every secretString secret).
+                if (deliveryDoc.method === "esc")
+                    assert.equal(
+                        findInRawInputs(place.rawInputs, "").some((p) => p.inSecret),
+                        false,
+                        "plain: nothing in it is secret",
+                    );
+                const facts = (
+                    deliveryDoc.method === "esc"
+                        ? (parseYaml((unwrapSecrets(place.rawInputs) as { yaml: { text: string } }).yaml.text) as { values: { okta: Record<string, unknown> } })
+                              .values.okta
+                        : JSON.parse(String(place.inputs.secretString))
+                ) as Record<string, unknown>;
+                assert.equal(facts.clientId, c.existingAppId ?? named(`${c.name}-app`).id);
+                assert.equal(facts.tokenEndpointAuthMethod, c.jwks ? "private_key_jwt" : facts.tokenEndpointAuthMethod);
+                assert.equal(facts.tokenUrl, await out<string>("tokenUrl"));
+                assert.equal(facts.scope, c.scopes.join(" "));
+                assert.equal("clientSecret" in facts, false);
+                const readers =
+                    deliveryDoc.method === "esc"
+                        ? run.stack.resources
+                              .filter(
+                                  (r) =>
+                                      r.type === "pulumiservice:index:TeamEnvironmentPermission" &&
+                                      r.inputs.environment === named(`credentials-${c.name}`).inputs.name,
+                              )
+                              .map((t) => String(t.inputs.team))
+                        : (
+                              JSON.parse(String(named(`credentials-${c.name}-policy`).inputs.policy)) as { Statement: { Principal: { AWS: string[] } }[] }
+                          ).Statement.flatMap((st) => st.Principal.AWS);
+                assert.deepEqual(readers.sort(), [...(c.readers ?? [])].sort());
+            }
+            // A consumer without a secret and without readers gets nothing delivered.
+            for (const c of consumerDocs.filter((x) => (x.jwks || x.existingAppId) && !x.readers))
+                assert.equal(
+                    run.stack.resources.some((r) => r.name.startsWith(`credentials-${c.name}`)),
+                    false,
+                );
         });
 
         it("exports the OpenAPI and RAML 1.0 security schemes, the RAML one valid for a real RAML parser", async () => {
