@@ -142,7 +142,7 @@ export class AwsGateway extends pulumi.ComponentResource {
         const svc = service(
             name,
             s,
-            { image: image.ref, repositoryArn, environment, secret, signingKeyArns: args.signingKeyArns ?? [], net, lb, production: args.production },
+            { image: image.taggedRef, repositoryArn, environment, secret, signingKeyArns: args.signingKeyArns ?? [], net, lb, production: args.production },
             parent,
         );
         scaling(name, s, svc, parent);

@@ -93,13 +93,21 @@ export function imageIdentity(contextDigest: string, buildArgs: Record<string, s
  *   a new build argument, hence a rebuild under a new tag.
  * - Referred to by `repoDigest`: the registry digest when pushed, the local image id otherwise
  *   (@pulumi/docker Image.repoDigest: "the unique manifest SHA of a pushed docker image, or the
- *   local image ID"), so a container or task always runs exactly what was built.
+ *   local image ID"), so a container always runs exactly what was built.
+ * - An ECS task definition refers to it by its tag (`taggedRef`) instead: the repository's tags
+ *   are IMMUTABLE, so the tag names that one image for good (AWS ECR User Guide, "Image tag
+ *   mutability"), and unlike the digest it is known at preview, when the image is yet to be
+ *   built. The task definition is then readable at every preview, and the guardrail pack checks
+ *   it there (policy/policies.ts, ecs-introspection-secret-from-secrets-manager); with the digest
+ *   in it, the whole definition was unknown whenever the image changed, and the check skipped.
  */
 export class GatewayImage extends pulumi.ComponentResource {
     /** What containers and task definitions run: `repo@sha256:…` when pushed, the image id (`sha256:…`) when local. */
     public readonly ref: pulumi.Output<string>;
     /** The identity-derived tag, for people (`docker images`, the ECR console). */
     public readonly imageName: pulumi.Output<string>;
+    /** `repository:tag`, known at preview, available once the push is done: for an immutable-tag repository only. */
+    public readonly taggedRef: pulumi.Output<string>;
 
     constructor(name: string, args: GatewayImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:gateway:GatewayImage", name, {}, opts);
@@ -131,6 +139,9 @@ export class GatewayImage extends pulumi.ComponentResource {
         );
         this.ref = image.repoDigest;
         this.imageName = image.imageName;
+        // Its URN is known at preview and resolves once the image is pushed, so whatever runs
+        // `taggedRef` waits for the push without waiting for the digest's value.
+        this.taggedRef = pulumi.all([pulumi.interpolate`${args.repository}:${tag}`, image.urn]).apply(([ref]) => ref);
         this.registerOutputs({ ref: this.ref, imageName: this.imageName });
     }
 }

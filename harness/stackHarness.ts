@@ -193,6 +193,7 @@ function providerState(
     inputs: Record<string, unknown>,
     orgUrl: string,
     readId?: string,
+    preview = false,
 ): { id: string; state: Record<string, unknown> } {
     const id = readId ?? fakeOktaId("", `${type}:${name}`, 20);
     refuseAsProvidersDo(type, inputs);
@@ -232,6 +233,9 @@ function providerState(
             const digest = createHash("sha256")
                 .update(`${imageName}\0${JSON.stringify(inputs.build)}`)
                 .digest("hex");
+            // Unknown at preview: the image is built (and its digest known) only by `up`; the mock
+            // has no state, so every preview is one in which the image changes.
+            if (preview) return { id, state: { ...inputs } };
             return { id, state: { ...inputs, repoDigest: pushed ? `${imageName.replace(/:[^:/]+$/, "")}@sha256:${digest}` : `sha256:${digest}` } };
         }
         case "tls:index/privateKey:PrivateKey": {
@@ -404,7 +408,7 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
             newResource(args) {
                 const inputs = unwrapSecrets(args.inputs ?? {}) as Record<string, unknown>;
                 const readId = args.id || undefined; // the SDK sends "" for "not a read"
-                const { id, state } = args.custom === false ? { id: "", state: {} } : providerState(args.type, args.name, inputs, orgUrl, readId);
+                const { id, state } = args.custom === false ? { id: "", state: {} } : providerState(args.type, args.name, inputs, orgUrl, readId, opts.preview ?? false);
                 const key = `${args.type}::${args.name}`;
                 resources.push({
                     type: args.type,
@@ -507,6 +511,14 @@ export function standInSecretsFor(file: string): Record<string, string> {
     if (secure("okta:accessToken")) return { "okta:accessToken": STAND_IN_API_TOKEN };
     if (secure("okta:privateKey") || (config["okta:clientId"] !== undefined && config["okta:scopes"] !== undefined)) return STAND_IN_SECRETS;
     return { "okta:apiToken": STAND_IN_API_TOKEN };
+}
+
+/**
+ * Whether an Output's value is known: false at preview for what only `up` learns (an image's
+ * digest). The SDK's Output carries it as the promise `isKnown`, which it does not declare.
+ */
+export function isKnown(o: pulumi.Output<unknown>): Promise<boolean> {
+    return (o as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
 
 /** Resolves an Output (or plain value) to its value. Never call on an unknown value in preview. */

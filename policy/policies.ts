@@ -49,10 +49,34 @@ function onType(
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-interface ContainerDefinition {
+export interface ContainerDefinition {
     name?: string;
     environment?: { name: string; value?: string }[];
     secrets?: { name: string; valueFrom: string }[];
+}
+
+/**
+ * ecs-introspection-secret-from-secrets-manager, on one container: no secret-looking variable in
+ * plain environment, and a gateway that introspects gets its credential from Secrets Manager or
+ * signs with KMS. Pure.
+ */
+export function introspectionCredentialProblems(c: ContainerDefinition): string[] {
+    const problems = (c.environment ?? [])
+        .filter((e) => /SECRET|PASSWORD|PRIVATE_KEY/i.test(e.name))
+        .map((e) => `container ${c.name} has ${e.name} in plain environment. Put it in Secrets Manager and inject it with secrets[].valueFrom.`);
+    const credential = (c.secrets ?? []).some(
+        (s) =>
+            (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") && /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom),
+    );
+    // A key in KMS is named by its ARN, which is no secret: the task signs with kms:Sign.
+    const kmsKey = (c.environment ?? []).some((e) => e.name === "INTROSPECTION_CLIENT_KMS_KEY_ARN" && /^arn:aws[a-z-]*:kms:/.test(e.value ?? ""));
+    // A gateway that checks JWTs locally introspects nothing and has no credential to get.
+    const introspects = (c.environment ?? []).find((e) => e.name === "TOKEN_VALIDATION")?.value !== "jwt";
+    if (c.name === "policy-gateway" && introspects && !credential && !kmsKey)
+        problems.push(
+            "the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN), or signs with a KMS key (INTROSPECTION_CLIENT_KMS_KEY_ARN).",
+        );
+    return problems;
 }
 
 export const mandatoryPolicies: ResourceValidationPolicy[] = [
@@ -200,28 +224,12 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
             enforcementLevel: "mandatory",
         },
         (props, args, report) => {
-            if (typeof props.containerDefinitions !== "string") return; // unknown during preview
-            for (const c of JSON.parse(props.containerDefinitions) as ContainerDefinition[]) {
-                const inEnv = (c.environment ?? []).filter((e) => /SECRET|PASSWORD|PRIVATE_KEY/i.test(e.name));
-                for (const e of inEnv)
-                    report(
-                        `${args.name}: container ${c.name} has ${e.name} in plain environment. Put it in Secrets Manager and inject it with secrets[].valueFrom.`,
-                    );
-                const credential = (c.secrets ?? []).some(
-                    (s) =>
-                        (s.name === "INTROSPECTION_CLIENT_SECRET" || s.name === "INTROSPECTION_CLIENT_PRIVATE_KEY") &&
-                        /^arn:aws[a-z-]*:secretsmanager:/.test(s.valueFrom),
-                );
-                // A key in KMS is named by its ARN, which is no secret: the task signs with kms:Sign.
-                const kmsKey = (c.environment ?? []).some((e) => e.name === "INTROSPECTION_CLIENT_KMS_KEY_ARN" && /^arn:aws[a-z-]*:kms:/.test(e.value ?? ""));
-                // A gateway that checks JWTs locally introspects nothing and has no credential to get.
-                const introspects = (c.environment ?? []).find((e) => e.name === "TOKEN_VALIDATION")?.value !== "jwt";
-                if (c.name === "policy-gateway" && introspects && !credential && !kmsKey) {
-                    report(
-                        `${args.name}: the gateway gets INTROSPECTION_CLIENT_PRIVATE_KEY (or INTROSPECTION_CLIENT_SECRET) only from Secrets Manager (secrets[].valueFrom with a secret's ARN), or signs with a KMS key (INTROSPECTION_CLIENT_KMS_KEY_ARN).`,
-                    );
-                }
-            }
+            // Known at preview: the task names its image by tag (components/gatewayImage.ts,
+            // taggedRef), not by the digest a rebuild only learns at `up`. Unknown only at a first
+            // create, until the environment's values (server id, store endpoint) exist; `up` checks then.
+            if (typeof props.containerDefinitions !== "string") return;
+            for (const c of JSON.parse(props.containerDefinitions) as ContainerDefinition[])
+                for (const problem of introspectionCredentialProblems(c)) report(`${args.name}: ${problem}`);
         },
     ),
     onType(
@@ -269,6 +277,37 @@ export const mandatoryPolicies: ResourceValidationPolicy[] = [
 ];
 
 export const advisoryPolicies: ResourceValidationPolicy[] = [
+    {
+        // okta-policy-names-its-clients sees only the policies this stack declares. An adopted
+        // server's "Default Policy" (ALL_CLIENTS, any scope) is Okta's, outside the stack, and
+        // the pack never sees it; so the workflows tell the pack about it from the stack file
+        // (scripts/policyPackConfig.ts), and it is reported on the server's first consumer policy
+        // at every preview, where the pull request's reviewers read it. Advisory: a migration
+        // keeps it active until every consumer has its own policy here (the first `up`).
+        name: "okta-adopted-server-default-policy-deactivated",
+        description: "An adopted authorization server's Default Policy (ALL_CLIENTS) is deactivated, so that the consumers' own policies are the only grants.",
+        enforcementLevel: "advisory",
+        configSchema: {
+            properties: {
+                activeDefaultPolicyOnServer: {
+                    type: "string",
+                    description:
+                        "the adopted server whose Default Policy the stack file says is still active (authorizationServer.existingId, defaultPolicyDeactivated false)",
+                },
+            },
+        },
+        validateResource: (args, report) => {
+            if (args.type !== "okta:auth/serverPolicy:ServerPolicy") return;
+            const { activeDefaultPolicyOnServer: server } = args.getConfig<{ activeDefaultPolicyOnServer?: string }>();
+            const props = args.props as Record<string, unknown>;
+            if (server && props.authServerId === server && props.priority === 1)
+                report(
+                    `${args.name}: the "Default Policy" of the adopted server ${server} is still active: it lets every app of the org (Exchange/DCR-registered ones included) ask for any scope, ` +
+                        "so the consumers' own policies restrict nothing yet. Deactivate it in Okta (Security → API → the server → Access Policies) once this update has given every consumer its policy, " +
+                        "then set authorizationServer.defaultPolicyDeactivated: true.",
+                );
+        },
+    },
     onType(
         "okta:app/oAuth:OAuth",
         {

@@ -8,7 +8,18 @@ import * as path from "node:path";
 import { policies } from "../policy/policies";
 import { projectName, readStackFile, PROJECT_ROOT } from "../harness/stackHarness";
 
-type PolicyConfig = Record<string, { production?: boolean; allowReplacement?: string[] }>;
+type PolicyConfig = Record<string, { production?: boolean; allowReplacement?: string[]; activeDefaultPolicyOnServer?: string }>;
+
+/** A structured key's value, as the stack file map holds it (JSON text); undefined when it is not an object. */
+function parsed(text: string | undefined): Record<string, unknown> | undefined {
+    if (text === undefined) return undefined;
+    try {
+        const value: unknown = JSON.parse(text);
+        return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
 
 /** An app's resource name, as okta-apps-protected-in-production names it (`<consumer>-app`). */
 const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?-app$/;
@@ -24,6 +35,10 @@ export function policyPackConfig(stackConfig: Record<string, string>, project = 
     if (text === "true" || text === "false")
         for (const p of policies.filter((x) => x.configSchema?.properties && "production" in x.configSchema.properties))
             config[p.name] = { production: text === "true" };
+    // An adopted server whose Default Policy is still active: the pack cannot see that policy (it is Okta's, not the stack's).
+    const server = parsed(stackConfig[`${project}:authorizationServer`]);
+    if (server && typeof server.existingId === "string" && server.defaultPolicyDeactivated !== true)
+        config["okta-adopted-server-default-policy-deactivated"] = { activeDefaultPolicyOnServer: server.existingId };
     const replace = opts.allowReplacement ?? [];
     const bad = replace.filter((n) => !APP_NAME.test(n));
     if (bad.length) throw new Error(`--allow-replacement: ${bad.join(", ")} is not an app's resource name such as reporting-app (<consumer>-app)`);

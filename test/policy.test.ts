@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { advisoryPolicies, mandatoryPolicies, policies, stackOf } from "../policy/policies";
 import { policyPackConfig } from "../scripts/policyPackConfig";
 import { violationsOf, type ResourceUnderTest } from "./support/policyHarness";
+import { runStackWith } from "./support/stackRun";
 
 const policy = (name: string) => {
     const p = policies.find((x) => x.name === name);
@@ -90,7 +91,7 @@ describe("guardrail policies", () => {
         await passes("okta-server-protected-in-production", { type: SERVER, props: {}, stack: "prod" }, { production: false });
         await passes("alb-https-in-production", { type: LISTENER, props: { protocol: "HTTP" }, stack: "prod" }, { production: false });
     });
-    it("get the production key from the stack file, for every policy that treats production apart (scripts/policyPackConfig.ts)", () => {
+    it("get the production key (and an adopted server's Default Policy) from the stack file (scripts/policyPackConfig.ts)", async () => {
         const apart = policies.filter((p) => p.configSchema?.properties && "production" in p.configSchema.properties).map((p) => p.name);
         assert.deepEqual(apart.sort(), ["alb-https-in-production", "okta-apps-protected-in-production", "okta-server-protected-in-production"]);
         const config = policyPackConfig({ "okta-api-gateway:production": "true" }, "okta-api-gateway");
@@ -98,6 +99,25 @@ describe("guardrail policies", () => {
         assert.ok(Object.values(config).every((c) => c.production === true));
         assert.deepEqual(policyPackConfig({}, "okta-api-gateway"), {}, "a stack without the key: the pack falls back to the name");
         // A reviewed update may replace named apps (deploy.yml's allowReplacement input).
+        // The adopted server's Default Policy, which the pack cannot see, from the stack file.
+        const adopted = (deactivated: boolean) =>
+            policyPackConfig(
+                { "okta-api-gateway:authorizationServer": JSON.stringify({ existingId: "aus1legacy", defaultPolicyDeactivated: deactivated }) },
+                "okta-api-gateway",
+            );
+        assert.deepEqual(adopted(false)["okta-adopted-server-default-policy-deactivated"], { activeDefaultPolicyOnServer: "aus1legacy" });
+        assert.equal(adopted(true)["okta-adopted-server-default-policy-deactivated"], undefined);
+        const onServer = (authServerId: string, priority: number) => ({ type: POLICY, props: { authServerId, priority, clientWhitelists: ["0oa1"] } });
+        const told = { activeDefaultPolicyOnServer: "aus1legacy" };
+        await fails(
+            "okta-adopted-server-default-policy-deactivated",
+            onServer("aus1legacy", 1),
+            /Default Policy" of the adopted server aus1legacy is still active/,
+            told,
+        );
+        await passes("okta-adopted-server-default-policy-deactivated", onServer("aus1legacy", 2), told); // once per server, not per consumer
+        await passes("okta-adopted-server-default-policy-deactivated", onServer("aus1other", 1), told);
+        await passes("okta-adopted-server-default-policy-deactivated", onServer("aus1legacy", 1));
         const replacing = policyPackConfig({ "okta-api-gateway:production": "true" }, "okta-api-gateway", { allowReplacement: ["reporting-app"] });
         assert.deepEqual(replacing["okta-apps-protected-in-production"], { production: true, allowReplacement: ["reporting-app"] });
         assert.throws(
@@ -149,7 +169,23 @@ describe("guardrail policies", () => {
         );
         // A gateway that checks JWTs locally has no introspection credential to be given.
         await passes("ecs-introspection-secret-from-secrets-manager", def({ environment: [{ name: "TOKEN_VALIDATION", value: "jwt" }] }));
-        await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown during preview
+        await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: {} }); // unknown until the environment exists
+    });
+    it("reads the prod task definition at a preview in which the image is rebuilt, and fires on a credential in plain environment", async () => {
+        const run = runStackWith(() => {}, { stack: "prod", args: ["--preview"], report: true });
+        assert.equal(run.status, 0, run.stderr);
+        const task = run.resources?.find((r) => r.type === TASK);
+        assert.ok(task);
+        assert.equal(typeof task.inputs.containerDefinitions, "string", "the preview's task definition is readable");
+        await passes("ecs-introspection-secret-from-secrets-manager", { type: TASK, props: task.inputs });
+        // The same definition, with the credential a careless change would add: the pack refuses it at this preview.
+        const [container] = JSON.parse(String(task.inputs.containerDefinitions)) as { environment: { name: string; value: string }[] }[];
+        container.environment.push({ name: "INTROSPECTION_CLIENT_PRIVATE_KEY", value: "-----BEGIN PRIVATE KEY-----" });
+        await fails(
+            "ecs-introspection-secret-from-secrets-manager",
+            { type: TASK, props: { ...task.inputs, containerDefinitions: JSON.stringify([container]) } },
+            /INTROSPECTION_CLIENT_PRIVATE_KEY in plain environment/,
+        );
     });
     it("ECR repositories scan on push", async () => {
         await passes("ecr-scan-on-push", { type: "aws:ecr/repository:Repository", props: { imageScanningConfiguration: { scanOnPush: true } } });

@@ -11,8 +11,15 @@ describe("the program adopting the walkthrough's server during a migration", () 
         (server.scopes as Entry[])[0].existingId = "scp1legacy";
     };
     it("declares everything with the Default Policy still on, and warns on every run that least privilege does not hold yet", () => {
-        const r = runWith(adopt(false));
+        const r = runWith(adopt(false), { report: true });
         assert.equal(r.status, 0, r.stderr);
+        // And in the pull request's policy results, which reviewers read: the pack cannot see Okta's
+        // Default Policy, so the workflows tell it from the stack file; reported once, advisory.
+        assert.deepEqual((r.violations ?? []).filter((v) => v.startsWith("okta-adopted-server-default-policy-deactivated")).length, 1);
+        assert.match(
+            (r.violations ?? []).join("\n"),
+            /okta-adopted-server-default-policy-deactivated: \S+: the "Default Policy" of the adopted server aus1legacy is still active/,
+        );
         assert.ok((r.declared ?? 0) > 20);
         assert.match(
             r.stderr,
@@ -20,9 +27,10 @@ describe("the program adopting the walkthrough's server during a migration", () 
         );
     });
     it("stops warning once the Default Policy is declared deactivated", () => {
-        const r = runWith(adopt(true));
+        const r = runWith(adopt(true), { report: true });
         assert.equal(r.status, 0, r.stderr);
         assert.doesNotMatch(r.stderr, /Default Policy/);
+        assert.deepEqual(r.violations, []);
     });
 });
 

@@ -9,7 +9,7 @@ import { healthCheckCommand } from "../../policy-gateway/src/config/contract";
 import { buildContextDigest, GATEWAY_DIR } from "../../components/gatewayBundle";
 import { imageIdentity, pinnedBaseImageOf } from "../../components/gatewayImage";
 import { isPrivateCidr } from "../../components/stackConfig/index";
-import { findInRawInputs, MOCK_AWS, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
+import { findInRawInputs, isKnown, MOCK_AWS, PROJECT_ROOT, valueOf, type ProgramRun, type RecordedResource } from "../../harness/stackHarness";
 
 export interface GatewayDoc {
     target: "local" | "aws";
@@ -41,7 +41,13 @@ interface ContainerDefinition {
     secrets: { name: string; valueFrom: string }[];
 }
 
-export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDoc, production: boolean, consumers: { name: string; tier?: string }[]): void {
+export function gatewayDeploymentChecks(
+    getRun: () => ProgramRun,
+    doc: GatewayDoc,
+    production: boolean,
+    consumers: { name: string; tier?: string }[],
+    preview = false,
+): void {
     // The consumers' credential delivery (Secrets Manager secrets too) is not the gateway's.
     const all = () => getRun().stack.resources.filter((r) => r.custom && !r.name.startsWith("credentials-"));
     const ofType = (type: string) => all().filter((r) => r.type === type);
@@ -212,10 +218,13 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             // Other teams read gatewayUrl: a local gateway is on the machine that ran `pulumi up`, not for them.
             if (doc.target === "local") assert.equal(outputs.gatewayUrl, undefined);
             else assert.equal(outputs.localGatewayUrl, undefined);
+            // The image's digest exists once `up` has built it: unknown at preview, as the provider has it.
+            assert.equal(await isKnown(outputs.gatewayImage as pulumi.Output<string>), !preview);
+            if (doc.target === "local") assert.equal(url, `http://localhost:${doc.local?.port ?? 8080}`);
+            if (preview) return;
             const image = await valueOf(outputs.gatewayImage as pulumi.Output<string>);
             assert.equal(image, one("docker:index/image:Image").state.repoDigest);
             if (doc.target === "local") {
-                assert.equal(url, `http://localhost:${doc.local?.port ?? 8080}`);
                 assert.match(image, /^sha256:[0-9a-f]{64}$/, "the local image id: a rebuild is a new id");
             } else {
                 const alb = one("aws:lb/loadBalancer:LoadBalancer");
@@ -241,7 +250,8 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             );
             assert.equal(container.inputs.restart, "unless-stopped");
             assert.deepEqual((container.inputs.healthcheck as { tests: string[] }).tests, healthCheckCommand(), "readiness, as in the image");
-            assert.equal(container.inputs.image, one("docker:index/image:Image").state.repoDigest, "runs the image by id, so it follows every rebuild");
+            if (!preview)
+                assert.equal(container.inputs.image, one("docker:index/image:Image").state.repoDigest, "runs the image by id, so it follows every rebuild");
             assert.equal(one("docker:index/image:Image").inputs.skipPush, true);
             assert.equal(
                 findInRawInputs(container.rawInputs, "INTROSPECTION_CLIENT_ID=").every((p) => p.inSecret),
@@ -264,11 +274,17 @@ export function gatewayDeploymentChecks(getRun: () => ProgramRun, doc: GatewayDo
             assert.ok(getRun().stack.calls.some((c) => c.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"));
         });
 
-        it("hands the task no secret (KMS signs), runs the image by digest as a non-root user", () => {
-            const def = (JSON.parse(one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[])[0];
+        it("hands the task no secret (KMS signs), runs the image by its immutable tag as a non-root user, readable at preview", () => {
+            // A string at preview too: the guardrail pack reads it there (a digest would leave it unknown whenever the image changes).
+            const definitions = one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions;
+            assert.equal(typeof definitions, "string", "known at preview, while the image is yet to be built");
+            const def = (JSON.parse(definitions as string) as ContainerDefinition[])[0];
             assert.deepEqual(def.secrets, []);
             assert.ok(!def.environment.some((e) => e.name.includes("SECRET") || e.name === "INTROSPECTION_CLIENT_PRIVATE_KEY"));
-            assert.match(def.image, /@sha256:/);
+            const image = one("docker:index/image:Image");
+            assert.equal(def.image, image.inputs.imageName, "repository:tag, the tag derived from every build input");
+            assert.equal(one("aws:ecr/repository:Repository").inputs.imageTagMutability, "IMMUTABLE", "so the tag names one image for good");
+            assert.ok(one("aws:ecs/taskDefinition:TaskDefinition").dependencyUrns.includes(image.urn), "registered after the push");
             assert.equal(def.user, "1000");
         });
 
