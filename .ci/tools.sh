@@ -1,5 +1,5 @@
 # Source this file: makes sure the Debian tools the tests run for real are installed:
-# redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
+# php-cli with php-symfony-http-foundation (a real Symfony API behind the gateway), redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
 # instances on free ports, with TLS from certificates openssl makes), openssl, and jq (the
 # migration guide's inventory filters are run as printed). Also moto_server, the local AWS KMS the
 # KMS-signing tests run against (harness/kmsServer.ts): the Python moto package the build machines
@@ -8,6 +8,10 @@ _tools=()
 command -v redis-server >/dev/null 2>&1 || _tools+=(redis-server)
 command -v openssl >/dev/null 2>&1 || _tools+=(openssl)
 command -v jq >/dev/null 2>&1 || _tools+=(jq)
+# A real PHP API behind the gateway (test/support/symfonyUpstream.ts): PHP's built-in server and
+# Symfony HttpFoundation, whose parameter-name mangling the method-override checks must match.
+command -v php >/dev/null 2>&1 || _tools+=(php-cli)
+[ -f /usr/share/php/Symfony/Component/HttpFoundation/autoload.php ] || _tools+=(php-symfony-http-foundation)
 if [ ${#_tools[@]} -gt 0 ]; then
   echo "tools: installing ${_tools[*]} from Debian" >&2
   apt-get update -qq >&2

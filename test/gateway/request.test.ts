@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { normalizePath, segmentsOf } from "../../policy-gateway/src/request/normalizePath";
 import { compileRules, foldSegment, matchSegments, requirementFor, requirementsFor } from "../../policy-gateway/src/decision/routeRules";
-import { hostProblem, isCorsPreflight, overrideMethods } from "../../policy-gateway/src/request/requestShape";
+import {
+    formDecode,
+    hostProblem,
+    isCorsPreflight,
+    isMethodOverrideParam,
+    overrideMethods,
+    phpParameterName,
+} from "../../policy-gateway/src/request/requestShape";
+import { forwardQuery } from "../../policy-gateway/src/request/forwardHeaders";
 
 describe("the canonical request", () => {
     const rules = compileRules([
@@ -68,6 +76,39 @@ describe("the canonical request", () => {
     it("reads method overrides from the headers, in any spelling, and from ?_method", () => {
         assert.deepEqual(overrideMethods(["X-HTTP-Method-Override", "delete", "X_HTTP_Method", "put"], "a=1&_method=patch"), ["DELETE", "PUT", "PATCH"]);
         assert.deepEqual(overrideMethods(["Accept", "x"], "a=1"), []);
+    });
+    it("reads ?_method as PHP registers parameter names: leading spaces, dots, spaces, NUL and unmatched brackets", () => {
+        // Each reaches Symfony/Laravel as _method (php-src main/php_variables.c); each is an override.
+        for (const name of [
+            "_method",
+            ".method",
+            "%20_method",
+            "+_method",
+            "_method%00",
+            "_method%00%ff",
+            "%5Fmethod",
+            "[method",
+            "_METHOD",
+            "_method[]",
+            "_method[x]",
+            " .method",
+        ]) {
+            assert.equal(isMethodOverrideParam(name), true, name);
+            assert.deepEqual(overrideMethods([], `a=1&${name}=delete`), ["DELETE"], name);
+            assert.equal(forwardQuery(`a=1&${name}=DELETE&b=2`, true), "a=1&b=2", name);
+        }
+        for (const name of ["method", "_methods", "x_method", "_meth", "_method_", "a[_method]"]) assert.equal(isMethodOverrideParam(name), false, name);
+        assert.equal(phpParameterName("a.b c[d"), "a_b_c_d");
+        assert.equal(phpParameterName("a.b[c.d]"), "a_b");
+        // Values decode as bytes too: nothing undecodable is skipped.
+        assert.deepEqual(overrideMethods([], "_method=DEL%45TE&.method=pat%63h%ff"), ["DELETE", "PATCH\u0178"]);
+        // Property: whatever a name is, if PHP would register it as _method, it is an override.
+        fc.assert(
+            fc.property(fc.stringMatching(/^[ ._%0-9a-zA-Z[\]]{0,12}$/), (raw) => {
+                const php = phpParameterName(formDecode(raw)).toLowerCase();
+                return isMethodOverrideParam(raw) === (php === "_method");
+            }),
+        );
     });
     it("validates Host: one, and syntactically valid", () => {
         assert.equal(hostProblem(["Host", "api.example:8443"]), undefined);

@@ -7,15 +7,8 @@
 // other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
 // https.
 import { queryValues } from "./extractToken";
-import {
-    canonicalHeaderName,
-    HOP_BY_HOP_HEADERS,
-    listedInConnection,
-    METHOD_OVERRIDE_HEADERS,
-    METHOD_OVERRIDE_PARAM,
-    PATH_OVERRIDE_HEADERS,
-    PREFLIGHT_HEADERS,
-} from "./headerNames";
+import { canonicalHeaderName, HOP_BY_HOP_HEADERS, listedInConnection, METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
+import { isMethodOverrideParam, pairName } from "./requestShape";
 
 export { canonicalHeaderName };
 
@@ -127,11 +120,15 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
     return out;
 }
 
-/** The query string forwarded upstream: every `access_token` parameter removed, the rest untouched. */
+/**
+ * The query string forwarded upstream: every `access_token` parameter removed and, with
+ * `stripMethodOverride`, every parameter a framework reads as `_method` (isMethodOverrideParam:
+ * also `.method`, `%20_method`, `_method%00`, which PHP registers as `_method`); the rest untouched.
+ */
 export function forwardQuery(query: string, stripMethodOverride = false): string {
     if (query === "") return "";
     return query
         .split("&")
-        .filter((pair) => queryValues(pair, "access_token").length === 0 && !(stripMethodOverride && queryValues(pair, METHOD_OVERRIDE_PARAM).length > 0))
+        .filter((pair) => queryValues(pair, "access_token").length === 0 && !(stripMethodOverride && isMethodOverrideParam(pairName(pair))))
         .join("&");
 }

@@ -2,7 +2,6 @@
 // request: the Host header, method overrides and what makes an OPTIONS a real CORS preflight.
 // Pure: each takes the raw header list (`rawHeaders`: every name and value as received, repeats
 // included) rather than Node's folded `headers`, which keeps only the first of some duplicates.
-import { queryValues } from "./extractToken";
 import { canonicalHeaderName, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM, PATH_OVERRIDE_HEADERS } from "./headerNames";
 
 /**
@@ -34,10 +33,61 @@ export function hostProblem(rawHeaders: readonly string[]): string | undefined {
     return undefined;
 }
 
+/**
+ * A query or form component decoded as the servers behind the gateway decode it: `+` is a space,
+ * each valid `%XX` one byte, anything else kept as it is (PHP's php_url_decode, WHATWG
+ * application/x-www-form-urlencoded). Bytes become latin1 characters, so no sequence is refused:
+ * a strict UTF-8 decode would skip `_method%00%ff`, which PHP reads as `_method`.
+ */
+export function formDecode(component: string): string {
+    return component.replace(/\+/g, " ").replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The name under which PHP registers a request parameter (php-src main/php_variables.c,
+ * php_register_variable_ex): a NUL ends it, leading spaces are dropped, ` ` and `.` become `_`,
+ * and so does a `[` without its `]` (with every ` `, `.` and `[` after it); `name[…]` is the
+ * array `name`. So `.method`, `%20_method`, `_method%00x` and `[method` are all `_method` to
+ * Symfony and Laravel. Pure.
+ */
+export function phpParameterName(decoded: string): string {
+    const nul = decoded.indexOf("\0");
+    const name = (nul === -1 ? decoded : decoded.slice(0, nul)).replace(/^ +/, "");
+    const open = name.indexOf("[");
+    if (open === -1) return name.replace(/[ .]/g, "_");
+    const head = name.slice(0, open).replace(/[ .]/g, "_");
+    if (name.indexOf("]", open + 1) !== -1) return head;
+    return `${head}_${name.slice(open + 1).replace(/[ .[]/g, "_")}`;
+}
+
+/**
+ * Whether some framework reads this query or form parameter (its raw, undecoded name) as a
+ * method override: `_method` in any case (Rails, Laravel and Symfony, Express's method-override,
+ * Hono), after the decoding and the name mangling PHP applies.
+ */
+export function isMethodOverrideParam(rawName: string): boolean {
+    return phpParameterName(formDecode(rawName)).toLowerCase() === METHOD_OVERRIDE_PARAM;
+}
+
+/** The raw name of a `name=value` pair. */
+export function pairName(pair: string): string {
+    const eq = pair.indexOf("=");
+    return eq === -1 ? pair : pair.slice(0, eq);
+}
+
+/** The values of every parameter of a query (or form body) that is a method override. */
+export function overrideParamValues(query: string): string[] {
+    if (query === "") return [];
+    return query
+        .split("&")
+        .filter((pair) => isMethodOverrideParam(pairName(pair)))
+        .map((pair) => (pair.includes("=") ? formDecode(pair.slice(pair.indexOf("=") + 1)) : ""));
+}
+
 /** The methods a request asks the upstream to run instead of its own, upper-cased. */
 export function overrideMethods(rawHeaders: readonly string[], query: string): string[] {
     const fromHeaders = METHOD_OVERRIDE_HEADERS.flatMap((h) => rawHeaderValues(rawHeaders, h));
-    const fromQuery = queryValues(query, METHOD_OVERRIDE_PARAM);
+    const fromQuery = overrideParamValues(query);
     return [
         ...new Set(
             [...fromHeaders, ...fromQuery]
