@@ -408,7 +408,8 @@ export async function startMockedStack(opts: MockedStackOptions): Promise<Mocked
             newResource(args) {
                 const inputs = unwrapSecrets(args.inputs ?? {}) as Record<string, unknown>;
                 const readId = args.id || undefined; // the SDK sends "" for "not a read"
-                const { id, state } = args.custom === false ? { id: "", state: {} } : providerState(args.type, args.name, inputs, orgUrl, readId, opts.preview ?? false);
+                const { id, state } =
+                    args.custom === false ? { id: "", state: {} } : providerState(args.type, args.name, inputs, orgUrl, readId, opts.preview ?? false);
                 const key = `${args.type}::${args.name}`;
                 resources.push({
                     type: args.type,
