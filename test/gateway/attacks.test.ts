@@ -122,6 +122,29 @@ describe("attacks on jwt mode", () => {
     });
 });
 
+describe("a token the server refused stays refused during its 429 back-off", () => {
+    for (const mode of [{ INTROSPECTION_PRECHECK: "jwt" }, { TOKEN_VALIDATION: "hybrid" }] as Record<string, string>[]) {
+        it(`${JSON.stringify(mode)}: refused again, even with the negative cache off, while new locally valid tokens are accepted`, async () => {
+            // NEGATIVE_CACHE_TTL_SECONDS=0: the gateway's short-lived negative verdict is gone, as it is 10 s after a refusal by default.
+            const g = await startGatewayUnderTest({ env: { ...mode, NEGATIVE_CACHE_TTL_SECONDS: "0" } });
+            try {
+                const claims = { iss: g.okta.issuer, aud: AUDIENCE, scp: ["myscope"], cid: CLIENTS.productsWeb.clientId, sub: CLIENTS.productsWeb.clientId };
+                // Signed with the server's key, never issued (as a revoked token): the server answers inactive.
+                const revoked = await g.okta.forge({ ...claims, jti: "revoked", iat: now(), exp: now() + 300 });
+                assert.equal((await refused(g, () => send(g.url, "/api", { headers: bearer(revoked) }))).status, 401);
+                g.okta.setFault({ kind: "introspectionStatus", status: 429, headers: { "retry-after": "30" }, body: '{"errorCode":"E0000047"}' });
+                const fresh = await g.okta.forge({ ...claims, jti: "fresh", iat: now(), exp: now() + 300 });
+                assert.equal((await send(g.url, "/api", { headers: bearer(fresh) })).status, 200, "the back-off accepts a token nobody refused");
+                const replayed = await send(g.url, "/api", { headers: bearer(revoked) });
+                assert.equal(replayed.status, 401, "the back-off never overrides the server's own refusal");
+            } finally {
+                g.okta.setFault({ kind: "none" });
+                await g.stop();
+            }
+        });
+    }
+});
+
 describe("shielding the authorization server: introspection with the local JWT pre-check (the default)", () => {
     let g: GatewayUnderTest;
     let claims: JWTPayload;

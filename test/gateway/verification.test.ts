@@ -124,9 +124,13 @@ describe("token caches", () => {
     });
     it("stay bounded under a flood of random tokens", () => {
         const cache = new DecisionCache({ maxEntries: 1_000, negativeMaxEntries: 500, negativeTtlSeconds: 10 });
-        for (let i = 0; i < 50_000; i++) cache.setInvalid(tokenKey(randomBytes(16).toString("hex")));
+        for (let i = 0; i < 50_000; i++) {
+            const key = tokenKey(randomBytes(16).toString("hex"));
+            cache.setInvalid(key);
+            cache.rememberRefusal(key);
+        }
         for (let i = 0; i < 5_000; i++) cache.setValid(tokenKey(`t${i}`), { scopes: new Set() }, 60);
-        assert.deepEqual(cache.sizes, { positive: 1_000, negative: 500 });
+        assert.deepEqual(cache.sizes, { positive: 1_000, negative: 500, refused: 500 });
     });
     it("expire entries by their own lifetime, and never store a zero lifetime", async () => {
         const cache = new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 10 });
@@ -139,10 +143,14 @@ describe("token caches", () => {
         cache.setInvalid("c");
         assert.equal(cache.get("c")?.hit, "negative");
     });
-    it("a disabled negative cache remembers nothing", () => {
+    it("a disabled negative cache remembers nothing, but the server's refusals are remembered for the back-off all the same", () => {
         const cache = new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 0 });
         cache.setInvalid("c");
         assert.equal(cache.get("c"), undefined);
+        cache.setValid("d", { scopes: new Set(["x"]) }, 60);
+        cache.rememberRefusal("d");
+        assert.equal(cache.wasRefused("d"), true);
+        assert.equal(cache.get("d"), undefined, "a refusal replaces a valid verdict held for it");
     });
 });
 

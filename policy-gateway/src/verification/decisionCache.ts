@@ -11,15 +11,36 @@ export function tokenKey(token: string): string {
 
 export type CacheHit = { hit: "positive"; info: TokenInfo } | { hit: "negative" } | undefined;
 
+/**
+ * How long the server's "inactive" is remembered for the back-off path: as long as any access
+ * token can live (an Okta access policy rule allows at most one day, 1440 minutes), so a token
+ * the server once refused is never accepted on its local check alone while it is still unexpired.
+ */
+export const REFUSAL_MEMORY_SECONDS = 24 * 3600;
+
 export class DecisionCache {
     private readonly positive: LRUCache<string, TokenInfo>;
     private readonly negative: LRUCache<string, true>;
     private readonly negativeEnabled: boolean;
+    /** Tokens the server called inactive; independent of the negative cache, which may be off or short. */
+    private readonly refused: LRUCache<string, true>;
 
     constructor(opts: { maxEntries: number; negativeMaxEntries: number; negativeTtlSeconds: number }) {
         this.positive = new LRUCache({ max: opts.maxEntries, ttlAutopurge: false, allowStale: false });
         this.negative = new LRUCache({ max: opts.negativeMaxEntries, ttl: Math.max(1, opts.negativeTtlSeconds) * 1000, allowStale: false });
         this.negativeEnabled = opts.negativeTtlSeconds > 0;
+        this.refused = new LRUCache({ max: opts.negativeMaxEntries, ttl: REFUSAL_MEMORY_SECONDS * 1000, allowStale: false });
+    }
+
+    /** The server said this token is not active (revoked, expired, unknown): remembered for REFUSAL_MEMORY_SECONDS, bounded in entries. */
+    rememberRefusal(key: string): void {
+        this.refused.set(key, true);
+        this.positive.delete(key);
+    }
+
+    /** Whether the server once refused this token: no back-off path may accept it then. */
+    wasRefused(key: string): boolean {
+        return this.refused.has(key);
     }
 
     get(key: string): CacheHit {
@@ -43,8 +64,8 @@ export class DecisionCache {
         if (this.negativeEnabled) this.negative.set(key, true);
     }
 
-    get sizes(): { positive: number; negative: number } {
-        return { positive: this.positive.size, negative: this.negative.size };
+    get sizes(): { positive: number; negative: number; refused: number } {
+        return { positive: this.positive.size, negative: this.negative.size, refused: this.refused.size };
     }
 }
 

@@ -110,6 +110,17 @@ export class IntrospectionVerifier implements TokenVerifier {
         return this.opts.cache.remainingSeconds(key);
     }
 
+    /**
+     * While the server rate-limits us: a token it already refused stays refused (the back-off path
+     * of LocalThenIntrospection accepts a locally valid token only when the server has said
+     * nothing against it); any other is unavailable until the back-off ends. Here, in the one
+     * process that introspects, so that every worker gets the same answer.
+     */
+    private backingOff(key: string, waitSeconds: number): Verdict {
+        if (this.opts.cache.wasRefused(key)) return { kind: "invalid", reason: "refused_before" };
+        return this.unavailable("rate_limited", waitSeconds);
+    }
+
     private unavailable(reason: string, retryAfterSeconds: number): Verdict {
         this.opts.metrics.introspectionErrors.inc({ reason });
         return { kind: "unavailable", reason, retryAfterSeconds };
@@ -121,7 +132,7 @@ export class IntrospectionVerifier implements TokenVerifier {
         if (!release) return this.unavailable("overloaded", 1);
         try {
             const now = this.now();
-            if (now < this.blockedUntil) return this.unavailable("rate_limited", Math.ceil((this.blockedUntil - now) / 1000));
+            if (now < this.blockedUntil) return this.backingOff(key, Math.ceil((this.blockedUntil - now) / 1000));
             if (!breaker.tryAcquire()) return this.unavailable("circuit_open", breaker.retryAfterSeconds());
 
             const started = performance.now();
@@ -133,7 +144,7 @@ export class IntrospectionVerifier implements TokenVerifier {
                 breaker.success(); // it answered: reachable, only busy
                 const wait = retryAfterSeconds(outcome.headers, this.now());
                 this.blockedUntil = this.now() + wait * 1000;
-                return this.unavailable("rate_limited", wait);
+                return this.backingOff(key, wait);
             }
             const refusal = refusalOf(outcome);
             if (refusal) {
@@ -154,7 +165,10 @@ export class IntrospectionVerifier implements TokenVerifier {
             const nowSeconds = Math.floor(this.now() / 1000);
             const verdict = classifyIntrospection(outcome.body, { ...this.opts, nowSeconds });
             if (verdict.kind === "valid") cache.setValid(key, verdict.info, positiveTtlSeconds(verdict.info.exp, nowSeconds, this.opts.maxTtlSeconds));
-            else cache.setInvalid(key);
+            else {
+                cache.setInvalid(key);
+                cache.rememberRefusal(key);
+            }
             return verdict;
         } finally {
             release();
@@ -250,8 +264,9 @@ export class JwtVerifier implements TokenVerifier {
  *   what cannot be this issuer's JWT (not a JWT, another issuer, an unknown key, a bad signature,
  *   expired) is refused without asking the server, so junk tokens cannot spend its rate limit.
  * When the server rate-limits us (429 back-off), a token the local check verified is accepted on
- * that check alone until the back-off ends, instead of locking every new token out; any other
- * failure to ask still fails closed. When the local check cannot run (JWKS unreachable), the
+ * that check alone until the back-off ends, instead of locking every new token out, unless the
+ * server refused it before (IntrospectionVerifier answers `invalid` for those during a back-off);
+ * any other failure to ask still fails closed. When the local check cannot run (JWKS unreachable), the
  * server is asked.
  */
 export class LocalThenIntrospection implements TokenVerifier {
