@@ -4,6 +4,7 @@
 // a refused credential is reported as a configuration problem and turns /readyz not-ready.
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { after, describe, it } from "node:test";
 import { authenticate, chooseMethod, parsePrivateKey } from "../../policy-gateway/src/verification/clientAuth";
 import { ConfigError, loadConfig } from "../../policy-gateway/src/config/load";
@@ -57,6 +58,14 @@ describe("introspection client authentication: the pure parts", () => {
             return "";
         };
         assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: "not a key" }), /INTROSPECTION_CLIENT_PRIVATE_KEY: is not a private key/);
+        // A key jose cannot sign RS256 with is refused at start, not at every introspection.
+        const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+        assert.match(
+            problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: small }),
+            /INTROSPECTION_CLIENT_PRIVATE_KEY: is a 1024-bit RSA key; RS256 needs at least 2048 bits/,
+        );
+        const jwk = JSON.stringify(generateKeyPairSync("rsa", { modulusLength: 1536 }).privateKey.export({ format: "jwk" }));
+        assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: jwk }), /is a 1536-bit RSA key/);
         assert.match(problems({ INTROSPECTION_CLIENT_PRIVATE_KEY: pem, INTROSPECTION_CLIENT_SECRET: "s" }), /set only one/);
         assert.match(
             problems({ INTROSPECTION_AUTH_METHOD: "private_key_jwt", INTROSPECTION_CLIENT_SECRET: "s" }),

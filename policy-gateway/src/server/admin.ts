@@ -7,7 +7,10 @@ export interface MetricsSource {
     registry: { metrics(): Promise<string>; contentType: string };
 }
 
-export function createAdminServer(metrics: MetricsSource, state: () => "starting" | "ready" | "draining" | "misconfigured"): Server {
+/** `faulted`: an error nothing handled, in a process that must not exit for it (the primary): replace the container. */
+export type Readiness = "starting" | "ready" | "draining" | "misconfigured" | "faulted";
+
+export function createAdminServer(metrics: MetricsSource, state: () => Readiness): Server {
     return createServer((req, res) => {
         const send = (status: number, body: string, type = "application/json") =>
             void res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);

@@ -14,6 +14,7 @@ import { buildIntrospection, loadMetadata } from "./discovery";
 import { GatewayMetrics } from "../shared/metrics";
 import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "../verification/remoteIntrospection";
 import { CLIENT_AUTH_REFUSED, type IntrospectionVerifier } from "../verification/verifiers";
+import type { Verdict } from "../verification/tokenInfo";
 
 /** One registry's metrics as JSON (Registry.getMetricsAsJSON). */
 type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
@@ -74,9 +75,17 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
             p.json.push(m.json);
             if (--p.left === 0) p.done(p.json);
         } else if (m.t === "introspect") {
-            const verdict = introspection
-                ? await introspection.verify(m.token, m.key, { client: m.client })
-                : { kind: "unavailable" as const, reason: "not_ready", retryAfterSeconds: 1 };
+            let verdict: Verdict;
+            try {
+                verdict = introspection
+                    ? await introspection.verify(m.token, m.key, { client: m.client })
+                    : { kind: "unavailable", reason: "not_ready", retryAfterSeconds: 1 };
+            } catch (err) {
+                // Nothing a worker asks may take the primary (and so the container) down: the
+                // worker gets 503 to answer, and the error is logged.
+                log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, "introspection failed in the primary");
+                verdict = { kind: "unavailable", reason: "internal_error", retryAfterSeconds: 5 };
+            }
             const ttlSeconds = introspection && verdict.kind === "valid" ? introspection.cachedSecondsLeft(m.key) : 0;
             if (worker.isConnected()) worker.send({ t: "verdict", id: m.id, verdict: toWire(verdict), ttlSeconds } satisfies IntrospectAnswer);
         }
@@ -100,14 +109,24 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         const merged = AggregatorRegistry.aggregate([...fromWorkers, await metrics.registry.getMetricsAsJSON()]);
         return merged.metrics();
     };
+    // A rejection nothing handled would end the primary, and with it every worker (Node's default,
+    // --unhandled-rejections=throw): the primary stays up, says it is faulted, and the orchestrator
+    // replaces the container on its failed readiness check.
+    let faulted = false;
+    process.on("unhandledRejection", (reason) => {
+        faulted = true;
+        log.error({ err: { name: (reason as Error)?.name, message: (reason as Error)?.message } }, "unhandled rejection in the primary: not ready from now on");
+    });
     const admin = createAdminServer({ registry: { metrics: clusterMetrics, contentType: metrics.registry.contentType } }, () =>
         stopping
             ? "draining"
-            : introspection?.misconfigured
-              ? "misconfigured"
-              : ready.size === config.workers && (introspection !== undefined || !needsIntrospectionClient(config))
-                ? "ready"
-                : "starting",
+            : faulted
+              ? "faulted"
+              : introspection?.misconfigured
+                ? "misconfigured"
+                : ready.size === config.workers && (introspection !== undefined || !needsIntrospectionClient(config))
+                  ? "ready"
+                  : "starting",
     );
     await new Promise<void>((resolve) => admin.listen(config.adminPort, config.host, resolve));
 

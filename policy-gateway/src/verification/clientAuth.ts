@@ -25,6 +25,9 @@ export interface IntrospectionClient {
     method?: ClientAuthMethod;
 }
 
+/** The smallest RSA key that signs RS256 (RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used"). */
+export const MIN_RSA_BITS = 2048;
+
 /**
  * A private key from PEM (PKCS#8 or PKCS#1/SEC1) or a JWK's JSON: an RSA key signs RS256, a P-256
  * key ES256 (what Okta accepts for private_key_jwt). Throws a message naming `variable`.
@@ -43,6 +46,14 @@ export function parsePrivateKey(text: string, variable: string, kid?: string): E
     }
     const type = key.asymmetricKeyType;
     const curve = key.asymmetricKeyDetails?.namedCurve;
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    // jose signs RS256 only with 2048 bits or more (checkKeyLength: "RS256 requires key
+    // modulusLength to be 2048 bits or larger"): a smaller key would pass here and fail every
+    // introspection, so it is refused at start.
+    if (type === "rsa" && bits < MIN_RSA_BITS)
+        throw new Error(
+            `${variable}: is a ${bits}-bit RSA key; RS256 needs at least ${MIN_RSA_BITS} bits (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048)`,
+        );
     if (type === "rsa") return { kind: "key", key, alg: "RS256", kid: kid ?? jwkKid };
     if (type === "ec" && (curve === "prime256v1" || curve === "P-256")) return { kind: "key", key, alg: "ES256", kid: kid ?? jwkKid };
     throw new Error(`${variable}: must be an RSA or P-256 EC private key (got ${type}${curve ? ` ${curve}` : ""})`);
