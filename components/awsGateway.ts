@@ -134,8 +134,8 @@ export class AwsGateway extends pulumi.ComponentResource {
         const storeUrl = args.gateway.rateLimits?.store === "shared" ? rateLimitStore(name, s, net, args.production, parent) : undefined;
         // The load balancer's part (the VPC it takes addresses in, the store, the task count) is
         // added to the settings by deployedSettings, as the stack validated them.
-        const environment = pulumi.all([args.okta, net.vpcCidrs, storeUrl]).apply(([okta, vpcCidrs, url]): GatewayEnvironment => ({
-            ...gatewayEnvironment(deployedSettings(args.gateway, okta, { vpcCidrs, storeUrl: url })),
+        const environment = pulumi.all([args.okta, net.loadBalancerCidrs, storeUrl]).apply(([okta, proxyCidrs, url]): GatewayEnvironment => ({
+            ...gatewayEnvironment(deployedSettings(args.gateway, okta, { proxyCidrs, storeUrl: url })),
             // One worker per whole vCPU of the task (Fargate CPU units: 1024 per vCPU), at least one.
             WORKERS: String(Math.max(1, Math.floor(s.cpu / 1024))),
         }));
@@ -276,7 +276,8 @@ function introspectionSecret(name: string, credential: { variable: string; value
 
 interface NetworkWiring {
     vpcId: pulumi.Output<string>;
-    vpcCidrs: pulumi.Output<string[]>;
+    /** The load balancer subnets' ranges: the only peers whose X-Forwarded-For is believed. */
+    loadBalancerCidrs: pulumi.Output<string[]>;
     loadBalancerSubnetIds: pulumi.Output<string[]>;
     taskSubnetIds: pulumi.Output<string[]>;
     albSg: aws.ec2.SecurityGroup;
@@ -299,8 +300,15 @@ function network(name: string, s: AwsGatewaySpec & { multiAzStore: boolean }, pa
         s.taskSubnetIds ? pulumi.output(s.taskSubnetIds) : (defaultSubnets as pulumi.Output<string[]>),
         parent,
     );
-    // Every CIDR of the VPC (secondary ones included): where the load balancer's nodes live.
-    const vpcCidrs = vpc.apply((v) => [...new Set([v.cidrBlock, ...(v.cidrBlockAssociations ?? []).map((a) => a.cidrBlock)])].filter(Boolean));
+    // The load balancer's nodes take their addresses in the load balancer's own subnets (ELB User
+    // Guide, "Subnets for your Application Load Balancer": it "uses private IP addresses from the
+    // subnets you specify"). X-Forwarded-For is believed from those ranges only: trusting the whole
+    // VPC believed any in-VPC caller's header, which then set its introspection budget's key and
+    // the logged client address.
+    const loadBalancerCidrs = loadBalancerSubnetIds.apply(async (ids) => {
+        const subnets = await Promise.all(ids.map((id) => aws.ec2.getSubnet({ id }, parent)));
+        return [...new Set(subnets.flatMap((subnet) => [subnet.cidrBlock, subnet.ipv6CidrBlock]).filter((c): c is string => Boolean(c)))];
+    });
 
     const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: vpc.id, description: "policy-gateway load balancer" }, parent);
     const taskSg = new aws.ec2.SecurityGroup(
@@ -333,7 +341,7 @@ function network(name: string, s: AwsGatewaySpec & { multiAzStore: boolean }, pa
     }
     // Tasks call Okta, the upstream, ECR and Secrets Manager over HTTPS (and the upstream maybe over HTTP).
     new aws.vpc.SecurityGroupEgressRule(`${name}-task-out`, { securityGroupId: taskSg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, parent);
-    return { vpcId: vpc.id, vpcCidrs, loadBalancerSubnetIds, taskSubnetIds, albSg, taskSg };
+    return { vpcId: vpc.id, loadBalancerCidrs, loadBalancerSubnetIds, taskSubnetIds, albSg, taskSg };
 }
 
 /** HTTPS whenever the gateway has a name of its own (with a given or a requested certificate). */

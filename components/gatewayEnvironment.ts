@@ -26,8 +26,8 @@ export interface OktaWiring {
 
 /** What the target knows once its resources exist. */
 export interface TargetWiring {
-    /** AWS: the VPC's address ranges, where the load balancer's nodes take their addresses. */
-    vpcCidrs?: string[];
+    /** AWS: the load balancer subnets' address ranges, where its nodes take their addresses. */
+    proxyCidrs?: string[];
     /** AWS with a shared store: the store's rediss:// address. */
     storeUrl?: string;
 }
@@ -56,7 +56,7 @@ export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: Ta
 
 /**
  * Behind the load balancer, the gateway believes X-Forwarded-For/-Proto from it alone: its nodes
- * take addresses in the VPC, and only its security group may reach the tasks. The load balancer
+ * take addresses in its own subnets, and only its security group may reach the tasks. The load balancer
  * appends the client's address to X-Forwarded-For and sets X-Forwarded-Proto ("HTTP headers and
  * your Application Load Balancer", ELB User Guide). While the store is away each task enforces
  * limit ÷ rateLimitTasks: maxCapacity, not the tasks running now, so the shares never add up to
@@ -64,7 +64,7 @@ export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: Ta
  */
 function awsSettings(spec: GatewaySpec, target: TargetWiring): Partial<GatewaySettingsInput> {
     return {
-        ...(target.vpcCidrs?.length ? { trustProxy: target.vpcCidrs.join(",") } : {}),
+        ...(target.proxyCidrs?.length ? { trustProxy: target.proxyCidrs.join(",") } : {}),
         ...(spec.rateLimits ? { rateLimitTasks: spec.aws.maxCapacity, ...(target.storeUrl ? { rateLimitStoreUrl: target.storeUrl } : {}) } : {}),
     };
 }

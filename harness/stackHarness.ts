@@ -353,7 +353,10 @@ function providerCall(token: string, inputs: Record<string, unknown>): Record<st
             // A subnet's zone, from its id: its last hex digit modulo three (0: a, 1: b, 2: c).
             const id = String(inputs.id);
             const zone = "abc"[parseInt(id.slice(-1), 16) % 3];
-            return { id, availabilityZone: `${MOCK_AWS.region}${zone}`, vpcId: "vpc-mock" };
+            // Its range, from the id too: the default VPC's /20s (172.31.0.0/16), or /24s of 10.20.0.0/16.
+            const n = parseInt(id.slice(-2), 16) % 16;
+            const cidrBlock = id.startsWith("subnet-0default") ? `172.31.${n * 16}.0/20` : `10.20.${n}.0/24`;
+            return { id, availabilityZone: `${MOCK_AWS.region}${zone}`, vpcId: "vpc-mock", cidrBlock };
         }
         case "aws:ec2/getSubnets:getSubnets":
             return { id: MOCK_AWS.region, ids: ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"] };

@@ -282,7 +282,7 @@ describe("subnet zones", () => {
 });
 
 describe("AwsGateway in a VPC of its own, with a name and no certificate given", () => {
-    it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts the VPC's ranges", async () => {
+    it("requests a certificate for the name, validated in the zone, listens with HTTPS on an internal load balancer, and trusts its subnets' ranges", async () => {
         const settings = {
             ...spec.aws,
             vpcId: "vpc-0abc",
@@ -318,8 +318,9 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
             environment: { name: string; value: string }[];
         }[];
         const env = Object.fromEntries(def[0].environment.map((e) => [e.name, e.value]));
-        assert.equal(env.TRUST_PROXY, "10.20.0.0/16,10.21.0.0/16");
-        assert.equal(loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" }).trustProxy.toString(), "10.20.0.0/16,10.21.0.0/16");
+        // The load balancer's own subnets (subnet-0a1, subnet-0a2), not the VPC: in-VPC callers are not proxies.
+        assert.equal(env.TRUST_PROXY, "10.20.1.0/24,10.20.2.0/24");
+        assert.equal(loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x" }).trustProxy.toString(), "10.20.1.0/24,10.20.2.0/24");
         assert.equal(mine("aws:ecr/repository:Repository")[0].inputs.forceDelete, false, "production keeps its images");
     });
 });

@@ -135,7 +135,7 @@ export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyConte
             consumerTiers: Object.fromEntries(tierOwners.map((o) => [placeholderClientId(o.index), o.tier])),
         },
         // The AWS target declares a store (and so has its address) only for a shared store.
-        { vpcCidrs: ["10.0.0.0/16"], storeUrl: spec.rateLimits?.store === "shared" ? "rediss://rate-limit-store.invalid:6379" : undefined },
+        { proxyCidrs: ["10.0.0.0/24"], storeUrl: spec.rateLimits?.store === "shared" ? "rediss://rate-limit-store.invalid:6379" : undefined },
     );
     const checked = checkSettings(input, keyOf);
     if (!checked.ok) problems.push(...checked.problems);

@@ -83,9 +83,28 @@ for (const trusted of [false, true]) {
                 const seen = g.upstream.received.at(-1)!.headers;
                 assert.equal(seen["x-forwarded-for"], trusted ? "203.0.113.7, 127.0.0.1" : "127.0.0.1");
                 assert.equal(seen["x-forwarded-proto"], trusted ? "https" : "http");
-                assert.equal(seen["x-forwarded-host"], trusted ? "api.example.com" : `127.0.0.1:${new URL(g.url).port}`);
+                // Never a client's X-Forwarded-Host, trusted peer or not: the load balancer sends none.
+                assert.equal(seen["x-forwarded-host"], `127.0.0.1:${new URL(g.url).port}`);
                 assert.equal(logged(g, `xff-${trusted}`).clientIp, trusted ? "203.0.113.7" : "127.0.0.1");
             },
         );
+        if (trusted)
+            it("drops X-Forwarded-For entries that are not IP addresses: never the client address, a budget's key, logged or forwarded", async () => {
+                const headers = {
+                    authorization: `Bearer ${token}`,
+                    "x-request-id": "xff-junk",
+                    "x-forwarded-for": "203.0.113.9, <script>, evil.example, 10.0.0.1:80",
+                };
+                const r = await send(g.url, "/api/products", { headers });
+                assert.equal(r.status, 200, r.body);
+                assert.equal(g.upstream.received.at(-1)!.headers["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
+                assert.equal(logged(g, "xff-junk").clientIp, "203.0.113.9");
+                const junkOnly = await send(g.url, "/api/products", {
+                    headers: { ...headers, "x-request-id": "xff-junk-only", "x-forwarded-for": "not-an-ip" },
+                });
+                assert.equal(junkOnly.status, 200);
+                assert.equal(logged(g, "xff-junk-only").clientIp, "127.0.0.1", "the peer's own address, not the junk");
+                assert.ok(!g.logs.join("").includes("<script>"));
+            });
     });
 }

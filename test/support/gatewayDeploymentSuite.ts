@@ -348,10 +348,14 @@ export function gatewayDeploymentChecks(
             assert.equal(net.assignPublicIp, doc.aws?.vpcId === undefined, "public addresses only in the default VPC's public subnets");
         });
 
-        it("trusts X-Forwarded-* only from the VPC the load balancer lives in", () => {
-            const vpc = getRun().stack.calls.find((c) => c.token === "aws:ec2/getVpc:getVpc");
-            assert.ok(vpc);
-            assert.equal(deployedEnv().TRUST_PROXY, doc.aws?.vpcId ? "10.20.0.0/16,10.21.0.0/16" : "172.31.0.0/16");
+        it("trusts X-Forwarded-For only from the load balancer's own subnets, not the whole VPC", () => {
+            // The ranges DescribeSubnets gives for the load balancer's subnets (the mock's, by id).
+            const asked = getRun()
+                .stack.calls.filter((c) => c.token === "aws:ec2/getSubnet:getSubnet")
+                .map((c) => String(c.inputs.id));
+            const lbSubnets = doc.aws?.loadBalancerSubnetIds ?? ["subnet-0default00000001", "subnet-0default00000002", "subnet-0default00000003"];
+            assert.ok(lbSubnets.every((id) => asked.includes(id)));
+            assert.equal(deployedEnv().TRUST_PROXY, doc.aws?.vpcId ? "10.20.1.0/24,10.20.2.0/24" : "172.31.16.0/20,172.31.32.0/20,172.31.48.0/20");
         });
 
         it("runs one worker per whole vCPU of the task", () => {

@@ -190,7 +190,7 @@ export const SETTINGS = {
                 const parsed = parseTrustProxy(v);
                 if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem.replace(/^TRUST_PROXY: /, "") });
             }),
-        "peers whose `X-Forwarded-For`/`-Proto`/`-Host` are believed: a hop count (`1`) or IPs and CIDR ranges (`10.0.0.0/16,10.1.0.0/16`); from any other peer they are replaced",
+        "peers whose `X-Forwarded-For` (its IP entries only) and `-Proto` are believed: a hop count (`1`) or IPs and CIDR ranges (`10.0.0.0/24,10.0.1.0/24`); from any other peer they are replaced. `X-Forwarded-Host` is never believed",
     ),
     logLevel: setting("LOG_LEVEL", "text", z.enum(LOG_LEVELS).default("info"), "`fatal` … `trace`, or `silent`"),
     shutdownGraceSeconds: setting("SHUTDOWN_GRACE_SECONDS", "integer", int(0, 600).default(20), "longest SIGTERM waits for in-flight requests"),

@@ -9,6 +9,7 @@
 import { queryValues } from "./extractToken";
 import { canonicalHeaderName, HOP_BY_HOP_HEADERS, listedInConnection, METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
 import { isMethodOverrideParam, pairName } from "./requestShape";
+import { forwardedForAddresses } from "./trustProxy";
 
 export { canonicalHeaderName };
 
@@ -111,11 +112,14 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
         if (canonical !== lower) continue;
         out[lower] = value;
     }
-    const prior = ctx.trustedPeer ? joined(inbound["x-forwarded-for"]) : undefined;
+    const xff = inbound["x-forwarded-for"];
+    const prior = ctx.trustedPeer && xff !== undefined ? forwardedForAddresses(Array.isArray(xff) ? xff : [xff]).join(", ") : "";
     out["x-forwarded-for"] = prior ? `${prior}, ${ctx.peerIp}` : ctx.peerIp;
     out["x-forwarded-proto"] = (ctx.trustedPeer ? forwardedProto(inbound["x-forwarded-proto"]) : undefined) ?? ctx.protocol;
-    const host = (ctx.trustedPeer ? joined(inbound["x-forwarded-host"]) : undefined) ?? ctx.host;
-    if (host) out["x-forwarded-host"] = host;
+    // The Host the gateway checked, never an X-Forwarded-Host: the load balancer does not send one
+    // (ELB User Guide, "HTTP headers and your Application Load Balancer": X-Forwarded-For, -Proto,
+    // -Port), so any that arrives is the client's own, including hosts the Host check refuses.
+    if (ctx.host) out["x-forwarded-host"] = ctx.host;
     Object.assign(out, identityHeaders(ctx.identityPrefix, ctx.identity));
     return out;
 }

@@ -60,20 +60,25 @@ export function trustedPeerPredicate(trust: TrustProxy): (peerAddress: string | 
 }
 
 /**
+ * The entries of X-Forwarded-For that are IP addresses, in order. Anything else (a name, `ip:port`,
+ * `unknown`, a client's junk) is dropped: it can be neither a client's address nor a budget's key,
+ * and is never logged or forwarded.
+ */
+export function forwardedForAddresses(forwardedFor: readonly string[]): string[] {
+    return forwardedFor
+        .flatMap((v) => v.split(","))
+        .map((a) => a.trim())
+        .filter((a) => isIP(a) !== 0);
+}
+
+/**
  * The client's address, as proxy-addr (Express, Fastify) derives it: from the connection's peer
  * outwards through X-Forwarded-For, the first address that is not trusted (a hop count trusts
  * that many nearest hops). Without trust it is the peer's address.
  */
 export function clientAddress(peer: string, forwardedFor: readonly string[], trust: TrustProxy, isTrusted: (address: string) => boolean): string {
     if (trust === false) return plainAddress(peer);
-    const chain = [
-        peer,
-        ...forwardedFor
-            .flatMap((v) => v.split(","))
-            .map((a) => a.trim())
-            .filter(Boolean)
-            .reverse(),
-    ].map(plainAddress);
+    const chain = [peer, ...forwardedForAddresses(forwardedFor).reverse()].map(plainAddress);
     for (let hop = 0; hop < chain.length - 1; hop++) {
         const trusted = typeof trust === "number" ? hop < trust : isTrusted(chain[hop]);
         if (!trusted) return chain[hop];
