@@ -186,6 +186,16 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
         assert.equal(await rawStatus(port, req("Host: [::1]:8080\r\n")), 200, "an IP literal");
         assert.equal(api.executed.length, before + 2);
     });
+
+    it("refuses a fragment in the request target with 400: DELETE /orders/42#x never deletes id 42#x", async () => {
+        const req = (target: string) => `DELETE ${target} HTTP/1.1\r\nHost: gw.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
+        const get = (target: string) => `GET ${target} HTTP/1.1\r\nHost: gw.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
+        const before = api.executed.length;
+        assert.equal(await rawStatus(port, req("/orders/42#x")), 400);
+        assert.equal(await rawStatus(port, get("/settings#frag")), 400, "not decided as settings#frag and forwarded as /settings%23frag");
+        assert.equal(await rawStatus(port, get("/orders/42?a=1#x")), 400);
+        assert.equal(api.executed.length, before, "nothing reached the API");
+    });
 });
 
 describe("bypasses: METHOD_OVERRIDE=evaluate checks every method the API may run", () => {

@@ -20,6 +20,7 @@ interface Seen {
     bytes: number;
     sha256: string;
     expect?: string;
+    requestId?: string | string[];
 }
 
 /** An upstream that hashes every body it receives and, on /close, answers with Connection: close. */
@@ -33,7 +34,14 @@ async function startHashingUpstream(): Promise<{ url: string; seen: Seen[]; stop
             hash.update(c);
         });
         req.on("end", () => {
-            seen.push({ method: req.method ?? "", url: req.url ?? "", bytes, sha256: hash.digest("hex"), expect: req.headers.expect });
+            seen.push({
+                method: req.method ?? "",
+                url: req.url ?? "",
+                bytes,
+                sha256: hash.digest("hex"),
+                expect: req.headers.expect,
+                requestId: req.headers["x-request-id"],
+            });
             const headers: Record<string, string> = { "content-type": "application/json", "keep-alive": "timeout=5", "x-upstream-only": "1" };
             if (req.url?.startsWith("/close")) Object.assign(headers, { connection: "close, x-upstream-only" });
             if (req.url?.startsWith("/public")) headers["cache-control"] = "public, max-age=60";
@@ -222,6 +230,51 @@ describe("HTTP, as standard clients use it", () => {
             "the parser's refusal is logged",
         );
         assert.ok(lines.some((l) => l.msg === "request" && l.status === 405));
+    });
+
+    it("refuses a transfer coding it does not decode (gzip, chunked) with 501 in its JSON, and closes: the API never gets gzip bytes as a plain body", async () => {
+        const before = up.seen.length;
+        const body = "5\r\nhello\r\n0\r\n\r\n";
+        for (const coding of ["gzip, chunked", "gzip,chunked", "deflate, chunked"]) {
+            const r = await rawExchange(
+                port,
+                `POST /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: ${coding}\r\n\r\n${body}`,
+            );
+            assert.deepEqual(statuses(r.data), [501], coding);
+            assert.match(r.data, /\{"error":"not_implemented","error_description":"only the chunked transfer coding is accepted"\}$/);
+            assert.match(r.data, /\r\nx-request-id: /i);
+            assert.ok(r.closedByServer, "the connection ends with the answer");
+        }
+        const split = await rawExchange(
+            port,
+            `POST /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n${body}`,
+        );
+        assert.deepEqual(statuses(split.data), [501], "in two fields too");
+        assert.equal(up.seen.length, before, "nothing reached the API");
+        const chunked = await rawExchange(
+            port,
+            `POST /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
+        );
+        assert.deepEqual(statuses(chunked.data), [200], "the control: chunked alone");
+        assert.equal(up.seen.at(-1)?.bytes, 5);
+    });
+
+    it("gives the API the request id it answers and logs with: the client's when it is one valid id, else a new one", async () => {
+        const ask = async (ids: string[]) => {
+            const r = await rawExchange(
+                port,
+                `GET /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\n${ids.map((id) => `X-Request-Id: ${id}\r\n`).join("")}Connection: close\r\n\r\n`,
+            );
+            const answered = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(r.data)?.[1];
+            return { answered, forwarded: up.seen.at(-1)?.requestId };
+        };
+        const valid = await ask(["client-id-1"]);
+        assert.deepEqual([valid.answered, valid.forwarded], ["client-id-1", "client-id-1"]);
+        for (const ids of [["a", "b"], ["has space"], ["<script>"], ["x".repeat(200)]]) {
+            const r = await ask(ids);
+            assert.match(r.answered ?? "", /^[0-9a-f-]{36}$/, ids.join("|"));
+            assert.equal(r.forwarded, r.answered, `${ids.join("|")}: the upstream gets the id the gateway logged`);
+        }
     });
 
     it("logs a request whose client hangs up before the answer, as 499", async () => {

@@ -66,6 +66,13 @@ describe("the canonical request", () => {
             }),
         );
     });
+    it("refuses a fragment in the request target, in the path or the query (RFC 9112 §3.2 has none)", () => {
+        for (const target of ["/products/42#x", "/settings#frag", "/a?b=1#c", "/#"]) {
+            const n = normalizePath(target);
+            assert.ok(!n.ok && /fragment/.test(n.reason), target);
+        }
+        assert.ok(normalizePath("/products/42%23x").ok, "an encoded # is data, not a fragment");
+    });
     it("requires every method the upstream may run", () => {
         const reqs = requirementsFor(rules, ["POST", "delete"], "/orders/1", defaults);
         assert.deepEqual(

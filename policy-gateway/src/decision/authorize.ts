@@ -7,7 +7,7 @@ import { tokenKey } from "../verification/decisionCache";
 import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "../request/extractToken";
 import { normalizePath } from "../request/normalizePath";
 import { rateLimitHeaders, type LimitState } from "../limits/rateLimitHeaders";
-import { hostProblem, isCorsPreflight, overrideMethods, type MethodOverrideMode } from "../request/requestShape";
+import { hostProblem, isCorsPreflight, overrideMethods, transferCodings, type MethodOverrideMode } from "../request/requestShape";
 import { requirementsFor, type CompiledRule } from "./routeRules";
 import { missingScopes, type ScopeMatch } from "../verification/scopes";
 import type { TokenInfo, Verdict } from "../verification/tokenInfo";
@@ -94,6 +94,19 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
     // RFC 9112 §3.2: one Host, and a valid one: the upstream and its logs read it.
     const badHost = hostProblem(req.rawHeaders);
     if (badHost) return invalidRequest(badHost);
+    // RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD answer
+    // 501. Node's parser decodes only `chunked` and passes anything before it (gzip, chunked) as
+    // if it were the body; the API would receive gzip bytes as a plain body. The connection ends
+    // with the answer: the body's framing is not one the gateway reads.
+    const codings = transferCodings(req.rawHeaders);
+    if (codings.length > 0 && (codings.length !== 1 || codings[0] !== "chunked"))
+        return answer(
+            501,
+            { error: "not_implemented", error_description: "only the chunked transfer coding is accepted" },
+            "bad_request",
+            { connection: "close" },
+            `transfer coding ${codings.join(", ")}`,
+        );
     if (!(FORWARDED_METHODS as readonly string[]).includes(req.method)) {
         return answer(405, { error: "method_not_allowed" }, "bad_request", { allow: FORWARDED_METHODS.join(", ") }, `method ${req.method}`);
     }

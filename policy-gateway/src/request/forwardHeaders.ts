@@ -78,6 +78,8 @@ export interface ForwardContext {
     stripMethodOverride: boolean;
     /** A CORS preflight forwarded without a token: only the CORS request headers go along. */
     preflight?: boolean;
+    /** The request id the gateway answers and logs with: the upstream gets the same one, never a client's invalid or repeated one. */
+    requestId?: string;
 }
 
 function joined(value: string | string[] | undefined): string | undefined {
@@ -120,6 +122,7 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
     // (ELB User Guide, "HTTP headers and your Application Load Balancer": X-Forwarded-For, -Proto,
     // -Port), so any that arrives is the client's own, including hosts the Host check refuses.
     if (ctx.host) out["x-forwarded-host"] = ctx.host;
+    if (ctx.requestId !== undefined) out["x-request-id"] = ctx.requestId;
     Object.assign(out, identityHeaders(ctx.identityPrefix, ctx.identity));
     return out;
 }

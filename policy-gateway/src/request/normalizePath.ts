@@ -19,6 +19,9 @@ function encodeSegment(segment: string): string {
  */
 export function normalizePath(target: string): NormalizedPath {
     if (!target.startsWith("/")) return { ok: false, reason: "the request target must be an absolute path" };
+    // RFC 9112 §3.2: a request target has no fragment (clients strip it). Forwarded, `#x` would
+    // become part of the resource (`/products/42#x`, sent on as `%23x`) or escape a prefix rule.
+    if (target.includes("#")) return { ok: false, reason: "a fragment (#…) is not part of a request target" };
     const q = target.indexOf("?");
     const rawPath = q === -1 ? target : target.slice(0, q);
     const query = q === -1 ? "" : target.slice(q + 1);

@@ -19,6 +19,14 @@ export function rawHeaderValues(rawHeaders: readonly string[], name: string): st
     return out;
 }
 
+/** The transfer codings a request names, in order, lower-cased (every Transfer-Encoding field, RFC 9112 §6.1). */
+export function transferCodings(rawHeaders: readonly string[]): string[] {
+    return rawHeaderValues(rawHeaders, "transfer-encoding")
+        .flatMap((v) => v.split(","))
+        .map((c) => c.trim().toLowerCase())
+        .filter(Boolean);
+}
+
 /** RFC 3986 host (reg-name, IPv4 or IP-literal) with an optional port: RFC 9110 §7.2 Host. */
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d{0,5})?$/;
 

@@ -41,6 +41,10 @@ const VERSION = typeof __GATEWAY_VERSION__ === "string" ? __GATEWAY_VERSION__ : 
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/**
+ * The client's X-Request-Id when it sent exactly one valid one (Node joins repeats with ", ",
+ * which the pattern refuses), else a new one; the answer, the log line and the upstream all get it.
+ */
 function requestIdOf(given: string | string[] | undefined): string {
     return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
@@ -179,10 +183,17 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         }
         outcome = decision.outcome;
         if (expectsContinue) res.writeContinue();
-        await forward(req, res, decision, peer, limitHeaders);
+        await forward(req, res, decision, peer, limitHeaders, reqId);
     }
 
-    async function forward(req: IncomingMessage, res: ServerResponse, d: Forward, peer: string, limitHeaders?: Record<string, string>): Promise<void> {
+    async function forward(
+        req: IncomingMessage,
+        res: ServerResponse,
+        d: Forward,
+        peer: string,
+        limitHeaders: Record<string, string> | undefined,
+        requestId: string,
+    ): Promise<void> {
         const method = req.method ?? "GET";
         const stripMethodOverride = config.methodOverride === "strip";
         const query = forwardQuery(d.query, stripMethodOverride);
@@ -196,6 +207,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             host: d.host,
             stripMethodOverride,
             preflight: d.preflight,
+            requestId,
         });
         // A body only where the request frames one; GET and HEAD never carry one upstream.
         const framed = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
