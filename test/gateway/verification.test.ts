@@ -10,6 +10,8 @@ import { Limiter } from "../../policy-gateway/src/verification/limiter";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/verification/tokenInfo";
 import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verification/verifiers";
 import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/verification/clientBudget";
+import { RemoteIntrospection, type IntrospectAnswer, type PrimaryChannel } from "../../policy-gateway/src/verification/remoteIntrospection";
+import { GatewayMetrics } from "../../policy-gateway/src/shared/metrics";
 
 const expect = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", nowSeconds: 1_000_000, clockSkewSeconds: 30 };
 const active = {
@@ -273,5 +275,38 @@ describe("the per-client introspection budget", () => {
                 assert.equal(r.allowed, r.retryAfterSeconds === 0);
             }),
         );
+    });
+});
+
+describe("a worker asking the primary", () => {
+    const newCache = () => new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 10 });
+    it("answers 503 (primary_timeout) when the primary does not answer in time, instead of holding the request forever", async () => {
+        const silent: PrimaryChannel = { send: () => {}, onAnswer: () => {} };
+        const remote = new RemoteIntrospection(silent, newCache(), new GatewayMetrics(), 50);
+        const started = Date.now();
+        const verdict = await remote.verify("t");
+        assert.deepEqual(verdict, { kind: "unavailable", reason: "primary_timeout", retryAfterSeconds: 1 });
+        assert.ok(Date.now() - started < 1_000);
+    });
+    it("answers 503 at once when the channel to the primary is closed", async () => {
+        const closed: PrimaryChannel = {
+            send: () => {
+                throw new Error("ERR_IPC_CHANNEL_CLOSED");
+            },
+            onAnswer: () => {},
+        };
+        const verdict = await new RemoteIntrospection(closed, newCache(), new GatewayMetrics(), 60_000).verify("t");
+        assert.equal(verdict.kind === "unavailable" && verdict.reason, "primary_unreachable");
+    });
+    it("takes the primary's answer when it comes in time, and caches it", async () => {
+        let listener: ((a: IntrospectAnswer) => void) | undefined;
+        const channel: PrimaryChannel = {
+            send: (m) => setTimeout(() => listener?.({ t: "verdict", id: m.id, verdict: { kind: "invalid", reason: "inactive" }, ttlSeconds: 0 }), 5),
+            onAnswer: (l) => (listener = l),
+        };
+        const cache = newCache();
+        const verdict = await new RemoteIntrospection(channel, cache, new GatewayMetrics(), 1_000).verify("t");
+        assert.equal(verdict.kind, "invalid");
+        assert.equal(cache.get(tokenKey("t"))?.hit, "negative");
     });
 });

@@ -110,7 +110,10 @@ export function buildVerification(
     const common = commonOf(config, deps.metrics);
     const newCache = () => newCacheIn(config, parts);
     const introspection = (): TokenVerifier =>
-        deps.primary ? new RemoteIntrospection(deps.primary, newCache(), deps.metrics) : buildIntrospection(config, md, deps, parts);
+        deps.primary
+            ? // The primary's own call is bounded by INTROSPECTION_TIMEOUT_MS, and its queue by as much again.
+              new RemoteIntrospection(deps.primary, newCache(), deps.metrics, 2 * config.introspection.timeoutMs + 1_000)
+            : buildIntrospection(config, md, deps, parts);
     const jwt = () => new JwtVerifier({ ...common, cache: newCache(), jwksUri: md.jwks_uri as string });
     const verifier =
         config.tokenValidation === "jwt"

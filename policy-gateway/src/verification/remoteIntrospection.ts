@@ -47,6 +47,8 @@ export class RemoteIntrospection implements TokenVerifier {
         private readonly channel: PrimaryChannel,
         private readonly cache: DecisionCache,
         private readonly metrics: GatewayMetrics,
+        /** How long a worker waits for the primary's answer: a primary that never answers costs a 503, not a request held forever. */
+        private readonly timeoutMs = 5_000,
     ) {
         channel.onAnswer((a) => {
             this.pending.get(a.id)?.(a);
@@ -65,13 +67,26 @@ export class RemoteIntrospection implements TokenVerifier {
     private ask(token: string, key: string, ctx: VerifyContext): Promise<Verdict> {
         const id = this.nextId++;
         return new Promise<Verdict>((resolve) => {
+            const timer = setTimeout(() => {
+                this.pending.delete(id);
+                this.metrics.introspectionErrors.inc({ reason: "primary_timeout" });
+                resolve({ kind: "unavailable", reason: "primary_timeout", retryAfterSeconds: 1 });
+            }, this.timeoutMs);
             this.pending.set(id, (a) => {
+                clearTimeout(timer);
                 const verdict = fromWire(a.verdict);
                 if (verdict.kind === "valid") this.cache.setValid(key, verdict.info, a.ttlSeconds);
                 else if (verdict.kind === "invalid") this.cache.setInvalid(key);
                 resolve(verdict);
             });
-            this.channel.send({ t: "introspect", id, token, key, client: ctx.client });
+            try {
+                this.channel.send({ t: "introspect", id, token, key, client: ctx.client });
+            } catch {
+                // The primary is gone (its IPC channel closed): answer now, not at the timeout.
+                clearTimeout(timer);
+                this.pending.delete(id);
+                resolve({ kind: "unavailable", reason: "primary_unreachable", retryAfterSeconds: 1 });
+            }
         });
     }
 }
