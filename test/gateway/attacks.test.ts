@@ -175,6 +175,20 @@ describe("shielding the authorization server: introspection with the local JWT p
         }
         assert.equal(introspections(), before, "the authorization server was never asked");
     });
+    it("knows one JWT by one spelling: padded or pad-bit variants are refused locally, never introspected or cached as new tokens", async () => {
+        const token = await genuine();
+        const [h, p, sig] = token.split(".");
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const withBit = (seg: string) => seg.slice(0, -1) + alphabet[alphabet.indexOf(seg.at(-1) as string) | 1];
+        const variants = [`${h}=.${p}.${sig}`, `${h}.${p}==.${sig}`, `${h}.${p}.${sig}=`];
+        for (const seg of [h, p, sig]) if (seg.length % 4 !== 0) variants.push([h, p, sig].map((x) => (x === seg ? withBit(x) : x)).join("."));
+        assert.ok(variants.length >= 4);
+        const before = introspections();
+        // 400 where `=` stands inside the token (RFC 6750's b64token allows it only at the end), else 401.
+        for (const v of variants) assert.ok([400, 401].includes((await refused(g, () => send(g.url, "/api", { headers: bearer(v) }))).status), v.slice(-12));
+        assert.equal((await refused(g, () => send(g.url, "/api", { headers: bearer(`${h}.${p}.${sig}=`) }))).status, 401);
+        assert.equal(introspections(), before, "no variant reached the server");
+    });
     it("asks the server about a token that passes the local check: it has the last word (revocation)", async () => {
         const before = introspections();
         const token = await genuine();

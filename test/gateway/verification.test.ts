@@ -8,7 +8,7 @@ import { CircuitBreaker } from "../../policy-gateway/src/shared/circuitBreaker";
 import { DecisionCache, SingleFlight, tokenKey } from "../../policy-gateway/src/verification/decisionCache";
 import { Limiter } from "../../policy-gateway/src/verification/limiter";
 import { classifyIntrospection, positiveTtlSeconds, retryAfterSeconds, type Verdict } from "../../policy-gateway/src/verification/tokenInfo";
-import { HybridVerifier, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verification/verifiers";
+import { HybridVerifier, isCanonicalCompactJws, LocalThenIntrospection, type TokenVerifier } from "../../policy-gateway/src/verification/verifiers";
 import { ClientBudget, takeFromBucket } from "../../policy-gateway/src/verification/clientBudget";
 import { RemoteIntrospection, type IntrospectAnswer, type PrimaryChannel } from "../../policy-gateway/src/verification/remoteIntrospection";
 import { GatewayMetrics } from "../../policy-gateway/src/shared/metrics";
@@ -308,5 +308,43 @@ describe("a worker asking the primary", () => {
         const verdict = await new RemoteIntrospection(channel, cache, new GatewayMetrics(), 1_000).verify("t");
         assert.equal(verdict.kind, "invalid");
         assert.equal(cache.get(tokenKey("t"))?.hit, "negative");
+    });
+});
+
+describe("one spelling per JWT", () => {
+    const b64 = (bytes: Buffer) => bytes.toString("base64url");
+    it("accepts the canonical compact form only: no padding, zero pad bits, three segments", () => {
+        const header = b64(Buffer.from('{"alg":"RS256","kid":"k"}'));
+        const payload = b64(Buffer.from('{"sub":"a"}')); // 11 bytes: 15 characters, 2 stray bits
+        const signature = b64(randomBytes(256));
+        assert.equal(isCanonicalCompactJws(`${header}.${payload}.${signature}`), true);
+        assert.equal(isCanonicalCompactJws(`${header}.${payload}=.${signature}`), false, "padding");
+        // The same bytes with a pad bit set: decodes identically, spelled differently.
+        const last = payload.at(-1) as string;
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const twin = payload.slice(0, -1) + alphabet[alphabet.indexOf(last) | 1];
+        assert.deepEqual(Buffer.from(twin, "base64url"), Buffer.from(payload, "base64url"));
+        assert.equal(isCanonicalCompactJws(`${header}.${twin}.${signature}`), false, "a set pad bit");
+        for (const bad of [
+            `${header}.${payload}`,
+            `${header}.${payload}.`,
+            `${header}.${payload}.${signature}.x`,
+            `${header}.pay+load.${signature}`,
+            `${header}.a.${signature}`,
+        ])
+            assert.equal(isCanonicalCompactJws(bad), false, bad);
+    });
+    it("accepts every canonical encoding of any bytes, and no other spelling of them (property)", () => {
+        fc.assert(
+            fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 3 }), (bytes, bit) => {
+                const seg = Buffer.from(bytes).toString("base64url");
+                const ok = isCanonicalCompactJws(`${seg}.${seg}.${seg}`);
+                const stray = seg.length % 4 === 2 ? 4 : seg.length % 4 === 3 ? 2 : 0;
+                if (stray === 0 || bit >= 1 << stray) return ok;
+                const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                const twin = seg.slice(0, -1) + alphabet[alphabet.indexOf(seg.at(-1) as string) | bit];
+                return ok && !isCanonicalCompactJws(`${seg}.${twin}.${seg}`);
+            }),
+        );
     });
 });

@@ -176,6 +176,26 @@ export class IntrospectionVerifier implements TokenVerifier {
     }
 }
 
+/** The base64url alphabet's values, for the pad-bit check. */
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Whether a compact JWS is in its one canonical spelling (RFC 7515 §2, Base64url Encoding: "with
+ * all trailing '=' characters omitted"; RFC 4648 §3.5: the pad bits are zero): three segments of
+ * the base64url alphabet, no padding, no length that leaves 6 stray bits, and zero bits after the
+ * last byte. Pure.
+ */
+export function isCanonicalCompactJws(token: string): boolean {
+    const segments = token.split(".");
+    if (segments.length !== 3) return false;
+    return segments.every((segment) => {
+        if (!/^[A-Za-z0-9_-]+$/.test(segment) || segment.length % 4 === 1) return false;
+        const lastValue = B64URL.indexOf(segment[segment.length - 1]);
+        const strayBits = segment.length % 4 === 2 ? 4 : segment.length % 4 === 3 ? 2 : 0;
+        return (lastValue & ((1 << strayBits) - 1)) === 0;
+    });
+}
+
 /**
  * The scopes of a JWT access token, or undefined when the JWT is not one (an ID token): Okta's
  * `scp` (an array, or a space-separated string from other servers), or, for an RFC 9068 token
@@ -220,6 +240,12 @@ export class JwtVerifier implements TokenVerifier {
         const { cache, metrics } = this.opts;
         const cached = fromCache(cache, metrics, key);
         if (cached) return cached;
+        // One token, one spelling: jose decodes padded and non-zero-pad-bit base64url too, so one
+        // JWT would have many accepted spellings, each its own cache entry and introspection.
+        if (!isCanonicalCompactJws(token)) {
+            cache.setInvalid(key);
+            return { kind: "invalid", reason: "non-canonical base64url in the JWT" };
+        }
         try {
             const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
                 issuer: this.opts.issuer,
