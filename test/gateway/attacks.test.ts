@@ -65,6 +65,17 @@ describe("attacks on jwt mode", () => {
         assert.equal(r.status, 401, r.body);
         assert.equal(r.headers["www-authenticate"], 'Bearer error="invalid_token"');
     };
+    /**
+     * A kid the JWKS does not have: 401 once a fresh fetch lacks it; while refetches cool down the
+     * key may have been published since, so 503 with Retry-After (retry, do not drop the token).
+     * Refused either way: nothing reaches the API.
+     */
+    const expectUnknownKeyRefused = async (token: string) => {
+        const r = await refused(g, () => send(g.url, "/api", { headers: bearer(token) }));
+        if (r.status === 503) assert.equal(r.headers["retry-after"], "30", r.body);
+        else assert.equal(r.status, 401, r.body);
+        return r.status;
+    };
 
     it("accepts the control: the server's own correctly signed token", async () => {
         assert.equal((await send(g.url, "/api", { headers: bearer(await g.okta.forge(full())) })).status, 200);
@@ -81,26 +92,40 @@ describe("attacks on jwt mode", () => {
     it("refuses a key carried in the token's own jwk header, even under the real kid", async () => {
         const attacker = await generateKeyPair("RS256", { extractable: true });
         const jwk = await exportJWK(attacker.publicKey);
-        for (const kid of ["attacker", g.okta.publicJwk.kid as string]) {
-            await expect401(await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid, jwk }).sign(attacker.privateKey));
-        }
+        await expectUnknownKeyRefused(await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: "attacker", jwk }).sign(attacker.privateKey));
+        await expect401(await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: g.okta.publicJwk.kid as string, jwk }).sign(attacker.privateKey));
     });
     it("refuses jku and x5u headers, and never fetches them", async () => {
         const attacker = await generateKeyPair("RS256");
-        await expect401(await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: "attacker", jku: attackerJwksUrl }).sign(attacker.privateKey));
-        await expect401(await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: "attacker2", x5u: attackerJwksUrl }).sign(attacker.privateKey));
+        await expectUnknownKeyRefused(
+            await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: "attacker", jku: attackerJwksUrl }).sign(attacker.privateKey),
+        );
+        await expectUnknownKeyRefused(
+            await new SignJWT(full()).setProtectedHeader({ alg: "RS256", kid: "attacker2", x5u: attackerJwksUrl }).sign(attacker.privateKey),
+        );
         assert.equal(attackerJwksHits, 0, "the attacker's URL was never fetched");
     });
     it("refuses a kid not in the JWKS, and one signed by a key rotated out of it, after at most one bounded refetch", async () => {
         const old = await generateKeyPair("RS256");
         const before = g.okta.calls.keys;
+        const statuses: number[] = [];
         for (let i = 0; i < 4; i++)
-            await expect401(
-                await new SignJWT({ ...full(), jti: `r${i}` })
-                    .setProtectedHeader({ alg: "RS256", kid: i % 2 ? "rotated-2025-q3" : "never-existed" })
-                    .sign(old.privateKey),
+            statuses.push(
+                await expectUnknownKeyRefused(
+                    await new SignJWT({ ...full(), jti: `r${i}` })
+                        .setProtectedHeader({ alg: "RS256", kid: i % 2 ? "rotated-2025-q3" : "never-existed" })
+                        .sign(old.privateKey),
+                ),
             );
         assert.ok(g.okta.calls.keys - before <= 1, `JWKS fetched ${g.okta.calls.keys - before} times`);
+        assert.ok(
+            statuses.slice(1).every((s) => s === 503),
+            "during the cooldown: retry, not refused for good",
+        );
+        // A token that does not even claim this issuer is refused outright, cooldown or not.
+        await expect401(
+            await new SignJWT({ ...full(), iss: "https://evil.example/" }).setProtectedHeader({ alg: "RS256", kid: "never-existed" }).sign(old.privateKey),
+        );
     });
     it("refuses an expired token and one not valid yet (beyond the clock skew)", async () => {
         await expect401(await g.okta.forge({ ...claims, iat: now() - 7200, exp: now() - 3600 }));

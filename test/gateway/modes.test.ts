@@ -49,7 +49,8 @@ describe("gateway, hybrid mode (JWT checked locally, introspection once per wind
     it("never asks the server about a JWT that fails the local checks", async () => {
         const forged = await foreignToken(g.okta.issuer, "forged-hybrid");
         const introspectedBefore = g.okta.calls.introspect;
-        assert.equal((await send(g.url, "/api", { headers: bearer(forged) })).status, 401);
+        // An unknown kid: 401 after a fresh JWKS fetch, 503 (retry) while refetches cool down; never introspected.
+        assert.ok([401, 503].includes((await send(g.url, "/api", { headers: bearer(forged) })).status));
         assert.equal(g.okta.calls.introspect, introspectedBefore);
     });
 });
@@ -73,14 +74,22 @@ describe("gateway, jwt mode", () => {
         assert.equal(g.okta.calls.introspect, 0);
     });
 
-    it("refuses a token with an unknown kid after at most one bounded JWKS refetch", async () => {
+    it("refuses a token with an unknown kid after at most one bounded JWKS refetch; during the cooldown with 503, to retry", async () => {
         const keysBefore = g.okta.calls.keys;
+        const statuses: number[] = [];
         for (let i = 0; i < 5; i++) {
             // Five distinct tokens, so no verdict cache can answer in the JWKS's place.
             const foreign = await foreignToken(g.okta.issuer, `foreign-${i}`);
-            assert.equal((await send(g.url, "/api", { headers: bearer(foreign) })).status, 401);
+            const r = await send(g.url, "/api", { headers: bearer(foreign) });
+            statuses.push(r.status);
+            if (r.status === 503) assert.equal(r.headers["retry-after"], "30");
         }
         assert.ok(g.okta.calls.keys - keysBefore <= 1, `JWKS fetched ${g.okta.calls.keys - keysBefore} times`);
+        assert.ok(statuses.every((s) => s === 401 || s === 503));
+        assert.ok(
+            statuses.slice(1).every((s) => s === 503),
+            "the key may have been published since the last fetch: retry",
+        );
     });
 
     it("refuses a token whose signature does not verify", async () => {

@@ -2,7 +2,7 @@
 // `scp` arrays and strings, RFC 9068 access tokens (`typ: at+jwt`, `scope` string), ID tokens
 // still refused; metadata at openid-configuration when oauth-authorization-server is absent; an
 // issuer compared exactly as configured, a trailing slash included.
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,7 +11,13 @@ import { AuthServerClient } from "../../policy-gateway/src/verification/authServ
 import { loadConfig } from "../../policy-gateway/src/config/load";
 import { DecisionCache } from "../../policy-gateway/src/verification/decisionCache";
 import { GatewayMetrics } from "../../policy-gateway/src/shared/metrics";
-import { accessTokenScopes, JwtVerifier } from "../../policy-gateway/src/verification/verifiers";
+import {
+    accessTokenScopes,
+    JwtVerifier,
+    LocalThenIntrospection,
+    UNKNOWN_KEY_COOLING_DOWN,
+    type TokenVerifier,
+} from "../../policy-gateway/src/verification/verifiers";
 
 const ISSUER = "https://as.example/";
 const AUD = "api://products";
@@ -100,5 +106,53 @@ describe("issuer discovery", () => {
     it("keeps OIDC_ISSUER as configured", () => {
         const c = loadConfig({ UPSTREAM_URL: "http://127.0.0.1:1", OIDC_ISSUER: "https://as.example/", AUDIENCE: "a", TOKEN_VALIDATION: "jwt" });
         assert.equal(c.issuer, "https://as.example/");
+    });
+});
+
+describe("an unknown kid while refetches of the JWKS cool down", () => {
+    it("answers 503 to retry, caches nothing and asks no server; refuses only once a fresh key set still lacks the kid", async () => {
+        const { privateKey, publicKey } = await generateKeyPair("RS256");
+        const jwk = { ...(await exportJWK(publicKey)), kid: "published-during-cooldown", alg: "RS256" };
+        const token = await new SignJWT({ iss: ISSUER, aud: AUD, iat: now(), exp: now() + 300, sub: "0oaClient", scp: ["a"] })
+            .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
+            .sign(privateKey);
+        // A key set like jose's remote one: the keys it holds, and whether it is cooling down.
+        let held: JWK[] = [];
+        let cooling = true;
+        const keys = Object.defineProperty(
+            (h: Parameters<JWTVerifyGetKey>[0], t: Parameters<JWTVerifyGetKey>[1]) => createLocalJWKSet({ keys: held })(h, t),
+            "coolingDown",
+            {
+                get: () => cooling,
+            },
+        ) as JWTVerifyGetKey;
+        const cache = new DecisionCache({ maxEntries: 10, negativeMaxEntries: 10, negativeTtlSeconds: 60 });
+        const verifier = new JwtVerifier({
+            issuer: ISSUER,
+            audience: AUD,
+            clockSkewSeconds: 30,
+            maxTtlSeconds: 60,
+            cache,
+            metrics: new GatewayMetrics(),
+            jwksUri: "https://as.example/keys",
+            keys,
+        });
+
+        const during = await verifier.verify(token);
+        assert.deepEqual(during, { kind: "unavailable", reason: UNKNOWN_KEY_COOLING_DOWN, retryAfterSeconds: 30 });
+        let introspected = 0;
+        const introspection: TokenVerifier = { verify: async () => (introspected++, { kind: "invalid", reason: "inactive" }) };
+        assert.equal((await new LocalThenIntrospection(verifier, introspection, "introspection").verify(token)).kind, "unavailable");
+        assert.equal(introspected, 0, "an unknown kid never reaches the server");
+
+        // After the cooldown the key set is fetched again and holds the new key: the same token is valid, nothing was negative-cached.
+        cooling = false;
+        held = [jwk];
+        assert.equal((await verifier.verify(token)).kind, "valid");
+        // A kid that a fresh fetch does not have is refused.
+        const stranger = await new SignJWT({ iss: ISSUER, aud: AUD, iat: now(), exp: now() + 300, sub: "x", scp: ["a"] })
+            .setProtectedHeader({ alg: "RS256", kid: "never-published" })
+            .sign(privateKey);
+        assert.equal((await verifier.verify(stranger)).kind, "invalid");
     });
 });

@@ -57,7 +57,7 @@ export class GatewayMetrics {
     });
     readonly jwksErrors = new Counter({
         name: `${P}jwks_errors_total`,
-        help: "Local JWT checks that could not run, by reason: jwks_unavailable",
+        help: "Local JWT checks that could not run, by reason: jwks_unavailable, unknown_key_cooling_down (an unknown kid while refetches of the JWKS cool down)",
         labelNames: ["reason"] as const,
         registers: [this.registry],
     });

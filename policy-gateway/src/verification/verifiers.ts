@@ -1,7 +1,7 @@
 // Token verification strategies behind one interface, selected by TOKEN_VALIDATION:
 // introspection (RFC 7662, as MuleSoft's policy does), jwt (local RS256 against the issuer's JWKS), and
 // hybrid (jwt on every request, plus introspection at most once per cache window).
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { AuthServerClient, IntrospectionOutcome } from "./authServerClient";
 import type { CircuitBreaker } from "../shared/circuitBreaker";
 import type { ClientBudget } from "./clientBudget";
@@ -213,6 +213,11 @@ export function accessTokenScopes(payload: Record<string, unknown>, typ: string 
 export const CLIENT_AUTH_FAILURES_BEFORE_NOT_READY = 3;
 
 /** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
+/** The shortest time between two JWKS fetches for unknown kids. */
+const JWKS_COOLDOWN_MS = 30_000;
+/** The local check could not tell: an unknown kid during the cooldown. Never a reason to ask the server. */
+export const UNKNOWN_KEY_COOLING_DOWN = "unknown_key_cooling_down";
+
 const INVALID_TOKEN_CODES = new Set([
     "ERR_JWT_EXPIRED",
     "ERR_JWT_CLAIM_VALIDATION_FAILED",
@@ -233,7 +238,8 @@ export class JwtVerifier implements TokenVerifier {
         this.now = opts.now ?? Date.now;
         // Keys come only from the issuer's JWKS (never from jku/jwk/x5u in a token), cached, and
         // refetched on an unknown kid at most once per cooldown.
-        this.keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+        this.keys =
+            opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUri), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
     }
 
     async verify(token: string, key = tokenKey(token)): Promise<Verdict> {
@@ -246,6 +252,9 @@ export class JwtVerifier implements TokenVerifier {
             cache.setInvalid(key);
             return { kind: "invalid", reason: "non-canonical base64url in the JWT" };
         }
+        // Whether the key set may skip a refetch for an unknown kid right now (jose's cooldown):
+        // read before the check, since a refetch this token causes starts a new cooldown.
+        const coolingDown = (this.keys as { coolingDown?: boolean }).coolingDown === true;
         try {
             const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
                 issuer: this.opts.issuer,
@@ -273,12 +282,30 @@ export class JwtVerifier implements TokenVerifier {
             return { kind: "valid", info };
         } catch (e) {
             const code = (e as { code?: string }).code;
+            // An unknown kid while the key set was cooling down: the server may have published the
+            // key since the last fetch (another token's unknown kid started the cooldown, perhaps an
+            // attacker's). Not refused, not cached: retry once the key set may be fetched again.
+            if (code === "ERR_JWKS_NO_MATCHING_KEY" && coolingDown && this.couldBeOurs(token)) {
+                metrics.jwksErrors.inc({ reason: UNKNOWN_KEY_COOLING_DOWN });
+                return { kind: "unavailable", reason: UNKNOWN_KEY_COOLING_DOWN, retryAfterSeconds: Math.ceil(JWKS_COOLDOWN_MS / 1000) };
+            }
             if (code && INVALID_TOKEN_CODES.has(code)) {
                 cache.setInvalid(key);
                 return { kind: "invalid", reason: code };
             }
             metrics.jwksErrors.inc({ reason: "jwks_unavailable" });
             return { kind: "unavailable", reason: "jwks_unavailable", retryAfterSeconds: 5 };
+        }
+    }
+
+    /** Unverified: does the token at least claim this issuer and audience, unexpired? Anything else is refused outright. */
+    private couldBeOurs(token: string): boolean {
+        try {
+            const claims = decodeJwt(token);
+            const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+            return claims.iss === this.opts.issuer && audiences.includes(this.opts.audience) && (claims.exp ?? 0) * 1000 > this.now();
+        } catch {
+            return false;
         }
     }
 }
@@ -306,6 +333,9 @@ export class LocalThenIntrospection implements TokenVerifier {
     async verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
         const local = await this.local.verify(token, key, ctx);
         if (local.kind === "invalid" || local.kind === "throttled") return local;
+        // Unknown kid during the JWKS cooldown: 503 and retry, never an introspection, or any
+        // junk token with a made-up kid would reach the server for as long as the cooldown lasts.
+        if (local.kind === "unavailable" && local.reason === UNKNOWN_KEY_COOLING_DOWN) return local;
         const remote = await this.introspection.verify(token, key, ctx);
         if (remote.kind === "valid") return this.identityFrom === "local" && local.kind === "valid" ? local : remote;
         if (remote.kind === "unavailable" && remote.reason === "rate_limited" && local.kind === "valid") {
