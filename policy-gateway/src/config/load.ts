@@ -33,6 +33,8 @@ export interface GatewayConfig {
     breaker: { failureThreshold: number; resetSeconds: number };
     clockSkewSeconds: number;
     upstreamTimeoutMs: number;
+    /** The upstream's connections per process, the queue for them, and each consumer's share of both. */
+    upstreamConcurrency: { maxConnections: number; maxQueue: number; queueTimeoutMs: number; consumerMaxInFlight: number };
     hideCredentials: boolean;
     identityHeaderPrefix: string;
     corsPreflightPassthrough: boolean;
@@ -225,6 +227,12 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         breaker: { failureThreshold: s.breakerFailureThreshold, resetSeconds: s.breakerResetSeconds },
         clockSkewSeconds: s.clockSkewSeconds,
         upstreamTimeoutMs: s.upstreamTimeoutMs,
+        upstreamConcurrency: {
+            maxConnections: s.upstreamMaxConnections,
+            maxQueue: s.upstreamMaxQueue,
+            queueTimeoutMs: s.upstreamQueueTimeoutMs,
+            consumerMaxInFlight: s.consumerMaxInFlight,
+        },
         hideCredentials: s.hideCredentials,
         identityHeaderPrefix: s.identityHeaderPrefix,
         corsPreflightPassthrough: s.corsPreflightPassthrough,

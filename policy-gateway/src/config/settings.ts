@@ -158,6 +158,25 @@ export const SETTINGS = {
     breakerResetSeconds: setting("BREAKER_RESET_SECONDS", "integer", int(1, 3_600).default(5), "how long it stays open before one trial call"),
     clockSkewSeconds: setting("CLOCK_SKEW_SECONDS", "integer", int(0, 300).default(30), "tolerance on `exp`/`nbf`"),
     upstreamTimeoutMs: setting("UPSTREAM_TIMEOUT_MS", "integer", int(100, 600_000).default(30_000), "upstream headers/body timeout (504 past it)"),
+    upstreamMaxConnections: setting(
+        "UPSTREAM_MAX_CONNECTIONS",
+        "integer",
+        int(1, 4_096).default(256),
+        "connections to the upstream per process: requests to it at once; more wait in the queue",
+    ),
+    upstreamMaxQueue: setting("UPSTREAM_MAX_QUEUE", "integer", int(0, 100_000).default(1_024), "requests that may wait for a connection (503 past it)"),
+    upstreamQueueTimeoutMs: setting(
+        "UPSTREAM_QUEUE_TIMEOUT_MS",
+        "integer",
+        int(1, 60_000).default(2_000),
+        "how long a request may wait for a connection (503 with Retry-After past it)",
+    ),
+    consumerMaxInFlight: setting(
+        "CONSUMER_MAX_IN_FLIGHT",
+        "integer",
+        int(1, 4_096).default(64),
+        "requests of one consumer (client id) in flight or waiting at once, per process, unless its tier sets `maxInFlight` (429 past it): no consumer can hold every connection",
+    ),
     hideCredentials: setting("HIDE_CREDENTIALS", "boolean", z.boolean().default(false), "remove `Authorization` before forwarding"),
     identityHeaderPrefix: setting(
         "IDENTITY_HEADER_PREFIX",

@@ -191,6 +191,29 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
 /** While draining (SIGTERM): every new request is refused at once, to be retried on another task. */
 export const DRAINING: Answer = answer(503, { error: "temporarily_unavailable" }, "not_ready", { "retry-after": "1" });
 
+/**
+ * No connection to the upstream for this request: the consumer already has its bound in flight
+ * (429: its own doing), or the queue for connections is full or took too long (503: the
+ * deployment's). Both with Retry-After.
+ */
+export function upstreamBusy(refusal: { status: 429 | 503; reason: string; retryAfterSeconds: number }): Answer {
+    return refusal.status === 429
+        ? answer(
+              429,
+              { error: "too_many_requests", error_description: "too many requests of this client in flight at once" },
+              "concurrency_limited",
+              { "retry-after": String(refusal.retryAfterSeconds) },
+              refusal.reason,
+          )
+        : answer(
+              503,
+              { error: "temporarily_unavailable", error_description: "the API is busy; retry later" },
+              "upstream_busy",
+              { "retry-after": String(refusal.retryAfterSeconds) },
+              refusal.reason,
+          );
+}
+
 /** A consumer over its tier's limit: 429 with the RateLimit fields and Retry-After; the binding policy to the log. */
 export function rateLimited(limit: LimitState & { tier: string }): Answer {
     return answer(

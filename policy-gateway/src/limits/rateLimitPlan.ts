@@ -15,6 +15,8 @@ export const rateTierSchema = z
         burst: count(1_000_000).optional(),
         /** Requests per minute, on top of perSecond (or alone). */
         perMinute: count(6_000_000).optional(),
+        /** Requests of one consumer in flight (or waiting) at once, per gateway process; default CONSUMER_MAX_IN_FLIGHT. */
+        maxInFlight: count(4_096).optional(),
     })
     .refine((t) => t.perSecond !== undefined || t.perMinute !== undefined, { message: "must set perSecond, perMinute or both" })
     .refine((t) => t.burst === undefined || t.perSecond !== undefined, { message: "needs perSecond (the rate the burst refills at)", path: ["burst"] })
@@ -56,6 +58,8 @@ export type RateLimits = z.output<typeof rateLimitsSchema>;
 
 export interface RateLimitPlan {
     tiers: ReadonlyMap<string, readonly RatePolicy[]>;
+    /** The tiers that set their own bound on in-flight requests. */
+    maxInFlight: ReadonlyMap<string, number>;
     consumers: ReadonlyMap<string, string>;
     defaultTier?: string;
 }
@@ -73,6 +77,9 @@ export function tierPolicies(name: string, tier: RateTier): RatePolicy[] {
 export function planOf(limits: RateLimits): RateLimitPlan {
     return {
         tiers: new Map(Object.entries(limits.tiers).map(([name, tier]) => [name, tierPolicies(name, tier)])),
+        maxInFlight: new Map(
+            Object.entries(limits.tiers).flatMap(([name, tier]) => (tier.maxInFlight !== undefined ? [[name, tier.maxInFlight] as const] : [])),
+        ),
         consumers: new Map(Object.entries(limits.consumers)),
         defaultTier: limits.defaultTier,
     };

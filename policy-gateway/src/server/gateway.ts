@@ -11,9 +11,11 @@ import pino, { type Logger } from "pino";
 import { Pool } from "undici";
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "../verification/authServerClient";
-import { conclude, DRAINING, prepare, rateLimited, type Answer, type Forward } from "../decision/authorize";
+import { conclude, DRAINING, prepare, rateLimited, upstreamBusy, type Answer, type Forward } from "../decision/authorize";
 import type { GatewayConfig } from "../config/load";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
+import { ConcurrencyGate } from "../limits/concurrencyGate";
+import { tierOf } from "../limits/rateLimitPlan";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "../request/extractToken";
 import { forwardHeaders, forwardQuery } from "../request/forwardHeaders";
@@ -117,7 +119,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
     // Never a retry on the client's behalf: undici's request() sends once; errors are answered.
     const upstream = new Pool(config.upstreamUrl.origin, {
-        connections: 256,
+        connections: config.upstreamConcurrency.maxConnections,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         headersTimeout: config.upstreamTimeoutMs,
@@ -128,6 +130,18 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
     const logging = () => log.isLevelEnabled("info");
     const rateLimiter = consumerRateLimiter(config, opts, log, metrics);
+    // The pool's connections, shared fairly: no consumer holds more than its bound, and nobody
+    // waits for a connection without end (limits/concurrencyGate.ts).
+    const concurrency = config.upstreamConcurrency;
+    const gate = new ConcurrencyGate({
+        slots: concurrency.maxConnections,
+        maxQueue: concurrency.maxQueue,
+        queueTimeoutMs: concurrency.queueTimeoutMs,
+        maxInFlightOf: (clientId) => {
+            const tier = config.rateLimits && tierOf(config.rateLimits.plan, clientId);
+            return (tier !== undefined ? config.rateLimits?.plan.maxInFlight.get(tier) : undefined) ?? concurrency.consumerMaxInFlight;
+        },
+    });
 
     async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
         const started = performance.now();
@@ -172,7 +186,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         // Limits apply only once the token and its scopes are checked: a request with a bad token
         // never spends a consumer's budget. Keyed by the verified client id (Okta's `cid`).
         let limitHeaders: Record<string, string> | undefined;
-        const clientId = rateLimiter && decision.outcome === "allowed" ? (decision.identity?.clientId ?? decision.identity?.subject) : undefined;
+        const clientId = decision.outcome === "allowed" ? (decision.identity?.clientId ?? decision.identity?.subject) : undefined;
         if (rateLimiter && clientId) {
             const limit = await rateLimiter.take(clientId);
             if (limit) {
@@ -181,6 +195,12 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                 limitHeaders = rateLimitHeaders(limit);
             }
         }
+        // A connection to the upstream, within the consumer's bound and a bounded wait; before
+        // `100 Continue`, so a refused client never uploads its body.
+        const admission = await gate.admit(clientId);
+        if (!admission.admitted) return answer(upstreamBusy(admission));
+        res.once("close", admission.release);
+        if (res.destroyed) return; // the client left while it waited
         outcome = decision.outcome;
         if (expectsContinue) res.writeContinue();
         await forward(req, res, decision, peer, limitHeaders, reqId);
