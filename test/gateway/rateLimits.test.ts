@@ -163,36 +163,54 @@ describe("per-consumer rate limits across two gateway processes", () => {
     });
 });
 
-describe("per-consumer rate limits without a store (RATE_LIMIT_STORE=local), WORKERS=2", () => {
-    let gw: Running | undefined;
-    let stop: (() => Promise<void>) | undefined;
-    const shared = { token: "" };
+/** The bundle with WORKERS and one tier for every consumer, no store: for one suite. */
+function limitedBundle(workers: string, tiers: object) {
+    const b = { gw: undefined as Running | undefined, token: "", stop: async () => {} };
     before(async () => {
         const { okta, upstream } = await startOktaAndUpstream();
-        stop = async () => {
-            gw?.child.kill("SIGKILL");
+        b.stop = async () => {
+            b.gw?.child.kill("SIGKILL");
             await upstream.stop();
             await okta.stop();
         };
-        gw = await startBundle(
-            gatewayEnv(okta, upstream, { WORKERS: "2", RATE_LIMITS: JSON.stringify({ tiers: { ten: { perMinute: 10 } }, defaultTier: "ten" }) }),
-        );
-        shared.token = await okta.token(CLIENTS.productsWeb, "myscope");
+        const name = Object.keys(tiers)[0];
+        b.gw = await startBundle(gatewayEnv(okta, upstream, { WORKERS: workers, RATE_LIMITS: JSON.stringify({ tiers, defaultTier: name }) }));
+        b.token = await okta.token(CLIENTS.productsWeb, "myscope");
     });
-    after(() => stop?.());
+    after(() => b.stop());
+    /** Statuses of `n` requests, each on a new connection: node:cluster hands them to the workers in turn. */
+    const statuses = async (n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await send(`http://127.0.0.1:${b.gw!.port}`, "/api", { headers: bearer(b.token) })).status);
+        return out;
+    };
+    return { b, statuses };
+}
 
-    it("holds the limit for the container: each worker its share, the connections spread across them", async () => {
-        const statuses: number[] = [];
-        // A new connection each: node:cluster hands them to the workers in turn.
-        for (let i = 0; i < 16; i++) statuses.push((await send(`http://127.0.0.1:${gw!.port}`, "/api", { headers: bearer(shared.token) })).status);
-        assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(" "));
-        const text = await (await fetch(`http://127.0.0.1:${gw!.adminPort}/metrics`)).text();
+describe("per-consumer rate limits without a store (RATE_LIMIT_STORE=local), WORKERS=2", () => {
+    const { b, statuses } = limitedBundle("2", { ten: { perMinute: 10 } });
+
+    it("holds the limit for the container, the connections spread across the workers", async () => {
+        const seen = await statuses(16);
+        assert.equal(seen.filter((s) => s === 200).length, 10, seen.join(" "));
+        const text = await (await fetch(`http://127.0.0.1:${b.gw!.adminPort}/metrics`)).text();
         assert.equal(
             sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "local" }),
             10,
             "merged from both workers",
         );
         assert.equal(sample(text, "policy_gateway_rate_limit_store_up"), 0, "no shared store");
+    });
+});
+
+describe("a limit below one request per worker (WORKERS=4, 1 per minute, no store)", () => {
+    const { statuses } = limitedBundle("4", { rare: { perMinute: 1 } });
+
+    it("lets exactly one request through for the container, not one per worker: the primary keeps the buckets", async () => {
+        // Each worker rounded its quarter up to one request before.
+        const seen = await statuses(12);
+        assert.equal(seen.filter((s) => s === 200).length, 1, seen.join(" "));
+        assert.equal(seen.filter((s) => s === 429).length, 11);
     });
 });
 

@@ -224,7 +224,7 @@ export const SETTINGS = {
         "RATE_LIMIT_STORE",
         "text",
         z.enum(RATE_LIMIT_STORES).default("local"),
-        "`local` (each process alone) or `shared` (the store below)",
+        "`local` (each container alone, its workers through the primary) or `shared` (the store below)",
     ),
     rateLimitStoreUrl: setting(
         "RATE_LIMIT_STORE_URL",
@@ -249,7 +249,7 @@ export const SETTINGS = {
         "RATE_LIMIT_TASKS",
         "integer",
         int(1, 1_000).default(1),
-        "gateway tasks sharing the limits, for the fallback share (`limit ÷ (tasks × WORKERS)`); more than 1 needs `shared`",
+        "gateway tasks sharing the limits, for the fallback share (`limit ÷ tasks`; a task's workers share one set of buckets); more than 1 needs `shared`",
     ),
 } as const;
 

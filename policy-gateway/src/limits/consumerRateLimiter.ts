@@ -2,21 +2,25 @@
 // the shared store when there is one, else by this process alone.
 //
 // When the shared store cannot answer (down, unreachable, slower than RATE_LIMIT_STORE_TIMEOUT_MS),
-// each process enforces its share of the limit on its own (limit ÷ tasks × workers) and counts and
-// logs the change. Why fail open to a share, not closed and not wide open: the store protects the
+// each task enforces its share of the limit on its own (limit ÷ tasks; its workers share one set
+// of buckets in the primary, containerBuckets.ts) and counts and logs the change. Why fail open to a share, not closed and not wide open: the store protects the
 // API, it is not the API; refusing every request while a cache node fails over would turn a
 // store outage into an outage of the API for every consumer, and dropping the limits would let
 // the one batch job the limits exist for take the API down while the store is away. With traffic
 // spread across tasks by the load balancer, the shares add up to the declared limit; a consumer
-// whose traffic lands unevenly gets somewhat less, never a multiple of it. A circuit breaker keeps
+// whose traffic lands unevenly gets somewhat less. A share of a burst below one request is a
+// fraction of time (rateLimitPlan.ts, shareOf): one request per period at a phase of the task's
+// own. What no share can promise without the store: that two independent tasks never pick
+// nearby phases, so a tier whose burst is below the number of tasks can see up to one request
+// per task close together, while over its period the sum stays the declared limit. A circuit breaker keeps
 // a dead store from costing each request a timeout: after a failure, requests go straight to the
 // fallback for a second, then one request tries the store again.
-import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { CircuitBreaker } from "../shared/circuitBreaker";
-import { emissionIntervalMs, gcra, type RatePolicy } from "./gcra";
+import { emissionIntervalMs, type RatePolicy } from "./gcra";
+import { Buckets, type RemoteBuckets } from "./containerBuckets";
 import type { GatewayMetrics } from "../shared/metrics";
-import { sharePolicy, tierOf, type RateLimitPlan } from "./rateLimitPlan";
+import { shareOf, tierOf, type RateLimitPlan } from "./rateLimitPlan";
 import { rateLimitPolicyField, type LimitState } from "./rateLimitHeaders";
 import { SharedStore } from "./sharedStore";
 
@@ -34,6 +38,8 @@ export interface ConsumerRateLimiterOptions {
     store?: SharedStore;
     /** How many processes split the limit when each decides alone (tasks × workers, or workers in `local` mode). */
     share: number;
+    /** A worker of several: the primary keeps the container's buckets (share: the tasks only). */
+    container?: RemoteBuckets;
     log: Logger;
     metrics: GatewayMetrics;
     now?: () => number;
@@ -42,22 +48,13 @@ export interface ConsumerRateLimiterOptions {
 interface Tier {
     full: readonly RatePolicy[];
     shared: readonly RatePolicy[];
+    periodMs: readonly number[];
     storeArgs: readonly (string | number)[];
     policyField: string;
 }
 
-/** A process's own GCRA states, per consumer, bounded (an evicted consumer starts with a full bucket). */
-class LocalBuckets {
-    private readonly states = new LRUCache<string, number[]>({ max: 100_000 });
-    decide(key: string, policies: readonly RatePolicy[], nowMs: number) {
-        const r = gcra(policies, this.states.get(key) ?? [], nowMs);
-        if (r.allowed) this.states.set(key, r.tats);
-        return r;
-    }
-}
-
 export class ConsumerRateLimiter {
-    private readonly local = new LocalBuckets();
+    private readonly local = new Buckets();
     private readonly breaker = new CircuitBreaker(1, 1_000);
     /** Per tier, computed once: the declared policies, this process's share of them, the store's arguments, the RateLimit-Policy value. */
     private readonly tiers = new Map<string, Tier>();
@@ -67,9 +64,11 @@ export class ConsumerRateLimiter {
     constructor(private readonly opts: ConsumerRateLimiterOptions) {
         this.now = opts.now ?? Date.now;
         for (const [name, policies] of opts.plan.tiers) {
+            const share = shareOf(policies, opts.share);
             this.tiers.set(name, {
                 full: policies,
-                shared: policies.map((p) => sharePolicy(p, opts.share)),
+                shared: share.policies,
+                periodMs: share.periodMs,
                 // The field names carry the policy's numbers: a tier changed by a deployment starts afresh.
                 storeArgs: SharedStore.scriptArgs(
                     policies.map((p) => ({ field: `${p.limit}/${p.windowSeconds}s/${p.burst}`, intervalUs: emissionIntervalMs(p) * 1000, burst: p.burst })),
@@ -103,7 +102,8 @@ export class ConsumerRateLimiter {
                 this.storeFailed(e);
             }
         }
-        const r = this.local.decide(clientId, t.shared, this.now());
+        // WORKERS > 1: the primary's buckets for the whole container; on its own share only when it does not answer.
+        const r = (await this.opts.container?.decide(clientId, tier)) ?? this.local.decide(clientId, t.shared, this.now(), t.periodMs);
         // The headers describe the declared limit; what remains is this process's share of it.
         return { ...r, policies: t.full, policyField: t.policyField, tier, source: store ? "fallback" : "local" };
     }
@@ -116,7 +116,7 @@ export class ConsumerRateLimiter {
         this.opts.metrics.rateLimitStoreUp.set(0);
         this.opts.log.warn(
             { err: message, share: this.opts.share },
-            "rate-limit store unavailable: each process now enforces its share of every limit (limit ÷ RATE_LIMIT_TASKS × WORKERS) until it is back",
+            "rate-limit store unavailable: each task now enforces its share of every limit (limit ÷ RATE_LIMIT_TASKS) until it is back",
         );
     }
 

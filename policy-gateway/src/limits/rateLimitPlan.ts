@@ -113,5 +113,22 @@ export function limitOf(limits: Pick<RateLimits, "tiers" | "defaultTier"> | unde
 
 /** A policy scaled to a share of the limit: what one of `share` processes enforces on its own. */
 export function sharePolicy(p: RatePolicy, share: number): RatePolicy {
-    return share <= 1 ? p : { ...p, limit: p.limit / share, burst: Math.max(1, p.burst / share) };
+    return shareOf([p], share).policies[0];
+}
+
+/**
+ * What one of `share` processes enforces of a tier on its own: each limit divided, so the shares
+ * add up to the declared limit over time. A share of a burst below one request is a fraction of
+ * time, not a whole request: the process may let one request through once per `periodMs` (its
+ * share's interval), at a phase of its own (Buckets picks it at random when it first sees a
+ * consumer), so independent processes spread their single requests over the period instead of
+ * each passing one at the same moment (4 tasks, a 2/min tier: 4 at once). Pure.
+ */
+export function shareOf(policies: readonly RatePolicy[], share: number): { policies: RatePolicy[]; periodMs: number[] } {
+    if (share <= 1) return { policies: [...policies], periodMs: policies.map(() => 0) };
+    const shared = policies.map((p) => ({ ...p, limit: p.limit / share, burst: p.burst / share }));
+    return {
+        policies: shared.map((p) => ({ ...p, burst: Math.max(1, p.burst) })),
+        periodMs: shared.map((p) => (p.burst < 1 ? (p.windowSeconds * 1000) / p.limit : 0)),
+    };
 }

@@ -15,24 +15,29 @@ import { GatewayMetrics } from "../shared/metrics";
 import { toWire, type IntrospectAnswer, type IntrospectRequest, type PrimaryChannel } from "../verification/remoteIntrospection";
 import { CLIENT_AUTH_REFUSED, type IntrospectionVerifier } from "../verification/verifiers";
 import type { Verdict } from "../verification/tokenInfo";
+import { ContainerBuckets, type LimitAnswer, type LimitChannel, type LimitRequest } from "../limits/containerBuckets";
 
 /** One registry's metrics as JSON (Registry.getMetricsAsJSON). */
 type MetricsJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 type metric = MetricsJson[number];
 
-type FromWorker = IntrospectRequest | { t: "ready" } | { t: "listening"; port: number } | { t: "metrics"; id: number; json: metric[] };
-type ToWorker = IntrospectAnswer | { t: "metrics?"; id: number };
+type FromWorker = IntrospectRequest | LimitRequest | { t: "ready" } | { t: "listening"; port: number } | { t: "metrics"; id: number; json: metric[] };
+type ToWorker = IntrospectAnswer | LimitAnswer | { t: "metrics?"; id: number };
 
-/** In a worker: the channel to the primary, and the worker's side of the metrics exchange. */
-export function workerChannel(registry: { getMetricsAsJSON(): Promise<metric[]> }): PrimaryChannel {
+/** In a worker: the channel to the primary (introspection and rate limits), and the worker's side of the metrics exchange. */
+export function workerChannel(registry: { getMetricsAsJSON(): Promise<metric[]> }): PrimaryChannel & LimitChannel {
     const listeners: ((a: IntrospectAnswer) => void)[] = [];
+    const limitListeners: ((a: LimitAnswer) => void)[] = [];
     process.on("message", (m: ToWorker) => {
         if (m.t === "verdict") for (const l of listeners) l(m);
+        else if (m.t === "limitVerdict") for (const l of limitListeners) l(m);
         else if (m.t === "metrics?") void registry.getMetricsAsJSON().then((json) => process.send?.({ t: "metrics", id: m.id, json }));
     });
     return {
         send: (message) => process.send?.(message),
         onAnswer: (listener) => void listeners.push(listener),
+        sendLimit: (message) => process.send?.(message),
+        onLimitAnswer: (listener) => void limitListeners.push(listener),
     };
 }
 
@@ -60,7 +65,16 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
         });
     }
 
+    // The container's rate-limit buckets, for every decision a worker makes without the shared
+    // store: one set per task, so the task's share is limit ÷ tasks whatever WORKERS is.
+    const limits = config.rateLimits;
+    const buckets = limits && new ContainerBuckets(limits.plan, limits.store.kind === "shared" ? limits.tasks : 1);
     const onMessage = (worker: Worker) => async (m: FromWorker) => {
+        if (m.t === "limit") {
+            const answer: LimitAnswer = { t: "limitVerdict", id: m.id, result: buckets?.decide(m.clientId, m.tier, Date.now()) };
+            if (worker.isConnected()) worker.send(answer);
+            return;
+        }
         if (m.t === "ready") ready.add(worker.id);
         else if (m.t === "listening" && !announced) {
             // The workers share one port: the first to listen tells which (PORT=0 picks one).

@@ -15,6 +15,7 @@ import { conclude, DRAINING, prepare, rateLimited, upstreamBusy, type Answer, ty
 import type { GatewayConfig } from "../config/load";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { ConcurrencyGate } from "../limits/concurrencyGate";
+import { RemoteBuckets, type LimitChannel } from "../limits/containerBuckets";
 import { tierOf } from "../limits/rateLimitPlan";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "../request/extractToken";
@@ -75,15 +76,19 @@ function consumerRateLimiter(config: GatewayConfig, opts: GatewayOptions, log: L
                   onError: (e) => log.debug({ err: e.message }, "rate-limit store connection error"),
               })
             : undefined;
-    // A worker of several decides alone only on its share of the task's part.
+    // A worker of several asks the primary, which keeps the container's buckets; only when the
+    // primary does not answer does it decide alone, on its share of the task's part.
     const processes = (opts.primary ? config.workers : 1) * (store ? limits.tasks : 1);
-    return new ConsumerRateLimiter({ plan: limits.plan, store, share: processes, log, metrics });
+    const container = opts.limits ? new RemoteBuckets(opts.limits) : undefined;
+    return new ConsumerRateLimiter({ plan: limits.plan, store, share: processes, container, log, metrics });
 }
 
 export interface GatewayOptions {
     logger?: Logger;
     /** A worker of several (WORKERS > 1): introspection goes through the primary, which serves the admin port. */
     primary?: PrimaryChannel;
+    /** A worker of several: rate limits decided without the shared store are the primary's, for the whole container. */
+    limits?: LimitChannel;
     /** Called once the issuer's metadata is loaded and the gateway is ready. */
     onReady?: () => void;
 }

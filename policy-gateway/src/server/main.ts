@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     const channel = worker
         ? workerChannel({ getMetricsAsJSON: () => (gateway as ReturnType<typeof createGateway>).metrics.registry.getMetricsAsJSON() })
         : undefined;
-    gateway = createGateway(config, { primary: channel, onReady: worker ? () => process.send?.({ t: "ready" }) : undefined });
+    gateway = createGateway(config, { primary: channel, limits: channel, onReady: worker ? () => process.send?.({ t: "ready" }) : undefined });
     const { port } = await gateway.start();
     if (worker) process.send?.({ t: "listening", port });
     const running = gateway;

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gcra, type RatePolicy } from "../../../policy-gateway/src/limits/gcra";
-import { sharePolicy } from "../../../policy-gateway/src/limits/rateLimitPlan";
+import { planOf, shareOf, sharePolicy } from "../../../policy-gateway/src/limits/rateLimitPlan";
+import { Buckets, ContainerBuckets } from "../../../policy-gateway/src/limits/containerBuckets";
 
 const perSecond = (limit: number, burst = limit): RatePolicy => ({ name: "s", limit, windowSeconds: 1, burst });
 const perMinute = (limit: number): RatePolicy => ({ name: "m", limit, windowSeconds: 60, burst: limit });
@@ -75,5 +76,35 @@ describe("GCRA", () => {
         assert.deepEqual({ limit: share.limit, burst: share.burst }, { limit: 10, burst: 10 });
         const instants = Array.from({ length: 200 }, (_, i) => i * 10); // 100/s for 2 s
         assert.equal(run([share], instants).filter(Boolean).length, 10 + 10 * 2 - 1);
+    });
+
+    it("a share below one request is a fraction of time: one request per period, at a phase of the process's own", () => {
+        const perMinute = { name: "rare-per-minute", limit: 2, windowSeconds: 60, burst: 2 };
+        const { policies, periodMs } = shareOf([perMinute], 4);
+        assert.deepEqual(policies, [{ ...perMinute, limit: 0.5, burst: 1 }]);
+        assert.deepEqual(periodMs, [120_000], "4 tasks share 2 per minute: one request per task every 2 minutes");
+        assert.deepEqual(shareOf([perMinute], 2).periodMs, [0], "a whole request each: no fraction");
+        // Four processes with their own phases, a request every second to each in turn for 10 minutes.
+        const phases = [0.1, 0.35, 0.6, 0.85];
+        const processes = phases.map((p) => new Buckets(() => p));
+        const admitted: number[] = [];
+        for (let t = 0; t < 600_000; t += 1_000) if (processes[(t / 1_000) % 4].decide("c", policies, t, periodMs).allowed) admitted.push(t);
+        // What the four let through together conforms to the declared limit (a single GCRA of it
+        // would have let every one of them through), and over 10 minutes is the declared rate.
+        assert.ok(run([perMinute], admitted).every(Boolean), admitted.join(","));
+        assert.ok(admitted.length >= 18 && admitted.length <= 20, `${admitted.length} in 10 minutes`);
+        // A refused newcomer keeps its phase: it is not pushed back by asking again.
+        const one = new Buckets(() => 0.5);
+        let first = -1;
+        for (let t = 0; t < 200_000 && first < 0; t += 1_000) if (one.decide("c", policies, t, periodMs).allowed) first = t;
+        assert.equal(first, 60_000, "half of its 2-minute period");
+    });
+
+    it("the primary's buckets hold a container's workers to the task's share together", () => {
+        const plan = planOf({ tiers: { rare: { perMinute: 1 } }, consumers: {}, defaultTier: "rare" });
+        const container = new ContainerBuckets(plan, 1);
+        const allowed = Array.from({ length: 12 }, (_, i) => container.decide("c", "rare", i * 100)?.allowed).filter(Boolean).length;
+        assert.equal(allowed, 1, "whichever worker asks, one bucket");
+        assert.equal(container.decide("c", "unknown", 0), undefined);
     });
 });
