@@ -277,6 +277,38 @@ describe("HTTP, as standard clients use it", () => {
         }
     });
 
+    it("answers CONNECT 405 and an unsupported Expect 417, each in its JSON with a request id and a log line, never a silent close or Node's bare answer", async () => {
+        const before = up.seen.length;
+        const connectReq = await rawExchange(port, "CONNECT api.example:443 HTTP/1.1\r\nHost: api.example:443\r\n\r\n");
+        assert.deepEqual(statuses(connectReq.data), [405]);
+        assert.match(connectReq.data, /\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/i);
+        assert.match(connectReq.data, /\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+        assert.match(connectReq.data, /\{"error":"method_not_allowed"\}$/);
+        const expect = await rawExchange(
+            port,
+            `POST /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nExpect: something-else\r\nContent-Length: 3\r\n\r\nabc`,
+        );
+        assert.deepEqual(statuses(expect.data), [417]);
+        assert.match(expect.data, /\r\nx-request-id: /i);
+        assert.match(expect.data, /"error":"expectation_failed"/);
+        assert.equal(up.seen.length, before, "nothing reached the API");
+        const lines = g.logs
+            .join("")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+        assert.ok(lines.some((l) => l.msg === "request" && l.status === 405 && l.reason === "method CONNECT"));
+        assert.ok(lines.some((l) => l.msg === "request" && l.status === 417));
+    });
+
+    it("answers a Connection: close request followed by a stray byte with its own answer, not a 400 for a request the API executed", async () => {
+        const before = up.seen.length;
+        const r = await rawExchange(port, `GET /api/products HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\nX`);
+        assert.equal(up.seen.length, before + 1, "the API executed it");
+        assert.deepEqual(statuses(r.data), [200], "so the client is told its answer");
+        assert.ok(r.closedByServer);
+    });
+
     it("logs a request whose client hangs up before the answer, as 499", async () => {
         const slow = createServer((_req, res) => setTimeout(() => res.writeHead(200).end("late"), 600));
         await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));

@@ -11,7 +11,7 @@ import pino, { type Logger } from "pino";
 import { Pool } from "undici";
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "../verification/authServerClient";
-import { conclude, DRAINING, prepare, rateLimited, upstreamBusy, type Answer, type Forward } from "../decision/authorize";
+import { conclude, DRAINING, FORWARDED_METHODS, prepare, rateLimited, upstreamBusy, type Answer, type Forward } from "../decision/authorize";
 import type { GatewayConfig } from "../config/load";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { ConcurrencyGate } from "../limits/concurrencyGate";
@@ -150,6 +150,13 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
 
     async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
         const started = performance.now();
+        const socket = req.socket;
+        answering.set(socket, (answering.get(socket) ?? 0) + 1);
+        res.once("close", () => {
+            const left = (answering.get(socket) ?? 1) - 1;
+            answering.set(socket, left);
+            if (left === 0 && endAfterAnswers.has(socket)) socket.destroySoon();
+        });
         const reqId = requestIdOf(req.headers["x-request-id"]);
         res.setHeader("x-request-id", reqId);
         const peer = req.socket.remoteAddress ?? "";
@@ -273,6 +280,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         body.pipe(res);
     }
 
+    /** Requests of each connection still being answered, and connections to close once they are. */
+    const answering = new WeakMap<Socket, number>();
+    const endAfterAnswers = new WeakSet<Socket>();
     const server: Server = createServer();
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false).catch((e: unknown) => failed(res, e)));
     // Node hands requests with `Expect: 100-continue` here instead: the 100 is sent only once the
@@ -283,16 +293,47 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     // gateway's own format too, with a request id and a log line.
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
         if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+        // Bytes the parser refuses after a request still being answered (a stray byte after a
+        // `Connection: close` request): the answer under way is the client's, not a 400 for a
+        // request the API may already have executed. The connection ends once it is sent.
+        if ((answering.get(socket) ?? 0) > 0) return void endAfterAnswers.add(socket);
         const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "HPE_URI_TOO_LONG" ? 414 : 400;
-        const reqId = randomUUID();
-        const body = JSON.stringify({ error: status === 431 ? "request_header_fields_too_large" : "invalid_request" });
-        socket.end(
-            `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-request-id: ${reqId}\r\n` +
-                `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        answerRaw(socket, status, { error: status === 431 ? "request_header_fields_too_large" : "invalid_request" }, err.code);
+    });
+    // CONNECT has no listener of its own in Node but this one (without it Node closes the socket
+    // with no answer); the gateway forwards no tunnels: 405, as for any method it does not forward.
+    server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+        answerRaw(socket, 405, { error: "method_not_allowed" }, "method CONNECT", { allow: FORWARDED_METHODS.join(", ") });
+    });
+    // An Expect other than 100-continue (RFC 9110 §10.1.1: a server MAY answer 417 to one it does
+    // not support): in the gateway's JSON, with a request id and a log line, not Node's bare 417.
+    server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+        const reqId = requestIdOf(undefined);
+        req.resume();
+        sendJson(
+            res,
+            417,
+            { error: "expectation_failed", error_description: "only Expect: 100-continue is supported" },
+            { "x-request-id": reqId, connection: "close" },
         );
         metrics.decided("bad_request", 0);
-        if (logging()) log.info({ reqId, outcome: "bad_request", status, reason: err.code }, "request");
+        if (logging()) log.info({ reqId, method: req.method, outcome: "bad_request", status: 417, reason: "expect" }, "request");
     });
+
+    /** An answer written straight to the socket (no request object exists), closing it: JSON, a request id, a log line. */
+    function answerRaw(socket: Socket, status: number, body: Record<string, string>, reason: string | undefined, extra: Record<string, string> = {}): void {
+        const reqId = randomUUID();
+        const text = JSON.stringify(body);
+        const headers = Object.entries(extra)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join("");
+        socket.end(
+            `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-request-id: ${reqId}\r\n${headers}` +
+                `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+        );
+        metrics.decided("bad_request", 0);
+        if (logging()) log.info({ reqId, outcome: "bad_request", status, reason }, "request");
+    }
 
     function failed(res: ServerResponse, e: unknown): void {
         log.error({ err: e instanceof Error ? e.message : String(e) }, "request failed");
