@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { AuthServerClient } from "../../policy-gateway/src/verification/authServerClient";
 import { loadConfig } from "../../policy-gateway/src/config/load";
 import { DecisionCache } from "../../policy-gateway/src/verification/decisionCache";
+import { bearer, CLIENTS, send, startGatewayUnderTest } from "../support/gatewayHarness";
 import { GatewayMetrics } from "../../policy-gateway/src/shared/metrics";
 import {
     accessTokenScopes,
@@ -56,16 +57,20 @@ describe("JWT access token shapes", () => {
         assert.deepEqual(await scopesOf(await sign({ scope: "a b", client_id: "0oaClient" }, "at+jwt")), ["a", "b"]);
         assert.deepEqual(await scopesOf(await sign({ scope: "a" }, "application/at+jwt")), ["a"]);
     });
-    it("still refuses an ID token, and a scope string without the at+jwt type", async () => {
+    it("still refuses an ID token; takes a scope string without the at+jwt type when nothing in it is an ID token's", async () => {
         assert.equal(await scopesOf(await sign({ nonce: "n", auth_time: now() })), "invalid");
-        assert.equal(await scopesOf(await sign({ scope: "a b" })), "invalid", "an RFC 9068 token says so in its header");
+        // oauth2-mock-server, Keycloak, older Auth0: `scope`, `typ: JWT`, this API's audience.
+        assert.deepEqual(await scopesOf(await sign({ scope: "a b" })), ["a", "b"]);
+        for (const idClaim of [{ nonce: "n" }, { at_hash: "x" }, { auth_time: now() }, { acr: "1" }])
+            assert.equal(await scopesOf(await sign({ scope: "a b", ...idClaim })), "invalid", JSON.stringify(idClaim));
     });
     it("compares the issuer exactly: a token from the slash-less issuer is not this issuer's", async () => {
         assert.equal(await scopesOf(await sign({ scp: ["a"], iss: "https://as.example" })), "invalid");
     });
     it("decides the shapes in one pure function", () => {
         assert.deepEqual([...(accessTokenScopes({ scp: ["x"] }, undefined) ?? [])], ["x"]);
-        assert.equal(accessTokenScopes({ scope: "x" }, "JWT"), undefined);
+        assert.deepEqual([...(accessTokenScopes({ scope: "x" }, "JWT") ?? [])], ["x"]);
+        assert.equal(accessTokenScopes({ scope: "x", nonce: "n" }, "JWT"), undefined);
         assert.equal(accessTokenScopes({}, "at+jwt"), undefined);
     });
 });
@@ -154,5 +159,31 @@ describe("an unknown kid while refetches of the JWKS cool down", () => {
             .setProtectedHeader({ alg: "RS256", kid: "never-published" })
             .sign(privateKey);
         assert.equal((await verifier.verify(stranger)).kind, "invalid");
+    });
+});
+
+describe("an authorization server that issues opaque tokens, behind the default JWT pre-check", () => {
+    it("refuses its tokens with 401 and tells the operator, once, to set INTROSPECTION_PRECHECK=off; with it off they pass", async () => {
+        const g = await startGatewayUnderTest({ env: { INTROSPECTION_PRECHECK: "jwt" } }); // oidc-provider's tokens here are opaque
+        try {
+            const token = await g.okta.token(CLIENTS.productsWeb, "myscope");
+            assert.equal(token.split(".").length, 1, "opaque");
+            for (let i = 0; i < 2; i++) assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 401);
+            const hints = g.logs
+                .join("")
+                .split("\n")
+                .filter((l) => l.includes("set INTROSPECTION_PRECHECK=off"));
+            assert.equal(hints.length, 1, "said once, not per request");
+            assert.match(hints[0], /"level":40/, "a warning");
+            assert.ok(!hints[0].includes(token), "never the token");
+        } finally {
+            await g.stop();
+        }
+        const off = await startGatewayUnderTest({ env: { INTROSPECTION_PRECHECK: "off" } });
+        try {
+            assert.equal((await send(off.url, "/api", { headers: bearer(await off.okta.token(CLIENTS.productsWeb, "myscope")) })).status, 200);
+        } finally {
+            await off.stop();
+        }
     });
 });

@@ -104,7 +104,14 @@ export function buildIntrospection(
 export function buildVerification(
     config: GatewayConfig,
     md: ServerMetadata,
-    deps: { http: AuthServerClient; metrics: GatewayMetrics; primary?: PrimaryChannel; onClientAuthFailure?: OnClientAuthFailure },
+    deps: {
+        http: AuthServerClient;
+        metrics: GatewayMetrics;
+        primary?: PrimaryChannel;
+        onClientAuthFailure?: OnClientAuthFailure;
+        /** Operator hints (a warning in the log), such as opaque tokens refused by the pre-check. */
+        hint?: (message: string) => void;
+    },
 ): Verification {
     const parts: Omit<Verification, "verifier"> = { caches: [], breakers: [], limiters: [], introspections: [] };
     const common = commonOf(config, deps.metrics);
@@ -121,7 +128,7 @@ export function buildVerification(
             : config.tokenValidation === "hybrid"
               ? new LocalThenIntrospection(jwt(), introspection(), "local", deps.metrics)
               : config.introspectionPrecheck === "jwt"
-                ? new LocalThenIntrospection(jwt(), introspection(), "introspection", deps.metrics)
+                ? new LocalThenIntrospection(jwt(), introspection(), "introspection", deps.metrics, deps.hint)
                 : introspection();
     return { verifier, ...parts };
 }

@@ -364,7 +364,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                 // Ready once the rate-limit store is connected too, or 2 s have passed (the fallback decides meanwhile).
                 await storeConnected;
                 if (stopped) return;
-                verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure });
+                verification = buildVerification(config, md, { http, metrics, primary: opts.primary, onClientAuthFailure, hint: (m) => log.warn(m) });
                 log.info(
                     { issuer: config.issuer, tokenValidation: config.tokenValidation, introspectionAuth: verification.introspectionAuth },
                     "issuer metadata loaded; ready",

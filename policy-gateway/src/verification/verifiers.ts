@@ -196,16 +196,21 @@ export function isCanonicalCompactJws(token: string): boolean {
     });
 }
 
+/** Claims only an OpenID Connect ID token carries (OIDC Core §2, §3.1.3.6, §3.3.2.11). */
+const ID_TOKEN_CLAIMS = ["nonce", "at_hash", "c_hash", "auth_time", "acr", "amr"] as const;
+
 /**
  * The scopes of a JWT access token, or undefined when the JWT is not one (an ID token): Okta's
- * `scp` (an array, or a space-separated string from other servers), or, for an RFC 9068 token
- * (header `typ: at+jwt`), its `scope` string. A JWT with neither, or with `scope` but no at+jwt
- * type, is refused: an ID token carries no scopes. Pure.
+ * `scp` (an array, or a space-separated string from other servers), or a `scope` string: an RFC
+ * 9068 token says so in its header (`typ: at+jwt`); without that header (oauth2-mock-server,
+ * Keycloak, older Auth0 tokens) the token's audience, already checked to be this API (an ID
+ * token's is a client id), and the absence of every ID-token-only claim tell it apart. Pure.
  */
 export function accessTokenScopes(payload: Record<string, unknown>, typ: string | undefined): ReadonlySet<string> | undefined {
     if (Array.isArray(payload.scp) || typeof payload.scp === "string") return parseScopes(payload.scp);
+    if (typeof payload.scope !== "string") return undefined;
     const rfc9068 = typeof typ === "string" && /^(application\/)?at\+jwt$/i.test(typ);
-    if (rfc9068 && typeof payload.scope === "string") return parseScopes(payload.scope);
+    if (rfc9068 || !ID_TOKEN_CLAIMS.some((claim) => claim in payload)) return parseScopes(payload.scope);
     return undefined;
 }
 
@@ -213,6 +218,11 @@ export function accessTokenScopes(payload: Record<string, unknown>, typ: string 
 export const CLIENT_AUTH_FAILURES_BEFORE_NOT_READY = 3;
 
 /** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
+/** The local check's reason for a token that is not a compact JWS at all (an opaque token). */
+export const NOT_A_JWT = "not_a_jwt";
+/** How often the pre-check may say that opaque tokens are being refused. */
+const OPAQUE_HINT_INTERVAL_MS = 5 * 60_000;
+
 /** The shortest time between two JWKS fetches for unknown kids. */
 const JWKS_COOLDOWN_MS = 30_000;
 /** The local check could not tell: an unknown kid during the cooldown. Never a reason to ask the server. */
@@ -246,6 +256,10 @@ export class JwtVerifier implements TokenVerifier {
         const { cache, metrics } = this.opts;
         const cached = fromCache(cache, metrics, key);
         if (cached) return cached;
+        if (token.split(".").length !== 3) {
+            cache.setInvalid(key);
+            return { kind: "invalid", reason: NOT_A_JWT };
+        }
         // One token, one spelling: jose decodes padded and non-zero-pad-bit base64url too, so one
         // JWT would have many accepted spellings, each its own cache entry and introspection.
         if (!isCanonicalCompactJws(token)) {
@@ -323,15 +337,20 @@ export class JwtVerifier implements TokenVerifier {
  * server is asked.
  */
 export class LocalThenIntrospection implements TokenVerifier {
+    private lastOpaqueHint = -Infinity;
+
     constructor(
         private readonly local: TokenVerifier,
         private readonly introspection: TokenVerifier,
         private readonly identityFrom: "local" | "introspection",
         private readonly metrics?: GatewayMetrics,
+        /** Told (at most every 5 minutes) when the pre-check refuses a token that is no JWT at all. */
+        private readonly onOpaqueToken?: (message: string) => void,
     ) {}
 
     async verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
         const local = await this.local.verify(token, key, ctx);
+        if (local.kind === "invalid" && local.reason === NOT_A_JWT && this.identityFrom === "introspection") this.opaqueHint();
         if (local.kind === "invalid" || local.kind === "throttled") return local;
         // Unknown kid during the JWKS cooldown: 503 and retry, never an introspection, or any
         // junk token with a made-up kid would reach the server for as long as the cooldown lasts.
@@ -343,6 +362,16 @@ export class LocalThenIntrospection implements TokenVerifier {
             return local;
         }
         return remote;
+    }
+
+    /** Okta's access tokens are JWTs; other servers' may be opaque, which the pre-check refuses: say what to change. */
+    private opaqueHint(): void {
+        const now = Date.now();
+        if (!this.onOpaqueToken || now - this.lastOpaqueHint < OPAQUE_HINT_INTERVAL_MS) return;
+        this.lastOpaqueHint = now;
+        this.onOpaqueToken(
+            "the JWT pre-check refused a token that is not a JWT (401): if the authorization server issues opaque access tokens, set INTROSPECTION_PRECHECK=off so that they are introspected (Okta's are always JWTs)",
+        );
     }
 }
 
