@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CLIENTS, send, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
 import { startSymfonyUpstream, type SymfonyUpstream } from "../support/symfonyUpstream";
+import { startExpressWithMethodOverride, startHonoWithMethodOverride, type FrameworkUpstream } from "../support/nodeFrameworks";
+import { gzipSync } from "node:zlib";
 
 const RULES = [{ path: "/orders/*", methods: ["DELETE"], scopes: ["admin"] }];
 /** Spellings of `?_method=DELETE` that PHP registers as `_method` (php-src main/php_variables.c). */
@@ -63,3 +65,88 @@ describe("behind Symfony (PHP), method-parameter override on", () => {
         });
     }
 });
+
+/** POST /orders/42 with a form body naming `_method`, urlencoded or multipart, as a browser form (or curl -F) sends it. */
+function formWith(kind: "urlencoded" | "multipart", fields: Record<string, string>): { body: string | FormData; headers: Record<string, string> } {
+    if (kind === "urlencoded") return { body: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    return { body: form, headers: {} };
+}
+
+for (const start of [startExpressWithMethodOverride, startHonoWithMethodOverride]) {
+    describe(`behind ${start === startExpressWithMethodOverride ? "express 5 with method-override (body)" : "Hono's methodOverride (form field)"}`, () => {
+        let api: FrameworkUpstream;
+        before(async () => {
+            api = await start();
+        });
+        after(() => api.stop());
+        const kinds = start === startExpressWithMethodOverride ? (["urlencoded"] as const) : (["urlencoded", "multipart"] as const);
+
+        for (const mode of ["strip", "evaluate"] as const) {
+            describe(`METHOD_OVERRIDE=${mode}`, () => {
+                let g: GatewayUnderTest;
+                let readOnly: string;
+                let admin: string;
+                before(async () => {
+                    g = await startGatewayUnderTest({ env: { UPSTREAM_URL: api.url, ROUTE_RULES: JSON.stringify(RULES), METHOD_OVERRIDE: mode } });
+                    readOnly = await g.okta.token(CLIENTS.productsWeb, "myscope");
+                    admin = await g.okta.token(CLIENTS.admin, "myscope admin");
+                });
+                after(() => g.stop());
+
+                for (const kind of kinds)
+                    it(`never runs DELETE for a read-only token that posts a ${kind} _method field (nor .method, nor PUT/PATCH)`, async () => {
+                        for (const fields of [{ _method: "DELETE" }, { name: "x", _method: "delete" }, { ".method": "DELETE" }, { _method: "PUT" }] as Record<
+                            string,
+                            string
+                        >[]) {
+                            const before = api.ran.length;
+                            const { body, headers } = formWith(kind, fields);
+                            const r = await fetch(`${g.url}/orders/42`, { method: "POST", body, headers: { ...headers, authorization: `Bearer ${readOnly}` } });
+                            await r.arrayBuffer();
+                            const ran = api.ran.slice(before);
+                            assert.ok(!ran.some((m) => m.startsWith("DELETE")), `${JSON.stringify(fields)}: ran ${ran.join(",")}`);
+                            if (fields._method === "PUT" && mode === "evaluate") {
+                                // PUT needs no more than the default scope here: allowed, and run as PUT.
+                                assert.equal(r.status, 200);
+                                continue;
+                            }
+                            assert.equal(r.status, mode === "strip" ? 400 : fields._method === "PUT" ? 400 : 403, JSON.stringify(fields));
+                        }
+                    });
+
+                it("forwards a form without an override untouched, and in evaluate mode the override a token may run", async () => {
+                    const plain = await fetch(`${g.url}/orders/42`, {
+                        method: "POST",
+                        body: "name=x&qty=2",
+                        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${readOnly}` },
+                    });
+                    assert.equal(plain.status, 200);
+                    assert.equal(api.ran.at(-1), "POST /orders/:id");
+                    const del = await fetch(`${g.url}/orders/42`, {
+                        method: "POST",
+                        body: "_method=DELETE",
+                        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${admin}` },
+                    });
+                    await del.arrayBuffer();
+                    if (mode === "evaluate") {
+                        assert.equal(del.status, 200);
+                        assert.equal(api.ran.at(-1), "DELETE /orders/:id");
+                    } else assert.equal(del.status, 400, "strip: no body override at all");
+                });
+
+                it("refuses a compressed form body (415): it could not be read for _method as it passes", async () => {
+                    const before = api.ran.length;
+                    const r = await fetch(`${g.url}/orders/42`, {
+                        method: "POST",
+                        body: gzipSync("_method=DELETE"),
+                        headers: { "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip", authorization: `Bearer ${admin}` },
+                    });
+                    assert.equal(r.status, 415);
+                    assert.equal(api.ran.length, before);
+                });
+            });
+        }
+    });
+}

@@ -14,6 +14,13 @@ import {
     phpParameterName,
 } from "../../policy-gateway/src/request/requestShape";
 import { forwardQuery } from "../../policy-gateway/src/request/forwardHeaders";
+import {
+    FormOverrideInspector,
+    formKindOf,
+    isMethodOverrideFieldName,
+    OverrideInBody,
+    UrlencodedOverrideScanner,
+} from "../../policy-gateway/src/request/formBody";
 
 describe("the canonical request", () => {
     const rules = compileRules([
@@ -141,5 +148,38 @@ describe("the canonical request", () => {
             assert.equal(isCorsPreflight("OPTIONS", [...pre, ...extra]), false, extra[0]);
         }
         assert.equal(isCorsPreflight("OPTIONS", ["Origin", "x"]), false, "no Access-Control-Request-Method");
+    });
+});
+
+describe("method overrides inside form bodies, read as they stream", () => {
+    it("finds a _method pair split across chunks, and the last pair at the end", () => {
+        const s = new UrlencodedOverrideScanner();
+        assert.deepEqual(s.feed(Buffer.from("a=1&_me")), []);
+        assert.deepEqual(s.feed(Buffer.from("thod=DEL")), []);
+        assert.deepEqual(s.feed(Buffer.from("ETE&b=2&.method=put")), ["DELETE"]);
+        assert.deepEqual(s.end(), ["put"]);
+        assert.equal(formKindOf("Application/X-WWW-Form-Urlencoded; charset=utf-8"), "urlencoded");
+        assert.equal(formKindOf("multipart/form-data; boundary=x"), "multipart");
+        assert.equal(formKindOf("application/json"), undefined);
+    });
+
+    it("never hands on the whole body once a refused override is seen, even when it is the last field", async () => {
+        const boundary = "----b";
+        const body = Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n` +
+                `--${boundary}\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--${boundary}--\r\n`,
+        );
+        const inspector = new FormOverrideInspector("multipart", { "content-type": `multipart/form-data; boundary=${boundary}` }, (m) => m !== "DELETE");
+        const passed: Buffer[] = [];
+        inspector.on("data", (c: Buffer) => passed.push(c));
+        const failure = new Promise<Error>((resolve) => inspector.once("error", resolve));
+        // One byte at a time: the worst case for a scanner that must decide before handing on.
+        for (let i = 0; i < body.length; i++) inspector.write(body.subarray(i, i + 1));
+        inspector.end();
+        const e = await failure;
+        assert.ok(e instanceof OverrideInBody && e.method === "DELETE");
+        assert.ok(Buffer.concat(passed).length < body.length, "the upstream never got the closing boundary");
+        assert.equal(isMethodOverrideFieldName(" .method"), true);
+        assert.equal(isMethodOverrideFieldName("method"), false);
     });
 });

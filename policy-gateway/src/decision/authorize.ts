@@ -164,16 +164,8 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
         case "invalid":
             return answer(401, { error: "invalid_token" }, "invalid_token", { "www-authenticate": 'Bearer error="invalid_token"' }, verdict.reason);
         case "valid": {
-            const defaults = { scopes: cfg.requiredScopes, match: cfg.scopeMatch };
-            const unmet = requirementsFor(cfg.routeRules, pending.methods, pending.path, defaults).find(
-                (need) => missingScopes(verdict.info.scopes, need.scopes, need.match).length > 0,
-            );
-            if (unmet) {
-                const scope = unmet.scopes.join(" ");
-                return answer(403, { error: "insufficient_scope", scope }, "insufficient_scope", {
-                    "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"`,
-                });
-            }
+            const unmet = insufficientScope(cfg, pending.methods, pending.path, verdict.info.scopes);
+            if (unmet) return unmet;
             return {
                 kind: "forward",
                 path: pending.path,
@@ -187,6 +179,38 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
         }
     }
 }
+
+/** 403 when the token's scopes do not meet the rules for every method the upstream may run on `path`; undefined when they do. */
+export function insufficientScope(cfg: AuthorizeConfig, methods: string[], path: string, scopes: ReadonlySet<string>): Answer | undefined {
+    const defaults = { scopes: cfg.requiredScopes, match: cfg.scopeMatch };
+    const unmet = requirementsFor(cfg.routeRules, methods, path, defaults).find((need) => missingScopes(scopes, need.scopes, need.match).length > 0);
+    if (!unmet) return undefined;
+    const scope = unmet.scopes.join(" ");
+    return answer(403, { error: "insufficient_scope", scope }, "insufficient_scope", {
+        "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"`,
+    });
+}
+
+/**
+ * A method override found in a form body: with METHOD_OVERRIDE=strip none is accepted (a body
+ * cannot be forwarded without it and still be the client's); with `evaluate`, 403 unless the
+ * token has the scopes of the method named. Undefined: the override may go on.
+ */
+export function bodyOverrideRefusal(cfg: AuthorizeConfig, method: string | undefined, path: string, scopes: ReadonlySet<string>): Answer | undefined {
+    if (method === undefined) return invalidRequest("the multipart form body cannot be read");
+    if (cfg.methodOverride === "strip")
+        return invalidRequest(`a _method field in a form body is not accepted (METHOD_OVERRIDE=strip): send the request as ${method || "its method"}`);
+    return insufficientScope(cfg, [method], path, scopes);
+}
+
+/** A form body with a Content-Encoding cannot be read for method overrides as it passes: 415. */
+export const ENCODED_FORM: Answer = answer(
+    415,
+    { error: "unsupported_media_type", error_description: "a form body with a Content-Encoding is not accepted" },
+    "bad_request",
+    {},
+    "content-encoding on a form body",
+);
 
 /** While draining (SIGTERM): every new request is refused at once, to be retried on another task. */
 export const DRAINING: Answer = answer(503, { error: "temporarily_unavailable" }, "not_ready", { "retry-after": "1" });

@@ -11,7 +11,19 @@ import pino, { type Logger } from "pino";
 import { Pool } from "undici";
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "../verification/authServerClient";
-import { conclude, DRAINING, FORWARDED_METHODS, prepare, rateLimited, upstreamBusy, type Answer, type Forward } from "../decision/authorize";
+import {
+    bodyOverrideRefusal,
+    conclude,
+    DRAINING,
+    ENCODED_FORM,
+    FORWARDED_METHODS,
+    prepare,
+    rateLimited,
+    upstreamBusy,
+    type Answer,
+    type Forward,
+} from "../decision/authorize";
+import { FormOverrideInspector, formKindOf, OverrideInBody } from "../request/formBody";
 import type { GatewayConfig } from "../config/load";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { ConcurrencyGate } from "../limits/concurrencyGate";
@@ -50,6 +62,15 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
  */
 function requestIdOf(given: string | string[] | undefined): string {
     return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** A Content-Encoding other than `identity` (RFC 9110 §8.4). */
+function contentCoded(value: string | string[] | undefined): boolean {
+    const codings = (Array.isArray(value) ? value.join(",") : (value ?? ""))
+        .split(",")
+        .map((c) => c.trim().toLowerCase())
+        .filter(Boolean);
+    return codings.some((c) => c !== "identity");
 }
 
 function sendJson(res: ServerResponse, status: number, body: Record<string, string>, headers: Record<string, string> = {}): void {
@@ -207,6 +228,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                 limitHeaders = rateLimitHeaders(limit);
             }
         }
+        // A form body that is compressed cannot be read for `_method` fields as it passes: refused
+        // before `100 Continue`, so it is never uploaded.
+        if (req.method !== "GET" && req.method !== "HEAD" && formKindOf(req.headers["content-type"]) && contentCoded(req.headers["content-encoding"]))
+            return answer(ENCODED_FORM);
         // A connection to the upstream, within the consumer's bound and a bounded wait; before
         // `100 Continue`, so a refused client never uploads its body.
         const admission = await gate.admit(clientId);
@@ -215,7 +240,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         if (res.destroyed) return; // the client left while it waited
         outcome = decision.outcome;
         if (expectsContinue) res.writeContinue();
-        await forward(req, res, decision, peer, limitHeaders, reqId);
+        await forward(req, res, decision, peer, limitHeaders, reqId, answer);
     }
 
     async function forward(
@@ -225,6 +250,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         peer: string,
         limitHeaders: Record<string, string> | undefined,
         requestId: string,
+        refuse: (a: Answer) => void,
     ): Promise<void> {
         const method = req.method ?? "GET";
         const stripMethodOverride = config.methodOverride === "strip";
@@ -248,11 +274,33 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             req.resume();
             delete headers["content-length"];
         }
+        // A form body is read for `_method` fields as it passes (request/formBody.ts).
+        const form = hasBody ? formKindOf(req.headers["content-type"]) : undefined;
+        let inspector: FormOverrideInspector | undefined;
+        let bodyRefusal: OverrideInBody | undefined;
+        if (form) {
+            const scopes = d.identity?.scopes ?? new Set<string>();
+            inspector = new FormOverrideInspector(form, req.headers, (m) => bodyOverrideRefusal(config, m, d.path, scopes) === undefined);
+            inspector.once("error", (e) => void (e instanceof OverrideInBody && (bodyRefusal = e)));
+            req.pipe(inspector);
+        }
         const sent = performance.now();
         let response;
         try {
-            response = await upstream.request({ path: basePath + d.path + (query ? `?${query}` : ""), method, headers, body: hasBody ? req : undefined });
+            response = await upstream.request({
+                path: basePath + d.path + (query ? `?${query}` : ""),
+                method,
+                headers,
+                body: inspector ?? (hasBody ? req : undefined),
+            });
         } catch (e) {
+            if (bodyRefusal) {
+                // Refused mid-body: the upstream got part of it and was cut off; the rest of the
+                // client's body is never read, so the connection ends with the answer.
+                const a = bodyOverrideRefusal(config, bodyRefusal.method, d.path, d.identity?.scopes ?? new Set());
+                if (a && !res.headersSent) refuse({ ...a, headers: { ...a.headers, connection: "close" }, reason: bodyRefusal.reason });
+                return;
+            }
             if (res.destroyed) return; // the client went away: logged as 499
             const kind = upstreamFailure(e);
             metrics.upstreamErrors.inc({ kind });
