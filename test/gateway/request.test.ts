@@ -183,3 +183,31 @@ describe("method overrides inside form bodies, read as they stream", () => {
         assert.equal(isMethodOverrideFieldName("method"), false);
     });
 });
+
+describe("string-prefix rules, for APIs routed the way nginx and Apache locations are", () => {
+    const rules = compileRules([
+        { path: "/admin*", scopes: ["admin"] },
+        { path: "/api/v1/rep*", methods: ["GET"], scopes: ["reports"] },
+    ]);
+    const defaults = { scopes: ["myscope"], match: "all" as const };
+    const need = (method: string, path: string) => {
+        const n = normalizePath(path);
+        assert.ok(n.ok, path);
+        return requirementFor(rules, method, n.path, defaults).scopes;
+    };
+    it("covers everything an nginx `location /admin` serves: /adminx, /admin.php, /admin%20/…, /ADMIN/users", () => {
+        for (const path of ["/admin", "/admin/", "/adminx", "/admin.php", "/admin%20/x", "/ADMIN/users", "/admın/panel"])
+            assert.deepEqual(need("GET", path), ["admin"], path);
+        for (const path of ["/", "/adm", "/x/admin", "/api/admin"]) assert.deepEqual(need("GET", path), ["myscope"], path);
+    });
+    it("takes a prefix after literal segments, with methods", () => {
+        assert.deepEqual(need("GET", "/api/v1/reports/7"), ["reports"]);
+        assert.deepEqual(need("GET", "/api/v1/rep"), ["reports"]);
+        assert.deepEqual(need("POST", "/api/v1/reports"), ["myscope"]);
+        assert.deepEqual(need("GET", "/api/v2/reports"), ["myscope"]);
+    });
+    it("accepts '*' only ending the last segment, after a literal", () => {
+        for (const path of ["/a*b", "/*admin", "/admin*/x", "/admin**", "/admin*/"])
+            assert.throws(() => compileRules([{ path, scopes: [] }]), /'\*' must be a whole segment, or end the last one/, path);
+    });
+});

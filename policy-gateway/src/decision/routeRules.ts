@@ -20,6 +20,12 @@ export type RouteRule = z.infer<typeof routeRuleSchema>;
 export interface CompiledRule {
     /** Folded literal segments, `*` (one segment) or a final `**` (any rest, even none). */
     pattern: string[];
+    /**
+     * A last segment written `name*`: a string prefix, as an nginx `location /admin` is: the
+     * segment after `pattern` starts with it (folded), and anything may follow (`/adminx`,
+     * `/admin.php`, `/admin/users`).
+     */
+    prefix?: string;
     methods?: ReadonlySet<string>;
     scopes: string[];
     match: ScopeMatch;
@@ -44,7 +50,8 @@ const rulePath = z
             if (seg === "**" && j !== segments.length - 1) ctx.addIssue({ code: "custom", message: "'**' may only end a path" });
             else if (seg === "." || seg === ".." || seg.includes("%"))
                 ctx.addIssue({ code: "custom", message: "must be normalised (no '.', '..' or percent-encoding)" });
-            else if (seg !== "*" && seg !== "**" && seg.includes("*")) ctx.addIssue({ code: "custom", message: "'*' must be a whole segment" });
+            else if (seg !== "*" && seg !== "**" && seg.includes("*") && !(j === segments.length - 1 && isPrefixSegment(seg) && !path.endsWith("/")))
+                ctx.addIssue({ code: "custom", message: "'*' must be a whole segment, or end the last one (a string prefix such as /admin*)" });
         });
     });
 
@@ -63,6 +70,11 @@ export const routeRuleSchema = z.strictObject({
 
 export const routeRulesSchema = z.array(routeRuleSchema, { message: "must be a JSON array of {path, methods?, scopes, match?}" });
 
+/** `admin*`: a literal followed by one final `*`. */
+function isPrefixSegment(segment: string): boolean {
+    return /^[^*]+\*$/.test(segment);
+}
+
 /** A rule path's segments: `/reports/` is `/reports`. */
 function patternOf(path: string): string[] {
     return path
@@ -78,8 +90,12 @@ export function compileRule(rule: RouteRule): CompiledRule {
         methods = new Set(rule.methods.map((m) => m.toUpperCase()));
         if (methods.has("GET")) methods.add("HEAD"); // HEAD is GET without a body: same protection
     }
+    const segments = patternOf(rule.path);
+    const last = segments.at(-1);
+    const prefix = last !== undefined && isPrefixSegment(last) ? foldSegment(last.slice(0, -1)) : undefined;
     return {
-        pattern: patternOf(rule.path).map((s) => (s === "*" || s === "**" ? s : foldSegment(s))),
+        pattern: (prefix === undefined ? segments : segments.slice(0, -1)).map((s) => (s === "*" || s === "**" ? s : foldSegment(s))),
+        ...(prefix !== undefined ? { prefix } : {}),
         methods,
         scopes: rule.scopes,
         match: rule.match ?? "all",
@@ -109,8 +125,12 @@ export function matchSegments(normalizedPath: string): string[] {
     return segments;
 }
 
-/** Matches folded segments (matchSegments) against a compiled pattern. */
-export function matchesPattern(pattern: readonly string[], segments: readonly string[]): boolean {
+/** Matches folded segments (matchSegments) against a compiled pattern, and its string prefix when it has one. */
+export function matchesPattern(pattern: readonly string[], segments: readonly string[], prefix?: string): boolean {
+    if (prefix !== undefined) {
+        const at = pattern.length;
+        return segments.length > at && segments[at].startsWith(prefix) && matchesPattern(pattern, segments.slice(0, at));
+    }
     for (let i = 0; i < pattern.length; i++) {
         const p = pattern[i];
         if (p === "**") return true;
@@ -135,7 +155,7 @@ export function requirementFor(
         const m = method.toUpperCase();
         for (const rule of rules) {
             if (rule.methods && !rule.methods.has(m)) continue;
-            if (matchesPattern(rule.pattern, segments)) return { scopes: rule.scopes, match: rule.match, rule };
+            if (matchesPattern(rule.pattern, segments, rule.prefix)) return { scopes: rule.scopes, match: rule.match, rule };
         }
     }
     return { scopes: defaults.scopes, match: defaults.match };
