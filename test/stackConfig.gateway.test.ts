@@ -35,6 +35,28 @@ describe("stack configuration: the gateway", () => {
             assertProblem(problems, `${project}:gateway.requiredScopes[0]`, /"nope" is not a scope declared/);
             assertProblem(problems, `${project}:gateway.routeRules[0].scopes[1]`, /"ghost" is not a scope declared/);
         });
+        it("declares the CORS policy with the gateway's own keys and rules, and refuses the removed pass-through by its stack key", () => {
+            const doc = devDoc();
+            Object.assign(gw(doc), { corsAllowedOrigins: ["https://shop.acme.example"], corsAllowCredentials: true });
+            const settings = load(doc).gateway?.settings;
+            assert.deepEqual(settings?.corsAllowedOrigins, ["https://shop.acme.example"]);
+            assert.deepEqual(settings?.corsAllowedMethods, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], "the gateway's default");
+            assertProblem(
+                problemsOf((d) => (gw(d).corsPreflightPassthrough = true)),
+                `${project}:gateway.corsPreflightPassthrough`,
+                /is removed: .*set okta-api-gateway:gateway\.corsAllowedOrigins/,
+            );
+            assertProblem(
+                problemsOf((d) => Object.assign(gw(d), { corsAllowedOrigins: ["*"], corsAllowCredentials: true })),
+                `${project}:gateway.corsAllowCredentials`,
+                /cannot be true with/,
+            );
+            assertProblem(
+                problemsOf((d) => (gw(d).corsAllowedOrigins = ["https://shop.acme.example/"])),
+                `${project}:gateway.corsAllowedOrigins[0]`,
+                /must be origins/,
+            );
+        });
         it("refuses a route rule the gateway itself would refuse at start", () => {
             assertProblem(
                 problemsOf((d) => (gw(d).routeRules = [{ path: "/a/**/b", scopes: [] }])),

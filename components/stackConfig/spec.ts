@@ -64,6 +64,12 @@ export const STACK_GATEWAY_SETTINGS = [
     "hideCredentials",
     "identityHeaderPrefix",
     "corsPreflightPassthrough",
+    "corsAllowedOrigins",
+    "corsAllowedMethods",
+    "corsAllowedHeaders",
+    "corsExposedHeaders",
+    "corsAllowCredentials",
+    "corsMaxAgeSeconds",
     "methodOverride",
     "logLevel",
 ] as const;

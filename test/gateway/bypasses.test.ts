@@ -43,7 +43,7 @@ function rawStatus(port: number, text: string): Promise<number> {
 }
 
 async function gatewayInFrontOf(api: LenientUpstream, env: Record<string, string> = {}): Promise<GatewayUnderTest> {
-    return startGatewayUnderTest({ env: { UPSTREAM_URL: api.url, ROUTE_RULES: JSON.stringify(RULES), CORS_PREFLIGHT_PASSTHROUGH: "true", ...env } });
+    return startGatewayUnderTest({ env: { UPSTREAM_URL: api.url, ROUTE_RULES: JSON.stringify(RULES), CORS_ALLOWED_ORIGINS: "https://app.example", ...env } });
 }
 
 describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)", () => {
@@ -119,23 +119,34 @@ describe("bypasses: one canonical request (METHOD_OVERRIDE=strip, the default)",
         assert.equal(api.executed.at(-1)?.route, "/orders/:id");
     });
 
-    describe("the CORS preflight pass-through", () => {
+    describe("the CORS policy at the gateway", () => {
         const preflight = { origin: "https://app.example", "access-control-request-method": "DELETE", "access-control-request-headers": "authorization" };
-        it("forwards a real preflight without a token, with only its CORS headers", async () => {
-            const r = await send(g.url, "/orders/42", { method: "OPTIONS", headers: preflight });
-            assert.equal(r.status, 200);
-            const seen = api.executed.at(-1)!;
-            assert.equal(seen.method, "OPTIONS");
-            assert.equal(seen.headers.origin, "https://app.example");
-            assert.equal(seen.headers["access-control-request-method"], "DELETE");
-            assert.equal(seen.headers.authorization, undefined);
-        });
-        it("forwards nothing but the CORS headers", async () => {
+        it("answers a real preflight itself: no handler of the API runs for a tokenless OPTIONS, not even an ANY-method one", async () => {
             const before = api.executed.length;
-            assert.equal((await send(g.url, "/orders/42", { method: "OPTIONS", headers: { ...preflight, "x-custom": "1", "user-agent": "ua" } })).status, 200);
-            const seen = api.executed[before].headers;
-            assert.equal(seen["x-custom"], undefined);
-            assert.equal(seen["user-agent"], undefined);
+            const r = await send(g.url, "/orders/42", { method: "OPTIONS", headers: preflight });
+            assert.equal(r.status, 204);
+            assert.equal(r.headers["access-control-allow-origin"], "https://app.example");
+            assert.match(String(r.headers["access-control-allow-methods"]), /DELETE/);
+            assert.equal(r.headers["access-control-allow-headers"], "authorization, content-type");
+            assert.equal(api.executed.length, before, "the API's OPTIONS handler never ran");
+        });
+        it("answers a preflight from an origin it does not allow without CORS fields, and forwards nothing", async () => {
+            const before = api.executed.length;
+            const r = await send(g.url, "/orders/42", { method: "OPTIONS", headers: { ...preflight, origin: "https://evil.example" } });
+            assert.equal(r.status, 204);
+            assert.equal(r.headers["access-control-allow-origin"], undefined);
+            assert.equal(api.executed.length, before);
+        });
+        it("gives a page of an allowed origin the CORS fields on the API's answers and on the gateway's own refusals", async () => {
+            const ok = await send(g.url, "/orders/42", { headers: { authorization: `Bearer ${token}`, origin: "https://app.example" } });
+            assert.equal(ok.status, 200);
+            assert.equal(ok.headers["access-control-allow-origin"], "https://app.example");
+            assert.match(String(ok.headers["access-control-expose-headers"]), /RateLimit/);
+            const refused = await send(g.url, "/settings", { headers: { authorization: `Bearer ${token}`, origin: "https://app.example" } });
+            assert.equal(refused.status, 403);
+            assert.equal(refused.headers["access-control-allow-origin"], "https://app.example", "the page can read why");
+            const other = await send(g.url, "/orders/42", { headers: { authorization: `Bearer ${token}`, origin: "https://evil.example" } });
+            assert.equal(other.headers["access-control-allow-origin"], undefined);
         });
         for (const [name, extra, body] of [
             // Content-Length stated: Node's client frames no body on OPTIONS by itself.

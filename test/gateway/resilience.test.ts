@@ -2,7 +2,8 @@
 // 429s, and the upstream failing; the gateway fails closed, backs off and recovers.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { bearer, CLIENTS, send, sleep, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
+import { bearer, CLIENTS, gatewayEnv, send, sleep, startGatewayUnderTest, type GatewayUnderTest } from "../support/gatewayHarness";
+import { loadConfig } from "../../policy-gateway/src/config/load";
 
 describe("gateway, authorization server outage", () => {
     let g: GatewayUnderTest;
@@ -95,7 +96,7 @@ describe("gateway, upstream failures and options", () => {
     let token: string;
     before(async () => {
         g = await startGatewayUnderTest({
-            env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-", CORS_PREFLIGHT_PASSTHROUGH: "true" },
+            env: { UPSTREAM_TIMEOUT_MS: "300", HIDE_CREDENTIALS: "true", IDENTITY_HEADER_PREFIX: "X-Caller-", CORS_ALLOWED_ORIGINS: "https://app.example" },
         });
         token = await g.okta.token(CLIENTS.productsWeb, "myscope");
     });
@@ -111,17 +112,29 @@ describe("gateway, upstream failures and options", () => {
         assert.equal(g.upstream.received.at(-1)!.headers.authorization, undefined);
     });
 
-    it("passes CORS preflights through without a token when enabled, and nothing else", async () => {
+    it("answers CORS preflights itself when a policy is set, forwarding none, and nothing else goes without a token", async () => {
+        const before = g.upstream.received.length;
         const preflight = await send(g.url, "/api/products", {
             method: "OPTIONS",
             headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-caller-client-id": "spoofed" },
         });
-        assert.equal(preflight.status, 200);
-        const seen = g.upstream.received.at(-1)!;
-        assert.equal(seen.method, "OPTIONS");
-        assert.equal(seen.headers["x-caller-client-id"], undefined, "no identity, spoofed or not, on a preflight");
+        assert.equal(preflight.status, 204);
+        assert.equal(preflight.headers["access-control-allow-origin"], "https://app.example");
+        assert.equal(g.upstream.received.length, before, "never forwarded");
         const plainOptions = await send(g.url, "/api/products", { method: "OPTIONS" });
         assert.equal(plainOptions.status, 400, "an OPTIONS that is not a preflight still needs a token");
+    });
+
+    it("refuses CORS_PREFLIGHT_PASSTHROUGH=true at start, pointing at the CORS policy", () => {
+        assert.throws(
+            () => loadConfig({ ...gatewayEnv(g.okta, g.upstream), CORS_PREFLIGHT_PASSTHROUGH: "true" }),
+            /CORS_PREFLIGHT_PASSTHROUGH: is removed: .*set CORS_ALLOWED_ORIGINS/,
+        );
+        assert.throws(
+            () => loadConfig({ ...gatewayEnv(g.okta, g.upstream), CORS_ALLOWED_ORIGINS: "*", CORS_ALLOW_CREDENTIALS: "true" }),
+            /CORS_ALLOW_CREDENTIALS: cannot be true with CORS_ALLOWED_ORIGINS \*/,
+        );
+        assert.throws(() => loadConfig({ ...gatewayEnv(g.okta, g.upstream), CORS_ALLOWED_ORIGINS: "https://app.example/path" }), /CORS_ALLOWED_ORIGINS/);
     });
 
     it("passes an upstream 503 through once, never replaying the request", async () => {

@@ -10,6 +10,7 @@ import { parsePrivateKey, type IntrospectionClient } from "../verification/clien
 import { needsIntrospectionClient, SETTINGS, type GatewaySettings, type SettingName } from "./settings";
 import { planOf, type RateLimitPlan } from "../limits/rateLimitPlan";
 import { compileRule, type CompiledRule, type ScopeMatch } from "../decision/routeRules";
+import type { CorsPolicy } from "../decision/cors";
 import { fromEnvironment, type SettingsEnvironment } from "./codec";
 import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./contract";
 import { parseTrustProxy, type TrustProxy } from "../request/trustProxy";
@@ -37,7 +38,7 @@ export interface GatewayConfig {
     upstreamConcurrency: { maxConnections: number; maxQueue: number; queueTimeoutMs: number; consumerMaxInFlight: number };
     hideCredentials: boolean;
     identityHeaderPrefix: string;
-    corsPreflightPassthrough: boolean;
+    cors: CorsPolicy;
     logLevel: (typeof LOG_LEVELS)[number];
     shutdownGraceSeconds: number;
     trustProxy: TrustProxy;
@@ -235,7 +236,14 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         },
         hideCredentials: s.hideCredentials,
         identityHeaderPrefix: s.identityHeaderPrefix,
-        corsPreflightPassthrough: s.corsPreflightPassthrough,
+        cors: {
+            origins: s.corsAllowedOrigins,
+            methods: s.corsAllowedMethods,
+            headers: s.corsAllowedHeaders,
+            exposedHeaders: s.corsExposedHeaders,
+            credentials: s.corsAllowCredentials,
+            maxAgeSeconds: s.corsMaxAgeSeconds,
+        },
         logLevel: s.logLevel,
         shutdownGraceSeconds: s.shutdownGraceSeconds,
         trustProxy: trust.ok ? trust.value : false,

@@ -18,6 +18,7 @@ import {
     TOKEN_VALIDATIONS,
 } from "./contract";
 import { parseTrustProxy } from "../request/trustProxy";
+import { isSerializedOrigin } from "../decision/cors";
 import { describeIssue } from "../shared/zodIssues";
 import { secureUrlProblem, storeUrlProblem } from "../shared/urls";
 
@@ -191,8 +192,62 @@ export const SETTINGS = {
         "CORS_PREFLIGHT_PASSTHROUGH",
         "boolean",
         z.boolean().default(false),
-        "forward real CORS preflights (OPTIONS with `Origin` and `Access-Control-Request-Method`, no body, credentials or override) without a token, with only their CORS headers",
+        "removed: `true` is refused (forwarded without a token, preflights ran the API's protected handlers for any OPTIONS); the gateway answers preflights itself with `CORS_ALLOWED_ORIGINS`",
     ),
+    corsAllowedOrigins: setting(
+        "CORS_ALLOWED_ORIGINS",
+        "list",
+        z
+            .array(
+                z.string().refine((o) => o === "*" || isSerializedOrigin(o), {
+                    message: "must be origins such as https://app.example (scheme, host, optional port; no path), or *",
+                }),
+            )
+            .default([]),
+        "origins whose pages may call the API (CORS): the gateway answers their preflights itself, never forwarding one, and sets the CORS fields of every answer to them; `*` for any; empty: no CORS (a preflight needs a token like any OPTIONS)",
+        "*(none)*",
+    ),
+    corsAllowedMethods: setting(
+        "CORS_ALLOWED_METHODS",
+        "list",
+        z
+            .array(
+                z
+                    .string()
+                    .regex(/^[A-Za-z]+$/, { message: "must be HTTP methods" })
+                    .transform((m) => m.toUpperCase()),
+            )
+            .default(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+        "methods a page of an allowed origin may use",
+    ),
+    corsAllowedHeaders: setting(
+        "CORS_ALLOWED_HEADERS",
+        "list",
+        z
+            .array(
+                z
+                    .string()
+                    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" })
+                    .transform((h) => h.toLowerCase()),
+            )
+            .default(["authorization", "content-type"]),
+        "request headers such a page may send",
+    ),
+    corsExposedHeaders: setting(
+        "CORS_EXPOSED_HEADERS",
+        "list",
+        z
+            .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" }))
+            .default(["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "WWW-Authenticate"]),
+        "answer headers such a page may read",
+    ),
+    corsAllowCredentials: setting(
+        "CORS_ALLOW_CREDENTIALS",
+        "boolean",
+        z.boolean().default(false),
+        "let such pages send cookies and read answers to them (never with origin `*`)",
+    ),
+    corsMaxAgeSeconds: setting("CORS_MAX_AGE_SECONDS", "integer", int(0, 86_400).default(600), "how long a browser may reuse a preflight's answer"),
     methodOverride: setting(
         "METHOD_OVERRIDE",
         "text",
@@ -290,6 +345,16 @@ export type SettingNamer = (setting: SettingName) => string;
 export function settingsProblems(s: GatewaySettings, name: SettingNamer): SettingProblem[] {
     const problems: SettingProblem[] = [];
     if (s.port !== 0 && s.port === s.adminPort) problems.push({ setting: "adminPort", message: `must differ from ${name("port")}` });
+    if (s.corsPreflightPassthrough)
+        problems.push({
+            setting: "corsPreflightPassthrough",
+            message: `is removed: preflights forwarded without a token ran the API's protected handlers for any OPTIONS; set ${name("corsAllowedOrigins")} and the gateway answers them itself`,
+        });
+    if (s.corsAllowCredentials && s.corsAllowedOrigins.includes("*"))
+        problems.push({
+            setting: "corsAllowCredentials",
+            message: `cannot be true with ${name("corsAllowedOrigins")} * (browsers refuse credentials with a wildcard origin)`,
+        });
     if (needsIntrospectionClient(s) && s.introspectionClientId === undefined)
         problems.push({ setting: "introspectionClientId", message: `is required with ${name("tokenValidation")}=${s.tokenValidation}` });
     if (s.rateLimits === undefined) {

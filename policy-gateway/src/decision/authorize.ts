@@ -7,6 +7,7 @@ import { tokenKey } from "../verification/decisionCache";
 import { extractToken, headerValues, NO_TOKEN_ERROR, queryValues } from "../request/extractToken";
 import { normalizePath } from "../request/normalizePath";
 import { rateLimitHeaders, type LimitState } from "../limits/rateLimitHeaders";
+import { corsEnabled, preflightAnswer, type CorsPolicy } from "./cors";
 import { hostProblem, isCorsPreflight, overrideMethods, transferCodings, type MethodOverrideMode } from "../request/requestShape";
 import { requirementsFor, type CompiledRule } from "./routeRules";
 import { missingScopes, type ScopeMatch } from "../verification/scopes";
@@ -21,7 +22,7 @@ export interface AuthorizeConfig {
     requiredScopes: string[];
     scopeMatch: ScopeMatch;
     methodOverride: MethodOverrideMode;
-    corsPreflightPassthrough: boolean;
+    cors: CorsPolicy;
 }
 
 export interface RequestFacts {
@@ -49,10 +50,9 @@ export interface Forward {
     /** The authority the client addressed: Host, or the absolute-form target's. */
     host?: string;
     identity?: TokenInfo;
-    preflight: boolean;
     /** The token came in the query: the answer must not be stored by shared caches (RFC 6750 §2.3). */
     tokenInQuery: boolean;
-    outcome: "allowed" | "preflight";
+    outcome: "allowed";
 }
 
 export interface NeedsVerdict {
@@ -118,9 +118,16 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
     if (!target.ok) return invalidRequest(target.reason);
     const host = origin.authority ?? headerValues(req.rawHeaders, "host")[0];
 
-    // Only a real preflight (no body, no credentials, no override) goes without a token.
-    if (cfg.corsPreflightPassthrough && isCorsPreflight(req.method, req.rawHeaders)) {
-        return { kind: "forward", path: target.path, query: target.query, host, preflight: true, tokenInQuery: false, outcome: "preflight" };
+    // A real preflight (no body, no credentials, no override) is the gateway's to answer, with the
+    // CORS policy: never forwarded, so no handler of the API runs without a token.
+    if (corsEnabled(cfg.cors) && isCorsPreflight(req.method, req.rawHeaders)) {
+        const first = (name: string) => headerValues(req.rawHeaders, name)[0];
+        const p = preflightAnswer(cfg.cors, {
+            origin: first("origin"),
+            method: first("access-control-request-method"),
+            headers: headerValues(req.rawHeaders, "access-control-request-headers").join(","),
+        });
+        return answer(204, {}, "preflight", p.headers, p.reason);
     }
 
     const extraction = extractToken(headerValues(req.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
@@ -172,7 +179,6 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
                 query: pending.query,
                 host: pending.host,
                 identity: verdict.info,
-                preflight: false,
                 tokenInQuery: pending.tokenInQuery,
                 outcome: "allowed",
             };

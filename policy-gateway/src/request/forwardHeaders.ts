@@ -7,7 +7,7 @@
 // other peer they are replaced, so a client cannot tell the API it came from elsewhere or over
 // https.
 import { queryValues } from "./extractToken";
-import { canonicalHeaderName, HOP_BY_HOP_HEADERS, listedInConnection, METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS, PREFLIGHT_HEADERS } from "./headerNames";
+import { canonicalHeaderName, HOP_BY_HOP_HEADERS, listedInConnection, METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS } from "./headerNames";
 import { isMethodOverrideParam, pairName } from "./requestShape";
 import { forwardedForAddresses } from "./trustProxy";
 
@@ -76,8 +76,6 @@ export interface ForwardContext {
     host?: string;
     /** Drop method-override headers (METHOD_OVERRIDE=strip): the upstream runs the request line's method. */
     stripMethodOverride: boolean;
-    /** A CORS preflight forwarded without a token: only the CORS request headers go along. */
-    preflight?: boolean;
     /** The request id the gateway answers and logs with: the upstream gets the same one, never a client's invalid or repeated one. */
     requestId?: string;
 }
@@ -101,7 +99,6 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
         if (value === undefined) continue;
         const lower = name.toLowerCase();
         const canonical = canonicalHeaderName(lower);
-        if (ctx.preflight && !(PREFLIGHT_HEADERS as readonly string[]).includes(canonical)) continue;
         if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
         if (canonical.startsWith(namespace)) continue; // spoofed identity
         if (lower === "authorization" && ctx.hideCredentials) continue;

@@ -24,6 +24,7 @@ import {
     type Forward,
 } from "../decision/authorize";
 import { FormOverrideInspector, formKindOf, OverrideInBody } from "../request/formBody";
+import { corsEnabled, responseCorsFields } from "../decision/cors";
 import type { GatewayConfig } from "../config/load";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { ConcurrencyGate } from "../limits/concurrencyGate";
@@ -74,6 +75,7 @@ function contentCoded(value: string | string[] | undefined): boolean {
 }
 
 function sendJson(res: ServerResponse, status: number, body: Record<string, string>, headers: Record<string, string> = {}): void {
+    if (status === 204) return void res.writeHead(204, { "cache-control": "no-store", ...headers }).end(); // no content, no length
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "content-length": Buffer.byteLength(text), ...headers }).end(text);
 }
@@ -202,7 +204,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             // Refused before its body was asked for: the client may still send it, so the
             // connection ends with the answer. Otherwise the body is read and dropped, so the
             // connection can carry the next request.
-            const headers = expectsContinue || draining ? { ...a.headers, connection: "close" } : a.headers;
+            const closing = expectsContinue || draining ? { ...a.headers, connection: "close" } : a.headers;
+            // A page of an allowed origin can read the gateway's own answers (401, 403, 429) too.
+            const headers = a.outcome === "preflight" ? closing : { ...closing, ...corsFieldsFor(req) };
             if (!expectsContinue) req.resume();
             sendJson(res, a.status, a.body, headers);
         };
@@ -264,12 +268,11 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             protocol: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
             host: d.host,
             stripMethodOverride,
-            preflight: d.preflight,
             requestId,
         });
         // A body only where the request frames one; GET and HEAD never carry one upstream.
         const framed = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-        const hasBody = framed && method !== "GET" && method !== "HEAD" && !d.preflight;
+        const hasBody = framed && method !== "GET" && method !== "HEAD";
         if (!hasBody) {
             req.resume();
             delete headers["content-length"];
@@ -323,11 +326,22 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             if (!body.destroyed) body.destroy();
         });
         const answerHeaders = responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode });
+        // With a CORS policy the gateway owns CORS: the API's own Access-Control-* fields give way to the policy's.
+        if (corsEnabled(config.cors)) {
+            for (const name of Object.keys(answerHeaders)) if (name.toLowerCase().startsWith("access-control-")) delete answerHeaders[name];
+            Object.assign(answerHeaders, corsFieldsFor(req));
+        }
         // The gateway's limit is the one the consumer is held to: its fields replace the upstream's.
         res.writeHead(response.statusCode, limitHeaders ? Object.assign(answerHeaders, limitHeaders) : answerHeaders);
         body.pipe(res);
     }
 
+    /** The CORS fields of an answer to this request's Origin, when the policy allows it. */
+    const corsFieldsFor = (req: IncomingMessage): Record<string, string> => {
+        if (!corsEnabled(config.cors)) return {};
+        const origin = req.headers.origin;
+        return responseCorsFields(config.cors, Array.isArray(origin) ? origin[0] : origin);
+    };
     /** Requests of each connection still being answered, and connections to close once they are. */
     const answering = new WeakMap<Socket, number>();
     const endAfterAnswers = new WeakSet<Socket>();

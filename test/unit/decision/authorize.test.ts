@@ -36,7 +36,14 @@ describe("authorize: the request path's decision", () => {
         requiredScopes: ["myscope"],
         scopeMatch: "all" as const,
         methodOverride: "strip" as const,
-        corsPreflightPassthrough: true,
+        cors: {
+            origins: ["https://app.example"],
+            methods: ["GET", "HEAD", "POST", "DELETE"],
+            headers: ["authorization", "content-type"],
+            exposedHeaders: ["X-Request-Id"],
+            credentials: false,
+            maxAgeSeconds: 600,
+        },
     };
     const facts = (method: string, target: string, headers: string[] = []) => ({ method, target, rawHeaders: ["Host", "gw.example", ...headers] });
     const bearer = ["Authorization", "Bearer abc.def"];
@@ -59,9 +66,39 @@ describe("authorize: the request path's decision", () => {
         assert.equal(originForm("ftp://h/x"), undefined);
         assert.equal(originForm("*"), undefined);
     });
-    it("forwards a real preflight without a token, and says when the token came in the query", () => {
-        const pre = prepare(facts("OPTIONS", "/admin/x", ["Origin", "https://a", "Access-Control-Request-Method", "DELETE"]), cfg, true);
-        assert.ok(pre.kind === "forward" && pre.preflight && pre.outcome === "preflight");
+    it("answers a real preflight itself with the CORS policy, never forwarding it; says when the token came in the query", () => {
+        const preflight = (origin: string, method: string, headers = "") =>
+            prepare(
+                facts("OPTIONS", "/admin/x", ["Origin", origin, "Access-Control-Request-Method", method, "Access-Control-Request-Headers", headers]),
+                cfg,
+                true,
+            );
+        const ok = preflight("https://app.example", "DELETE", "Authorization, Content-Type");
+        assert.ok(ok.kind === "answer" && ok.status === 204 && ok.outcome === "preflight");
+        assert.deepEqual(ok.headers, {
+            "access-control-allow-origin": "https://app.example",
+            vary: "Origin",
+            "access-control-allow-methods": "GET, HEAD, POST, DELETE",
+            "access-control-allow-headers": "authorization, content-type",
+            "access-control-max-age": "600",
+        });
+        for (const [origin, method, headers, reason] of [
+            ["https://evil.example", "DELETE", "", /origin https:\/\/evil\.example not allowed/],
+            ["https://app.example", "PATCH", "", /method PATCH not allowed/],
+            ["https://app.example", "GET", "x-secret", /request header x-secret not allowed/],
+        ] as const) {
+            const no = preflight(origin, method, headers);
+            assert.ok(no.kind === "answer" && no.status === 204, "answered, never forwarded");
+            assert.equal(no.headers["access-control-allow-origin"], undefined);
+            assert.match(no.reason ?? "", reason);
+        }
+        // Without a CORS policy a preflight is an OPTIONS like any other: it needs a token.
+        const none = prepare(
+            facts("OPTIONS", "/admin/x", ["Origin", "https://app.example", "Access-Control-Request-Method", "GET"]),
+            { ...cfg, cors: { ...cfg.cors, origins: [] } },
+            true,
+        );
+        assert.ok(none.kind === "answer" && none.status === 400 && none.outcome === "no_token");
         const q = prepare(facts("GET", "/a?access_token=abc"), cfg, true);
         assert.ok(q.kind === "verify" && q.tokenInQuery);
     });
