@@ -38,7 +38,7 @@ const spec: GatewaySpec = {
         corsAllowedOrigins: [],
         corsAllowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
         corsAllowedHeaders: ["authorization", "content-type"],
-        corsExposedHeaders: [],
+        corsExposedHeaders: ["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "WWW-Authenticate"],
         corsAllowCredentials: false,
         corsMaxAgeSeconds: 600,
         logLevel: "info",

@@ -239,7 +239,7 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         cors: {
             origins: s.corsAllowedOrigins,
             methods: s.corsAllowedMethods,
-            headers: s.corsAllowedHeaders,
+            headers: s.corsAllowedHeaders.map((h) => h.toLowerCase()), // field names compare case-insensitively
             exposedHeaders: s.corsExposedHeaders,
             credentials: s.corsAllowCredentials,
             maxAgeSeconds: s.corsMaxAgeSeconds,

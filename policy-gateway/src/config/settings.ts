@@ -211,12 +211,8 @@ export const SETTINGS = {
         "CORS_ALLOWED_METHODS",
         "list",
         z
-            .array(
-                z
-                    .string()
-                    .regex(/^[A-Za-z]+$/, { message: "must be HTTP methods" })
-                    .transform((m) => m.toUpperCase()),
-            )
+            .array(z.string().regex(/^[A-Z]+$/, { message: "must be HTTP methods, in upper case (GET, POST…)" }))
+            .min(1, { message: "must name at least one method" })
             .default(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
         "methods a page of an allowed origin may use",
     ),
@@ -224,12 +220,8 @@ export const SETTINGS = {
         "CORS_ALLOWED_HEADERS",
         "list",
         z
-            .array(
-                z
-                    .string()
-                    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" })
-                    .transform((h) => h.toLowerCase()),
-            )
+            .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" }))
+            .min(1, { message: "must name at least one header (a bearer token needs authorization)" })
             .default(["authorization", "content-type"]),
         "request headers such a page may send",
     ),
@@ -238,6 +230,7 @@ export const SETTINGS = {
         "list",
         z
             .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" }))
+            .min(1, { message: "must name at least one header" })
             .default(["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "WWW-Authenticate"]),
         "answer headers such a page may read",
     ),

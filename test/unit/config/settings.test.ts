@@ -67,6 +67,11 @@ const ARBITRARIES: Partial<Record<SettingName, fc.Arbitrary<unknown>>> = {
     trustProxy: fc.constantFrom("false", "1", "10.0.0.0/16,10.1.0.0/16"),
     rateLimits: fc.option(rateLimits, { nil: undefined }),
     rateLimitStoreUrl: fc.option(fc.constantFrom("rediss://store.example:6379", "redis://127.0.0.1:6379"), { nil: undefined }),
+    corsPreflightPassthrough: fc.constant(false), // true is refused: the CORS policy replaced it
+    corsAllowedOrigins: fc.uniqueArray(fc.constantFrom("https://app.example", "http://localhost:3000", "https://shop.acme.example:8443"), { maxLength: 2 }),
+    corsAllowedMethods: fc.uniqueArray(fc.constantFrom("GET", "POST", "DELETE"), { minLength: 1, maxLength: 3 }),
+    corsAllowedHeaders: fc.uniqueArray(fc.constantFrom("authorization", "content-type", "X-Trace-Id"), { minLength: 1, maxLength: 3 }),
+    corsExposedHeaders: fc.uniqueArray(fc.constantFrom("RateLimit", "X-Request-Id"), { minLength: 1, maxLength: 2 }),
 };
 
 /** The arbitrary of a setting whose schema says everything: an enum, a bounded integer or a boolean. */

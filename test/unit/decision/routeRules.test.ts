@@ -40,7 +40,8 @@ describe("route rules", () => {
     for (const [bad, what] of [
         [{ path: "admin", scopes: [] }, /ROUTE_RULES\[0\]\.path/],
         [{ path: "/a/**/b", scopes: [] }, /'\*\*' may only end a path/],
-        [{ path: "/a*", scopes: [] }, /whole segment/],
+        [{ path: "/a*b", scopes: [] }, /whole segment, or end the last one/],
+        [{ path: "/a*/b", scopes: [] }, /whole segment, or end the last one/],
         [{ path: "/a", scopes: "admin" }, /ROUTE_RULES\[0\]\.scopes/],
         [{ path: "/a", scopes: [], methods: [] }, /ROUTE_RULES\[0\]\.methods/],
         [{ path: "/a", scopes: [], match: "some" }, /ROUTE_RULES\[0\]\.match/],
