@@ -1,5 +1,6 @@
 # Source this file: makes sure the Debian tools the tests run for real are installed:
-# php-cli with php-symfony-http-foundation (a real Symfony API behind the gateway), redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
+# php-cli with php-symfony-http-foundation (a real Symfony API behind the gateway), nginx-light (nginx
+# as the API's server, routing by its locations), redis-server (the shared rate-limit store; harness/redisServer.ts starts and stops its own
 # instances on free ports, with TLS from certificates openssl makes), openssl, and jq (the
 # migration guide's inventory filters are run as printed). Also moto_server, the local AWS KMS the
 # KMS-signing tests run against (harness/kmsServer.ts): the Python moto package the build machines
@@ -12,6 +13,8 @@ command -v jq >/dev/null 2>&1 || _tools+=(jq)
 # Symfony HttpFoundation, whose parameter-name mangling the method-override checks must match.
 command -v php >/dev/null 2>&1 || _tools+=(php-cli)
 [ -f /usr/share/php/Symfony/Component/HttpFoundation/autoload.php ] || _tools+=(php-symfony-http-foundation)
+# nginx behind the gateway, routing by its own string-prefix locations (test/support/nginxUpstream.ts).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || _tools+=(nginx-light)
 if [ ${#_tools[@]} -gt 0 ]; then
   echo "tools: installing ${_tools[*]} from Debian" >&2
   apt-get update -qq >&2

@@ -1,6 +1,8 @@
 // `npm run bench`: the gateway measured side by side with its limit and its peers, in one run, on
 // loopback. Every server runs in its own process; this process only generates load (autocannon).
 // Writes bench-results/results.json and .md, and BENCHMARKS.md.
+import { nginxConf } from "../harness/nginxConf";
+import { freePort } from "../harness/gatewayProcess";
 import autocannon from "autocannon";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -20,24 +22,17 @@ async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; 
     if (which.status !== 0) return undefined;
     const bin = which.stdout.trim();
     const dir = mkdtempSync(path.join(os.tmpdir(), "bench-nginx-"));
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     writeFileSync(
         path.join(dir, "nginx.conf"),
-        `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+        nginxConf(
+            dir,
+            `  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 256; }
   server {
     listen 127.0.0.1:${port};
     location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
+  }`,
+        ),
     );
     const child = spawn(bin, ["-c", path.join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" });
     children.push(child);

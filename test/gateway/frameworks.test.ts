@@ -8,6 +8,7 @@ import { CLIENTS, send, startGatewayUnderTest, type GatewayUnderTest } from "../
 import { startSymfonyUpstream, type SymfonyUpstream } from "../support/symfonyUpstream";
 import { startExpressWithMethodOverride, startHonoWithMethodOverride, type FrameworkUpstream } from "../support/nodeFrameworks";
 import { gzipSync } from "node:zlib";
+import { startNginxWithLocations, type NginxUpstream } from "../support/nginxUpstream";
 
 const RULES = [{ path: "/orders/*", methods: ["DELETE"], scopes: ["admin"] }];
 /** Spellings of `?_method=DELETE` that PHP registers as `_method` (php-src main/php_variables.c). */
@@ -150,3 +151,43 @@ for (const start of [startExpressWithMethodOverride, startHonoWithMethodOverride
         }
     });
 }
+
+describe("behind nginx, whose `location /admin` is a string prefix", () => {
+    let api: NginxUpstream;
+    before(async () => {
+        api = await startNginxWithLocations();
+    });
+    after(() => api.stop());
+
+    /** Raw request targets (no client re-encodes them), and the body nginx answered with. */
+    async function through(g: GatewayUnderTest, token: string, target: string): Promise<{ status: number; body: string }> {
+        const r = await send(g.url, target, { headers: { authorization: `Bearer ${token}` } });
+        return { status: r.status, body: r.body.trim() };
+    }
+
+    it("a whole-segment rule (/admin/**) leaves /adminx and /admin.php to the admin location: why the prefix rule exists", async () => {
+        const g = await startGatewayUnderTest({ env: { UPSTREAM_URL: api.url, ROUTE_RULES: JSON.stringify([{ path: "/admin/**", scopes: ["admin"] }]) } });
+        try {
+            const readOnly = await g.okta.token(CLIENTS.productsWeb, "myscope");
+            assert.deepEqual(await through(g, readOnly, "/adminx"), { status: 200, body: "location /admin" });
+        } finally {
+            await g.stop();
+        }
+    });
+
+    it("a prefix rule (/admin*) covers everything the location serves, and nothing else", async () => {
+        const g = await startGatewayUnderTest({ env: { UPSTREAM_URL: api.url, ROUTE_RULES: JSON.stringify([{ path: "/admin*", scopes: ["admin"] }]) } });
+        try {
+            const readOnly = await g.okta.token(CLIENTS.productsWeb, "myscope");
+            const admin = await g.okta.token(CLIENTS.admin, "myscope admin");
+            for (const target of ["/admin", "/admin/", "/adminx", "/admin.php", "/admin/users", "/admin%20/x", "/admin-panel"]) {
+                assert.equal((await through(g, readOnly, target)).status, 403, target);
+                assert.deepEqual(await through(g, admin, target), { status: 200, body: "location /admin" }, target);
+            }
+            assert.deepEqual(await through(g, readOnly, "/adm"), { status: 200, body: "location /" });
+            assert.deepEqual(await through(g, readOnly, "/x/admin"), { status: 200, body: "location /" });
+        } finally {
+            await g.stop();
+        }
+    });
+});
