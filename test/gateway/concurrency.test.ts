@@ -31,8 +31,8 @@ describe("the concurrency gate", () => {
         const first = admitted(await g.admit("a"));
         admitted(await g.admit("b"));
         const order: string[] = [];
-        const c = g.admit("c").then((a) => (order.push("c"), a));
-        const d = g.admit("d").then((a) => (order.push("d"), a));
+        const c = Promise.resolve(g.admit("c")).then((a) => (order.push("c"), a));
+        const d = Promise.resolve(g.admit("d")).then((a) => (order.push("d"), a));
         assert.deepEqual(await g.admit("e"), { admitted: false, status: 503, reason: "upstream_queue_full", retryAfterSeconds: 1 });
         assert.deepEqual(g.sizes, { active: 2, queued: 2 });
         first.release();

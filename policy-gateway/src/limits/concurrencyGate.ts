@@ -40,7 +40,8 @@ export class ConcurrencyGate {
         return { active: this.active, queued: this.queue.length };
     }
 
-    async admit(clientId?: string): Promise<Admission> {
+    /** At once when a slot is free or the request is refused; a promise only when it has to wait. */
+    admit(clientId?: string): Admission | Promise<Admission> {
         if (clientId !== undefined) {
             const held = this.perClient.get(clientId) ?? 0;
             if (held >= this.opts.maxInFlightOf(clientId)) return { admitted: false, status: 429, reason: "consumer_in_flight", retryAfterSeconds: 1 };

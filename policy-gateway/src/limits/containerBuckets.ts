@@ -6,6 +6,7 @@
 import { LRUCache } from "lru-cache";
 import { gcra, type GcraResult, type RatePolicy } from "./gcra";
 import { shareOf, type RateLimitPlan } from "./rateLimitPlan";
+import { PendingCalls } from "../shared/pendingCalls";
 
 /** A process's own GCRA states, per consumer, bounded (an evicted consumer starts afresh). */
 export class Buckets {
@@ -60,37 +61,22 @@ export class ContainerBuckets {
 
 /** In a worker: asks the primary; undefined when it did not answer within `timeoutMs`. */
 export class RemoteBuckets {
-    private readonly pending = new Map<number, (result: GcraResult | undefined) => void>();
-    private nextId = 1;
+    private readonly calls: PendingCalls<LimitAnswer>;
 
     constructor(
         private readonly channel: LimitChannel,
-        private readonly timeoutMs = 250,
+        timeoutMs = 250,
     ) {
-        channel.onLimitAnswer((a) => {
-            this.pending.get(a.id)?.(a.result);
-            this.pending.delete(a.id);
-        });
+        this.calls = new PendingCalls(timeoutMs);
+        channel.onLimitAnswer((a) => this.calls.settle(a.id, a));
     }
 
     decide(clientId: string, tier: string): Promise<GcraResult | undefined> {
-        const id = this.nextId++;
-        return new Promise((resolve) => {
-            const timer = setTimeout(() => {
-                this.pending.delete(id);
-                resolve(undefined);
-            }, this.timeoutMs);
-            this.pending.set(id, (result) => {
-                clearTimeout(timer);
-                resolve(result);
-            });
-            try {
-                this.channel.sendLimit({ t: "limit", id, clientId, tier });
-            } catch {
-                clearTimeout(timer);
-                this.pending.delete(id);
-                resolve(undefined);
-            }
-        });
+        return this.calls.call(
+            (id) => this.channel.sendLimit({ t: "limit", id, clientId, tier }),
+            (a) => a.result,
+            () => undefined,
+            () => undefined,
+        );
     }
 }

@@ -7,7 +7,7 @@
 // before the upstream can have the whole body.
 import busboy from "busboy";
 import { Transform, type TransformCallback } from "node:stream";
-import { formDecode, isMethodOverrideParam, pairName, phpParameterName } from "./requestShape";
+import { formDecode, isMethodOverrideParam, phpParameterName } from "./requestShape";
 import { METHOD_OVERRIDE_PARAM } from "./headerNames";
 
 export type FormKind = "urlencoded" | "multipart";
@@ -25,35 +25,70 @@ export function isMethodOverrideFieldName(name: string): boolean {
     return phpParameterName(name).toLowerCase() === METHOD_OVERRIDE_PARAM;
 }
 
-/** Finds `_method` pairs in an urlencoded body fed in chunks (a pair may straddle two). */
+/** Raw characters of a name kept to decide it: a name that mangles to `_method` is short before any NUL (PHP). */
+const NAME_PREFIX = 256;
+/** Raw characters of an override's value kept: a method name is short. */
+const VALUE_PREFIX = 64;
+
+/**
+ * Finds `_method` pairs in an urlencoded body fed in chunks (a pair may straddle two), holding
+ * no more of the body than one name's first characters and an override's value: the value of any
+ * other pair is skipped as it passes, whatever its size.
+ */
 export class UrlencodedOverrideScanner {
-    private carry = "";
+    /** The current pair's name (leading space encodings dropped, at most NAME_PREFIX characters). */
+    private name = "";
+    /** The current pair's raw value, kept only when its name is an override. */
+    private value: string | undefined;
+    /** In the value of a pair that is no override. */
+    private skipping = false;
 
     /** The override values of the pairs completed by this chunk. */
     feed(chunk: Buffer): string[] {
-        const text = this.carry + chunk.toString("latin1");
-        const end = text.lastIndexOf("&");
-        if (end === -1) {
-            this.carry = text;
-            return [];
+        const text = chunk.toString("latin1");
+        const found: string[] = [];
+        for (let at = 0; ;) {
+            const amp = text.indexOf("&", at);
+            this.take(text.slice(at, amp === -1 ? text.length : amp));
+            if (amp === -1) return found;
+            this.finish(found);
+            at = amp + 1;
         }
-        this.carry = text.slice(end + 1);
-        return overrides(text.slice(0, end));
     }
 
     /** The last pair, once the body has ended. */
     end(): string[] {
-        const last = overrides(this.carry);
-        this.carry = "";
-        return last;
+        const found: string[] = [];
+        this.finish(found);
+        return found;
     }
-}
 
-function overrides(pairs: string): string[] {
-    return pairs
-        .split("&")
-        .filter((pair) => pair !== "" && isMethodOverrideParam(pairName(pair)))
-        .map((pair) => (pair.includes("=") ? formDecode(pair.slice(pair.indexOf("=") + 1)) : ""));
+    private take(part: string): void {
+        if (this.skipping) return;
+        if (this.value !== undefined) {
+            if (this.value.length < VALUE_PREFIX) this.value = (this.value + part).slice(0, VALUE_PREFIX);
+            return;
+        }
+        const eq = part.indexOf("=");
+        // Leading spaces (`+`, `%20`) never count (PHP drops them), so they are not kept either.
+        this.name = (this.name + (eq === -1 ? part : part.slice(0, eq))).replace(/^(?:\+|%20)+/i, "").slice(0, NAME_PREFIX);
+        if (eq === -1) return;
+        if (this.isOverride()) this.value = part.slice(eq + 1, eq + 1 + VALUE_PREFIX);
+        else this.skipping = true;
+    }
+
+    private finish(found: string[]): void {
+        if (this.value !== undefined) found.push(formDecode(this.value));
+        else if (!this.skipping && this.name !== "" && this.isOverride()) found.push("");
+        this.name = "";
+        this.value = undefined;
+        this.skipping = false;
+    }
+
+    /** Decided on the kept prefix: as the whole name when it fits, and counting a cut `_method[…` as the array it would be. */
+    private isOverride(): boolean {
+        return isMethodOverrideParam(this.name) || (this.name.length === NAME_PREFIX && isMethodOverrideParam(`${this.name}]`));
+    }
 }
 
 /**

@@ -175,11 +175,6 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         const started = performance.now();
         const socket = req.socket;
         answering.set(socket, (answering.get(socket) ?? 0) + 1);
-        res.once("close", () => {
-            const left = (answering.get(socket) ?? 1) - 1;
-            answering.set(socket, left);
-            if (left === 0 && endAfterAnswers.has(socket)) socket.destroySoon();
-        });
         const reqId = requestIdOf(req.headers["x-request-id"]);
         res.setHeader("x-request-id", reqId);
         const peer = req.socket.remoteAddress ?? "";
@@ -187,9 +182,16 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         // The per-request log line is built only when it will be written.
         const entry: Record<string, unknown> | undefined = logging() ? { reqId, method: req.method, clientIp: client } : undefined;
         let outcome = "bad_request";
+        /** The upstream connection this request holds, once admitted (ConcurrencyGate). */
+        let releaseConnection: (() => void) | undefined;
         inFlight++;
+        // One listener for all that ends with the answer: the connection slot, the socket's count, the log line.
         res.once("close", () => {
             inFlight--;
+            releaseConnection?.();
+            const left = (answering.get(socket) ?? 1) - 1;
+            answering.set(socket, left);
+            if (left === 0 && endAfterAnswers.has(socket)) socket.destroySoon();
             const finished = res.writableFinished;
             // A client that went away before its answer was complete: 499, as nginx logs it.
             const status = finished ? res.statusCode : 499;
@@ -238,10 +240,11 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             return answer(ENCODED_FORM);
         // A connection to the upstream, within the consumer's bound and a bounded wait; before
         // `100 Continue`, so a refused client never uploads its body.
-        const admission = await gate.admit(clientId);
+        const admitting = gate.admit(clientId);
+        const admission = admitting instanceof Promise ? await admitting : admitting; // a free slot costs no turn of the event loop
         if (!admission.admitted) return answer(upstreamBusy(admission));
-        res.once("close", admission.release);
-        if (res.destroyed) return; // the client left while it waited
+        if (res.destroyed) return admission.release(); // the client left while it waited
+        releaseConnection = admission.release;
         outcome = decision.outcome;
         if (expectsContinue) res.writeContinue();
         await forward(req, res, decision, peer, limitHeaders, reqId, answer);

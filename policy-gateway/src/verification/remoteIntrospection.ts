@@ -6,6 +6,7 @@ import { SingleFlight, tokenKey, type DecisionCache } from "./decisionCache";
 import type { GatewayMetrics } from "../shared/metrics";
 import type { TokenInfo, Verdict } from "./tokenInfo";
 import type { TokenVerifier, VerifyContext } from "./verifiers";
+import { PendingCalls } from "../shared/pendingCalls";
 
 /** A verdict as it crosses the process boundary (Sets do not survive structured cloning as JSON). */
 export type WireVerdict = Exclude<Verdict, { kind: "valid" }> | { kind: "valid"; info: Omit<TokenInfo, "scopes"> & { scopes: string[] } };
@@ -40,20 +41,17 @@ export interface PrimaryChannel {
 
 export class RemoteIntrospection implements TokenVerifier {
     private readonly flight = new SingleFlight<Verdict>();
-    private readonly pending = new Map<number, (a: IntrospectAnswer) => void>();
-    private nextId = 1;
+    private readonly calls: PendingCalls<IntrospectAnswer>;
 
     constructor(
         private readonly channel: PrimaryChannel,
         private readonly cache: DecisionCache,
         private readonly metrics: GatewayMetrics,
         /** How long a worker waits for the primary's answer: a primary that never answers costs a 503, not a request held forever. */
-        private readonly timeoutMs = 5_000,
+        timeoutMs = 5_000,
     ) {
-        channel.onAnswer((a) => {
-            this.pending.get(a.id)?.(a);
-            this.pending.delete(a.id);
-        });
+        this.calls = new PendingCalls(timeoutMs);
+        channel.onAnswer((a) => this.calls.settle(a.id, a));
     }
 
     verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
@@ -65,28 +63,19 @@ export class RemoteIntrospection implements TokenVerifier {
     }
 
     private ask(token: string, key: string, ctx: VerifyContext): Promise<Verdict> {
-        const id = this.nextId++;
-        return new Promise<Verdict>((resolve) => {
-            const timer = setTimeout(() => {
-                this.pending.delete(id);
-                this.metrics.introspectionErrors.inc({ reason: "primary_timeout" });
-                resolve({ kind: "unavailable", reason: "primary_timeout", retryAfterSeconds: 1 });
-            }, this.timeoutMs);
-            this.pending.set(id, (a) => {
-                clearTimeout(timer);
+        return this.calls.call<Verdict>(
+            (id) => this.channel.send({ t: "introspect", id, token, key, client: ctx.client }),
+            (a) => {
                 const verdict = fromWire(a.verdict);
                 if (verdict.kind === "valid") this.cache.setValid(key, verdict.info, a.ttlSeconds);
                 else if (verdict.kind === "invalid") this.cache.setInvalid(key);
-                resolve(verdict);
-            });
-            try {
-                this.channel.send({ t: "introspect", id, token, key, client: ctx.client });
-            } catch {
-                // The primary is gone (its IPC channel closed): answer now, not at the timeout.
-                clearTimeout(timer);
-                this.pending.delete(id);
-                resolve({ kind: "unavailable", reason: "primary_unreachable", retryAfterSeconds: 1 });
-            }
-        });
+                return verdict;
+            },
+            () => {
+                this.metrics.introspectionErrors.inc({ reason: "primary_timeout" });
+                return { kind: "unavailable", reason: "primary_timeout", retryAfterSeconds: 1 };
+            },
+            () => ({ kind: "unavailable", reason: "primary_unreachable", retryAfterSeconds: 1 }),
+        );
     }
 }

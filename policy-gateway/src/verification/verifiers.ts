@@ -186,14 +186,20 @@ const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
  * last byte. Pure.
  */
 export function isCanonicalCompactJws(token: string): boolean {
+    return jwsSpellingProblem(token) === undefined;
+}
+
+/** Why a token is not a canonical compact JWS (NOT_A_JWT: not three segments at all), from one split. Pure. */
+function jwsSpellingProblem(token: string): string | undefined {
     const segments = token.split(".");
-    if (segments.length !== 3) return false;
-    return segments.every((segment) => {
+    if (segments.length !== 3) return NOT_A_JWT;
+    const canonical = segments.every((segment) => {
         if (!/^[A-Za-z0-9_-]+$/.test(segment) || segment.length % 4 === 1) return false;
         const lastValue = B64URL.indexOf(segment[segment.length - 1]);
         const strayBits = segment.length % 4 === 2 ? 4 : segment.length % 4 === 3 ? 2 : 0;
         return (lastValue & ((1 << strayBits) - 1)) === 0;
     });
+    return canonical ? undefined : "non-canonical base64url in the JWT";
 }
 
 /** Claims only an OpenID Connect ID token carries (OIDC Core §2, §3.1.3.6, §3.3.2.11). */
@@ -217,7 +223,6 @@ export function accessTokenScopes(payload: Record<string, unknown>, typ: string 
 /** Consecutive 401/403 answers from the introspection endpoint after which /readyz turns 503. */
 export const CLIENT_AUTH_FAILURES_BEFORE_NOT_READY = 3;
 
-/** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
 /** The local check's reason for a token that is not a compact JWS at all (an opaque token). */
 export const NOT_A_JWT = "not_a_jwt";
 /** How often the pre-check may say that opaque tokens are being refused. */
@@ -228,6 +233,7 @@ const JWKS_COOLDOWN_MS = 30_000;
 /** The local check could not tell: an unknown kid during the cooldown. Never a reason to ask the server. */
 export const UNKNOWN_KEY_COOLING_DOWN = "unknown_key_cooling_down";
 
+/** jose error codes that mean "this token is bad"; anything else means "cannot check now". */
 const INVALID_TOKEN_CODES = new Set([
     "ERR_JWT_EXPIRED",
     "ERR_JWT_CLAIM_VALIDATION_FAILED",
@@ -256,15 +262,12 @@ export class JwtVerifier implements TokenVerifier {
         const { cache, metrics } = this.opts;
         const cached = fromCache(cache, metrics, key);
         if (cached) return cached;
-        if (token.split(".").length !== 3) {
-            cache.setInvalid(key);
-            return { kind: "invalid", reason: NOT_A_JWT };
-        }
         // One token, one spelling: jose decodes padded and non-zero-pad-bit base64url too, so one
         // JWT would have many accepted spellings, each its own cache entry and introspection.
-        if (!isCanonicalCompactJws(token)) {
+        const spelling = jwsSpellingProblem(token);
+        if (spelling) {
             cache.setInvalid(key);
-            return { kind: "invalid", reason: "non-canonical base64url in the JWT" };
+            return { kind: "invalid", reason: spelling };
         }
         // Whether the key set may skip a refetch for an unknown kid right now (jose's cooldown):
         // read before the check, since a refetch this token causes starts a new cooldown.
