@@ -82,12 +82,12 @@ describe("gateway, introspection mode (the MuleSoft walkthrough)", () => {
     });
 
     it("applies route rules to the normalised path: no trick reaches /admin", async () => {
-        for (const path of ["//admin/users", "/./admin/users", "/public/../admin/users", "/public/%2e%2e/admin/users", "/ADMIN/users", "/%61dmin/users"]) {
+        for (const path of ["//admin/users", "/./admin/users", "/public/../admin/users", "/ADMIN/users", "/%61dmin/users", "/%2561dmin/users"]) {
             const r = await nothingForwarded(() => send(g.url, path, { headers: bearer(token) }));
             assert.equal(r.status, 403, `${path} → ${r.status}`);
         }
         const adminToken = await g.okta.token(CLIENTS.admin, "admin");
-        const r = await send(g.url, "/public/%2e%2e//admin/./users", { headers: bearer(adminToken) });
+        const r = await send(g.url, "/public/..//admin/./users", { headers: bearer(adminToken) });
         assert.equal(r.status, 200);
         assert.equal(g.upstream.received.at(-1)!.url, "/admin/users", "the upstream sees the path the rule was matched on");
     });
@@ -102,6 +102,7 @@ describe("gateway, introspection mode (the MuleSoft walkthrough)", () => {
         ["a double-encoded slash", "/admin%252fusers", { authorization: "Bearer abc" }],
         ["a path above the root", "/../etc/passwd", { authorization: "Bearer abc" }],
         ["a ; path parameter", "/admin;x=1/users", { authorization: "Bearer abc" }],
+        ["an encoded dot segment", "/public/%2e%2e/admin/users", { authorization: "Bearer abc" }],
     ] as const) {
         it(`refuses ${name} with 400, without asking the authorization server`, async () => {
             const introspections = g.okta.calls.introspect;

@@ -9,7 +9,7 @@
 // equalsIgnoreCase). Folding only ever makes a rule apply to more spellings, never fewer. The
 // upstream receives the normalised path itself (trailing slash kept: some APIs tell the two apart).
 import { z } from "zod";
-import { segmentsOf } from "../request/normalizePath";
+import { segmentsOf, twiceDecoded } from "../request/normalizePath";
 import { SCOPE_MATCHES, type ScopeMatch } from "../verification/scopes";
 import { describeIssue, firstIssue, formatPath } from "../shared/zodIssues";
 
@@ -120,9 +120,25 @@ export function foldSegment(segment: string): string {
 
 /** The segments rules are matched against: decoded, folded, without a trailing empty segment. */
 export function matchSegments(normalizedPath: string): string[] {
-    const segments = segmentsOf(normalizedPath).map(foldSegment);
+    return folded(segmentsOf(normalizedPath));
+}
+
+function folded(decoded: readonly string[]): string[] {
+    const segments = decoded.map(foldSegment);
     if (segments.length > 0 && segments[segments.length - 1] === "") segments.pop();
     return segments;
+}
+
+/**
+ * Every reading of the path the rules must cover: decoded once (what the upstream is sent), and,
+ * when a segment is still percent-encoded (`/%2561dmin`), decoded twice, as an upstream that
+ * decodes again reads it (`/admin`). normalizePath refused the encodings a second decoding would
+ * turn into structure, so both readings have the same segments.
+ */
+export function pathReadings(normalizedPath: string): string[][] {
+    const once = segmentsOf(normalizedPath);
+    if (!once.some((s) => /%[0-9a-f]{2}/i.test(s))) return [folded(once)];
+    return [folded(once), folded(once.map((s) => twiceDecoded(s) ?? s))];
 }
 
 /** Matches folded segments (matchSegments) against a compiled pattern, and its string prefix when it has one. */
@@ -150,20 +166,26 @@ export function requirementFor(
     normalizedPath: string,
     defaults: { scopes: string[]; match: ScopeMatch },
 ): ScopeRequirement {
-    if (rules.length > 0) {
-        const segments = matchSegments(normalizedPath);
-        const m = method.toUpperCase();
-        for (const rule of rules) {
-            if (rule.methods && !rule.methods.has(m)) continue;
-            if (matchesPattern(rule.pattern, segments, rule.prefix)) return { scopes: rule.scopes, match: rule.match, rule };
-        }
+    return requirementForSegments(rules, method, matchSegments(normalizedPath), defaults);
+}
+
+function requirementForSegments(
+    rules: readonly CompiledRule[],
+    method: string,
+    segments: readonly string[],
+    defaults: { scopes: string[]; match: ScopeMatch },
+): ScopeRequirement {
+    const m = method.toUpperCase();
+    for (const rule of rules) {
+        if (rule.methods && !rule.methods.has(m)) continue;
+        if (matchesPattern(rule.pattern, segments, rule.prefix)) return { scopes: rule.scopes, match: rule.match, rule };
     }
     return { scopes: defaults.scopes, match: defaults.match };
 }
 
 /**
  * The requirements a request must meet: one per method the upstream may run for it (the request
- * line's, plus any method override the gateway forwards).
+ * line's, plus any method override the gateway forwards) and per reading of its path (pathReadings).
  */
 export function requirementsFor(
     rules: readonly CompiledRule[],
@@ -171,5 +193,7 @@ export function requirementsFor(
     normalizedPath: string,
     defaults: { scopes: string[]; match: ScopeMatch },
 ): ScopeRequirement[] {
-    return [...new Set(methods.map((m) => m.toUpperCase()))].map((m) => requirementFor(rules, m, normalizedPath, defaults));
+    if (rules.length === 0) return [{ scopes: defaults.scopes, match: defaults.match }];
+    const readings = pathReadings(normalizedPath);
+    return [...new Set(methods.map((m) => m.toUpperCase()))].flatMap((m) => readings.map((segments) => requirementForSegments(rules, m, segments, defaults)));
 }

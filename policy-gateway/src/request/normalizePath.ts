@@ -31,16 +31,25 @@ export function normalizePath(target: string): NormalizedPath {
     for (let i = 0; i < rawSegments.length; i++) {
         const raw = rawSegments[i];
         if (/%2f|%5c/i.test(raw)) return { ok: false, reason: "encoded slash or backslash in the path" };
+        // A raw `;` starts a path parameter for Tomcat, Spring and Jetty (`/admin;x` is `/admin`)
+        // and is data for the rest; `%3B` is data everywhere and is forwarded so.
+        if (raw.includes(";")) return { ok: false, reason: "a ';' path parameter in the path" };
         let segment: string;
         try {
             segment = decodeURIComponent(raw);
         } catch {
             return { ok: false, reason: "malformed percent-encoding in the path" };
         }
-        // A second round of encoding (%252f) would be decoded again by some upstreams.
-        if (/%[0-9a-f]{2}/i.test(segment)) return { ok: false, reason: "double percent-encoding in the path" };
-        // Backslashes, path parameters and control characters are read differently by different servers.
-        if (/[\\;\u0000-\u001f\u007f]/.test(segment)) return { ok: false, reason: "backslash, ';' or control character in the path" };
+        // Backslashes and control characters are read differently by different servers.
+        if (/[\\\u0000-\u001f\u007f]/.test(segment)) return { ok: false, reason: "backslash or control character in the path" };
+        // `%2e` is a dot segment to nginx and Apache and the name `.` to Express, Flask, Django
+        // and Starlette: resolving it would change the resource for some, keeping it for others.
+        if ((segment === "." || segment === "..") && raw !== segment) return { ok: false, reason: "an encoded dot segment (%2e) in the path" };
+        // A second round of encoding (%2541) is an id that is literally `%41`, forwarded encoded;
+        // the rules also match what an upstream that decodes twice reads (twiceDecoded), and what
+        // would change a path's structure on a second decoding (%252f, %252e%252e) is refused.
+        if (/%[0-9a-f]{2}/i.test(segment) && twiceDecoded(segment) === undefined)
+            return { ok: false, reason: "double percent-encoding of a '/', '\\', '.', ';', '%' or control character in the path" };
         const last = i === rawSegments.length - 1;
         if (segment === "" || segment === ".") {
             if (last) out.push(""); // keep a trailing slash
@@ -56,6 +65,21 @@ export function normalizePath(target: string): NormalizedPath {
     }
     const path = "/" + out.map(encodeSegment).join("/");
     return { ok: true, path, query };
+}
+
+/**
+ * A decoded segment decoded once more, as an upstream that decodes twice reads it; undefined when
+ * that reading would change the path's structure or is not a reading at all (`%zz`).
+ */
+export function twiceDecoded(segment: string): string | undefined {
+    let again: string;
+    try {
+        again = decodeURIComponent(segment);
+    } catch {
+        return /%[0-9a-f]{2}/i.test(segment) ? undefined : segment;
+    }
+    if (again === "." || again === ".." || /[/\\;%?#\u0000-\u001f\u007f]/.test(again)) return undefined;
+    return again;
 }
 
 /** The decoded segments of a normalised path, for rule matching. */

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { normalizePath, segmentsOf } from "../../../policy-gateway/src/request/normalizePath";
-import { compileRules, matchesPattern, requirementFor } from "../../../policy-gateway/src/decision/routeRules";
+import { compileRules, matchesPattern, requirementFor, requirementsFor } from "../../../policy-gateway/src/decision/routeRules";
 
 describe("route rules", () => {
     const rules = compileRules([
@@ -52,16 +52,48 @@ describe("route rules", () => {
     }
     it("refuses a ROUTE_RULES that is not an array", () => assert.throws(() => compileRules({}), /ROUTE_RULES: must be a JSON array/));
 
-    it("no path trick reaches /admin without the admin rule (property)", () => {
-        const trick = fc.constantFrom("", ".", "..", "%2e", "%2e%2e", "admin", "ADMIN", "Admin", "%61dmin", "public", "x", "%2f", ";", "%252f");
+    it("no path trick reaches /admin without the admin rule, for an upstream that decodes once or twice (property)", () => {
+        const trick = fc.constantFrom(
+            "",
+            ".",
+            "..",
+            "%2e",
+            "%2e%2e",
+            "admin",
+            "ADMIN",
+            "Admin",
+            "%61dmin",
+            "%2561dmin",
+            "%25%36%31dmin",
+            "public",
+            "x",
+            "%2f",
+            ";",
+            "%3b",
+            "%252f",
+        );
         fc.assert(
             fc.property(fc.array(trick, { maxLength: 6 }), fc.constantFrom("GET", "POST", "HEAD", "DELETE"), (segments, method) => {
                 const n = normalizePath("/" + segments.join("/"));
                 if (!n.ok) return; // refused: nothing forwarded
-                const first = segmentsOf(n.path)[0]?.toLowerCase();
-                if (first === "admin") assert.deepEqual(req(method, n.path).scopes, ["admin"], `${segments.join("/")} → ${n.path}`);
+                const first = segmentsOf(n.path)[0] ?? "";
+                const readings = [first, decodeURIComponent(first)].map((s) => s.toLowerCase());
+                const needs = requirementsFor(rules, [method], n.path, defaults).map((r) => r.scopes);
+                if (readings.includes("admin"))
+                    assert.ok(
+                        needs.some((s) => s.length === 1 && s[0] === "admin"),
+                        `${segments.join("/")} → ${n.path}`,
+                    );
             }),
             { numRuns: 3000 },
+        );
+    });
+    it("a twice-encoded name needs the rules of both readings: the literal id and what a double-decoding upstream routes", () => {
+        const needs = requirementsFor(rules, ["GET"], "/%2561dmin/users", defaults).map((r) => r.scopes);
+        assert.deepEqual(needs, [["myscope"], ["admin"]]);
+        assert.deepEqual(
+            requirementsFor(rules, ["GET"], "/orders/%2541", defaults).map((r) => r.scopes),
+            [["myscope"], ["myscope"]],
         );
     });
 });

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { normalizePath, segmentsOf } from "../../../policy-gateway/src/request/normalizePath";
+import { normalizePath, segmentsOf, twiceDecoded } from "../../../policy-gateway/src/request/normalizePath";
 
 describe("normalizePath", () => {
     const ok = (target: string) => {
@@ -20,12 +20,22 @@ describe("normalizePath", () => {
         assert.equal(ok("/admin/"), "/admin/");
         assert.equal(ok("/"), "/");
     });
-    it("decodes once: %2e%2e is a dot-dot segment, %41 is A", () => {
-        assert.equal(ok("/public/%2e%2e/admin"), "/admin");
-        assert.equal(ok("/public/%2E%2E/admin"), "/admin");
+    it("decodes once: %41 is A", () => {
         assert.equal(ok("/%41dmin"), "/Admin");
         assert.equal(ok("/caf%C3%A9"), "/caf%C3%A9");
         assert.equal(ok("/a%20b"), "/a%20b");
+    });
+    it("forwards encoded what is data to every server: %3B is a ';' in a name, %2541 the id '%41'", () => {
+        assert.equal(ok("/orders/a%3Bb"), "/orders/a%3Bb");
+        assert.equal(ok("/orders/%2541"), "/orders/%2541");
+        assert.equal(ok("/orders/100%25"), "/orders/100%25");
+        assert.equal(ok("/a%252e%252e/b"), "/a%252e%252e/b", "a name a.. even when decoded twice");
+        assert.deepEqual(segmentsOf("/orders/%2541"), ["orders", "%41"]);
+    });
+    it("twiceDecoded: what an upstream that decodes again reads, unless that changes the path's structure", () => {
+        assert.equal(twiceDecoded("%61dmin"), "admin");
+        assert.equal(twiceDecoded("plain"), "plain");
+        for (const s of ["%2f", "%5c", "%2e", "%2e%2e", "%3b", "%25", "%3f", "%23", "%00", "%41%zz"]) assert.equal(twiceDecoded(s), undefined, s);
     });
     it("keeps the query apart", () => {
         assert.deepEqual(normalizePath("/a//b?x=1&y=/../"), { ok: true, path: "/a/b", query: "x=1&y=/../" });
@@ -35,10 +45,19 @@ describe("normalizePath", () => {
         "/admin%2Fusers",
         "/a%5cb",
         "/%252f",
-        "/a%252e%252e/b",
         "/..",
         "/a/../..",
         "/%2e%2e/x",
+        "/public/%2e%2e/admin",
+        "/public/%2E%2E/admin",
+        "/products/%2e",
+        "/products/.%2e",
+        "/products/%2e./x",
+        "/a/%252e/b",
+        "/x/%252e%252e/admin",
+        "/a%253b/b",
+        "/a%2500",
+        "/a%252541",
         "/a;jsessionid=1/b",
         "/admin;/x",
         "/a\\b",
