@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../harness/stackHarness";
+import { measureMemory, type MemoryReport } from "./memory";
 import { callsOf, children, CONNECTIONS, DURATION, load, peakRssMb, startChild, startGateway, stop, token, tsx, type Row } from "./harness";
 
 const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
@@ -181,6 +182,9 @@ async function main(): Promise<void> {
     rows.push(million.row);
     await stop(million.gw.child);
 
+    // 6: the whole container (primary + 2 workers) under unique junk tokens, each one introspected.
+    const memory = await measureMemory();
+
     report(
         rows,
         {
@@ -194,6 +198,7 @@ async function main(): Promise<void> {
             rotation: rotation.row,
             flood: million.row,
             distinct: Math.min(next, tokens.length),
+            memory,
         },
         nginx?.version,
     );
@@ -211,6 +216,7 @@ interface Key {
     rotation: Row;
     flood: Row;
     distinct: number;
+    memory: MemoryReport;
 }
 
 function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
@@ -223,6 +229,8 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
     ].map((t) => ({ ...t, met: t.value !== undefined && t.value >= t.limit, shown: t.value === undefined ? "n/a" : `${t.value}` }));
     const addedP99 = Math.round((k.cachedHalf.p99 - k.plainHalf.p99) * 100) / 100;
     const rssOk = (k.flood.peakRssMb ?? Infinity) < 200;
+    const last = k.memory.samples.at(-1);
+    const memoryOk = last !== undefined && last.junkTokens >= 100_000 && last.growthMb < 64;
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}${nginxVersion ? `, nginx ${nginxVersion}` : ""}`;
 
     const table = [
@@ -240,6 +248,19 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
         `| p99 added over the minimal Node proxy at 50% of the gateway's maximum rate ≤ 2 ms | ${addedP99} ms | ${addedP99 <= 2 ? "met" : "missed"} |`,
         `| WORKERS=2: exactly one introspection per distinct token per cache window | ${k.rotation.introspections} for ${k.distinct} tokens | ${k.rotation.introspections === k.distinct ? "met" : "missed"} |`,
         `| peak RSS per worker < 200 MB after ${FLOOD.toLocaleString("en")} random invalid tokens | ${k.flood.peakRssMb} MB | ${rssOk ? "met" : "missed"} |`,
+        `| the container (primary + 2 workers) grows < 64 MB over its warm-up after ${(last?.junkTokens ?? 0).toLocaleString("en")} unique junk tokens, caches at their bounds | +${last?.growthMb} MB (${last?.totalMb} MB; negative cache ${last?.cacheEntries.negative ?? "?"} entries) | ${memoryOk ? "met" : "missed"} |`,
+    ];
+    const memoryTable = [
+        `Container RSS (\`WORKERS=2\`, \`NODE_OPTIONS="${k.memory.nodeOptions}"\`), ${k.memory.coldMb} MB when it turned ready:`,
+        "",
+        "| after | RSS MB (primary + workers) | total MB | growth over the warm-up MB | token cache entries | introspections |",
+        "|---|---|---:|---:|---|---:|",
+        ...k.memory.samples.map(
+            (s) =>
+                `| ${s.after} | ${s.rssMb.join(" + ")} | ${s.totalMb} | ${s.growthMb} | ${Object.entries(s.cacheEntries)
+                    .map(([c, n]) => `${c} ${n}`)
+                    .join(", ")} | ${s.introspections} |`,
+        ),
     ];
     const md = [
         `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine}.`,
@@ -250,11 +271,13 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
         "| target | measured | |",
         "|---|---|---|",
         ...verdicts,
+        "",
+        ...memoryTable,
         ...(notes.length ? ["", ...notes] : []),
     ].join("\n");
     writeFileSync(
         path.join(OUT_DIR, "results.json"),
-        JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99 }, null, 2) + "\n",
+        JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99, memory: k.memory }, null, 2) + "\n",
     );
     writeFileSync(path.join(OUT_DIR, "results.md"), md + "\n");
     if (WRITE_BENCHMARKS_MD) {
