@@ -29,6 +29,10 @@ export interface DeclaredClient {
     clientSecret?: string;
     /** An existing app the stack imported: its consumer keeps the secret it has, which Okta never returns. */
     adopted: boolean;
+    /** As the app is registered: `private_key_jwt` with the public keys declared (`jwks`) or published (`jwksUri`). */
+    authMethod: "client_secret_basic" | "private_key_jwt";
+    jwks?: JWK[];
+    jwksUri?: string;
 }
 
 export interface DeclaredOkta {
@@ -63,6 +67,9 @@ function parentName(resources: RecordedResource[], r: RecordedResource): { type:
     return parent && { type: parent.type, name: parent.name };
 }
 
+/** An app's public keys as Okta holds them: RSA keys for RS256 signatures (the provider's `jwks` carries kid, kty, e, n). */
+const registeredKeys = (jwks: JWK[]): JWK[] => jwks.map((k) => ({ ...k, alg: "RS256", use: "sig" }));
+
 export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
     const server = only(resources, "okta:auth/server:Server");
     const apps = resources.filter((r) => r.type === "okta:app/oAuth:OAuth");
@@ -71,6 +78,9 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
         clientId: String(r.state.clientId ?? r.id),
         clientSecret: typeof r.state.clientSecret === "string" ? r.state.clientSecret : undefined,
         adopted: r.importId !== undefined,
+        authMethod: r.inputs.tokenEndpointAuthMethod === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic",
+        ...(Array.isArray(r.inputs.jwks) ? { jwks: registeredKeys(r.inputs.jwks as JWK[]) } : {}),
+        ...(typeof r.inputs.jwksUri === "string" ? { jwksUri: r.inputs.jwksUri } : {}),
     });
     const consumers = apps.filter((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:ConsumerApp").map(client);
     const introspection = apps.find((a) => parentName(resources, a)?.type === "okta-api-gateway:okta:IntrospectionClient");
@@ -103,9 +113,7 @@ export function declaredOkta(resources: RecordedResource[]): DeclaredOkta {
             clientId: client(introspection).clientId,
             ...(client(introspection).clientSecret ? { clientSecret: client(introspection).clientSecret } : {}),
             authMethod: introspection.inputs.tokenEndpointAuthMethod === "private_key_jwt" ? "private_key_jwt" : "client_secret_basic",
-            ...(Array.isArray(introspection.inputs.jwks)
-                ? { jwks: { keys: (introspection.inputs.jwks as JWK[]).map((k) => ({ ...k, alg: "RS256", use: "sig" })) } }
-                : {}),
+            ...(Array.isArray(introspection.inputs.jwks) ? { jwks: { keys: registeredKeys(introspection.inputs.jwks as JWK[]) } } : {}),
         },
         policies,
     };

@@ -11,12 +11,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from "jose";
 
-export interface LocalOktaClient {
+export type LocalOktaClient = {
     clientId: string;
-    clientSecret: string;
     /** The scopes this client's access rule allows (Okta's scopeWhitelists). */
     scopes: string[];
-}
+} & (
+    | { clientSecret: string; authMethod?: "client_secret_basic" }
+    /** Registered as Okta registers it: no secret, its public keys, assertions signed with one of them. */
+    | { authMethod: "private_key_jwt"; jwks: { keys: JWK[] } }
+);
 
 export interface LocalOktaOptions {
     authServerId?: string;
@@ -198,11 +201,12 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
         clients: [
             ...opts.clients.map((c) => ({
                 client_id: c.clientId,
-                client_secret: c.clientSecret,
+                ...(c.authMethod === "private_key_jwt"
+                    ? { jwks: c.jwks, token_endpoint_auth_method: "private_key_jwt" as const }
+                    : { client_secret: c.clientSecret, token_endpoint_auth_method: "client_secret_basic" as const }),
                 grant_types: ["client_credentials"],
                 response_types: [],
                 redirect_uris: [],
-                token_endpoint_auth_method: "client_secret_basic" as const,
                 scope: c.scopes.join(" "),
             })),
             ...(opts.introspectionClient

@@ -4,7 +4,8 @@
 // like Okta); the gateway bundle starts with the environment the declared container (or task)
 // gets, in front of a sample Products API; and the MuleSoft walkthrough is printed as commands.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import * as path from "node:path";
@@ -20,6 +21,8 @@ import { startSampleUpstream, type SampleUpstream } from "../harness/sampleUpstr
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { OKTA_ENVIRONMENT_VARIABLES } from "../components/stackConfig/index";
 import { untilReady } from "../harness/gatewayProcess";
+import { privateKeyJwtTokenCommand } from "../harness/clientAssertion";
+import type { JWK } from "jose";
 import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf } from "../harness/stackHarness";
 
 const LOOPBACK = "127.0.0.1";
@@ -141,6 +144,32 @@ function scopesFor(requirement: ScopeRequirement, mayHave: string[]): string[] |
     return requirement.scopes.every((s) => mayHave.includes(s)) ? requirement.scopes : undefined;
 }
 
+/**
+ * A stand-in key pair for each private_key_jwt consumer: its team keeps the real private key, so
+ * the rehearsal makes one, registers its public half beside the declared keys, and writes the
+ * private half (PKCS #8 PEM, readable by this user only) where the printed command reads it.
+ */
+function standInKeys(consumers: readonly DeclaredClient[], dir: string): Map<string, { file: string; kid: string; jwk: JWK }> {
+    const keys = new Map<string, { file: string; kid: string; jwk: JWK }>();
+    for (const c of consumers) {
+        if (c.authMethod !== "private_key_jwt") continue;
+        const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+        const kid = `rehearsal-${c.name}`;
+        const file = path.join(dir, `${c.name}.pem`);
+        writeFileSync(file, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+        keys.set(c.clientId, { file, kid, jwk: { ...(publicKey.export({ format: "jwk" }) as JWK), kid, alg: "RS256", use: "sig" } });
+    }
+    return keys;
+}
+
+/** How the gateway's introspection client authenticates: its method, and with a key, which key signs and which keys the app trusts (a rotation shows both). */
+function introspectionKeys(client: NonNullable<ReturnType<typeof declaredOkta>["introspectionClient"]>, env: Record<string, string>): string {
+    if (client.authMethod !== "private_key_jwt") return client.authMethod;
+    const trusted = (client.jwks?.keys ?? []).map((k) => k.kid ?? "?");
+    const signing = env.INTROSPECTION_CLIENT_KEY_ID;
+    return `private_key_jwt, signing with key ${signing ?? "(the only one)"}; the app trusts key${trusted.length === 1 ? "" : "s"} ${trusted.join(", ")}`;
+}
+
 const basicCurl = (c: DeclaredClient, scope: string, tokenUrl: string) =>
     `curl -s -u '${c.clientId}:${c.clientSecret}' -d grant_type=client_credentials -d 'scope=${scope}' ${tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
 
@@ -201,6 +230,7 @@ async function main(): Promise<void> {
 
     const started: { okta?: LocalOkta; upstream?: SampleUpstream; gateway?: ChildProcess } = {};
     let gatewayLog: string | undefined;
+    const keyDir = mkdtempSync(path.join(tmpdir(), "okta-api-gateway-rehearsal-keys-"));
     let stopping = false;
     const stopAll = async (code: number) => {
         if (stopping) return;
@@ -212,6 +242,10 @@ async function main(): Promise<void> {
         }
         await started.upstream?.stop();
         await started.okta?.stop();
+        // The stand-in keys go with the run; the gateway's log stays only when it explains a failure.
+        rmSync(keyDir, { recursive: true, force: true });
+        if (code === 0 && gatewayLog) rmSync(gatewayLog, { force: true });
+        if (code === 0) process.stdout.write("Stopped: the gateway, the sample API and the local authorization server.\n");
         process.exit(code);
     };
     process.on("SIGINT", () => void stopAll(0));
@@ -221,15 +255,18 @@ async function main(): Promise<void> {
         // 2. The authorization server, loaded with exactly what was declared.
         // What the declared gateway runs with, as the gateway itself decodes it (declaredGateway); without a gateway, introspection as MuleSoft's policy does.
         const validation = gateway?.settings.tokenValidation ?? "introspection";
+        const keys = standInKeys(okta.consumers, keyDir);
         started.okta = await startLocalOkta({
             authServerId: okta.authServerId,
             audience: okta.audience,
             scopes: okta.scopes,
-            clients: okta.consumers.map((c) => ({
-                clientId: c.clientId,
-                clientSecret: c.clientSecret ?? "",
-                scopes: possibleScopes(okta.policies, c.clientId, okta.scopes),
-            })),
+            clients: okta.consumers.map((c) => {
+                const scopes = possibleScopes(okta.policies, c.clientId, okta.scopes);
+                const key = keys.get(c.clientId);
+                return key
+                    ? { clientId: c.clientId, scopes, authMethod: "private_key_jwt" as const, jwks: { keys: [...(c.jwks ?? []), key.jwk] } }
+                    : { clientId: c.clientId, scopes, clientSecret: c.clientSecret ?? "" };
+            }),
             introspectionClient: okta.introspectionClient,
             // As Okta's custom authorization servers do: JWT access tokens, which it also introspects.
             accessTokenFormat: "jwt",
@@ -293,54 +330,70 @@ async function main(): Promise<void> {
         out(`  token endpoint        ${started.okta.tokenUrl}`);
         if (gateway)
             out(
-                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${okta.introspectionClient.authMethod}` : ""})`,
+                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${introspectionKeys(okta.introspectionClient, gateway.env)}` : ""})`,
             );
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
         if (ignored.length) out(`  ignored               ${ignored.join(", ")} from this shell: the rehearsal is offline and uses a stand-in credential`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
         for (const c of okta.consumers) {
+            const key = keys.get(c.clientId);
+            const credential = key
+                ? `private_key_jwt with the stand-in key ${key.file} (kid ${key.kid}; its declared public keys are registered too)`
+                : `client_secret=${c.clientSecret}`;
             const note = c.adopted ? "  (adopted app: a stand-in for the secret it already has)" : "";
-            out(`  ${c.name}  client_id=${c.clientId}  client_secret=${c.clientSecret ?? "(private_key_jwt)"}  scopes=${mayHave(c).join(",")}${note}`);
+            out(`  ${c.name}  client_id=${c.clientId}  ${credential}  scopes=${mayHave(c).join(",")}${note}`);
         }
         out(`What each team receives from \`pulumi up\` (stack output consumerClients; secrets masked):`);
         for (const line of deliveryLines(consumerOutputs)) out(line);
         out();
-        out(`1. The authorization server's metadata:`);
+        let step = 0;
+        const say = (what: string) => out(`${++step}. ${what}`);
+        say(`The authorization server's metadata:`);
         out(`$ curl -s ${started.okta.metadataUrl}`);
         if (!first || !firstScopes) {
             out(`(no consumer with a client secret may ask for ${readNeeds.scopes.join(readNeeds.match === "any" ? " or " : " ")}: nothing more to show)`);
         } else {
-            out(`2. A token for ${first.name}, client credentials grant, scope=${firstScopes.join(" ")}:`);
+            say(`A token for ${first.name}, client credentials grant, scope=${firstScopes.join(" ")}:`);
             out(`$ TOKEN=$(${basicCurl(first, firstScopes.join(" "), started.okta.tokenUrl)})`);
             if (gw) {
-                out(`3. No token: 400 "Access token was not provided":`);
+                say(`No token: 400 "Access token was not provided":`);
                 out(`$ curl -i ${gw}/api/products`);
-                out(`4. The token as a Bearer header: 200`);
+                say(`The token as a Bearer header: 200`);
                 out(`$ curl -i -H "Authorization: Bearer $TOKEN" ${gw}/api/products`);
-                out(`5. The token as the access_token query parameter: 200`);
+                say(`The token as the access_token query parameter: 200`);
                 out(`$ curl -i "${gw}/api/products?access_token=$TOKEN"`);
                 if (firstCannotWrite) {
-                    out(
-                        `6. A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`,
+                    say(
+                        `A write with that token: 403, the route rule for writes needs ${writeNeeds.scopes.join(writeNeeds.match === "any" ? " or " : " ")} (instead of requiredScopes)`,
                     );
                     out(`$ ${post("TOKEN")}`);
                     if (writer) {
                         const its = scopesFor(writeNeeds, mayHave(writer)) as string[];
-                        out(`7. A token for ${writer.name}, which may write: 200`);
+                        say(`A token for ${writer.name}, which may write: 200`);
                         out(`$ WRITER=$(${basicCurl(writer, its.join(" "), started.okta.tokenUrl)})`);
                         out(`$ ${post("WRITER")}`);
                     }
                 } else if (lacking) {
-                    out(`6. A token for ${lacking.name}, which may not have ${readNeeds.scopes.join(" ")}: 403`);
+                    say(`A token for ${lacking.name}, which may not have ${readNeeds.scopes.join(" ")}: 403`);
                     out(`$ OTHER=$(${basicCurl(lacking, mayHave(lacking).join(" "), started.okta.tokenUrl)})`);
                     out(`$ curl -i -H "Authorization: Bearer $OTHER" ${gw}/api/products`);
                 }
+                const signer = okta.consumers.find((c) => keys.has(c.clientId) && scopesFor(readNeeds, mayHave(c)));
+                if (signer) {
+                    const key = keys.get(signer.clientId)!;
+                    const its = scopesFor(readNeeds, mayHave(signer)) as string[];
+                    say(
+                        `A token for ${signer.name} by private_key_jwt (the recommended method: no secret exists): a client assertion signed with its key, then a call: 200`,
+                    );
+                    out(
+                        `$ SIGNED=$(${privateKeyJwtTokenCommand({ keyFile: key.file, clientId: signer.clientId, tokenUrl: started.okta.tokenUrl, scope: its.join(" "), kid: key.kid })})`,
+                    );
+                    out(`$ curl -i -H "Authorization: Bearer $SIGNED" ${gw}/api/products`);
+                }
                 const limit = rateLimitStep(gateway?.settings.rateLimits, first.clientId, `${gw}/api/products`);
                 if (limit) {
-                    out(
-                        `${firstCannotWrite && writer ? 8 : 7}. ${first.name}'s rate limit, ${limit.describe}: past it, 429 with Retry-After and the RateLimit fields`,
-                    );
+                    say(`${first.name}'s rate limit, ${limit.describe}: past it, 429 with Retry-After and the RateLimit fields`);
                     out(`$ ${limit.command}`);
                 }
             }

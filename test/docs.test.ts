@@ -4,11 +4,14 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { PROJECT_ROOT } from "../harness/stackHarness";
+import { PRIVATE_KEY_JWT_TOKEN_JS } from "../harness/clientAssertion";
+import { startLocalOkta } from "../harness/localOkta";
+import { decodeJwt, type JWK } from "jose";
 import { parse as parseYaml } from "yaml";
 import { compileRules, requirementFor } from "../policy-gateway/src/decision/routeRules";
 import { consumers, devDoc, load, project } from "./support/stackConfigHarness";
@@ -115,6 +118,60 @@ describe("the documentation", () => {
         const reporting = load(doc).consumers.find((c) => c.name === "reporting");
         assert.deepEqual(reporting?.jwks?.[0]?.n, jwk.n, "accepted as the consumer's public key");
         assert.equal(reporting?.tier, "batch", "with the tier the guide shows");
+    });
+
+    it("onboarding: the documented private_key_jwt command, with the key the documented commands made, gets a token Okta's way, and the rehearsal prints the same program", async () => {
+        const guide = readFileSync(path.join(PROJECT_ROOT, "docs/how-to/add-a-consumer.md"), "utf8");
+        const blocks = [...guide.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1].replace(/^ {3}/gm, ""));
+        const keyBlock = blocks.find((b) => b.includes("openssl genpkey"))!;
+        const tokenLine = blocks
+            .find((b) => b.includes("client_assertion_type"))
+            ?.split("\n")
+            .find((l) => l.startsWith("TOKEN="));
+        assert.ok(tokenLine, "the guide shows the token command");
+        assert.ok(tokenLine.includes(`node -e '${PRIVATE_KEY_JWT_TOKEN_JS}'`), "the guide's program is the one the rehearsal prints");
+        const dir = mkdtempSync(path.join(tmpdir(), "onboarding-token-"));
+        const made = spawnSync("bash", ["-euo", "pipefail", "-c", keyBlock], { cwd: dir, encoding: "utf8" });
+        assert.equal(made.status, 0, made.stderr);
+        const jwk = JSON.parse(made.stdout.trim().split("\n").pop() ?? "") as JWK;
+        const okta = await startLocalOkta({
+            audience: "api://products",
+            scopes: ["products:read"],
+            clients: [
+                {
+                    clientId: "0oaReporting0000pkjwt",
+                    scopes: ["products:read"],
+                    authMethod: "private_key_jwt",
+                    jwks: { keys: [{ ...jwk, alg: "RS256", use: "sig" }] },
+                },
+            ],
+            accessTokenFormat: "jwt",
+        });
+        try {
+            // Asynchronously: the authorization server answers from this process.
+            const run = (env: Record<string, string>) =>
+                new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+                    const child = spawn("bash", ["-euo", "pipefail", "-c", `${tokenLine}\nprintf '%s' "$TOKEN"`], {
+                        cwd: dir,
+                        env: { ...process.env, OKTA_CLIENT_ID: "0oaReporting0000pkjwt", OKTA_TOKEN_URL: okta.tokenUrl, OKTA_SCOPE: "products:read", ...env },
+                    });
+                    let stdout = "";
+                    let stderr = "";
+                    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+                    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+                    child.on("close", (status) => resolve({ status, stdout, stderr }));
+                });
+            const got = await run({});
+            assert.equal(got.status, 0, got.stderr);
+            const claims = decodeJwt(got.stdout);
+            assert.equal(claims.cid, "0oaReporting0000pkjwt");
+            assert.equal(claims.scp && (claims.scp as string[]).join(" "), "products:read");
+            // Another client id in the same assertion: refused (iss/sub must name the registered client).
+            const wrong = await run({ OKTA_CLIENT_ID: "0oaSomeoneElse000001" });
+            assert.notEqual(wrong.status, 0);
+        } finally {
+            await okta.stop();
+        }
     });
 
     it("route rules: the documented example is what the stack accepts, and a matching rule replaces requiredScopes", () => {

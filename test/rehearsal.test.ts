@@ -1,7 +1,8 @@
 // `npm start`: the offline rehearsal of the whole stack, run as a person would, and its pure parts.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -136,12 +137,12 @@ function replaysWalkthrough(r: Rehearsal): void {
         .split("\n")
         .filter((l) => l.startsWith("$ "))
         .map((l) => l.slice(2));
-    assert.equal(commands.length, 9, r.stdout());
+    assert.equal(commands.length, 11, r.stdout());
     // Replayed exactly as printed, in one shell so that $TOKEN carries over.
     const script = commands.map((c, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
     const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
     const steps = replay.stdout.split(/\n@@\d+\n/).slice(1);
-    assert.equal(steps.length, 9, replay.stdout + replay.stderr);
+    assert.equal(steps.length, 11, replay.stdout + replay.stderr);
     const status = (s: string) => Number(/^HTTP\/1\.1 (\d{3})/m.exec(s)?.[1]);
     const metadata = JSON.parse(steps[0]) as { issuer: string; token_endpoint: string };
     assert.match(metadata.issuer, new RegExp(`^http://127\\.0\\.0\\.1:${r.ports.okta}/oauth2/aus[A-Za-z0-9]+$`));
@@ -157,9 +158,12 @@ function replaysWalkthrough(r: Rehearsal): void {
     assert.match(steps[5], /insufficient_scope/);
     assert.match(steps[5], /scope="products:write"/);
     assert.equal(status(steps[7]), 200, steps[7]);
+    // reporting (private_key_jwt) signs a client assertion with its stand-in key and is served.
+    assert.match(r.stdout(), /\d+\. A token for reporting by private_key_jwt/);
+    assert.equal(status(steps[9]), 200, steps[9]);
     // The stack's tier for products-web (standard: a bucket of 10, 5/s): the loop spends it, then
     // the gateway refuses with the declared policy and when to retry.
-    const [codes, refused] = [steps[8].split("\n")[0].trim().split(" "), steps[8]];
+    const [codes, refused] = [steps[10].split("\n")[0].trim().split(" "), steps[10]];
     // 200s until the bucket is spent (10, less what the walkthrough spent, plus what refilled meanwhile), then the 429.
     assert.ok(codes.length >= 6 && codes.slice(0, -1).every((c) => c === "200") && codes.at(-1) === "429", codes.join(" "));
     assert.equal(status(refused), 429, refused);
@@ -231,6 +235,56 @@ describe("npm start", () => {
         } finally {
             assert.equal(await stop(r), 0);
         }
+    });
+
+    it("registers a private_key_jwt consumer as Okta does (no secret; its declared keys and a stand-in key), and removes the stand-in key and the log at Ctrl-C", async () => {
+        const r = await startRehearsal(["--stack", "dev"]);
+        let keyFile = "";
+        let logFile = "";
+        try {
+            await untilRunning(r);
+            const out = r.stdout();
+            const line = out.split("\n").find((l) => l.trim().startsWith("reporting "));
+            const [, id, file] =
+                /client_id=(\S+)\s+private_key_jwt with the stand-in key (\S+\.pem) \(kid rehearsal-reporting; its declared public keys are registered too\)/.exec(
+                    line ?? "",
+                ) ?? [];
+            assert.ok(id && file, out);
+            keyFile = file;
+            logFile = /gateway log\s+(\S+)/.exec(out)?.[1] ?? "";
+            assert.equal(statSync(keyFile).mode & 0o777, 0o600, "the stand-in private key is readable by this user only");
+            const tokenUrl = /token endpoint\s+(\S+)/.exec(out)?.[1] ?? "";
+            // client_secret_basic is refused: the app has no secret, as in Okta.
+            const basic = await fetch(tokenUrl, {
+                method: "POST",
+                headers: {
+                    authorization: `Basic ${Buffer.from(`${id}:a-guessed-secret`).toString("base64")}`,
+                    "content-type": "application/x-www-form-urlencoded",
+                },
+                body: "grant_type=client_credentials&scope=products%3Aread",
+            });
+            const refusal = (await basic.json()) as { error: string };
+            assert.equal(refusal.error, "invalid_client", `${basic.status} ${JSON.stringify(refusal)}`);
+            // The printed command, as printed, gets a token; an assertion for another audience does not.
+            const command = out
+                .split("\n")
+                .find((l) => l.startsWith("$ SIGNED="))!
+                .slice("$ SIGNED=$(".length, -1);
+            const got = spawnSync("bash", ["-c", command], { encoding: "utf8", timeout: 15_000 });
+            assert.equal(got.status, 0, got.stderr);
+            assert.match(got.stdout.trim(), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+            // Signed with a key the app does not list: refused.
+            const otherKey = path.join(mkdtempSync(path.join(tmpdir(), "other-key-")), "other.pem");
+            writeFileSync(otherKey, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }));
+            const forged = spawnSync("bash", ["-c", command.replace(keyFile, otherKey)], { encoding: "utf8", timeout: 15_000 });
+            assert.notEqual(forged.status, 0);
+            assert.match(forged.stderr, /invalid_client/);
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+        assert.match(r.stdout(), /Stopped: the gateway, the sample API and the local authorization server\.\n$/);
+        assert.equal(existsSync(keyFile), false, "the stand-in key is removed");
+        assert.equal(existsSync(logFile), false, "the gateway's log is removed after a clean stop");
     });
 
     it("shows the adopted consumer and what each team receives, with no secret but the stand-ins for curl", async () => {
