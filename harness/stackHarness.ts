@@ -502,7 +502,8 @@ const STAND_IN_API_TOKEN = "00stand-in-ssws-token-for-the-offline-rehearsal";
 /**
  * The stand-in for the Okta credential a stack file uses: the one it holds encrypted
  * (`okta:apiToken: {secure: …}`), else the private key when the file configures its client id and
- * scopes (the value then comes from an ESC environment), else an SSWS token.
+ * scopes (the value then comes from an ESC environment), else an SSWS token; none when the file
+ * holds a credential in plain text.
  */
 export function standInSecretsFor(file: string): Record<string, string> {
     const doc = parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
@@ -511,6 +512,9 @@ export function standInSecretsFor(file: string): Record<string, string> {
         const v = config[key];
         return v !== null && typeof v === "object" && "secure" in v;
     };
+    // A credential in plain text stays as it is: the program refuses it, naming the key, rather
+    // than a stand-in hiding it (or clashing with it as a second credential).
+    if (["okta:privateKey", "okta:apiToken", "okta:accessToken"].some((key) => config[key] !== undefined && !secure(key))) return {};
     if (secure("okta:apiToken")) return { "okta:apiToken": STAND_IN_API_TOKEN };
     if (secure("okta:accessToken")) return { "okta:accessToken": STAND_IN_API_TOKEN };
     if (secure("okta:privateKey") || (config["okta:clientId"] !== undefined && config["okta:scopes"] !== undefined)) return STAND_IN_SECRETS;
@@ -566,7 +570,9 @@ export async function runProgram(opts: {
 export function configSourceFromMap(config: Record<string, string>, secretKeys: string[] = []): ConfigSource {
     return {
         get: (ns, key) => (secretKeys.includes(`${ns}:${key}`) ? undefined : config[`${ns}:${key}`]),
-        hasSecret: (ns, key) => secretKeys.includes(`${ns}:${key}`) && config[`${ns}:${key}`] !== undefined,
+        hasSecret: (ns, key) => config[`${ns}:${key}`] !== undefined,
         keys: (ns) => keysIn(Object.keys(config), ns),
+        allKeys: () => Object.keys(config),
+        isSecret: (ns, key) => secretKeys.includes(`${ns}:${key}`),
     };
 }

@@ -413,4 +413,14 @@ describe("npm start", () => {
         assert.match(r.stderr(), /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
         for (const port of portsOf(r)) assert.equal(await listening(port), false);
     });
+
+    it("refuses an Okta credential pasted into the stack file in plain text, naming the key and the secret way, without echoing it or blaming two auth methods", async () => {
+        const token = "00Zz9yY8xX7wW6vV5uU4tT3sS2rR1qQ0pP9oO8nN7m";
+        const file = tempStack((config) => (config["okta:apiToken"] = token));
+        const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
+        assert.equal(await r.exited, 1);
+        assert.match(r.stderr(), /okta:apiToken: holds an Okta API token in plain text in Pulumi\.dev\.yaml.*`pulumi config set --secret okta:apiToken`/);
+        assert.doesNotMatch(r.stderr(), /only one way of authenticating/);
+        assert.ok(!r.stderr().includes(token) && !r.stdout().includes(token), "the token is never printed");
+    });
 });

@@ -475,3 +475,54 @@ describe("stack configuration", () => {
         assert.ok(!problems.join("\n").includes(secret));
     });
 });
+
+describe("secrets in plain text in the stack file", () => {
+    const PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    const TOKEN = "00Ab1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2yZ3a";
+
+    it("refuses okta:privateKey pasted as a PEM, naming the key and the file, with the command that stores it as a secret, never the value", () => {
+        // As a paste does it: the key in the file, not among the secret keys (the stand-in removed).
+        const problems = problemsOf((d) => (d.config["okta:privateKey"] = PEM), { secrets: {} });
+        assertProblem(
+            problems,
+            "okta:privateKey",
+            /a PEM private key in plain text in Pulumi\.dev\.yaml.*`pulumi config set --secret okta:privateKey`.*fn::secret/,
+        );
+        assert.ok(!problems.join("\n").includes("MIIEvQ"), "the key is never echoed");
+        assert.ok(
+            !problems.some((p) => /only one way of authenticating|no credentials/.test(p)),
+            `no second error about the credential:\n${problems.join("\n")}`,
+        );
+    });
+
+    it("refuses an Okta API token in plain text, and any provider key the Okta or AWS provider keeps secret", () => {
+        const problems = problemsOf(
+            (d) => {
+                delete d.config["okta:clientId"];
+                delete d.config["okta:scopes"];
+                d.config["okta:apiToken"] = TOKEN;
+                d.config["aws:secretKey"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+            },
+            { secrets: {} },
+        );
+        assertProblem(problems, "okta:apiToken", /holds an Okta API token in plain text/);
+        assertProblem(problems, "aws:secretKey", /holds a credential the aws provider keeps secret in plain text/);
+        assert.ok(!problems.join("\n").includes(TOKEN) && !problems.join("\n").includes("wJalrX"));
+    });
+
+    it("finds a private key or an API token pasted into any other value", () => {
+        const problems = problemsOf((d) => {
+            consumers(d)[0].description = `token ${TOKEN} for tests`;
+            (d.config[`${project}:gateway`] as Record<string, unknown>).upstreamUrl = PEM;
+        });
+        assertProblem(problems, `${project}:consumers`, /holds an Okta API token in plain text/);
+        assertProblem(problems, `${project}:gateway`, /holds a PEM private key in plain text/);
+    });
+
+    it("accepts the same values stored as secrets, and client ids that merely start with 0", () => {
+        load(devDoc(), { secrets: { "okta:privateKey": PEM } });
+        const doc = devDoc();
+        consumers(doc)[0].description = "client 0oa8products0web01 and 00 other words";
+        load(doc);
+    });
+});

@@ -12,14 +12,57 @@ export interface ConfigSource {
     hasSecret(namespace: string, key: string): boolean;
     /** Every key set in a namespace, without the namespace. */
     keys(namespace: string): string[];
+    /** Every key set, `namespace:key`. */
+    allKeys(): string[];
+    /** Whether the engine holds the value as a secret (`secure:` in the stack file, `fn::secret` in ESC). */
+    isSecret(namespace: string, key: string): boolean;
 }
+
+/**
+ * The Pulumi SDK's own test of a secret key: the language host lists the secret keys in
+ * PULUMI_CONFIG_SECRET_KEYS (pulumi/pulumi sdk/nodejs/runtime/config.ts, isConfigSecret; the mock
+ * runtime's setAllConfig sets the same list). Exported by the SDK at runtime, not in its types.
+ */
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret(fullKey: string): boolean }).isConfigSecret;
 
 export function pulumiConfigSource(): ConfigSource {
     return {
         get: (ns, key) => new pulumi.Config(ns).get(key),
         hasSecret: (ns, key) => new pulumi.Config(ns).getSecret(key) !== undefined,
         keys: (ns) => keysIn(Object.keys(pulumi.runtime.allConfig()), ns),
+        allKeys: () => Object.keys(pulumi.runtime.allConfig()).map((k) => k.replace(/:config:/, ":")),
+        isSecret: (ns, key) => isConfigSecret(`${ns}:${key}`),
     };
+}
+
+/**
+ * Provider keys the providers mark secret: the SDKs wrap them in `pulumi.secret` and list them in
+ * `additionalSecretOutputs` (@pulumi/okta provider.js: accessToken, apiToken, privateKey;
+ * @pulumi/aws provider.js: accessKey, secretKey, token).
+ */
+export const PROVIDER_SECRET_KEYS: readonly string[] = ["okta:accessToken", "okta:apiToken", "okta:privateKey", "aws:accessKey", "aws:secretKey", "aws:token"];
+
+/** What makes a plain value a secret by its shape: a PEM private key, or an Okta API (SSWS) token, which is `00` and 40 more characters. */
+function secretShape(value: string): string | undefined {
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(value)) return "a PEM private key";
+    if (/(^|[^A-Za-z0-9_-])00[A-Za-z0-9_-]{40}($|[^A-Za-z0-9_-])/.test(value)) return "an Okta API token";
+    return undefined;
+}
+
+/** Values set in plain text that are secrets: a provider key marked secret, or any value shaped like a private key or an API token. Never the value itself. */
+export function plaintextSecrets(source: ConfigSource): { key: string; what: string }[] {
+    const found: { key: string; what: string }[] = [];
+    for (const full of source.allKeys()) {
+        const at = full.indexOf(":");
+        const [ns, key] = [full.slice(0, at), full.slice(at + 1)];
+        if (source.isSecret(ns, key)) continue;
+        const value = source.get(ns, key);
+        if (value === undefined) continue;
+        const shape = secretShape(value);
+        if (PROVIDER_SECRET_KEYS.includes(full)) found.push({ key: full, what: shape ?? `a credential the ${ns} provider keeps secret` });
+        else if (shape) found.push({ key: full, what: shape });
+    }
+    return found;
 }
 
 /** The keys of `namespace` among full config keys (`ns:key`; the engine may also send `ns:config:key`). */
@@ -70,6 +113,7 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
     }
     const scopesText = source.get("okta", "scopes");
     return {
+        plaintextSecrets: plaintextSecrets(source),
         projectKeys: source.keys(project),
         production: structured(source.get(project, "production")),
         authorizationServer: structured(source.get(project, "authorizationServer")),

@@ -260,6 +260,8 @@ export type OktaCredential = "privateKey" | "apiToken" | "accessToken";
 
 /** Raw values as they come from the stack: untyped, possibly absent. */
 export interface RawStackConfig {
+    /** Secrets set in plain text, where everyone who reads the stack file reads them: the key and what it holds (never the value). */
+    plaintextSecrets: { key: string; what: string }[];
     /** Every key set in the project's namespace, without the namespace (`gateway`, `gatway`…). */
     projectKeys: string[];
     production?: unknown;

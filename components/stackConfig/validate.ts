@@ -66,6 +66,14 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     const problems: string[] = [];
     const k = (key: string) => `${ctx.project}:${key}`;
 
+    // --- Secrets in plain text: the stack file is in the repository, read by everyone who reads it.
+    for (const s of raw.plaintextSecrets)
+        problems.push(
+            `${s.key}: holds ${s.what} in plain text in Pulumi.${ctx.stack}.yaml, where everyone who reads the repository reads it: ` +
+                `remove it, revoke it if it was ever pushed, and set it with \`pulumi config set --secret ${s.key}\` ` +
+                `(or in a Pulumi ESC environment the stack imports, as \`fn::secret\`)`,
+        );
+
     // --- Okta provider settings (namespace `okta:`), or the environment variables the provider reads.
     problems.push(...oktaProviderProblems(raw.okta));
     const orgName = raw.okta.orgName;
