@@ -149,17 +149,38 @@ function scopesFor(requirement: ScopeRequirement, mayHave: string[]): string[] |
  * the rehearsal makes one, registers its public half beside the declared keys, and writes the
  * private half (PKCS #8 PEM, readable by this user only) where the printed command reads it.
  */
-function standInKeys(consumers: readonly DeclaredClient[], dir: string): Map<string, { file: string; kid: string; jwk: JWK }> {
-    const keys = new Map<string, { file: string; kid: string; jwk: JWK }>();
-    for (const c of consumers) {
-        if (c.authMethod !== "private_key_jwt") continue;
-        const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-        const kid = `rehearsal-${c.name}`;
-        const file = path.join(dir, `${c.name}.pem`);
-        writeFileSync(file, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-        keys.set(c.clientId, { file, kid, jwk: { ...(publicKey.export({ format: "jwk" }) as JWK), kid, alg: "RS256", use: "sig" } });
-    }
+function standInKeys(consumers: readonly DeclaredClient[], dir: string): Map<string, StandInKey> {
+    const keys = new Map<string, StandInKey>();
+    for (const c of consumers) if (c.authMethod === "private_key_jwt") keys.set(c.clientId, standInKey(c.name, dir));
     return keys;
+}
+
+interface StandInKey {
+    file: string;
+    kid: string;
+    /** The public half, as the app registers it. */
+    jwk: JWK;
+    pem: string;
+}
+
+function standInKey(name: string, dir: string): StandInKey {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const kid = `rehearsal-${name}`;
+    const file = path.join(dir, `${name}.pem`);
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    writeFileSync(file, pem, { mode: 0o600 });
+    return { file, kid, pem, jwk: { ...(publicKey.export({ format: "jwk" }) as JWK), kid, alg: "RS256", use: "sig" } };
+}
+
+/**
+ * The gateway of the AWS target signs its introspection assertions in AWS KMS, which the offline
+ * rehearsal cannot reach: it signs with a stand-in key pair instead, which the local server's
+ * introspection app trusts beside the declared keys. Undefined when the gateway holds no KMS key.
+ */
+function kmsStandIn(env: Record<string, string>, dir: string): { env: Record<string, string>; key: StandInKey } | undefined {
+    if (!env.INTROSPECTION_CLIENT_KMS_KEY_ARN) return undefined;
+    const key = standInKey("introspection-client", dir);
+    return { env: { INTROSPECTION_CLIENT_PRIVATE_KEY: key.pem, INTROSPECTION_CLIENT_KEY_ID: key.kid }, key };
 }
 
 /** How the gateway's introspection client authenticates: its method, and with a key, which key signs and which keys the app trusts (a rotation shows both). */
@@ -256,6 +277,11 @@ async function main(): Promise<void> {
         // What the declared gateway runs with, as the gateway itself decodes it (declaredGateway); without a gateway, introspection as MuleSoft's policy does.
         const validation = gateway?.settings.tokenValidation ?? "introspection";
         const keys = standInKeys(okta.consumers, keyDir);
+        const kms = gateway && kmsStandIn(gateway.env, keyDir);
+        const introspectionClient = okta.introspectionClient && {
+            ...okta.introspectionClient,
+            ...(kms ? { jwks: { keys: [...(okta.introspectionClient.jwks?.keys ?? []), kms.key.jwk] } } : {}),
+        };
         started.okta = await startLocalOkta({
             authServerId: okta.authServerId,
             audience: okta.audience,
@@ -267,7 +293,7 @@ async function main(): Promise<void> {
                     ? { clientId: c.clientId, scopes, authMethod: "private_key_jwt" as const, jwks: { keys: [...(c.jwks ?? []), key.jwk] } }
                     : { clientId: c.clientId, scopes, clientSecret: c.clientSecret ?? "" };
             }),
-            introspectionClient: okta.introspectionClient,
+            introspectionClient,
             // As Okta's custom authorization servers do: JWT access tokens, which it also introspects.
             accessTokenFormat: "jwt",
             authorize: (clientId, requested) => {
@@ -282,8 +308,10 @@ async function main(): Promise<void> {
         started.upstream = await startSampleUpstream(upPort);
         if (gateway) {
             const bundle = ensureGatewayBundle();
-            const env = {
+            const env: Record<string, string> = {
                 ...gateway.env,
+                ...oneProcessLimits(gateway.env),
+                ...kms?.env,
                 OIDC_ISSUER: issuer,
                 UPSTREAM_URL: started.upstream.url,
                 PORT: String(gateway.port),
@@ -294,6 +322,8 @@ async function main(): Promise<void> {
             // The gateway's JSON log lines go to a file, so that the walkthrough stays readable.
             gatewayLog = path.join(tmpdir(), `okta-api-gateway-rehearsal-${process.pid}.log`);
             const log = createWriteStream(gatewayLog);
+            delete env.RATE_LIMIT_STORE_URL; // the shared store is the AWS target's; this gateway is alone
+            if (kms) delete env.INTROSPECTION_CLIENT_KMS_KEY_ARN;
             const child = spawn(process.execPath, [bundle.file], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
             started.gateway = child;
             child.stdout.pipe(log);
@@ -330,7 +360,7 @@ async function main(): Promise<void> {
         out(`  token endpoint        ${started.okta.tokenUrl}`);
         if (gateway)
             out(
-                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${introspectionKeys(okta.introspectionClient, gateway.env)}` : ""})`,
+                `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${introspectionKeys(okta.introspectionClient, gateway.env)}${kms ? ` (deployed, AWS KMS signs; here a stand-in key, ${kms.key.kid}, which the app trusts too)` : ""}` : ""})`,
             );
         out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
@@ -344,6 +374,7 @@ async function main(): Promise<void> {
             const note = c.adopted ? "  (adopted app: a stand-in for the secret it already has)" : "";
             out(`  ${c.name}  client_id=${c.clientId}  ${credential}  scopes=${mayHave(c).join(",")}${note}`);
         }
+        for (const line of rateLimitLines(gateway?.settings.rateLimits, okta.consumers, gateway?.env)) out(line);
         out(`What each team receives from \`pulumi up\` (stack output consumerClients; secrets masked):`);
         for (const line of deliveryLines(consumerOutputs)) out(line);
         out();
@@ -407,6 +438,33 @@ async function main(): Promise<void> {
 }
 
 /**
+ * The rehearsal runs one gateway: it holds the declared limits itself, exactly. A stack whose
+ * tasks share them through a store (the AWS target) would otherwise run on the share a task keeps
+ * when the store is down (limit ÷ RATE_LIMIT_TASKS): 13 of a declared burst of 100.
+ */
+function oneProcessLimits(env: Record<string, string>): Record<string, string> {
+    return env.RATE_LIMITS ? { RATE_LIMIT_STORE: "local", RATE_LIMIT_TASKS: "1" } : {};
+}
+
+/** The declared tiers with their numbers, who each one limits, and how the rehearsal holds them. */
+function rateLimitLines(limits: RateLimits | undefined, consumers: readonly DeclaredClient[], env: Record<string, string> | undefined): string[] {
+    if (!limits) return [];
+    const plan = planOf(limits);
+    const tasks = Number(env?.RATE_LIMIT_TASKS ?? 1);
+    const how =
+        env?.RATE_LIMIT_STORE === "shared"
+            ? `held exactly by this one gateway; deployed, its ${tasks} tasks share them through the store, and each holds 1/${tasks} while the store is down`
+            : "held exactly by this one gateway, as by each deployed container";
+    return [
+        `Rate limits (${how}):`,
+        ...[...plan.tiers].map(([tier, policies]) => {
+            const who = consumers.filter((c) => tierOf(plan, c.clientId) === tier).map((c) => c.name);
+            return `  ${tier}  ${rateLimitPolicyField(policies)}  ${who.length ? who.join(", ") : "(no consumer)"}`;
+        }),
+    ];
+}
+
+/**
  * The walkthrough's rate-limit step for a consumer: its tier, and one command that calls until the
  * first refusal, printing each status, then that refusal's headers (its own, not a later call's,
  * which the bucket may have refilled for). Undefined when the consumer is not limited, or its
@@ -418,16 +476,29 @@ function rateLimitStep(rateLimits: RateLimits | undefined, clientId: string, url
     const tier = tierOf(plan, clientId);
     const policies = tier === undefined ? undefined : plan.tiers.get(tier);
     if (!tier || !policies) return undefined;
-    // The loop stops at the first 429; the bound leaves room for the bucket refilling while curl runs.
-    const requests = Math.min(...policies.map((p) => Math.ceil(p.burst * 3) + 10));
-    if (requests > 200) return undefined;
-    return {
-        describe: `tier ${tier} (${rateLimitPolicyField(policies)})`,
-        command:
-            `for i in $(seq 1 ${requests}); do h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" ${url}); ` +
-            `s=$(echo "$h" | head -1 | cut -d' ' -f2); printf '%s ' "$s"; ` +
-            `if [ "$s" = 429 ]; then echo; echo "$h" | grep -iE '^(HTTP/|retry-after|ratelimit)'; break; fi; done`,
-    };
+    const describe = `tier ${tier} (${rateLimitPolicyField(policies)})`;
+    // A loop of curls (about 50 a second) outruns a bucket refilled at up to 10/s; it stops at the
+    // first 429, and its bound leaves room for the refill while curl runs.
+    if (policies.every((p) => p.limit / p.windowSeconds <= 10)) {
+        const requests = Math.min(...policies.map((p) => Math.ceil(p.burst * 3) + 10));
+        return {
+            describe,
+            command:
+                `for i in $(seq 1 ${requests}); do h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $TOKEN" ${url}); ` +
+                `s=$(echo "$h" | head -1 | cut -d' ' -f2); printf '%s ' "$s"; ` +
+                `if [ "$s" = 429 ]; then echo; echo "$h" | grep -iE '^(HTTP/|retry-after|ratelimit)'; break; fi; done`,
+        };
+    }
+    // A faster tier: a burst and a half of requests from 16 keep-alive connections (fewer than the
+    // consumer's in-flight bound), counted by status, then the first 429's fields.
+    const burst = Math.min(...policies.map((p) => p.burst));
+    const requests = Math.ceil(burst * 1.5) + 10;
+    const program =
+        `const [u,t,n]=process.argv.slice(1);let i=0,first;const c={};` +
+        `const w=async()=>{while(i++<n){const r=await fetch(u,{headers:{authorization:"Bearer "+t}});await r.arrayBuffer();c[r.status]=(c[r.status]||0)+1;if(r.status===429&&!first)first=r}};` +
+        `Promise.all(Array.from({length:16},w)).then(()=>{console.log(Object.entries(c).map(([s,k])=>s+" x"+k).join(", "));` +
+        `if(first)for(const h of["retry-after","ratelimit-policy","ratelimit"])console.log(h+": "+first.headers.get(h))})`;
+    return { describe, command: `node -e '${program}' ${url} "$TOKEN" ${requests}` };
 }
 
 main().catch((e: unknown) => {

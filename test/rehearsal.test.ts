@@ -202,6 +202,38 @@ describe("npm start", () => {
         });
     }
 
+    it("rehearses Pulumi.prod.yaml (AWS target): a stand-in for the KMS signing key, and the declared limits held exactly, not a task's fallback share", async () => {
+        const r = await startRehearsal(["--stack", "prod"]);
+        try {
+            await untilRunning(r);
+            const out = r.stdout();
+            assert.match(out, /AWS KMS signs; here a stand-in key, rehearsal-introspection-client, which the app trusts too/);
+            assert.match(out, /Rate limits \(held exactly by this one gateway; deployed, its 8 tasks share them through the store/);
+            assert.match(out, /\n {2}standard {2}"standard-per-second";q=100;w=2, "standard-per-minute";q=2000;w=60 {2}products-web\n/);
+            assert.match(out, /\n {2}batch {2}"batch-per-second";q=400;w=2 {2}inventory-sync\n/);
+            const commands = out
+                .split("\n")
+                .filter((l) => l.startsWith("$ "))
+                .map((l) => l.slice(2));
+            const pick = (start: string) => commands.find((c) => c.startsWith(start))!;
+            const script = [
+                pick("TOKEN="),
+                `curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${r.ports.gateway}/api/products`,
+                pick("node -e"),
+            ].join("\n");
+            const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
+            const [bearer, counts, ...fields] = replay.stdout.trim().split("\n");
+            assert.equal(bearer, "200", `the introspection client signs with the stand-in: ${replay.stdout}${replay.stderr}`);
+            const allowed = Number(/200 x(\d+)/.exec(counts)?.[1] ?? 0);
+            const refused = Number(/429 x(\d+)/.exec(counts)?.[1] ?? 0);
+            // A burst of 100, plus what 50/s refills while the requests run; before, a task's share was 13.
+            assert.ok(allowed >= 100 && allowed < 150 && refused > 0, counts);
+            assert.ok(fields.includes(`ratelimit-policy: "standard-per-second";q=100;w=2, "standard-per-minute";q=2000;w=60`), fields.join("\n"));
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
     it("loads each consumer's declared scopes: removing one from the stack file refuses the token for it", async () => {
         const file = tempStack((config) => {
             const consumers = config["okta-api-gateway:consumers"] as { name: string; scopes: string[] }[];
