@@ -46,11 +46,12 @@ describe("the program with a broken Pulumi.dev.yaml", () => {
         });
         assert.equal(r.status, 1);
         assert.equal(r.declared, 0, "nothing half-created");
-        assert.match(r.stderr, /okta-api-gateway:consumers\[0\]\.scopes\[1\]: "admin" is not a scope declared/);
-        assert.match(r.stderr, /okta-api-gateway:consumers\[2\]\.name: "inventory-sync" is also the name of consumers\[1\]/);
-        assert.match(r.stderr, /okta-api-gateway:consumers\[1\]\.accessTokenLifetimeMinutes: must be at most 1440/);
-        assert.match(r.stderr, /okta-api-gateway:authorizationServer\.audience: must be an absolute URI/);
-        assert.match(r.stderr, /Invalid stack configuration \(4 problems\)/);
+        // Each consumer by its place and its name; the bad value echoed; the stack file named.
+        assert.match(r.stderr, /okta-api-gateway:consumers\[0\] \(products-web\)\.scopes\[1\]: "admin" is not a scope declared/);
+        assert.match(r.stderr, /okta-api-gateway:consumers\[2\] \(inventory-sync\)\.name: "inventory-sync" is also the name of consumers\[1\]/);
+        assert.match(r.stderr, /okta-api-gateway:consumers\[1\] \(inventory-sync\)\.accessTokenLifetimeMinutes: must be at most 1440/);
+        assert.match(r.stderr, /okta-api-gateway:authorizationServer\.audience: must be an absolute URI.* \(got "products api"\)/);
+        assert.match(r.stderr, /Invalid stack configuration in Pulumi\.dev\.yaml \(4 problems\)/);
     });
 
     it("stops on a misspelt key of the project's namespace instead of ignoring it (which on a live stack would delete the gateway)", () => {

@@ -526,3 +526,52 @@ describe("secrets in plain text in the stack file", () => {
         load(doc);
     });
 });
+
+describe("problems a person can act on", () => {
+    it("names the stack file, each consumer by its name, the value given, and the key, scope or tier meant, at every level", () => {
+        const doc = devDoc();
+        doc.config["okta:orgname"] = "dev-123456";
+        consumers(doc)[1].scopes = "products:read";
+        consumers(doc)[0].scopes = ["myscope", "products:raed"];
+        consumers(doc)[2].tier = "bach";
+        consumers(doc)[2].scoeps = ["products:read"];
+        server(doc).audiance = "api://x";
+        let message = "";
+        try {
+            load(doc);
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        assert.match(message, /^Invalid stack configuration in Pulumi\.dev\.yaml \(\d+ problems\)/);
+        assert.match(message, /okta:orgname: not a setting of the Okta provider, which ignores it \(did you mean okta:orgName\?\)/);
+        assert.match(message, /consumers\[1\] \(inventory-sync\)\.scopes: expected a list \(e\.g\. \[a, b\]\), got the text "products:read"/);
+        assert.match(message, /consumers\[0\] \(products-web\)\.scopes\[1\]: "products:raed" is not a scope declared .* \(did you mean "products:read"\?\)/);
+        assert.match(message, /consumers\[2\] \(reporting\): unknown key 'scoeps' \(did you mean 'scopes'\?\)/);
+        assert.match(message, /authorizationServer: unknown key 'audiance' \(did you mean 'audience'\?\)/);
+    });
+
+    it("offers the tier meant, echoes a bad URL (its password masked), and reports a misspelt nested key once, without its consequences", () => {
+        assertProblem(
+            problemsOf((d) => (consumers(d)[2].tier = "bach")),
+            `${project}:consumers[2].tier`,
+            /"bach" is not one of the declared tiers \(standard, batch\) \(did you mean "batch"\?\)/,
+        );
+        const url = problemsOf((d) => ((d.config[`${project}:gateway`] as Record<string, unknown>).upstreamUrl = "ftp://svc:hunter2@api.internal"));
+        assert.ok(
+            url.some((p) => p.includes('(got "ftp://***@api.internal")')),
+            url.join("\n"),
+        );
+        assert.ok(!url.join("\n").includes("hunter2"));
+        const tier = problemsOf(
+            (d) =>
+                ((d.config[`${project}:gateway`] as Record<string, Record<string, unknown>>).rateLimits.tiers = {
+                    standard: { perSecnd: 5 },
+                    batch: { perSecond: 1 },
+                }),
+        );
+        assert.deepEqual(
+            tier.filter((p) => p.includes("tiers.standard")),
+            [`${project}:gateway.rateLimits.tiers.standard: unknown key 'perSecnd' (did you mean 'perSecond'?)`],
+        );
+    });
+});

@@ -11,19 +11,35 @@ export interface KeyResult<T> {
     spec?: T;
 }
 
-/** One issue of a key's schema, as a problem naming the key and the path inside it. */
-export function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown): string {
+/** A value as a problem may echo it: short, and a URL's user and password masked. */
+function echoed(value: string): string {
+    const masked = value.replace(/(\/\/)[^/@\s]*@/, "$1***@");
+    return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 77)}...` : masked);
+}
+
+/** One issue of a key's schema, as a problem naming the key and the path inside it, and the value given when it is text. */
+export function describeIssue(key: string, issue: z.core.$ZodIssue, raw: unknown, schema?: z.ZodType): string {
     const where = key + formatPath(issue.path);
     const hint =
         issue.code === "unrecognized_keys" && issue.keys.includes("subnetIds") ? " (subnetIds is split into loadBalancerSubnetIds and taskSubnetIds)" : "";
-    return `${where}: ${issueText(issue, raw)}${hint}`;
+    const text = issueText(issue, raw, schema);
+    const value = valueAt(raw, issue.path);
+    const got =
+        issue.code !== "invalid_type" && issue.code !== "unrecognized_keys" && typeof value === "string" && !text.includes(value)
+            ? ` (got ${echoed(value)})`
+            : "";
+    return `${where}: ${text}${got}${hint}`;
 }
 
 /** The key parsed with its schema (defaults applied), or undefined with each issue in `problems`. */
 export function parseKey<T>(schema: z.ZodType<T>, key: string, raw: unknown, problems: string[]): T | undefined {
     const result = schema.safeParse(raw);
     if (result.success) return result.data;
-    for (const issue of result.error.issues) problems.push(describeIssue(key, issue, raw));
+    // An unknown key explains the rest of its object's issues (`perSecnd` is also why "must set
+    // perSecond"): those are left out, so that one mistake reads as one problem.
+    const unknownAt = new Set(result.error.issues.filter((i) => i.code === "unrecognized_keys").map((i) => formatPath(i.path)));
+    for (const issue of result.error.issues)
+        if (issue.code === "unrecognized_keys" || !unknownAt.has(formatPath(issue.path))) problems.push(describeIssue(key, issue, raw, schema));
     return undefined;
 }
 
@@ -44,13 +60,4 @@ export function duplicates(values: string[]): Map<string, number[]> {
     return new Map([...seen].filter(([, at]) => at.length > 1));
 }
 
-/** Levenshtein distance, for "did you mean" on a misspelt key. */
-export function editDistance(a: string, b: string): number {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const row = [i];
-        for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = row;
-    }
-    return prev[b.length];
-}
+export { editDistance } from "../../policy-gateway/src/shared/didYouMean";

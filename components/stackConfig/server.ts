@@ -1,6 +1,7 @@
 // `authorizationServer`: adopted (existingId) or created, never a mix; its scopes and claims, and
 // the checker every other key uses for the scopes it names. Pure.
 import { z } from "zod";
+import { didYouMean } from "../../policy-gateway/src/shared/didYouMean";
 import { duplicateNames, duplicates, isStringArray, valueAt } from "./problems";
 import { scopeSchema, type serverSchema } from "./schema";
 import { TOKEN_LIFETIME_MINUTES, type AuthorizationServerSpec, type ClaimSpec, type ScopeSpec } from "./spec";
@@ -122,7 +123,9 @@ export function scopeDeclarations(rawServer: unknown, serverKey: string): { prob
     const check: ScopeReferenceCheck = (scopes, at) => {
         if (!declaredScopes.success || !isStringArray(scopes)) return []; // already reported
         const found = scopes.flatMap((s, j) =>
-            declared.has(s) ? [] : [`${at}[${j}]: "${s}" is not a scope declared in ${serverKey}.scopes (declared: ${declaredList})`],
+            declared.has(s)
+                ? []
+                : [`${at}[${j}]: "${s}" is not a scope declared in ${serverKey}.scopes (declared: ${declaredList})${didYouMean(s, [...declared], '"')}`],
         );
         for (const [name] of duplicates(scopes)) found.push(`${at}: "${name}" is listed more than once`);
         return found;

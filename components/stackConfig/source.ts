@@ -114,6 +114,7 @@ export function readRawStackConfig(source: ConfigSource, project: string, env: N
     const scopesText = source.get("okta", "scopes");
     return {
         plaintextSecrets: plaintextSecrets(source),
+        oktaKeys: source.keys("okta"),
         projectKeys: source.keys(project),
         production: structured(source.get(project, "production")),
         authorizationServer: structured(source.get(project, "authorizationServer")),

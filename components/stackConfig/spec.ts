@@ -262,6 +262,8 @@ export type OktaCredential = "privateKey" | "apiToken" | "accessToken";
 export interface RawStackConfig {
     /** Secrets set in plain text, where everyone who reads the stack file reads them: the key and what it holds (never the value). */
     plaintextSecrets: { key: string; what: string }[];
+    /** Every key set in the Okta provider's namespace, without `okta:`. */
+    oktaKeys: string[];
     /** Every key set in the project's namespace, without the namespace (`gateway`, `gatway`…). */
     projectKeys: string[];
     production?: unknown;
@@ -281,9 +283,12 @@ export interface RawStackConfig {
 }
 
 export class StackConfigError extends pulumi.RunError {
-    constructor(readonly problems: string[]) {
+    constructor(
+        readonly problems: string[],
+        stackFile?: string,
+    ) {
         super(
-            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+            `Invalid stack configuration${stackFile ? ` in ${stackFile}` : ""} (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
                 `nothing was declared:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
         );
         this.name = "StackConfigError";

@@ -6,10 +6,51 @@ import { consumerProblems, consumerSpecs, parseConsumers } from "./consumers";
 import { credentialDeliveryProblems, credentialDeliverySpec } from "./delivery";
 import { gatewayKey, stackNeedsIntrospectionClient } from "./gateway";
 import { oktaProviderProblems, oktaScopeProblems, type StackOperation } from "./okta";
-import { editDistance, parseKey } from "./problems";
+import { didYouMean } from "../../policy-gateway/src/shared/didYouMean";
+import { editDistance, parseKey, valueAt } from "./problems";
 import { credentialDeliverySchema, gatewaySchema, introspectionClientSchema, productionSchema, serverSchema } from "./schema";
 import { claimSpecs, defaultLifetimeOf, scopeAdoptionProblems, scopeDeclarations, scopeSpecs, serverProblems, serverSpec } from "./server";
 import { PROJECT_KEYS, StackConfigError, type RawStackConfig, type StackConfig } from "./spec";
+
+/**
+ * The Okta provider's config keys (@pulumi/okta config/vars.d.ts): a key outside them is a
+ * misspelling the provider ignores (`okta:orgname`), leaving the one meant unset.
+ */
+const OKTA_PROVIDER_KEYS = [
+    "accessToken",
+    "apiToken",
+    "backoff",
+    "baseUrl",
+    "clientId",
+    "httpProxy",
+    "logLevel",
+    "maxApiCapacity",
+    "maxRetries",
+    "maxWaitSeconds",
+    "minWaitSeconds",
+    "orgName",
+    "parallelism",
+    "privateKey",
+    "privateKeyId",
+    "requestTimeout",
+    "scopes",
+];
+
+function unknownOktaKeyProblems(oktaKeys: string[]): string[] {
+    return oktaKeys
+        .filter((key) => !OKTA_PROVIDER_KEYS.includes(key))
+        .map(
+            (key) => `okta:${key}: not a setting of the Okta provider, which ignores it${didYouMean(key, OKTA_PROVIDER_KEYS).replace(/'([^']+)'/, "okta:$1")}`,
+        );
+}
+
+/** A consumer named by its name too, not only its place in the list: `consumers[1] (inventory-sync).scopes`. */
+function withConsumerName(problem: string, consumersKey: string, rawConsumers: unknown): string {
+    const m = new RegExp(`^${consumersKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\[(\\d+)\\]`).exec(problem);
+    if (!m || !Array.isArray(rawConsumers)) return problem;
+    const name = valueAt(rawConsumers[Number(m[1])], ["name"]);
+    return typeof name === "string" && name ? `${m[0]} (${name})${problem.slice(m[0].length)}` : problem;
+}
 
 /** Keys of the project's namespace this program does not read, with the one probably meant. */
 function unknownKeyProblems(projectKeys: string[], k: (key: string) => string): string[] {
@@ -75,6 +116,7 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         );
 
     // --- Okta provider settings (namespace `okta:`), or the environment variables the provider reads.
+    problems.push(...unknownOktaKeyProblems(raw.oktaKeys));
     problems.push(...oktaProviderProblems(raw.okta));
     const orgName = raw.okta.orgName;
     const baseUrl = raw.okta.baseUrl;
@@ -119,7 +161,10 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
         problems.push(`${k("introspectionClient")}.keyIds: the ids must differ`);
 
     if (problems.length > 0 || !server || !orgName || !baseUrl || production === undefined || (raw.gateway !== undefined && !gateway?.spec))
-        throw new StackConfigError(problems);
+        throw new StackConfigError(
+            problems.map((p) => withConsumerName(p, k("consumers"), raw.consumers)),
+            `Pulumi.${ctx.stack}.yaml`,
+        );
 
     return {
         project: ctx.project,

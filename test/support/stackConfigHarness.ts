@@ -52,7 +52,10 @@ export function problemsOf(mutate: (doc: StackDoc) => void, opts?: Parameters<ty
     assert.fail("the configuration was accepted");
 }
 
+/** A problem's key path without the consumer's name the problem adds (`consumers[1] (inventory-sync).scopes`). */
+const withoutConsumerName = (problem: string) => problem.replace(/^([^\s:]+:consumers\[\d+\]) \([^)]*\)/, "$1");
+
 export function assertProblem(problems: string[], key: string, what: RegExp) {
-    const hit = problems.find((p) => p.startsWith(`${key}: `) && what.test(p));
+    const hit = problems.find((p) => withoutConsumerName(p).startsWith(`${key}: `) && what.test(p));
     assert.ok(hit, `no problem for ${key} matching ${what}; got:\n${problems.join("\n")}`);
 }

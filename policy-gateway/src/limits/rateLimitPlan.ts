@@ -1,6 +1,7 @@
 // Which limit applies to which consumer: the tiers (`RATE_LIMITS`, JSON) the stack declares, each
 // a set of GCRA policies, and the tier of each client id. Validated once at start; pure.
 import { z } from "zod";
+import { didYouMean } from "../shared/didYouMean";
 import type { RatePolicy } from "./gcra";
 import { describeIssue, firstIssue, formatPath } from "../shared/zodIssues";
 
@@ -47,7 +48,7 @@ export const rateLimitsSchema = z
     })
     .superRefine((plan, ctx) => {
         const declared = Object.keys(plan.tiers);
-        const unknown = (tier: string) => `"${tier}" is not one of the declared tiers (${declared.join(", ")})`;
+        const unknown = (tier: string) => `"${tier}" is not one of the declared tiers (${declared.join(", ")})${didYouMean(tier, declared, '"')}`;
         for (const [clientId, tier] of Object.entries(plan.consumers))
             if (!Object.hasOwn(plan.tiers, tier)) ctx.addIssue({ code: "custom", path: ["consumers", clientId], message: unknown(tier) });
         if (plan.defaultTier !== undefined && !Object.hasOwn(plan.tiers, plan.defaultTier))
