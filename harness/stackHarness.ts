@@ -54,7 +54,7 @@ export function findInRawInputs(raw: unknown, needle: string, path = "", inSecre
     return Object.entries(obj).flatMap(([k, v]) => findInRawInputs(v, needle, Array.isArray(obj) ? `${path}[${k}]` : path ? `${path}.${k}` : k, inSecret));
 }
 
-function isSecretWrapper(v: unknown): v is { value: unknown } {
+export function isSecretWrapper(v: unknown): v is { value: unknown } {
     return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_SIG_VALUE;
 }
 

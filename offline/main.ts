@@ -23,7 +23,9 @@ import { OKTA_ENVIRONMENT_VARIABLES } from "../components/stackConfig/index";
 import { untilReady } from "../harness/gatewayProcess";
 import { privateKeyJwtTokenCommand } from "../harness/clientAssertion";
 import type { JWK } from "jose";
-import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf } from "../harness/stackHarness";
+import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf, type RecordedResource } from "../harness/stackHarness";
+import { planLines } from "../harness/plan";
+import * as pulumi from "@pulumi/pulumi";
 
 const LOOPBACK = "127.0.0.1";
 const DEFAULT_OKTA_PORT = 8090;
@@ -59,6 +61,8 @@ const HELP = `npm start [-- options]: rehearse a stack offline, from its own dec
   --admin-port N        the gateway's admin port (/healthz, /readyz, /metrics)
   --upstream-port N     the sample Products API's port (default: the port of a local gateway.upstreamUrl, else 3000)
   --okta-port N         the local authorization server's port (default: ${DEFAULT_OKTA_PORT})
+  --plan                list what \`pulumi up\` would create, by component, with key inputs (secrets
+                        masked), the stack's outputs and what each team receives; start nothing
   -h, --help            this text
 
 Nothing reaches Okta, AWS or Pulumi Cloud: the stack's Okta credential and any OKTA_* variable in
@@ -134,6 +138,35 @@ function deliveryLines(clients: Record<string, ConsumerOutput>): string[] {
     });
 }
 
+/** `--plan`: what `pulumi preview` would show, and what `pulumi stack output` and each team would get, offline. */
+async function printPlan(
+    stackName: string,
+    stackFile: string,
+    resources: RecordedResource[],
+    outputs: Record<string, unknown>,
+    consumerOutputs: Record<string, ConsumerOutput>,
+): Promise<void> {
+    const custom = resources.filter((r) => r.custom);
+    const count = (v: string) =>
+        custom.filter((r) => (v === "read" ? r.read : v === "import" ? r.importId !== undefined : !r.read && r.importId === undefined)).length;
+    out(
+        `Plan of stack "${stackName}" (${path.basename(stackFile)}), offline: ${count("create")} to create, ${count("import")} to import, ${count("read")} read`,
+    );
+    for (const line of planLines(resources)) out(line);
+    out();
+    out(`Outputs (\`pulumi stack output\`; secrets masked):`);
+    for (const [name, value] of Object.entries(outputs)) {
+        if (typeof value === "function") continue;
+        const output = pulumi.output(value);
+        const secret = await pulumi.isSecret(output);
+        const shown = secret ? "[secret]" : (JSON.stringify(await valueOf(output)) ?? "(not set on this target)");
+        out(`  ${name}  ${shown.length > 160 ? `${shown.slice(0, 157)}...` : shown}`);
+    }
+    out();
+    out(`What each team receives from \`pulumi up\` (secrets masked):`);
+    for (const line of deliveryLines(consumerOutputs)) out(line);
+}
+
 /** The scopes a client should ask for to meet a requirement, if its policies allow it. Pure. */
 function scopesFor(requirement: ScopeRequirement, mayHave: string[]): string[] | undefined {
     if (requirement.scopes.length === 0) return mayHave.slice(0, 1);
@@ -205,6 +238,7 @@ async function main(): Promise<void> {
                 "admin-port": { type: "string" },
                 "upstream-port": { type: "string" },
                 "okta-port": { type: "string" },
+                plan: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
             },
             allowPositionals: false,
@@ -234,6 +268,10 @@ async function main(): Promise<void> {
     // gives the local server a stand-in for it, so the walkthrough can use that consumer too.
     for (const c of okta.consumers) if (c.adopted && !c.clientSecret) c.clientSecret = fakeOktaId("", `existing-secret:${c.clientId}`, 40);
     const consumerOutputs = await valueOf(run.outputs.consumerClients as Record<string, ConsumerOutput>);
+    if (values.plan) {
+        await printPlan(stackName, stackFile, resources, run.outputs, consumerOutputs);
+        return;
+    }
     const declaredGw = declaredGateway(resources);
     const portOverride = portOption(values, "port");
     const adminOverride = portOption(values, "admin-port");

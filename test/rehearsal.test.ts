@@ -234,6 +234,29 @@ describe("npm start", () => {
         }
     });
 
+    it("--plan lists what `pulumi up` would create, by component, with key inputs and secrets masked, the outputs and what each team receives, and starts nothing", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const r = await startRehearsal(["--stack", stack, "--plan"]);
+            assert.equal(await r.exited, 0, r.stderr());
+            const out = r.stdout();
+            assert.match(out, new RegExp(`^Plan of stack "${stack}" \\(Pulumi\\.${stack}\\.yaml\\), offline: \\d+ to create, \\d+ to import, \\d+ read\\n`));
+            assert.match(out, /\n {2}okta-api-gateway:okta:ConsumerApp {2}inventory-sync\n {4}create okta:app\/oAuth:OAuth {2}inventory-sync-app/);
+            assert.match(out, /create okta:auth\/serverPolicyRule:ServerPolicyRule {2}access-inventory-sync-rule/);
+            assert.match(out, /\nOutputs \(`pulumi stack output`; secrets masked\):\n[\s\S]* {2}tokenUrl {2}"https:\/\/[^"]+\/v1\/token"/);
+            assert.match(out, /\nWhat each team receives from `pulumi up` \(secrets masked\):\n {2}products-web /);
+            assert.doesNotMatch(out, /BEGIN [A-Z ]*PRIVATE KEY|Running until Ctrl-C/);
+            if (stack === "dev") {
+                assert.match(
+                    out,
+                    /create docker:index\/container:Container {2}gateway-container\n.*envs=\[secret\]/,
+                    "the container's environment holds the key: masked",
+                );
+                assert.match(out, / {2}gatewayUrl {2}\(not set on this target\)\n[\s\S]* {2}localGatewayUrl {2}"http:\/\/localhost:8080"/);
+            } else assert.match(out, /create aws:ecs\/service:Service/);
+            for (const port of portsOf(r)) assert.equal(await listening(port), false, "nothing started");
+        }
+    });
+
     it("loads each consumer's declared scopes: removing one from the stack file refuses the token for it", async () => {
         const file = tempStack((config) => {
             const consumers = config["okta-api-gateway:consumers"] as { name: string; scopes: string[] }[];
