@@ -9,6 +9,7 @@
 //                secret), with what it needs beside it: audience, the gateway's URL, its rate limit
 //   published:   what the API team needs (issuer, JWKS, gateway URL, security schemes), nothing secret,
 //                beside them (an ESC environment or an SSM parameter): only the platform team reads the stack
+import type { CredentialMethod } from "./components/stackOutputs";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessPolicies } from "./components/accessPolicies";
 import { AuthorizationServer } from "./components/authorizationServer";
@@ -177,12 +178,9 @@ export const consumerClients = Object.fromEntries(
             adopted: app.adopted,
             // As the gateway enforces it: its tier (or the default), or null when it is not limited.
             rateLimit: limitOf(config.gateway?.rateLimits, spec.tier),
+            // One of CREDENTIAL_METHODS (components/stackOutputs.ts), an enum other teams' code may switch on.
             credentials: deliveries[spec.name] ?? {
-                method: app.adopted
-                    ? "kept by the consumer (adopted app: it keeps the secret or key it has)"
-                    : spec.jwks || spec.jwksUri
-                      ? "private_key_jwt (no secret: the consumer holds its private key)"
-                      : "stackOutputs",
+                method: (app.adopted ? "adopted" : spec.jwks || spec.jwksUri ? "private_key_jwt" : "stackOutputs") satisfies CredentialMethod,
             },
         },
     ]),

@@ -131,7 +131,7 @@ function deliveryLines(clients: Record<string, ConsumerOutput>): string[] {
               `OKTA_CLIENT_ID=${c.clientId}${secret} OKTA_SCOPE="${c.scopes.join(" ")}"`
             : c.adopted
               ? `keeps its app and client id ${c.clientId}, and the secret it already has: nothing is delivered (name readers to deliver its client id and token URL)`
-              : c.credentials.method.startsWith("private_key_jwt")
+              : c.credentials.method === "private_key_jwt"
                 ? `client id ${c.clientId}; signs its token requests with its own private key: nothing secret is delivered (name readers to deliver its client id and token URL)`
                 : `client id ${c.clientId}; its secret is in the stack output consumerClientSecrets (credentialDelivery.method stackOutputs)`;
         return `  ${name}  ${what}`;

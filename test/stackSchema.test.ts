@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT, projectName } from "../harness/stackHarness";
-import { SCHEMA_FILE, stackFileSchema } from "../scripts/stackSchema";
+import { OUTPUTS_SCHEMA_FILE, SCHEMA_FILE, stackFileSchema, stackOutputsJsonSchema } from "../scripts/stackSchema";
 
 const project = projectName();
 const schema = JSON.parse(readFileSync(SCHEMA_FILE, "utf8")) as object;
@@ -18,6 +18,10 @@ const stackDoc = (stack: string) => parseYaml(readFileSync(path.join(PROJECT_ROO
 describe("the stack-file JSON Schema", () => {
     it("is current: `npm run schema` regenerates exactly the committed file", () => {
         assert.equal(readFileSync(SCHEMA_FILE, "utf8"), stackFileSchema(project), "run `npm run schema` and commit stack-config.schema.json");
+    });
+
+    it("has a sibling for the stack's outputs, current too (the programs check their outputs against it)", () => {
+        assert.equal(readFileSync(OUTPUTS_SCHEMA_FILE, "utf8"), stackOutputsJsonSchema(project), "run `npm run schema` and commit stack-outputs.schema.json");
     });
 
     it("is named on the first line of every stack file, for editor completion", () => {

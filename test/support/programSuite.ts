@@ -6,6 +6,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { loadRAMLSync } from "raml-1-parser";
+import Ajv2020 from "ajv/dist/2020";
+import { CREDENTIAL_METHODS, stackOutputsSchema } from "../../components/stackOutputs";
+import { OUTPUTS_SCHEMA_FILE } from "../../scripts/stackSchema";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parse as parseYaml } from "yaml";
@@ -274,8 +277,8 @@ export function programSuite(stackName: string, preview: boolean): void {
                 const method = clients[c.name].credentials.method;
                 // A consumer with readers is delivered to, with or without a secret (then its facts only).
                 if (c.readers && (deliveryDoc?.method === "esc" || deliveryDoc?.method === "awsSecretsManager")) assert.equal(method, deliveryDoc.method);
-                else if (c.existingAppId) assert.match(method, /^kept by the consumer/);
-                else if (c.jwks) assert.match(method, /^private_key_jwt/);
+                else if (c.existingAppId) assert.equal(method, "adopted");
+                else if (c.jwks) assert.equal(method, "private_key_jwt");
                 else assert.equal(method, deliveryDoc?.method);
             }
             const secretValues: string[] = [];
@@ -466,6 +469,24 @@ export function programSuite(stackName: string, preview: boolean): void {
                 serverDoc.scopes.map((s) => s.name),
             );
         });
+
+        if (!preview)
+            it("exports exactly what the published outputs contract says: the zod schema, the JSON Schema file and the documented credential methods", async () => {
+                const values: Record<string, unknown> = {};
+                for (const [name, value] of Object.entries(run.outputs)) {
+                    const v = await valueOf(pulumi.output(value));
+                    if (v !== undefined) values[name] = v;
+                }
+                const parsed = stackOutputsSchema.safeParse(values);
+                assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+                // URLs are zod's to check above; ajv checks the shape any other language would rely on.
+                const validate = new Ajv2020({ allErrors: true, strict: false, validateFormats: false }).compile(
+                    JSON.parse(readFileSync(OUTPUTS_SCHEMA_FILE, "utf8")) as object,
+                );
+                assert.ok(validate(values), JSON.stringify(validate.errors));
+                for (const c of Object.values(values.consumerClients as Record<string, { credentials: { method: string } }>))
+                    assert.ok((CREDENTIAL_METHODS as readonly string[]).includes(c.credentials.method), c.credentials.method);
+            });
 
         it("keeps every client secret and private key out of every stack output", async () => {
             const secrets: string[] = [];
