@@ -18,7 +18,7 @@ import { CredentialDelivery, type DeliveryLocation } from "./components/credenti
 import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
 import { ApiPublication } from "./components/apiPublication";
-import { apiFacts, openApiSecuritySchemes, ramlSecurityScheme } from "./components/outputs";
+import { apiFacts, openApiFragment as openApiFragmentOf, openApiSecuritySchemes, ramlSecurityScheme, type RouteSecurity } from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig/index";
 import { limitOf } from "./policy-gateway/src/limits/rateLimitPlan";
 
@@ -140,6 +140,12 @@ const deliveries: Record<string, DeliveryLocation> =
 
 // 7. What the API team needs, published once beside the consumers' credentials, so that no team
 //    needs to read the stack (a StackReference opens every secret in its state).
+/** Who may call the API, as the gateway decides it: for the OpenAPI fragment's security per operation. */
+const routeSecurity: RouteSecurity | undefined = config.gateway && {
+    requiredScopes: config.gateway.settings.requiredScopes,
+    scopeMatch: config.gateway.settings.scopeMatch,
+    routeRules: config.gateway.settings.routeRules ?? [],
+};
 const published =
     delivery.method === "esc" || delivery.method === "awsSecretsManager"
         ? new ApiPublication("api-facts", {
@@ -148,7 +154,9 @@ const published =
               stack: config.stack,
               facts: pulumi
                   .all([authServer.issuer, authServer.endpoints, authServer.audience, reachableGatewayUrl])
-                  .apply(([issuer, endpoints, audience, gatewayUrl]) => apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl })),
+                  .apply(([issuer, endpoints, audience, gatewayUrl]) =>
+                      apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl, routes: routeSecurity }),
+                  ),
           }).location
         : undefined;
 
@@ -202,6 +210,11 @@ export const apiPublication = published;
 
 /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
 export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuritySchemes(url, config.scopes));
+/**
+ * Merge into the API's OpenAPI 3.1 document (with a gateway): the scheme, the gateway's 400, 401,
+ * 403, 429 and 503 answers, and each route rule's security per operation, as the gateway decides it.
+ */
+export const openApiFragment = routeSecurity && tokenUrl.apply((url) => openApiFragmentOf(url, config.scopes, routeSecurity));
 /** Save as `okta.raml` beside the API's RAML 1.0 spec: `securitySchemes: {okta: !include okta.raml}`. */
 export const ramlSecuritySchemeFragment = tokenUrl.apply((url) => ramlSecurityScheme(url, config.scopes));
 

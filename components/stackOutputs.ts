@@ -61,6 +61,10 @@ export const stackOutputsSchema = z.strictObject({
     introspectionAuthMethod: z.enum(["client_secret_basic", "private_key_jwt"]).optional(),
     apiPublication: z.strictObject({ method: z.enum(["esc", "awsSecretsManager"]), location: z.string(), read: z.string() }).optional(),
     openApiSecuritySchemesEntry: z.record(z.string(), z.unknown()),
+    /** With a gateway: a partial OpenAPI 3.1 document (security per operation, the gateway's answers). */
+    openApiFragment: z
+        .looseObject({ openapi: z.literal("3.1.0"), security: z.array(z.record(z.string(), z.array(z.string()))), components: z.looseObject({}) })
+        .optional(),
     ramlSecuritySchemeFragment: z.string().startsWith("#%RAML 1.0 SecurityScheme"),
     /** The AWS target's gateway, where consumers call the API. */
     gatewayUrl: url.optional(),

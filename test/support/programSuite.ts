@@ -462,6 +462,7 @@ export function programSuite(stackName: string, preview: boolean): void {
             );
             const parsed = api.securitySchemes()[0];
             assert.equal(parsed.type(), "OAuth 2.0");
+            assert.match(await out<string>("ramlSecuritySchemeFragment"), /\n {4}"?429"?:[\s\S]*Retry-After[\s\S]*\n {4}"?503"?:/, "the 429 and 503 answers");
             assert.equal(parsed.settings().accessTokenUri().value(), tokenUrl);
             assert.deepEqual(parsed.settings().authorizationGrants(), ["client_credentials"]);
             assert.deepEqual(
