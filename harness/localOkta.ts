@@ -52,6 +52,11 @@ export interface LocalOktaOptions {
     authorize?: (clientId: string, requestedScopes: string[]) => { scopes: string[]; ttlSeconds: number } | undefined;
     port?: number;
     host?: string;
+    /**
+     * The rehearsal's outage switch: `POST <awayPath>?seconds=N` takes the server away (connections
+     * closed unanswered) for N seconds, then back, so that a person can see the gateway's 503.
+     */
+    awayPath?: string;
 }
 
 export type Fault =
@@ -143,6 +148,13 @@ export async function startLocalOkta(opts: LocalOktaOptions): Promise<LocalOkta>
 
     const server: Server = createServer((req, res) => {
         const url = req.url ?? "/";
+        if (opts.awayPath && req.method === "POST" && url.split("?")[0] === opts.awayPath) {
+            const seconds = Math.min(300, Math.max(1, Number(new URLSearchParams(url.split("?")[1] ?? "").get("seconds")) || 20));
+            fault = { kind: "down" };
+            setTimeout(() => (fault = { kind: "none" }), seconds * 1000).unref();
+            res.writeHead(200, { "content-type": "text/plain" }).end(`away for ${seconds} s\n`);
+            return;
+        }
         if (!url.startsWith(prefix + "/")) {
             res.writeHead(404).end();
             return;

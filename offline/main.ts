@@ -28,6 +28,8 @@ import { planLines } from "../harness/plan";
 import * as pulumi from "@pulumi/pulumi";
 
 const LOOPBACK = "127.0.0.1";
+/** The local authorization server's outage switch, for the walkthrough's 503. */
+const AWAY_PATH = "/__rehearsal/away";
 const DEFAULT_OKTA_PORT = 8090;
 const DEFAULT_UPSTREAM_PORT = 3000;
 
@@ -37,20 +39,30 @@ function out(line = ""): void {
     process.stdout.write(line + "\n");
 }
 
-async function assertPortFree(port: number, what: string, howToChange: string): Promise<void> {
+/** Why a port cannot be ours on one loopback address, or undefined when it is free there (or the address does not exist here). */
+async function portProblem(port: number, host: string): Promise<string | undefined> {
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
+    return new Promise((resolve) => {
         server.once("error", (e: NodeJS.ErrnoException) =>
-            reject(
-                new RehearsalError(
-                    e.code === "EADDRINUSE"
-                        ? `port ${port} (${what}) is already in use on ${LOOPBACK}; stop what uses it, or ${howToChange}`
-                        : `cannot listen on port ${port} (${what}): ${e.message}`,
-                ),
-            ),
+            resolve(e.code === "EADDRINUSE" ? `in use on ${host}` : e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" ? undefined : e.message),
         );
-        server.listen(port, LOOPBACK, () => server.close(() => resolve()));
+        server.listen({ port, host, ipv6Only: host === "::1" }, () => server.close(() => resolve(undefined)));
     });
+}
+
+/**
+ * Every port the rehearsal needs, checked before anything starts, on 127.0.0.1 and on [::1]: a
+ * process there takes `localhost` from curl (which tries ::1 first) although 127.0.0.1 is free.
+ * All the clashes at once, each with the flag that moves it.
+ */
+async function assertPortsFree(ports: { port: number; what: string; flag: string }[]): Promise<void> {
+    const clashes: string[] = [];
+    for (const p of ports) {
+        const found = (await Promise.all([LOOPBACK, "::1"].map((host) => portProblem(p.port, host)))).filter((x): x is string => x !== undefined);
+        if (found.length) clashes.push(`port ${p.port} (${p.what}) is ${found.join(" and ")}; stop what uses it, or pass ${p.flag}`);
+    }
+    if (clashes.length === 1) throw new RehearsalError(clashes[0]);
+    if (clashes.length > 1) throw new RehearsalError(`${clashes.length} ports are taken:\n${clashes.map((c) => `  - ${c}`).join("\n")}`);
 }
 
 const HELP = `npm start [-- options]: rehearse a stack offline, from its own declarations
@@ -278,14 +290,19 @@ async function main(): Promise<void> {
     const gateway = declaredGw && { ...declaredGw, port: portOverride ?? declaredGw.port, adminPort: adminOverride ?? declaredGw.adminPort };
 
     // Every port is checked before anything starts, so a clash leaves nothing running.
-    if (gateway) {
-        if (gateway.port === gateway.adminPort) throw new RehearsalError(`--port and --admin-port: the gateway's two ports must differ (both ${gateway.port})`);
-        await assertPortFree(gateway.port, "the gateway", "pass --port");
-        await assertPortFree(gateway.adminPort, "the gateway's admin endpoints", "pass --admin-port");
-    }
+    if (gateway && gateway.port === gateway.adminPort)
+        throw new RehearsalError(`--port and --admin-port: the gateway's two ports must differ (both ${gateway.port})`);
     const upPort = portOption(values, "upstream-port") ?? upstreamPort(gateway?.settings.upstreamUrl);
-    await assertPortFree(upPort, "the sample upstream API", "pass --upstream-port");
-    await assertPortFree(oktaPort, "the local authorization server", "pass --okta-port");
+    await assertPortsFree([
+        ...(gateway
+            ? [
+                  { port: gateway.port, what: "the gateway", flag: "--port" },
+                  { port: gateway.adminPort, what: "the gateway's admin endpoints", flag: "--admin-port" },
+              ]
+            : []),
+        { port: upPort, what: "the sample upstream API", flag: "--upstream-port" },
+        { port: oktaPort, what: "the local authorization server", flag: "--okta-port" },
+    ]);
 
     const started: { okta?: LocalOkta; upstream?: SampleUpstream; gateway?: ChildProcess } = {};
     let gatewayLog: string | undefined;
@@ -339,6 +356,7 @@ async function main(): Promise<void> {
                 return decision && { scopes: decision.scopes, ttlSeconds: decision.lifetimeMinutes * 60 };
             },
             port: oktaPort,
+            awayPath: AWAY_PATH,
         });
         const issuer = started.okta.issuer;
 
@@ -464,6 +482,15 @@ async function main(): Promise<void> {
                 if (limit) {
                     say(`${first.name}'s rate limit, ${limit.describe}: past it, 429 with Retry-After and the RateLimit fields`);
                     out(`$ ${limit.command}`);
+                }
+                // With jwt the gateway needs nothing from the server for a token (its keys are cached): no 503 to show.
+                if (validation !== "jwt") {
+                    say(
+                        `The authorization server away for 20 s: a token the gateway has not verified yet gets 503 with Retry-After (it fails closed; tokens it holds a verdict for still pass)`,
+                    );
+                    out(`$ FRESH=$(${basicCurl(first, firstScopes.join(" "), started.okta.tokenUrl)})`);
+                    out(`$ curl -s -X POST 'http://${LOOPBACK}:${oktaPort}${AWAY_PATH}?seconds=20'`);
+                    out(`$ curl -i -H "Authorization: Bearer $FRESH" ${gw}/api/products`);
                 }
             }
         }

@@ -107,17 +107,19 @@ describe("the documentation", () => {
         assert.equal(run.status, 0, run.stderr);
         const jwk = JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as { kid: string; kty: "RSA"; e: string; n: string };
         // The public half of the key the team keeps, and nothing private.
-        const pub = createPublicKey(createPrivateKey(readFileSync(path.join(dir, "reporting.pem")))).export({ format: "jwk" });
-        assert.deepEqual(jwk, { kid: "reporting-2026", kty: "RSA", e: pub.e, n: pub.n });
-        // The guide's stack entry, with the key just made in place of its "…", replaces dev's reporting.
+        const pub = createPublicKey(createPrivateKey(readFileSync(path.join(dir, "billing-export.pem")))).export({ format: "jwk" });
+        assert.deepEqual(jwk, { kid: "billing-export-2026", kty: "RSA", e: pub.e, n: pub.n });
+        // The guide's stack entry, with the key just made in place of its "…", added to dev's consumers
+        // as the pull request does: a new name, not one the stack file already has.
         const entryBlock = /```yaml\n([\s\S]*?)```/.exec(guide)?.[1] ?? "";
         const [entry] = parseYaml(entryBlock.replace(/^ {3}/gm, "")) as Record<string, unknown>[];
         entry.jwks = { keys: [jwk] };
         const doc = devDoc();
-        consumers(doc)[2] = entry;
-        const reporting = load(doc).consumers.find((c) => c.name === "reporting");
-        assert.deepEqual(reporting?.jwks?.[0]?.n, jwk.n, "accepted as the consumer's public key");
-        assert.equal(reporting?.tier, "batch", "with the tier the guide shows");
+        assert.ok(!consumers(doc).some((c) => c.name === entry.name), `${String(entry.name)} is already a consumer of Pulumi.dev.yaml`);
+        consumers(doc).push(entry);
+        const added = load(doc).consumers.find((c) => c.name === entry.name);
+        assert.deepEqual(added?.jwks?.[0]?.n, jwk.n, "accepted as the consumer's public key");
+        assert.equal(added?.tier, "batch", "with the tier the guide shows");
     });
 
     it("onboarding: the documented private_key_jwt command, with the key the documented commands made, gets a token Okta's way, and the rehearsal prints the same program", async () => {
@@ -139,7 +141,7 @@ describe("the documentation", () => {
             scopes: ["products:read"],
             clients: [
                 {
-                    clientId: "0oaReporting0000pkjwt",
+                    clientId: "0oaBillingExport0pkjwt",
                     scopes: ["products:read"],
                     authMethod: "private_key_jwt",
                     jwks: { keys: [{ ...jwk, alg: "RS256", use: "sig" }] },
@@ -153,7 +155,7 @@ describe("the documentation", () => {
                 new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
                     const child = spawn("bash", ["-euo", "pipefail", "-c", `${tokenLine}\nprintf '%s' "$TOKEN"`], {
                         cwd: dir,
-                        env: { ...process.env, OKTA_CLIENT_ID: "0oaReporting0000pkjwt", OKTA_TOKEN_URL: okta.tokenUrl, OKTA_SCOPE: "products:read", ...env },
+                        env: { ...process.env, OKTA_CLIENT_ID: "0oaBillingExport0pkjwt", OKTA_TOKEN_URL: okta.tokenUrl, OKTA_SCOPE: "products:read", ...env },
                     });
                     let stdout = "";
                     let stderr = "";
@@ -164,7 +166,7 @@ describe("the documentation", () => {
             const got = await run({});
             assert.equal(got.status, 0, got.stderr);
             const claims = decodeJwt(got.stdout);
-            assert.equal(claims.cid, "0oaReporting0000pkjwt");
+            assert.equal(claims.cid, "0oaBillingExport0pkjwt");
             assert.equal(claims.scp && (claims.scp as string[]).join(" "), "products:read");
             // Another client id in the same assertion: refused (iss/sub must name the registered client).
             const wrong = await run({ OKTA_CLIENT_ID: "0oaSomeoneElse000001" });
