@@ -492,7 +492,10 @@ describe("npm start", () => {
         const file = tempStack((config) => (config["okta:apiToken"] = token));
         const r = await startRehearsal(["--stack", "dev", "--stack-file", file]);
         assert.equal(await r.exited, 1);
-        assert.match(r.stderr(), /okta:apiToken: holds an Okta API token in plain text in Pulumi\.dev\.yaml.*`pulumi config set --secret okta:apiToken`/);
+        assert.match(
+            r.stderr(),
+            /okta:apiToken: holds an Okta API token in plain text in Pulumi\.dev\.yaml \(or in an ESC environment it imports, without fn::secret\).*`pulumi config set --secret okta:apiToken`/,
+        );
         assert.doesNotMatch(r.stderr(), /only one way of authenticating/);
         assert.ok(!r.stderr().includes(token) && !r.stdout().includes(token), "the token is never printed");
     });

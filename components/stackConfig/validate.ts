@@ -110,8 +110,8 @@ export function validateStackConfig(raw: RawStackConfig, ctx: { project: string;
     // --- Secrets in plain text: the stack file is in the repository, read by everyone who reads it.
     for (const s of raw.plaintextSecrets)
         problems.push(
-            `${s.key}: holds ${s.what} in plain text in Pulumi.${ctx.stack}.yaml, where everyone who reads the repository reads it: ` +
-                `remove it, revoke it if it was ever pushed, and set it with \`pulumi config set --secret ${s.key}\` ` +
+            `${s.key}: holds ${s.what} in plain text in Pulumi.${ctx.stack}.yaml (or in an ESC environment it imports, without fn::secret), ` +
+                `where everyone who reads it reads it: remove it, revoke it if it was ever pushed, and set it with \`pulumi config set --secret ${s.key}\` ` +
                 `(or in a Pulumi ESC environment the stack imports, as \`fn::secret\`)`,
         );
 
