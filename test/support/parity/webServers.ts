@@ -122,7 +122,17 @@ Listen 127.0.0.1:${port}
 PidFile ${dir}/httpd.pid
 DefaultRuntimeDir ${dir}
 ErrorLog ${dir}/error.log
+# One process, one request at a time, no keep-alive: each request is logged before the next is
+# read, so a request's log line is never behind the marker that follows it.
 LoadModule mpm_event_module ${MODULES}/mod_mpm_event.so
+ServerLimit 1
+StartServers 1
+ThreadLimit 1
+ThreadsPerChild 1
+MinSpareThreads 1
+MaxSpareThreads 1
+MaxRequestWorkers 1
+KeepAlive Off
 LoadModule authz_core_module ${MODULES}/mod_authz_core.so
 LoadModule alias_module ${MODULES}/mod_alias.so
 LoadModule dir_module ${MODULES}/mod_dir.so
