@@ -94,8 +94,8 @@ const introspection =
 // 5. The gateway in front of the API: a local Docker container for dev, ECS Fargate behind a
 //    load balancer for real environments.
 //    Each consumer is held to its rate-limit tier, by its client id.
-const tieredConsumers = consumers.flatMap(({ spec, app }) => (spec.tier ? [{ clientId: app.clientId, tier: spec.tier }] : []));
-const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, tieredConsumers }, { production: config.production });
+const gatewayConsumers = consumers.map(({ spec, app }) => ({ name: spec.name, clientId: app.clientId, tier: spec.tier }));
+const gateway = config.gateway && deployGateway(config.gateway, { authServer, introspection, consumers: gatewayConsumers }, { production: config.production });
 /**
  * The gateway other teams reach: on AWS only. A `local` gateway runs on the machine that ran
  * `pulumi up`: neither published nor exported as `gatewayUrl`, so no team is handed `http://localhost…`.

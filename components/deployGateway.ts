@@ -16,10 +16,11 @@ export interface DeployedGateway {
     dashboardName?: pulumi.Output<string>;
 }
 
-/** A consumer the gateway limits by its own tier: its client id (known once Okta created the app) and the tier. */
-export interface TieredConsumer {
+/** A consumer as the gateway knows it: its name (the metrics' `consumer` label), its client id (known once Okta created the app) and its own tier, if any. */
+export interface GatewayConsumer {
+    name: string;
     clientId: pulumi.Output<string>;
-    tier: string;
+    tier?: string;
 }
 
 /** The introspection client's secret or private key, as the target delivers it to the container (a secret). */
@@ -30,24 +31,27 @@ export interface IntrospectionCredential {
 
 export function deployGateway(
     spec: GatewaySpec,
-    okta: { authServer: AuthorizationServer; introspection?: IntrospectionClient; tieredConsumers: TieredConsumer[] },
+    okta: { authServer: AuthorizationServer; introspection?: IntrospectionClient; consumers: GatewayConsumer[] },
     opts: { production: boolean },
 ): DeployedGateway {
     const credential = okta.introspection?.credential;
-    const consumerTiers = pulumi
-        .all(okta.tieredConsumers.map((c) => c.clientId))
-        .apply((ids) => Object.fromEntries(ids.map((id, i) => [id, okta.tieredConsumers[i].tier])));
+    const consumerIds = pulumi.all(okta.consumers.map((c) => c.clientId));
+    const consumerTiers = consumerIds.apply((ids) =>
+        Object.fromEntries(ids.flatMap((id, i) => (okta.consumers[i].tier ? [[id, okta.consumers[i].tier as string]] : []))),
+    );
+    const consumerNames = consumerIds.apply((ids) => Object.fromEntries(ids.map((id, i) => [id, okta.consumers[i].name])));
     const kms = credential?.variable === "INTROSPECTION_CLIENT_KMS_KEY_ARN" ? credential : undefined;
     if (kms && spec.target !== "aws") throw new Error("the introspection client's keys are in AWS KMS: only the aws target can sign with them");
     const wiring: pulumi.Output<OktaWiring> = pulumi
-        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection?.clientId, consumerTiers, kms?.keyArn])
-        .apply(([issuer, audience, introspectionClientId, tiers, kmsKeyArn]) => ({
+        .all([okta.authServer.issuer, okta.authServer.audience, okta.introspection?.clientId, consumerTiers, consumerNames, kms?.keyArn])
+        .apply(([issuer, audience, introspectionClientId, tiers, names, kmsKeyArn]) => ({
             issuer,
             audience,
             introspectionClientId,
             introspectionClientKeyId: credential && credential.variable !== "INTROSPECTION_CLIENT_SECRET" ? credential.keyId : undefined,
             introspectionClientKmsKeyArn: kmsKeyArn,
             consumerTiers: tiers,
+            consumerNames: names,
         }));
     // The secret or private key, for the target to deliver its own secret way; a KMS key is not one (its ARN is a setting).
     const introspectionCredential =

@@ -22,6 +22,8 @@ export interface OktaWiring {
     introspectionClientKmsKeyArn?: string;
     /** Client id → rate-limit tier, for the consumers that name one. */
     consumerTiers: Record<string, string>;
+    /** Client id → the consumer's declared name, for the per-consumer metrics. */
+    consumerNames: Record<string, string>;
 }
 
 /** What the target knows once its resources exist. */
@@ -44,6 +46,7 @@ export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: Ta
         // Inside the container: the image's ports (each target publishes or maps them).
         port: PORTS.traffic,
         adminPort: PORTS.admin,
+        ...(Object.keys(okta.consumerNames).length ? { consumerNames: okta.consumerNames } : {}),
         ...(spec.rateLimits
             ? {
                   rateLimits: { tiers: spec.rateLimits.tiers, consumers: okta.consumerTiers, defaultTier: spec.rateLimits.defaultTier },

@@ -61,7 +61,13 @@ const spec: GatewaySpec = {
         logRetentionDays: 7,
     },
 };
-const okta: OktaWiring = { issuer: "https://acme.okta.com/oauth2/aus1", audience: "api://products", introspectionClientId: "0oaIntrospect", consumerTiers: {} };
+const okta: OktaWiring = {
+    issuer: "https://acme.okta.com/oauth2/aus1",
+    audience: "api://products",
+    introspectionClientId: "0oaIntrospect",
+    consumerTiers: {},
+    consumerNames: {},
+};
 /** The environment a target gives the container for `gateway`. */
 const envOf = (gateway: GatewaySpec, wiring: OktaWiring = okta) => gatewayEnvironment(deployedSettings(gateway, wiring, {}));
 
@@ -84,6 +90,15 @@ describe("gatewayEnvironment", () => {
         );
         assert.equal(config.upstreamUrl.href, "https://api.internal.example/");
         assert.ok(!Object.keys(env).some((k) => k.includes("SECRET")), "never the secret");
+    });
+
+    it("names each consumer's client id for the per-consumer metrics (CONSUMER_NAMES), which the gateway decodes", () => {
+        const names = { "0oaProductsWeb": "products-web", "0oaBilling": "billing-export" };
+        const env = envOf(spec, { ...okta, consumerNames: names });
+        assert.deepEqual(JSON.parse(env.CONSUMER_NAMES ?? "{}"), names);
+        const config = loadConfig({ ...env, INTROSPECTION_CLIENT_SECRET: "x".repeat(40) });
+        assert.equal(config.consumerNames.get("0oaBilling"), "billing-export");
+        assert.equal(envOf(spec).CONSUMER_NAMES, undefined, "no consumers, no names");
     });
 });
 

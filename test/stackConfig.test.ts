@@ -575,3 +575,13 @@ describe("problems a person can act on", () => {
         );
     });
 });
+
+describe("consumer names as metric labels", () => {
+    it("refuses a consumer named 'unknown', the label of every undeclared client, at its name", () => {
+        assertProblem(
+            problemsOf((d) => (consumers(d)[1].name = "unknown")),
+            `${project}:consumers[1].name`,
+            /'unknown' is the label of every undeclared client/,
+        );
+    });
+});

@@ -107,6 +107,8 @@ export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyConte
                 return path[0] === "consumers"
                     ? `${ctx.k("consumers")}${String(path[1]).slice("consumers".length)}.tier`
                     : `${gw}.rateLimits${formatPath(path)}`;
+            case "consumerNames":
+                return path[0] === undefined ? ctx.k("consumers") : `${ctx.k("consumers")}${String(path[0]).slice("consumers".length)}.name`;
             case "rateLimitStore":
             case "rateLimitStoreUrl":
                 return `${gw}.rateLimits.store`;
@@ -133,6 +135,7 @@ export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyConte
             audience: "api://placeholder",
             introspectionClientId: stackNeedsIntrospectionClient(spec) ? "0oaPlaceholder" : undefined,
             consumerTiers: Object.fromEntries(tierOwners.map((o) => [placeholderClientId(o.index), o.tier])),
+            consumerNames: Object.fromEntries(ctx.consumers.flatMap((c, i) => (typeof c.name === "string" ? [[placeholderClientId(i), c.name] as const] : []))),
         },
         // The AWS target declares a store (and so has its address) only for a shared store.
         { proxyCidrs: ["10.0.0.0/24"], storeUrl: spec.rateLimits?.store === "shared" ? "rediss://rate-limit-store.invalid:6379" : undefined },

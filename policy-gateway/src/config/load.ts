@@ -50,6 +50,8 @@ export interface GatewayConfig {
     /** Processes serving the traffic port (node:cluster); 1: this process alone. */
     workers: number;
     /** Per-consumer limits (RATE_LIMITS); absent: no consumer is limited. */
+    /** Client id → the consumer's declared name, for the per-consumer metrics' `consumer` label. */
+    consumerNames: ReadonlyMap<string, string>;
     rateLimits?: {
         plan: RateLimitPlan;
         store: { kind: "local" } | { kind: "shared"; url: string; timeoutMs: number };
@@ -251,6 +253,7 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         introspectionPrecheck: s.introspectionPrecheck,
         introspectionsPerClientPerMinute: s.introspectionsPerClientPerMinute,
         workers: proc.workers,
+        consumerNames: new Map(Object.entries(s.consumerNames ?? {})),
         rateLimits: s.rateLimits && {
             plan: planOf(s.rateLimits),
             store:

@@ -261,6 +261,28 @@ export const SETTINGS = {
     ),
     logLevel: setting("LOG_LEVEL", "text", z.enum(LOG_LEVELS).default("info"), "`fatal` … `trace`, or `silent`"),
     shutdownGraceSeconds: setting("SHUTDOWN_GRACE_SECONDS", "integer", int(0, 600).default(20), "longest SIGTERM waits for in-flight requests"),
+    consumerNames: setting(
+        "CONSUMER_NAMES",
+        "json",
+        z
+            .record(
+                z.string().min(1),
+                z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, { message: "a consumer name: lowercase letters, digits and '-'" }),
+            )
+            .refine((m) => Object.keys(m).length <= 1000, { message: "at most 1000 consumers" })
+            .superRefine((m, ctx) => {
+                for (const [clientId, name] of Object.entries(m))
+                    if (name === "unknown")
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [clientId],
+                            message: "'unknown' is the label of every undeclared client; name the consumer otherwise",
+                        });
+            })
+            .optional(),
+        "JSON `{<client id>: <consumer name>}`: the `consumer` label of the per-consumer metrics (the stack sets it from its consumers); every other client id counts as `unknown`, so the label's values are bounded",
+        "",
+    ),
     rateLimits: setting(
         "RATE_LIMITS",
         "json",

@@ -33,7 +33,7 @@ import { tierOf } from "../limits/rateLimitPlan";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "../request/extractToken";
 import { forwardHeaders, forwardQuery } from "../request/forwardHeaders";
-import { GatewayMetrics } from "../shared/metrics";
+import { consumerLabel, GatewayMetrics } from "../shared/metrics";
 import { rateLimitHeaders } from "../limits/rateLimitHeaders";
 import { responseHeaders } from "../request/responseHeaders";
 import type { PrimaryChannel } from "../verification/remoteIntrospection";
@@ -182,6 +182,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         // The per-request log line is built only when it will be written.
         const entry: Record<string, unknown> | undefined = logging() ? { reqId, method: req.method, clientIp: client } : undefined;
         let outcome = "bad_request";
+        /** The verified client, for the per-consumer metrics: named when declared, else `unknown`. */
+        let verifiedClient: string | undefined;
         /** The upstream connection this request holds, once admitted (ConcurrencyGate). */
         let releaseConnection: (() => void) | undefined;
         inFlight++;
@@ -197,6 +199,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             const status = finished ? res.statusCode : 499;
             const seconds = (performance.now() - started) / 1000;
             metrics.decided(finished ? outcome : "client_closed", seconds);
+            metrics.consumerDecided(consumerLabel(config.consumerNames, verifiedClient), finished ? outcome : "client_closed", seconds);
             if (entry) log.info({ ...entry, outcome: finished ? outcome : "client_closed", status, ms: Math.round(seconds * 10_000) / 10 }, "request");
         });
 
@@ -218,7 +221,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         if (decision.kind === "verify") {
             if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
             const verdict = await (verification as Verification).verifier.verify(decision.token, decision.key, { client });
-            if (entry && verdict.kind === "valid") entry.clientId = verdict.info.clientId;
+            if (verdict.kind === "valid") {
+                verifiedClient = verdict.info.clientId;
+                if (entry) entry.clientId = verdict.info.clientId;
+            }
             decision = conclude(decision, verdict, config);
         } else if (entry && decision.kind === "forward") entry.path = decision.path;
         if (decision.kind === "answer") return answer(decision);

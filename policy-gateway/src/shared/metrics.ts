@@ -1,6 +1,6 @@
 // Prometheus metrics, on a registry of the gateway's own (several gateways may share a process in
 // tests). Names follow Prometheus conventions under the `policy_gateway_` prefix; every label has
-// a bounded set of values (outcomes, reasons), never a client id or a path.
+// a bounded set of values (outcomes, reasons, the declared consumers' names), never a client id or a path.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 const P = "policy_gateway_";
@@ -13,7 +13,17 @@ export interface MetricSources {
     cacheSizes(): { positive: number; negative: number };
 }
 
+/** Seconds, from a cached decision (about a millisecond) to a slow upload. */
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 const BREAKER_STATE = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/** The `consumer` label of a request: the declared name of its verified client, else `unknown`, so the values are bounded by the declared consumers. Pure. */
+export function consumerLabel(names: ReadonlyMap<string, string>, clientId: string | undefined): string {
+    return (clientId !== undefined && names.get(clientId)) || UNKNOWN_CONSUMER;
+}
+
+export const UNKNOWN_CONSUMER = "unknown";
 
 export class GatewayMetrics {
     readonly registry = new Registry();
@@ -27,7 +37,7 @@ export class GatewayMetrics {
         name: `${P}request_duration_seconds`,
         help: "Time from the request's arrival to the end of its answer, by decision",
         labelNames: ["outcome"] as const,
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        buckets: REQUEST_BUCKETS,
         registers: [this.registry],
     });
     readonly upstreamDuration = new Histogram({
@@ -92,7 +102,23 @@ export class GatewayMetrics {
         aggregator: "min",
     });
 
+    readonly consumerRequests = new Counter({
+        name: `${P}consumer_requests_total`,
+        help: "Requests by consumer (its declared name, from CONSUMER_NAMES; `unknown` for any other client and for requests without a verified token) and decision",
+        labelNames: ["consumer", "outcome"] as const,
+        registers: [this.registry],
+    });
+    readonly consumerDuration = new Histogram({
+        name: `${P}consumer_request_duration_seconds`,
+        help: "Time from the request's arrival to the end of its answer, by consumer",
+        labelNames: ["consumer"] as const,
+        buckets: REQUEST_BUCKETS,
+        registers: [this.registry],
+    });
+
     private readonly decisionChildren = new Map<string, { inc(): void }>();
+    private readonly consumerChildren = new Map<string, { inc(): void }>();
+    private readonly consumerDurationChildren = new Map<string, { observe(v: number): void }>();
     private readonly durationChildren = new Map<string, { observe(v: number): void }>();
     private readonly cacheChildren = new Map<string, { inc(): void }>();
     private readonly rateLimitChildren = new Map<string, { inc(): void }>();
@@ -166,6 +192,17 @@ export class GatewayMetrics {
         if (seconds === undefined) return;
         let duration = this.durationChildren.get(outcome);
         if (!duration) this.durationChildren.set(outcome, (duration = this.requestDuration.labels(outcome)));
+        duration.observe(seconds);
+    }
+
+    /** Counts a request under its consumer's name (bounded: the declared names and `unknown`); children bound once. */
+    consumerDecided(consumer: string, outcome: string, seconds: number): void {
+        const key = `${consumer}|${outcome}`;
+        let child = this.consumerChildren.get(key);
+        if (!child) this.consumerChildren.set(key, (child = this.consumerRequests.labels(consumer, outcome)));
+        child.inc();
+        let duration = this.consumerDurationChildren.get(consumer);
+        if (!duration) this.consumerDurationChildren.set(consumer, (duration = this.consumerDuration.labels(consumer)));
         duration.observe(seconds);
     }
 

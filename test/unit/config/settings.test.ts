@@ -66,6 +66,12 @@ const ARBITRARIES: Partial<Record<SettingName, fc.Arbitrary<unknown>>> = {
     identityHeaderPrefix: fc.constantFrom("X-Auth-", "X-Consumer-"),
     trustProxy: fc.constantFrom("false", "1", "10.0.0.0/16,10.1.0.0/16"),
     rateLimits: fc.option(rateLimits, { nil: undefined }),
+    consumerNames: fc.option(
+        fc.dictionary(fc.stringMatching(/^0oa[A-Za-z0-9]{4,16}$/), fc.constantFrom("products-web", "billing-export", "reporting"), { maxKeys: 3 }),
+        {
+            nil: undefined,
+        },
+    ),
     rateLimitStoreUrl: fc.option(fc.constantFrom("rediss://store.example:6379", "redis://127.0.0.1:6379"), { nil: undefined }),
     corsPreflightPassthrough: fc.constant(false), // true is refused: the CORS policy replaced it
     corsAllowedOrigins: fc.uniqueArray(fc.constantFrom("https://app.example", "http://localhost:3000", "https://shop.acme.example:8443"), { maxLength: 2 }),
