@@ -64,5 +64,14 @@ describe("per-consumer metrics", () => {
         const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
         assert.ok(!text.includes(CLIENTS.reporting.clientId), "no client id is ever a label value");
         assert.match(text, /^policy_gateway_consumer_request_duration_seconds_count\{consumer="products-web"\} 3$/m);
+        // The same name on each request's log line, for log queries (CloudWatch Logs Insights on AWS).
+        const lines = g.logs
+            .flatMap((l) => l.split("\n"))
+            .filter((l) => l.includes('"msg":"request"'))
+            .map((l) => JSON.parse(l) as { consumer: string; outcome: string });
+        assert.deepEqual(
+            lines.map((l) => `${l.consumer} ${l.outcome}`),
+            ["products-web allowed", "products-web allowed", "products-web insufficient_scope", "unknown insufficient_scope", "unknown invalid_token"],
+        );
     });
 });

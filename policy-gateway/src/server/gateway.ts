@@ -198,9 +198,11 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             // A client that went away before its answer was complete: 499, as nginx logs it.
             const status = finished ? res.statusCode : 499;
             const seconds = (performance.now() - started) / 1000;
-            metrics.decided(finished ? outcome : "client_closed", seconds);
-            metrics.consumerDecided(consumerLabel(config.consumerNames, verifiedClient), finished ? outcome : "client_closed", seconds);
-            if (entry) log.info({ ...entry, outcome: finished ? outcome : "client_closed", status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+            const decided = finished ? outcome : "client_closed";
+            const consumer = consumerLabel(config.consumerNames, verifiedClient);
+            metrics.decided(decided, seconds);
+            metrics.consumerDecided(consumer, decided, seconds);
+            if (entry) log.info({ ...entry, consumer, outcome: decided, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
         });
 
         const answer = (a: Answer) => {
