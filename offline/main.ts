@@ -365,9 +365,7 @@ async function main(): Promise<void> {
         if (gateway) {
             const bundle = ensureGatewayBundle();
             const env: Record<string, string> = {
-                ...gateway.env,
-                ...oneProcessLimits(gateway.env),
-                ...kms?.env,
+                ...offlineEnvironment(gateway.env, kms?.env),
                 OIDC_ISSUER: issuer,
                 UPSTREAM_URL: started.upstream.url,
                 PORT: String(gateway.port),
@@ -378,8 +376,6 @@ async function main(): Promise<void> {
             // The gateway's JSON log lines go to a file, so that the walkthrough stays readable.
             gatewayLog = path.join(tmpdir(), `okta-api-gateway-rehearsal-${process.pid}.log`);
             const log = createWriteStream(gatewayLog);
-            delete env.RATE_LIMIT_STORE_URL; // the shared store is the AWS target's; this gateway is alone
-            if (kms) delete env.INTROSPECTION_CLIENT_KMS_KEY_ARN;
             const child = spawn(process.execPath, [bundle.file], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
             started.gateway = child;
             child.stdout.pipe(log);
@@ -503,12 +499,18 @@ async function main(): Promise<void> {
 }
 
 /**
- * The rehearsal runs one gateway: it holds the declared limits itself, exactly. A stack whose
- * tasks share them through a store (the AWS target) would otherwise run on the share a task keeps
- * when the store is down (limit ÷ RATE_LIMIT_TASKS): 13 of a declared burst of 100.
+ * The declared environment, as the one offline gateway can run it. It holds the declared limits
+ * itself, exactly: a stack whose tasks share them through a store (the AWS target) would otherwise
+ * run on the share a task keeps when the store is down (limit ÷ RATE_LIMIT_TASKS), 13 of a
+ * declared burst of 100. And it signs with the stand-in key instead of AWS KMS, when given one.
  */
-function oneProcessLimits(env: Record<string, string>): Record<string, string> {
-    return env.RATE_LIMITS ? { RATE_LIMIT_STORE: "local", RATE_LIMIT_TASKS: "1" } : {};
+function offlineEnvironment(declared: Record<string, string>, signingKey: Record<string, string> | undefined): Record<string, string> {
+    const { RATE_LIMIT_STORE_URL: _store, INTROSPECTION_CLIENT_KMS_KEY_ARN: kmsKeyArn, ...env } = declared;
+    return {
+        ...env,
+        ...(env.RATE_LIMITS ? { RATE_LIMIT_STORE: "local", RATE_LIMIT_TASKS: "1" } : {}),
+        ...(signingKey ?? (kmsKeyArn ? { INTROSPECTION_CLIENT_KMS_KEY_ARN: kmsKeyArn } : {})),
+    };
 }
 
 /** The declared tiers with their numbers, who each one limits, and how the rehearsal holds them. */

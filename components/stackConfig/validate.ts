@@ -46,10 +46,12 @@ function unknownOktaKeyProblems(oktaKeys: string[]): string[] {
 
 /** A consumer named by its name too, not only its place in the list: `consumers[1] (inventory-sync).scopes`. */
 function withConsumerName(problem: string, consumersKey: string, rawConsumers: unknown): string {
-    const m = new RegExp(`^${consumersKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\[(\\d+)\\]`).exec(problem);
-    if (!m || !Array.isArray(rawConsumers)) return problem;
-    const name = valueAt(rawConsumers[Number(m[1])], ["name"]);
-    return typeof name === "string" && name ? `${m[0]} (${name})${problem.slice(m[0].length)}` : problem;
+    if (!problem.startsWith(consumersKey) || !Array.isArray(rawConsumers)) return problem;
+    const index = /^\[(\d+)\]/.exec(problem.slice(consumersKey.length));
+    if (!index) return problem;
+    const name = valueAt(rawConsumers[Number(index[1])], ["name"]);
+    const at = consumersKey.length + index[0].length;
+    return typeof name === "string" && name ? `${problem.slice(0, at)} (${name})${problem.slice(at)}` : problem;
 }
 
 /** Keys of the project's namespace this program does not read, with the one probably meant. */

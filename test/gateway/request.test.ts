@@ -4,7 +4,7 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { normalizePath, segmentsOf } from "../../policy-gateway/src/request/normalizePath";
-import { compileRules, foldSegment, matchSegments, requirementFor, requirementsFor } from "../../policy-gateway/src/decision/routeRules";
+import { compileRules, foldSegment, matchSegments, requirementFor, requirementsFor, type CompiledRule } from "../../policy-gateway/src/decision/routeRules";
 import {
     formDecode,
     hostProblem,
@@ -22,18 +22,24 @@ import {
     UrlencodedOverrideScanner,
 } from "../../policy-gateway/src/request/formBody";
 
+const defaults = { scopes: ["myscope"], match: "all" as const };
+
+/** The scopes a request needs under `rules` (and `myscope` by default), its path normalised first. */
+function needOf(rules: CompiledRule[]) {
+    return (method: string, path: string) => {
+        const n = normalizePath(path);
+        assert.ok(n.ok, path);
+        return requirementFor(rules, method, n.path, defaults).scopes;
+    };
+}
+
 describe("the canonical request", () => {
     const rules = compileRules([
         { path: "/settings", scopes: ["admin"] },
         { path: "/reports/", scopes: ["admin"] },
         { path: "/orders/*", methods: ["DELETE"], scopes: ["admin"] },
     ]);
-    const defaults = { scopes: ["myscope"], match: "all" as const };
-    const need = (method: string, path: string) => {
-        const n = normalizePath(path);
-        assert.ok(n.ok, path);
-        return requirementFor(rules, method, n.path, defaults).scopes;
-    };
+    const need = needOf(rules);
 
     it("matches rules with or without a trailing slash, whichever the rule or the request has", () => {
         for (const p of ["/settings", "/settings/", "/settings/.", "/settings/x/..", "/SETTINGS//"]) assert.deepEqual(need("GET", p), ["admin"], p);
@@ -189,12 +195,7 @@ describe("string-prefix rules, for APIs routed the way nginx and Apache location
         { path: "/admin*", scopes: ["admin"] },
         { path: "/api/v1/rep*", methods: ["GET"], scopes: ["reports"] },
     ]);
-    const defaults = { scopes: ["myscope"], match: "all" as const };
-    const need = (method: string, path: string) => {
-        const n = normalizePath(path);
-        assert.ok(n.ok, path);
-        return requirementFor(rules, method, n.path, defaults).scopes;
-    };
+    const need = needOf(rules);
     it("covers everything an nginx `location /admin` serves: /adminx, /admin.php, /admin%20/…, /ADMIN/users", () => {
         for (const path of ["/admin", "/admin/", "/adminx", "/admin.php", "/admin%20/x", "/ADMIN/users", "/admın/panel"])
             assert.deepEqual(need("GET", path), ["admin"], path);

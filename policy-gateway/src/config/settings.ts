@@ -47,6 +47,9 @@ const setting = <S extends z.ZodType>(variable: string, codec: Codec, schema: S,
 /** An AWS KMS key's ARN (AWS KMS Developer Guide, "Key identifiers (KeyId)"): the partition, region and account are in it. */
 export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
+/** A non-empty list of header field names (RFC 9110 §5.1: tokens). */
+const headerNames = (emptyMessage: string) =>
+    z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" })).min(1, { message: emptyMessage });
 const int = (min: number, max: number) => z.number().int({ message: "must be a whole number" }).min(min).max(max);
 
 const httpUrl = z
@@ -219,19 +222,13 @@ export const SETTINGS = {
     corsAllowedHeaders: setting(
         "CORS_ALLOWED_HEADERS",
         "list",
-        z
-            .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" }))
-            .min(1, { message: "must name at least one header (a bearer token needs authorization)" })
-            .default(["authorization", "content-type"]),
+        headerNames("must name at least one header (a bearer token needs authorization)").default(["authorization", "content-type"]),
         "request headers such a page may send",
     ),
     corsExposedHeaders: setting(
         "CORS_EXPOSED_HEADERS",
         "list",
-        z
-            .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: "must be header names" }))
-            .min(1, { message: "must name at least one header" })
-            .default(["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "WWW-Authenticate"]),
+        headerNames("must name at least one header").default(["RateLimit", "RateLimit-Policy", "Retry-After", "X-Request-Id", "WWW-Authenticate"]),
         "answer headers such a page may read",
     ),
     corsAllowCredentials: setting(

@@ -117,7 +117,8 @@ export class GatewayMetrics {
     });
 
     private readonly decisionChildren = new Map<string, { inc(): void }>();
-    private readonly consumerChildren = new Map<string, { inc(): void }>();
+    /** consumer → outcome → child: no key is built per request. */
+    private readonly consumerChildren = new Map<string, Map<string, { inc(): void }>>();
     private readonly consumerDurationChildren = new Map<string, { observe(v: number): void }>();
     private readonly durationChildren = new Map<string, { observe(v: number): void }>();
     private readonly cacheChildren = new Map<string, { inc(): void }>();
@@ -197,9 +198,10 @@ export class GatewayMetrics {
 
     /** Counts a request under its consumer's name (bounded: the declared names and `unknown`); children bound once. */
     consumerDecided(consumer: string, outcome: string, seconds: number): void {
-        const key = `${consumer}|${outcome}`;
-        let child = this.consumerChildren.get(key);
-        if (!child) this.consumerChildren.set(key, (child = this.consumerRequests.labels(consumer, outcome)));
+        let byOutcome = this.consumerChildren.get(consumer);
+        if (!byOutcome) this.consumerChildren.set(consumer, (byOutcome = new Map()));
+        let child = byOutcome.get(outcome);
+        if (!child) byOutcome.set(outcome, (child = this.consumerRequests.labels(consumer, outcome)));
         child.inc();
         let duration = this.consumerDurationChildren.get(consumer);
         if (!duration) this.consumerDurationChildren.set(consumer, (duration = this.consumerDuration.labels(consumer)));
