@@ -75,7 +75,11 @@ export interface RouteSecurity {
 
 const OPENAPI_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"] as const;
 
-/** An OpenAPI security requirement: every scope (all), or any one of them (one alternative per scope). */
+/**
+ * An OpenAPI security requirement: every scope (all), or any one of them (one alternative per
+ * scope). OpenAPI 3.1, "Security Requirement Object": a `security` list holds alternatives, one of
+ * which must be met; an entry's scopes for one scheme are all required.
+ */
 function securityOf(scopes: string[], match: ScopeMatch): Record<string, string[]>[] {
     if (match === "any" && scopes.length > 1) return scopes.map((s) => ({ okta: [s] }));
     return [{ okta: scopes }];
