@@ -26,6 +26,17 @@ export interface OktaWiring {
     consumerNames: Record<string, string>;
 }
 
+/**
+ * The stack file names an API's consumers; the gateway knows them by client id (`CONSUMER_NAMES`
+ * read backwards). A name no consumer has was refused by the stack's validation; were one to get
+ * here, it would stand as a client id no token carries: the API closed to it, never opened.
+ */
+function apisByClientId(apis: GatewaySpec["settings"]["apis"], consumerNames: Record<string, string>): GatewaySettingsInput["apis"] {
+    if (apis === undefined) return undefined;
+    const idOf = new Map(Object.entries(consumerNames).map(([id, name]) => [name, id]));
+    return apis.map((api) => (api.consumers ? { ...api, consumers: api.consumers.map((name) => idOf.get(name) ?? name) } : api));
+}
+
 /** What the target knows once its resources exist. */
 export interface TargetWiring {
     /** AWS: the load balancer subnets' address ranges, where its nodes take their addresses. */
@@ -38,6 +49,7 @@ export interface TargetWiring {
 export function deployedSettings(spec: GatewaySpec, okta: OktaWiring, target: TargetWiring): GatewaySettingsInput {
     return {
         ...spec.settings,
+        apis: apisByClientId(spec.settings.apis, okta.consumerNames),
         issuer: okta.issuer,
         audience: okta.audience,
         introspectionClientId: okta.introspectionClientId,

@@ -68,7 +68,7 @@ async function assertPortsFree(ports: { port: number; what: string; flag: string
 const HELP = `npm start [-- options]: rehearse a stack offline, from its own declarations
 
   --stack NAME          the stack whose Pulumi.<NAME>.yaml to rehearse (default: dev)
-  --stack-file PATH     rehearse this stack file instead
+  --stack-file PATH     rehearse this stack file instead (its stack: NAME of Pulumi.NAME.yaml, else --stack)
   --port N              the gateway's port (default: the stack's gateway.local.port, or its container port)
   --admin-port N        the gateway's admin port (/healthz, /readyz, /metrics)
   --upstream-port N     the sample Products API's port (default: the port of a local gateway.upstreamUrl, else 3000)
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
     try {
         ({ values } = parseArgs({
             options: {
-                stack: { type: "string", default: "dev" },
+                stack: { type: "string" },
                 "stack-file": { type: "string" },
                 port: { type: "string" },
                 "admin-port": { type: "string" },
@@ -262,7 +262,9 @@ async function main(): Promise<void> {
         process.stdout.write(HELP);
         return;
     }
-    const stackName = values.stack as string;
+    // A stack file's name says its stack (Pulumi.<stack>.yaml), as the Pulumi CLI reads it; else dev.
+    const fileStack = typeof values["stack-file"] === "string" ? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(values["stack-file"]))?.[1] : undefined;
+    const stackName = (values.stack as string | undefined) ?? fileStack ?? "dev";
     const stackFile = stackFileFor(stackName, values["stack-file"] as string | undefined);
     checkStackFileYaml(stackFile);
     const oktaPort = portOption(values, "okta-port") ?? DEFAULT_OKTA_PORT;

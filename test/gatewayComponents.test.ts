@@ -83,12 +83,13 @@ describe("gatewayEnvironment", () => {
         assert.equal(config.issuer, okta.issuer);
         assert.equal(config.audience, okta.audience);
         assert.equal(config.introspectionClient?.id, okta.introspectionClientId);
-        assert.deepEqual(config.requiredScopes, ["myscope"]);
+        const [api] = config.apis;
+        assert.deepEqual(api.requiredScopes, ["myscope"]);
         assert.deepEqual(
-            config.routeRules.map((r) => r.source),
+            api.routeRules.map((r) => r.source),
             spec.settings.routeRules,
         );
-        assert.equal(config.upstreamUrl.href, "https://api.internal.example/");
+        assert.equal(api.upstreamUrl.href, "https://api.internal.example/");
         assert.ok(!Object.keys(env).some((k) => k.includes("SECRET")), "never the secret");
     });
 

@@ -12,6 +12,7 @@ import { formatPath, type KeyResult } from "./problems";
 import type { gatewaySchema } from "./schema";
 import type { ScopeReferenceCheck } from "./server";
 import { STACK_GATEWAY_SETTINGS, type GatewaySpec } from "./spec";
+import { didYouMean } from "../../policy-gateway/src/shared/didYouMean";
 
 export type RawGateway = z.infer<typeof gatewaySchema>;
 
@@ -52,6 +53,53 @@ export function stackNeedsIntrospectionClient(gateway: Pick<GatewaySpec, "settin
     return gateway === undefined || needsIntrospectionClient(gateway.settings);
 }
 
+/** The scopes an API's own requirements name: its required scopes and its rules'. */
+export function scopesOfApi(api: { requiredScopes: string[]; routeRules: { scopes: string[] }[] }): Set<string> {
+    return new Set([...api.requiredScopes, ...api.routeRules.flatMap((r) => r.scopes)]);
+}
+
+/**
+ * `gateway.apis`, against the rest of the stack file: each API's scopes declared in the server and
+ * its own (a scope of two APIs would let a consumer of one call the other), its consumers declared,
+ * and no consumer granted a scope of an API that does not list it: the access policy grants
+ * exactly the scopes of the APIs a consumer is declared for.
+ */
+function apiProblems(apis: GatewaySpec["settings"]["apis"], ctx: GatewayKeyContext, gw: string): string[] {
+    if (apis === undefined) return [];
+    const problems: string[] = [];
+    const names = ctx.consumers.map((c) => c.name);
+    const owner = new Map<string, number>();
+    apis.forEach((api, i) => {
+        const at = `${gw}.apis[${i}]`;
+        problems.push(...ctx.checkScopes(api.requiredScopes, `${at}.requiredScopes`));
+        api.routeRules.forEach((r, j) => problems.push(...ctx.checkScopes(r.scopes, `${at}.routeRules[${j}].scopes`)));
+        api.consumers?.forEach((name, j) => {
+            if (!names.includes(name))
+                problems.push(`${at}.consumers[${j}]: "${name}" is not the name of a consumer in ${ctx.k("consumers")}${didYouMean(name, names, '"')}`);
+        });
+        for (const scope of scopesOfApi(api)) {
+            const other = owner.get(scope);
+            if (other === undefined) owner.set(scope, i);
+            else if (other !== i)
+                problems.push(
+                    `${at}: scope "${scope}" is also required by ${gw}.apis[${other}] (${apis[other].name}): each API's scopes are its own, or a consumer granted it for one API could call the other; declare a scope per API`,
+                );
+        }
+    });
+    ctx.consumers.forEach((c, i) => {
+        c.scopes.forEach((scope, j) => {
+            const api = owner.get(scope);
+            if (api === undefined) return;
+            const allowed = apis[api].consumers;
+            if (allowed !== undefined && !allowed.includes(c.name))
+                problems.push(
+                    `${ctx.k("consumers")}[${ctx.consumerIndex[i]}].scopes[${j}]: "${scope}" is a scope of API ${apis[api].name}, which does not list ${c.name} in ${gw}.apis[${api}].consumers: add it there, or drop the scope`,
+                );
+        });
+    });
+    return problems;
+}
+
 export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyContext): KeyResult<GatewaySpec> {
     const gw = ctx.k("gateway");
     const tierOwners = ctx.consumers.flatMap((c, i) =>
@@ -67,6 +115,7 @@ export function gatewayKey(gateway: RawGateway | undefined, ctx: GatewayKeyConte
     // The stack's own rules, on the defaulted values.
     problems.push(...ctx.checkScopes(spec.settings.requiredScopes, `${gw}.requiredScopes`));
     spec.settings.routeRules.forEach((r, i) => problems.push(...ctx.checkScopes(r.scopes, `${gw}.routeRules[${i}].scopes`)));
+    problems.push(...apiProblems(spec.settings.apis, ctx, gw));
     if (spec.target === "aws" && gateway.local) problems.push(`${gw}.local: applies only to target local`);
     if (spec.target === "local" && gateway.aws) problems.push(`${gw}.aws: applies only to target aws`);
     if (spec.target === "local" && spec.local.port === spec.local.adminPort) {

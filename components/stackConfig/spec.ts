@@ -52,6 +52,7 @@ export const PROJECT_KEYS = ["production", "authorizationServer", "consumers", "
  */
 export const STACK_GATEWAY_SETTINGS = [
     "upstreamUrl",
+    "apis",
     "tokenValidation",
     "introspectionPrecheck",
     "requiredScopes",

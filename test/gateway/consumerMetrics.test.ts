@@ -38,7 +38,7 @@ describe("per-consumer metrics", () => {
     const series = async () => {
         const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
         return Object.fromEntries(
-            [...text.matchAll(/^policy_gateway_consumer_requests_total\{consumer="([^"]+)",outcome="([^"]+)"\} (\d+)/gm)].map((m) => [
+            [...text.matchAll(/^policy_gateway_consumer_requests_total\{api="default",consumer="([^"]+)",outcome="([^"]+)"\} (\d+)/gm)].map((m) => [
                 `${m[1]} ${m[2]}`,
                 Number(m[3]),
             ]),
@@ -63,7 +63,7 @@ describe("per-consumer metrics", () => {
         assert.deepEqual([...labels].sort(), ["products-web", "unknown"]);
         const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
         assert.ok(!text.includes(CLIENTS.reporting.clientId), "no client id is ever a label value");
-        assert.match(text, /^policy_gateway_consumer_request_duration_seconds_count\{consumer="products-web"\} 3$/m);
+        assert.match(text, /^policy_gateway_consumer_request_duration_seconds_count\{api="default",consumer="products-web"\} 3$/m);
         // The same name on each request's log line, for log queries (CloudWatch Logs Insights on AWS).
         const lines = g.logs
             .flatMap((l) => l.split("\n"))

@@ -60,9 +60,16 @@ export interface GatewayUnderTest {
     stop(): Promise<void>;
 }
 
-export async function startGatewayUnderTest(opts: { env?: Record<string, string>; okta?: Partial<LocalOktaOptions> } = {}): Promise<GatewayUnderTest> {
+export async function startGatewayUnderTest(
+    opts: {
+        env?: Record<string, string>;
+        okta?: Partial<LocalOktaOptions>;
+        /** APIS, given the sample upstream's URL (the gateway's other settings as in `env`). */
+        apis?: (upstreamUrl: string) => unknown[];
+    } = {},
+): Promise<GatewayUnderTest> {
     const { okta, upstream } = await startOktaAndUpstream({ scopes: ["myscope", "products:read", "admin"], ...opts.okta });
-    const config = loadConfig(gatewayEnv(okta, upstream, opts.env));
+    const config = loadConfig(gatewayEnv(okta, upstream, { ...opts.env, ...(opts.apis ? { APIS: JSON.stringify(opts.apis(upstream.url)) } : {}) }));
     const logs: string[] = [];
     const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {

@@ -7,18 +7,28 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { parsePrivateKey, type IntrospectionClient } from "../verification/clientAuth";
-import { needsIntrospectionClient, SETTINGS, type GatewaySettings, type SettingName } from "./settings";
+import { DEFAULT_API, needsIntrospectionClient, SETTINGS, type ApiSettings, type GatewaySettings, type SettingName } from "./settings";
 import { planOf, type RateLimitPlan } from "../limits/rateLimitPlan";
-import { compileRule, type CompiledRule, type ScopeMatch } from "../decision/routeRules";
+import { compileRule } from "../decision/routeRules";
 import type { CorsPolicy } from "../decision/cors";
+import type { ApiPolicy } from "../decision/authorize";
+import { prefixSegments } from "../decision/apiRouting";
 import { fromEnvironment, type SettingsEnvironment } from "./codec";
 import { TOKEN_VALIDATIONS, type INTROSPECTION_PRECHECKS, type LOG_LEVELS, type METHOD_OVERRIDE_MODES } from "./contract";
 import { parseTrustProxy, type TrustProxy } from "../request/trustProxy";
 
 export type TokenValidation = (typeof TOKEN_VALIDATIONS)[number];
 
-export interface GatewayConfig {
+/** One API behind the gateway, as it runs: its route, its upstream, its policy. */
+export interface GatewayApi extends ApiPolicy {
+    pathPrefix: string;
+    stripPrefix: boolean;
     upstreamUrl: URL;
+}
+
+export interface GatewayConfig {
+    /** The APIs behind the gateway (APIS), or the one API of UPSTREAM_URL, named `default`, for every path. */
+    apis: GatewayApi[];
     issuer: string;
     audience: string;
     tokenValidation: TokenValidation;
@@ -26,9 +36,6 @@ export interface GatewayConfig {
     port: number;
     adminPort: number;
     host: string;
-    requiredScopes: string[];
-    scopeMatch: ScopeMatch;
-    routeRules: CompiledRule[];
     cache: { maxTtlSeconds: number; maxEntries: number; negativeTtlSeconds: number; negativeMaxEntries: number };
     introspection: { timeoutMs: number; maxConcurrency: number; maxQueue: number };
     breaker: { failureThreshold: number; resetSeconds: number };
@@ -38,7 +45,6 @@ export interface GatewayConfig {
     upstreamConcurrency: { maxConnections: number; maxQueue: number; queueTimeoutMs: number; consumerMaxInFlight: number };
     hideCredentials: boolean;
     identityHeaderPrefix: string;
-    cors: CorsPolicy;
     logLevel: (typeof LOG_LEVELS)[number];
     shutdownGraceSeconds: number;
     trustProxy: TrustProxy;
@@ -208,8 +214,41 @@ function introspectionClientOf(s: CredentialSettings, p: z.output<typeof process
 /** The running configuration of validated settings: rules compiled, lists parsed, groups formed. */
 function configOf(s: GatewaySettings, proc: { introspectionClient?: IntrospectionClient; workers: number }): GatewayConfig {
     const trust = parseTrustProxy(s.trustProxy);
+    const cors: CorsPolicy = {
+        origins: s.corsAllowedOrigins,
+        methods: s.corsAllowedMethods,
+        headers: s.corsAllowedHeaders.map((h) => h.toLowerCase()), // field names compare case-insensitively
+        exposedHeaders: s.corsExposedHeaders,
+        credentials: s.corsAllowCredentials,
+        maxAgeSeconds: s.corsMaxAgeSeconds,
+    };
+    // The one-API shorthand is the API `default` at `/`; settingsProblems made sure one of the two is set.
+    const apis: ApiSettings[] = s.apis ?? [
+        {
+            name: DEFAULT_API,
+            pathPrefix: "/",
+            stripPrefix: false,
+            upstreamUrl: s.upstreamUrl as string,
+            requiredScopes: s.requiredScopes,
+            scopeMatch: s.scopeMatch,
+            routeRules: s.routeRules,
+        },
+    ];
     return {
-        upstreamUrl: new URL(s.upstreamUrl),
+        apis: apis.map((a) => ({
+            name: a.name,
+            pathPrefix: a.pathPrefix,
+            prefix: prefixSegments(a.pathPrefix),
+            ...(a.hosts ? { hosts: new Set(a.hosts) } : {}),
+            stripPrefix: a.stripPrefix,
+            upstreamUrl: new URL(a.upstreamUrl),
+            requiredScopes: a.requiredScopes,
+            scopeMatch: a.scopeMatch,
+            routeRules: a.routeRules.map(compileRule),
+            // An API's own origins replace the gateway's; the rest of the CORS policy is the gateway's.
+            cors: a.corsAllowedOrigins ? { ...cors, origins: a.corsAllowedOrigins } : cors,
+            ...(a.consumers ? { consumers: new Set(a.consumers) } : {}),
+        })),
         issuer: s.issuer,
         audience: s.audience,
         tokenValidation: s.tokenValidation,
@@ -217,9 +256,6 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         port: s.port,
         adminPort: s.adminPort,
         host: s.host,
-        requiredScopes: s.requiredScopes,
-        scopeMatch: s.scopeMatch,
-        routeRules: s.routeRules.map(compileRule),
         cache: {
             maxTtlSeconds: s.cacheMaxTtlSeconds,
             maxEntries: s.cacheMaxEntries,
@@ -238,14 +274,6 @@ function configOf(s: GatewaySettings, proc: { introspectionClient?: Introspectio
         },
         hideCredentials: s.hideCredentials,
         identityHeaderPrefix: s.identityHeaderPrefix,
-        cors: {
-            origins: s.corsAllowedOrigins,
-            methods: s.corsAllowedMethods,
-            headers: s.corsAllowedHeaders.map((h) => h.toLowerCase()), // field names compare case-insensitively
-            exposedHeaders: s.corsExposedHeaders,
-            credentials: s.corsAllowCredentials,
-            maxAgeSeconds: s.corsMaxAgeSeconds,
-        },
         logLevel: s.logLevel,
         shutdownGraceSeconds: s.shutdownGraceSeconds,
         trustProxy: trust.ok ? trust.value : false,

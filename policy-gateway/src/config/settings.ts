@@ -58,9 +58,95 @@ const httpUrl = z
 
 /** A scope as REQUIRED_SCOPES carries it: space or comma separated, so neither inside a name. */
 const scopeToken = z.string().regex(/^[^\s,]+$/, { message: "must be a scope name (no spaces or commas)" });
+const requiredScopesSchema = z
+    .array(scopeToken)
+    .refine((s) => new Set(s).size === s.length, { message: "lists a scope more than once" })
+    .default([]);
+const corsOriginsSchema = z.array(
+    z.string().refine((o) => o === "*" || isSerializedOrigin(o), {
+        message: "must be origins such as https://app.example (scheme, host, optional port; no path), or *",
+    }),
+);
+
+/** The `api` label of the metrics for a request that reached no API (404, or refused before routing). */
+export const NO_API = "none";
+/** The one API of a gateway configured with UPSTREAM_URL alone (the one-API shorthand). */
+export const DEFAULT_API = "default";
+
+/**
+ * One API behind the gateway (APIS): how requests reach it (a path prefix on segment boundaries,
+ * and host names when several APIs share a prefix), where they go, and what they need. Its route
+ * rules match the path as the client sent it (before `stripPrefix`).
+ */
+export const apiSchema = z.strictObject({
+    name: z
+        .string()
+        .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, { message: "must be 1-32 lowercase letters, digits or '-' (it is a metrics label)" })
+        .refine((n) => n !== NO_API, { message: `'${NO_API}' is the label of requests that reach no API; name the API otherwise` }),
+    pathPrefix: z
+        .string()
+        .regex(/^\/$|^(?:\/[A-Za-z0-9._~!$&'()*+,=:@-]+)+$/, {
+            message: "must be a path such as /orders: '/' then segments, no trailing '/', no percent-encoding, ';', '?' or '#'",
+        })
+        .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { message: "must not contain '.' or '..' segments" })
+        .default("/"),
+    hosts: z
+        .array(
+            z.string().regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+                message: "must be host names in lower case, without a port (orders.example.com)",
+            }),
+        )
+        .min(1, { message: "must name at least one host, or be left out (any host)" })
+        .optional(),
+    stripPrefix: z.boolean().default(false),
+    upstreamUrl: httpUrl,
+    requiredScopes: requiredScopesSchema,
+    scopeMatch: z.enum(SCOPE_MATCHES).default("all"),
+    routeRules: routeRulesSchema.default([]),
+    corsAllowedOrigins: corsOriginsSchema.optional(),
+    consumers: z.array(z.string().min(1)).min(1, { message: "must name at least one consumer, or be left out (any client with the scopes)" }).optional(),
+});
+export type ApiSettings = z.output<typeof apiSchema>;
+
+/** Two APIs that could claim the same request: the same prefix, and hosts that overlap (or neither names one). */
+function sameRoute(a: ApiSettings, b: ApiSettings): boolean {
+    if (a.pathPrefix.toLowerCase() !== b.pathPrefix.toLowerCase()) return false;
+    if (a.hosts === undefined || b.hosts === undefined) return a.hosts === b.hosts;
+    return a.hosts.some((h) => b.hosts?.includes(h));
+}
 
 export const SETTINGS = {
-    upstreamUrl: setting("UPSTREAM_URL", "text", httpUrl, "the API behind the gateway, `http(s)://host[:port][/base-path]`", "*required*"),
+    upstreamUrl: setting(
+        "UPSTREAM_URL",
+        "text",
+        httpUrl.optional(),
+        "the API behind the gateway, `http(s)://host[:port][/base-path]`: the one-API shorthand, for every path (instead of `APIS`)",
+        "*required* unless `APIS`",
+    ),
+    apis: setting(
+        "APIS",
+        "json",
+        z
+            .array(apiSchema)
+            .min(1, { message: "must declare at least one API" })
+            .max(50, { message: "at most 50 APIs (each is a metrics label value)" })
+            .superRefine((apis, ctx) => {
+                apis.forEach((api, i) => {
+                    const earlier = apis.findIndex((o, j) => j < i && o.name === api.name);
+                    if (earlier !== -1) ctx.addIssue({ code: "custom", path: [i, "name"], message: `'${api.name}' is also the name of API [${earlier}]` });
+                    const clash = apis.findIndex((o, j) => j < i && sameRoute(o, api));
+                    if (clash !== -1)
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [i, "pathPrefix"],
+                            message: `${api.pathPrefix} on ${api.hosts ? api.hosts.join(", ") : "any host"} is also the route of API [${clash}] (${apis[clash].name}): give one a longer prefix or its own hosts`,
+                        });
+                });
+            })
+            .optional(),
+        "JSON array of APIs behind one gateway, each `{name, pathPrefix?, hosts?, stripPrefix?, upstreamUrl, requiredScopes?, scopeMatch?, routeRules?, corsAllowedOrigins?, consumers?}`: a request goes to the API whose hosts (if any) include its Host and whose prefix is the longest that begins its path; one that reaches none is answered 404. `consumers` (client ids): only they may call it (403 for any other client). Instead of `UPSTREAM_URL`, `REQUIRED_SCOPES`, `SCOPE_MATCH` and `ROUTE_RULES`",
+        "",
+    ),
     issuer: setting(
         "OIDC_ISSUER",
         "text",
@@ -115,16 +201,7 @@ export const SETTINGS = {
         "instead of a private key: the AWS KMS key (`SIGN_VERIFY`, RSA) that signs the `private_key_jwt` assertion (RS256) with `kms:Sign`, so no private key exists outside KMS; the AWS target sets it",
         "",
     ),
-    requiredScopes: setting(
-        "REQUIRED_SCOPES",
-        "list",
-        z
-            .array(scopeToken)
-            .refine((s) => new Set(s).size === s.length, { message: "lists a scope more than once" })
-            .default([]),
-        "scopes every unmatched request needs, space or comma separated",
-        "*(none)*",
-    ),
+    requiredScopes: setting("REQUIRED_SCOPES", "list", requiredScopesSchema, "scopes every unmatched request needs, space or comma separated", "*(none)*"),
     scopeMatch: setting("SCOPE_MATCH", "text", z.enum(SCOPE_MATCHES).default("all"), "`all` or `any`, for `REQUIRED_SCOPES`"),
     routeRules: setting("ROUTE_RULES", "json", routeRulesSchema.default([]), "JSON array of `{path, methods?, scopes, match?}`", ""),
     port: setting("PORT", "integer", int(0, 65535).default(PORTS.traffic), "traffic port"),
@@ -200,13 +277,7 @@ export const SETTINGS = {
     corsAllowedOrigins: setting(
         "CORS_ALLOWED_ORIGINS",
         "list",
-        z
-            .array(
-                z.string().refine((o) => o === "*" || isSerializedOrigin(o), {
-                    message: "must be origins such as https://app.example (scheme, host, optional port; no path), or *",
-                }),
-            )
-            .default([]),
+        corsOriginsSchema.default([]),
         "origins whose pages may call the API (CORS): the gateway answers their preflights itself, never forwarding one, and sets the CORS fields of every answer to them; `*` for any; empty: no CORS (a preflight needs a token like any OPTIONS)",
         "*(none)*",
     ),
@@ -356,6 +427,24 @@ export type SettingNamer = (setting: SettingName) => string;
  */
 export function settingsProblems(s: GatewaySettings, name: SettingNamer): SettingProblem[] {
     const problems: SettingProblem[] = [];
+    if (s.apis === undefined && s.upstreamUrl === undefined) problems.push(noApiProblem(name));
+    if (s.apis !== undefined) {
+        // With APIS each API carries these itself: a gateway-wide value would be silently ignored.
+        const apisOwn = (setting: SettingName) =>
+            problems.push({ setting, message: `applies to the one-API shorthand only: with ${name("apis")}, set it on each API` });
+        if (s.upstreamUrl !== undefined) apisOwn("upstreamUrl");
+        if (s.requiredScopes.length > 0) apisOwn("requiredScopes");
+        if (s.routeRules.length > 0) apisOwn("routeRules");
+        if (s.scopeMatch !== "all") apisOwn("scopeMatch");
+        s.apis.forEach((api, i) => {
+            if (api.corsAllowedOrigins?.includes("*") && s.corsAllowCredentials)
+                problems.push({
+                    setting: "apis",
+                    path: [i, "corsAllowedOrigins"],
+                    message: `cannot be * with ${name("corsAllowCredentials")} true (browsers refuse credentials with a wildcard origin)`,
+                });
+        });
+    }
     if (s.port !== 0 && s.port === s.adminPort) problems.push({ setting: "adminPort", message: `must differ from ${name("port")}` });
     if (s.corsPreflightPassthrough)
         problems.push({
@@ -392,6 +481,11 @@ export function settingsProblems(s: GatewaySettings, name: SettingNamer): Settin
     return problems;
 }
 
+/** Neither UPSTREAM_URL nor APIS: the gateway has nothing to forward to. */
+function noApiProblem(name: SettingNamer): SettingProblem {
+    return { setting: "upstreamUrl", message: `is required (the API behind the gateway), or declare ${name("apis")}` };
+}
+
 /** How a reader names where a problem is: a setting, and a path inside its value. */
 export type ProblemKey = (setting: SettingName, path: readonly PropertyKey[]) => string;
 
@@ -412,6 +506,12 @@ export function checkSettings(input: unknown, keyOf: ProblemKey): SettingsCheck 
             const [setting, ...path] = issue.path;
             return `${keyOf(setting as SettingName, path)}: ${describeIssue(issue, input)}`;
         });
+        // Named with the other problems at once, though only the rules across settings decide it.
+        const given = (input ?? {}) as Partial<Record<SettingName, unknown>>;
+        if (given.upstreamUrl === undefined && given.apis === undefined) {
+            const p = noApiProblem((s) => keyOf(s, []));
+            problems.push(`${keyOf(p.setting, [])}: ${p.message}`);
+        }
         return { ok: false, stage: "shape", problems };
     }
     const problems = settingsProblems(parsed.data, (s) => keyOf(s, [])).map((p) => `${keyOf(p.setting, p.path ?? [])}: ${p.message}`);

@@ -10,19 +10,27 @@ import { rateLimitHeaders, type LimitState } from "../limits/rateLimitHeaders";
 import { corsEnabled, preflightAnswer, type CorsPolicy } from "./cors";
 import { hostProblem, isCorsPreflight, overrideMethods, transferCodings, type MethodOverrideMode } from "../request/requestShape";
 import { requirementsFor, type CompiledRule } from "./routeRules";
+import { selectApi, type ApiRoute } from "./apiRouting";
 import { missingScopes, type ScopeMatch } from "../verification/scopes";
 import type { TokenInfo, Verdict } from "../verification/tokenInfo";
 
 /** What the gateway forwards: any method but TRACE/CONNECT (RFC 9110 §9.3.8, §9.3.6: no use behind a gateway, and TRACE reflects credentials). */
 export const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-/** What the decision reads of the configuration (a GatewayConfig is one). */
-export interface AuthorizeConfig {
+/** What the decision reads of one API behind the gateway (a GatewayConfig's API is one). */
+export interface ApiPolicy extends ApiRoute {
     routeRules: readonly CompiledRule[];
     requiredScopes: string[];
     scopeMatch: ScopeMatch;
-    methodOverride: MethodOverrideMode;
     cors: CorsPolicy;
+    /** The client ids that may call this API; absent: any client whose token has the scopes. */
+    consumers?: ReadonlySet<string>;
+}
+
+/** What the decision reads of the configuration (a GatewayConfig is one). */
+export interface AuthorizeConfig<A extends ApiPolicy = ApiPolicy> {
+    apis: readonly A[];
+    methodOverride: MethodOverrideMode;
 }
 
 export interface RequestFacts {
@@ -40,9 +48,11 @@ export interface Answer {
     headers: Record<string, string>;
     outcome: string;
     reason?: string;
+    /** The API the request was for, once known (the metrics' and the log's `api`). */
+    api?: string;
 }
 
-export interface Forward {
+export interface Forward<A extends ApiPolicy = ApiPolicy> {
     kind: "forward";
     /** The normalised path and the query, as the upstream receives them (before its base path). */
     path: string;
@@ -53,9 +63,10 @@ export interface Forward {
     /** The token came in the query: the answer must not be stored by shared caches (RFC 6750 §2.3). */
     tokenInQuery: boolean;
     outcome: "allowed";
+    api: A;
 }
 
-export interface NeedsVerdict {
+export interface NeedsVerdict<A extends ApiPolicy = ApiPolicy> {
     kind: "verify";
     token: string;
     /** The token's cache key, whose prefix the log carries. */
@@ -66,6 +77,7 @@ export interface NeedsVerdict {
     /** Every method the upstream may run for this request. */
     methods: string[];
     tokenInQuery: boolean;
+    api: A;
 }
 
 const answer = (status: number, body: Record<string, string>, outcome: string, headers: Record<string, string> = {}, reason?: string): Answer => ({
@@ -90,7 +102,7 @@ export function originForm(target: string): { target: string; authority?: string
     return { target: rest.startsWith("/") ? rest : `/${rest}`, authority: new URL(target).host };
 }
 
-export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean): Answer | Forward | NeedsVerdict {
+export function prepare<A extends ApiPolicy>(req: RequestFacts, cfg: AuthorizeConfig<A>, ready: boolean): Answer | NeedsVerdict<A> {
     // RFC 9112 §3.2: one Host, and a valid one: the upstream and its logs read it.
     const badHost = hostProblem(req.rawHeaders);
     if (badHost) return invalidRequest(badHost);
@@ -118,16 +130,24 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
     if (!target.ok) return invalidRequest(target.reason);
     const host = origin.authority ?? headerValues(req.rawHeaders, "host")[0];
 
+    // Which API, before any token or rule: a request for none is never forwarded anywhere.
+    const selected = selectApi(cfg.apis, host, target.path);
+    if (selected.kind === "none")
+        return answer(404, { error: "not_found", error_description: "no API is served at this path" }, "no_api", {}, "no API for this host and path");
+    if (selected.kind === "ambiguous") return invalidRequest(`the path reads as more than one API (${selected.names.join(", ")}) when decoded again`);
+    const api = selected.api;
+    const forApi = (a: Answer): Answer => ({ ...a, api: api.name });
+
     // A real preflight (no body, no credentials, no override) is the gateway's to answer, with the
     // CORS policy: never forwarded, so no handler of the API runs without a token.
-    if (corsEnabled(cfg.cors) && isCorsPreflight(req.method, req.rawHeaders)) {
+    if (corsEnabled(api.cors) && isCorsPreflight(req.method, req.rawHeaders)) {
         const first = (name: string) => headerValues(req.rawHeaders, name)[0];
-        const p = preflightAnswer(cfg.cors, {
+        const p = preflightAnswer(api.cors, {
             origin: first("origin"),
             method: first("access-control-request-method"),
             headers: headerValues(req.rawHeaders, "access-control-request-headers").join(","),
         });
-        return answer(204, {}, "preflight", p.headers, p.reason);
+        return forApi(answer(204, {}, "preflight", p.headers, p.reason));
     }
 
     const extraction = extractToken(headerValues(req.rawHeaders, "authorization"), queryValues(target.query, "access_token"));
@@ -135,9 +155,11 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
         // RFC 6750 §3: a challenge on every refusal; without any credentials, no error code (§3.1).
         const noToken = extraction.body.error === NO_TOKEN_ERROR;
         // (No log reason: the descriptions name the Authorization header, and the logs name none.)
-        return answer(extraction.status, extraction.body, noToken ? "no_token" : "bad_request", {
-            "www-authenticate": noToken ? "Bearer" : 'Bearer error="invalid_request"',
-        });
+        return forApi(
+            answer(extraction.status, extraction.body, noToken ? "no_token" : "bad_request", {
+                "www-authenticate": noToken ? "Bearer" : 'Bearer error="invalid_request"',
+            }),
+        );
     }
     // The methods the upstream may run: the request line's, and with METHOD_OVERRIDE=evaluate
     // every override it carries (with `strip` the overrides are removed before forwarding).
@@ -151,10 +173,16 @@ export function prepare(req: RequestFacts, cfg: AuthorizeConfig, ready: boolean)
         host,
         methods,
         tokenInQuery: extraction.source === "query",
+        api,
     };
 }
 
-export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: AuthorizeConfig): Answer | Forward {
+export function conclude<A extends ApiPolicy>(pending: NeedsVerdict<A>, verdict: Verdict): Answer | Forward<A> {
+    const decided = concludeFor(pending, verdict);
+    return decided.kind === "answer" ? { ...decided, api: pending.api.name } : decided;
+}
+
+function concludeFor<A extends ApiPolicy>(pending: NeedsVerdict<A>, verdict: Verdict): Answer | Forward<A> {
     switch (verdict.kind) {
         case "throttled":
             return answer(429, { error: "too_many_requests", error_description: "too many new tokens from this client address" }, "throttled", {
@@ -171,7 +199,9 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
         case "invalid":
             return answer(401, { error: "invalid_token" }, "invalid_token", { "www-authenticate": 'Bearer error="invalid_token"' }, verdict.reason);
         case "valid": {
-            const unmet = insufficientScope(cfg, pending.methods, pending.path, verdict.info.scopes);
+            const api = pending.api;
+            if (api.consumers !== undefined && !api.consumers.has(verdict.info.clientId ?? verdict.info.subject ?? "")) return notAConsumer(api.name);
+            const unmet = insufficientScope(api, pending.methods, pending.path, verdict.info.scopes);
             if (unmet) return unmet;
             return {
                 kind: "forward",
@@ -181,13 +211,34 @@ export function conclude(pending: NeedsVerdict, verdict: Verdict, cfg: Authorize
                 identity: verdict.info,
                 tokenInQuery: pending.tokenInQuery,
                 outcome: "allowed",
+                api,
             };
         }
     }
 }
 
+/**
+ * 403 for a valid token of a client the API does not declare as a consumer. Not `insufficient_scope`
+ * (RFC 6750 §3.1): no scope the client could ask for would let it in, so the answer names no scope
+ * and no Bearer challenge invites a retry with another token.
+ */
+function notAConsumer(api: string): Answer {
+    return answer(
+        403,
+        { error: "access_denied", error_description: `this client is not a consumer of API ${api}` },
+        "not_a_consumer",
+        {},
+        `not a consumer of ${api}`,
+    );
+}
+
 /** 403 when the token's scopes do not meet the rules for every method the upstream may run on `path`; undefined when they do. */
-export function insufficientScope(cfg: AuthorizeConfig, methods: string[], path: string, scopes: ReadonlySet<string>): Answer | undefined {
+export function insufficientScope(
+    cfg: Pick<ApiPolicy, "requiredScopes" | "scopeMatch" | "routeRules">,
+    methods: string[],
+    path: string,
+    scopes: ReadonlySet<string>,
+): Answer | undefined {
     const defaults = { scopes: cfg.requiredScopes, match: cfg.scopeMatch };
     const unmet = requirementsFor(cfg.routeRules, methods, path, defaults).find((need) => missingScopes(scopes, need.scopes, need.match).length > 0);
     if (!unmet) return undefined;
@@ -202,11 +253,17 @@ export function insufficientScope(cfg: AuthorizeConfig, methods: string[], path:
  * cannot be forwarded without it and still be the client's); with `evaluate`, 403 unless the
  * token has the scopes of the method named. Undefined: the override may go on.
  */
-export function bodyOverrideRefusal(cfg: AuthorizeConfig, method: string | undefined, path: string, scopes: ReadonlySet<string>): Answer | undefined {
+export function bodyOverrideRefusal(
+    mode: MethodOverrideMode,
+    api: ApiPolicy,
+    method: string | undefined,
+    path: string,
+    scopes: ReadonlySet<string>,
+): Answer | undefined {
     if (method === undefined) return invalidRequest("the multipart form body cannot be read");
-    if (cfg.methodOverride === "strip")
+    if (mode === "strip")
         return invalidRequest(`a _method field in a form body is not accepted (METHOD_OVERRIDE=strip): send the request as ${method || "its method"}`);
-    return insufficientScope(cfg, [method], path, scopes);
+    return insufficientScope(api, [method], path, scopes);
 }
 
 /** A form body with a Content-Encoding cannot be read for method overrides as it passes: 415. */

@@ -80,7 +80,12 @@ export async function runPrimary(config: GatewayConfig): Promise<void> {
             // The workers share one port: the first to listen tells which (PORT=0 picks one).
             announced = true;
             log.info(
-                { port: m.port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, upstream: config.upstreamUrl.origin },
+                {
+                    port: m.port,
+                    adminPort: (admin.address() as AddressInfo).port,
+                    workers: config.workers,
+                    upstreams: [...new Set(config.apis.map((a) => a.upstreamUrl.origin))],
+                },
                 "listening",
             );
         } else if (m.t === "metrics") {

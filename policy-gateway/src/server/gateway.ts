@@ -24,8 +24,10 @@ import {
     type Forward,
 } from "../decision/authorize";
 import { FormOverrideInspector, formKindOf, OverrideInBody } from "../request/formBody";
-import { corsEnabled, responseCorsFields } from "../decision/cors";
-import type { GatewayConfig } from "../config/load";
+import { corsEnabled, responseCorsFields, type CorsPolicy } from "../decision/cors";
+import type { GatewayApi, GatewayConfig } from "../config/load";
+import { NO_API } from "../config/settings";
+import { upstreamPath } from "../decision/apiRouting";
 import { ConsumerRateLimiter } from "../limits/consumerRateLimiter";
 import { ConcurrencyGate } from "../limits/concurrencyGate";
 import { RemoteBuckets, type LimitChannel } from "../limits/containerBuckets";
@@ -145,31 +147,44 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         { version: VERSION },
     );
     const http = new AuthServerClient(config.introspection.timeoutMs, config.introspection.maxConcurrency);
-    // Never a retry on the client's behalf: undici's request() sends once; errors are answered.
-    const upstream = new Pool(config.upstreamUrl.origin, {
-        connections: config.upstreamConcurrency.maxConnections,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        headersTimeout: config.upstreamTimeoutMs,
-        bodyTimeout: config.upstreamTimeoutMs,
-        connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
-    });
-    const basePath = config.upstreamUrl.pathname.replace(/\/+$/, "");
     const isTrustedPeer = trustedPeerPredicate(config.trustProxy);
     const logging = () => log.isLevelEnabled("info");
     const rateLimiter = consumerRateLimiter(config, opts, log, metrics);
-    // The pool's connections, shared fairly: no consumer holds more than its bound, and nobody
-    // waits for a connection without end (limits/concurrencyGate.ts).
+    // One pool per upstream origin (APIs on one origin share its connections). Its connections are
+    // shared fairly: no consumer holds more than its bound, and nobody waits for a connection
+    // without end (limits/concurrencyGate.ts).
     const concurrency = config.upstreamConcurrency;
-    const gate = new ConcurrencyGate({
-        slots: concurrency.maxConnections,
-        maxQueue: concurrency.maxQueue,
-        queueTimeoutMs: concurrency.queueTimeoutMs,
-        maxInFlightOf: (clientId) => {
-            const tier = config.rateLimits && tierOf(config.rateLimits.plan, clientId);
-            return (tier !== undefined ? config.rateLimits?.plan.maxInFlight.get(tier) : undefined) ?? concurrency.consumerMaxInFlight;
-        },
-    });
+    const maxInFlightOf = (clientId: string | undefined) => {
+        const tier = config.rateLimits && clientId !== undefined ? tierOf(config.rateLimits.plan, clientId) : undefined;
+        return (tier !== undefined ? config.rateLimits?.plan.maxInFlight.get(tier) : undefined) ?? concurrency.consumerMaxInFlight;
+    };
+    const origins = new Map<string, { pool: Pool; gate: ConcurrencyGate }>();
+    for (const api of config.apis) {
+        const origin = api.upstreamUrl.origin;
+        if (origins.has(origin)) continue;
+        origins.set(origin, {
+            // Never a retry on the client's behalf: undici's request() sends once; errors are answered.
+            pool: new Pool(origin, {
+                connections: concurrency.maxConnections,
+                pipelining: 1,
+                keepAliveTimeout: 30_000,
+                headersTimeout: config.upstreamTimeoutMs,
+                bodyTimeout: config.upstreamTimeoutMs,
+                connectTimeout: Math.min(config.upstreamTimeoutMs, 10_000),
+            }),
+            gate: new ConcurrencyGate({
+                slots: concurrency.maxConnections,
+                maxQueue: concurrency.maxQueue,
+                queueTimeoutMs: concurrency.queueTimeoutMs,
+                maxInFlightOf,
+            }),
+        });
+    }
+    const upstreamOf = (api: GatewayApi) => origins.get(api.upstreamUrl.origin) as { pool: Pool; gate: ConcurrencyGate };
+    const basePathOf = new Map(config.apis.map((a) => [a, a.upstreamUrl.pathname.replace(/\/+$/, "")]));
+    const apiByName = new Map(config.apis.map((a) => [a.name, a]));
+    // A gateway of one API answers even a request refused before routing with that API's CORS fields.
+    const onlyApi = config.apis.length === 1 ? config.apis[0] : undefined;
 
     async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
         const started = performance.now();
@@ -182,6 +197,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         // The per-request log line is built only when it will be written.
         const entry: Record<string, unknown> | undefined = logging() ? { reqId, method: req.method, clientIp: client } : undefined;
         let outcome = "bad_request";
+        /** The API the request was for, once routed: the metrics' and the log's `api`. */
+        let api: GatewayApi | undefined;
         /** The verified client, for the per-consumer metrics: named when declared, else `unknown`. */
         let verifiedClient: string | undefined;
         /** The upstream connection this request holds, once admitted (ConcurrencyGate). */
@@ -200,40 +217,42 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             const seconds = (performance.now() - started) / 1000;
             const decided = finished ? outcome : "client_closed";
             const consumer = consumerLabel(config.consumerNames, verifiedClient);
+            const apiName = api?.name ?? NO_API;
             metrics.decided(decided, seconds);
-            metrics.consumerDecided(consumer, decided, seconds);
-            if (entry) log.info({ ...entry, consumer, outcome: decided, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+            metrics.consumerDecided(apiName, consumer, decided, seconds);
+            if (entry) log.info({ ...entry, api: apiName, consumer, outcome: decided, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
         });
 
         const answer = (a: Answer) => {
             outcome = a.outcome;
+            if (a.api !== undefined) api = apiByName.get(a.api);
             if (entry && a.reason) entry.reason = a.reason;
             // Refused before its body was asked for: the client may still send it, so the
             // connection ends with the answer. Otherwise the body is read and dropped, so the
             // connection can carry the next request.
             const closing = expectsContinue || draining ? { ...a.headers, connection: "close" } : a.headers;
             // A page of an allowed origin can read the gateway's own answers (401, 403, 429) too.
-            const headers = a.outcome === "preflight" ? closing : { ...closing, ...corsFieldsFor(req) };
+            const headers = a.outcome === "preflight" ? closing : { ...closing, ...corsFieldsFor(req, (api ?? onlyApi)?.cors) };
             if (!expectsContinue) req.resume();
             sendJson(res, a.status, a.body, headers);
         };
 
         if (draining) return answer(DRAINING);
         let decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
-        if (decision.kind === "verify") {
-            if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
-            const verdict = await (verification as Verification).verifier.verify(decision.token, decision.key, { client });
-            if (verdict.kind === "valid") {
-                verifiedClient = verdict.info.clientId;
-                if (entry) entry.clientId = verdict.info.clientId;
-            }
-            decision = conclude(decision, verdict, config);
-        } else if (entry && decision.kind === "forward") entry.path = decision.path;
         if (decision.kind === "answer") return answer(decision);
+        api = decision.api;
+        if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
+        const verdict = await (verification as Verification).verifier.verify(decision.token, decision.key, { client });
+        if (verdict.kind === "valid") {
+            verifiedClient = verdict.info.clientId;
+            if (entry) entry.clientId = verdict.info.clientId;
+        }
+        const concluded = conclude(decision, verdict);
+        if (concluded.kind === "answer") return answer(concluded);
         // Limits apply only once the token and its scopes are checked: a request with a bad token
         // never spends a consumer's budget. Keyed by the verified client id (Okta's `cid`).
         let limitHeaders: Record<string, string> | undefined;
-        const clientId = decision.outcome === "allowed" ? (decision.identity?.clientId ?? decision.identity?.subject) : undefined;
+        const clientId = concluded.identity?.clientId ?? concluded.identity?.subject;
         if (rateLimiter && clientId) {
             const limit = await rateLimiter.take(clientId);
             if (limit) {
@@ -248,20 +267,22 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             return answer(ENCODED_FORM);
         // A connection to the upstream, within the consumer's bound and a bounded wait; before
         // `100 Continue`, so a refused client never uploads its body.
+        const { pool, gate } = upstreamOf(concluded.api);
         const admitting = gate.admit(clientId);
         const admission = admitting instanceof Promise ? await admitting : admitting; // a free slot costs no turn of the event loop
         if (!admission.admitted) return answer(upstreamBusy(admission));
         if (res.destroyed) return admission.release(); // the client left while it waited
         releaseConnection = admission.release;
-        outcome = decision.outcome;
+        outcome = concluded.outcome;
         if (expectsContinue) res.writeContinue();
-        await forward(req, res, decision, peer, limitHeaders, reqId, answer);
+        await forward(req, res, concluded, pool, peer, limitHeaders, reqId, answer);
     }
 
     async function forward(
         req: IncomingMessage,
         res: ServerResponse,
-        d: Forward,
+        d: Forward<GatewayApi>,
+        upstream: Pool,
         peer: string,
         limitHeaders: Record<string, string> | undefined,
         requestId: string,
@@ -294,7 +315,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         let bodyRefusal: OverrideInBody | undefined;
         if (form) {
             const scopes = d.identity?.scopes ?? new Set<string>();
-            inspector = new FormOverrideInspector(form, req.headers, (m) => bodyOverrideRefusal(config, m, d.path, scopes) === undefined);
+            inspector = new FormOverrideInspector(form, req.headers, (m) => bodyOverrideRefusal(config.methodOverride, d.api, m, d.path, scopes) === undefined);
             inspector.once("error", (e) => void (e instanceof OverrideInBody && (bodyRefusal = e)));
             req.pipe(inspector);
         }
@@ -302,7 +323,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         let response;
         try {
             response = await upstream.request({
-                path: basePath + d.path + (query ? `?${query}` : ""),
+                path: basePathOf.get(d.api) + upstreamPath(d.path, d.api, d.api.stripPrefix) + (query ? `?${query}` : ""),
                 method,
                 headers,
                 body: inspector ?? (hasBody ? req : undefined),
@@ -311,7 +332,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             if (bodyRefusal) {
                 // Refused mid-body: the upstream got part of it and was cut off; the rest of the
                 // client's body is never read, so the connection ends with the answer.
-                const a = bodyOverrideRefusal(config, bodyRefusal.method, d.path, d.identity?.scopes ?? new Set());
+                const a = bodyOverrideRefusal(config.methodOverride, d.api, bodyRefusal.method, d.path, d.identity?.scopes ?? new Set());
                 if (a && !res.headersSent) refuse({ ...a, headers: { ...a.headers, connection: "close" }, reason: bodyRefusal.reason });
                 return;
             }
@@ -338,9 +359,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         });
         const answerHeaders = responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode });
         // With a CORS policy the gateway owns CORS: the API's own Access-Control-* fields give way to the policy's.
-        if (corsEnabled(config.cors)) {
+        if (corsEnabled(d.api.cors)) {
             for (const name of Object.keys(answerHeaders)) if (name.toLowerCase().startsWith("access-control-")) delete answerHeaders[name];
-            Object.assign(answerHeaders, corsFieldsFor(req));
+            Object.assign(answerHeaders, corsFieldsFor(req, d.api.cors));
         }
         // The gateway's limit is the one the consumer is held to: its fields replace the upstream's.
         res.writeHead(response.statusCode, limitHeaders ? Object.assign(answerHeaders, limitHeaders) : answerHeaders);
@@ -348,10 +369,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     }
 
     /** The CORS fields of an answer to this request's Origin, when the policy allows it. */
-    const corsFieldsFor = (req: IncomingMessage): Record<string, string> => {
-        if (!corsEnabled(config.cors)) return {};
+    const corsFieldsFor = (req: IncomingMessage, cors: CorsPolicy | undefined): Record<string, string> => {
+        if (!cors || !corsEnabled(cors)) return {};
         const origin = req.headers.origin;
-        return responseCorsFields(config.cors, Array.isArray(origin) ? origin[0] : origin);
+        return responseCorsFields(cors, Array.isArray(origin) ? origin[0] : origin);
     };
     /** Requests of each connection still being answered, and connections to close once they are. */
     const answering = new WeakMap<Socket, number>();
@@ -447,7 +468,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             });
             const port = (server.address() as AddressInfo).port;
             const adminPort = admin ? (admin.address() as AddressInfo).port : config.adminPort;
-            log.info({ port, adminPort, upstream: config.upstreamUrl.origin }, opts.primary ? "worker listening" : "listening");
+            log.info({ port, adminPort, upstreams: [...origins.keys()] }, opts.primary ? "worker listening" : "listening");
             destination?.flush();
             return { port, adminPort };
         },
@@ -466,7 +487,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
                     admin.close(() => resolve());
                 });
             }
-            await Promise.all([http.close(), upstream.close(), rateLimiter?.close()]);
+            await Promise.all([http.close(), ...[...origins.values()].map((o) => o.pool.close()), rateLimiter?.close()]);
             if (flusher) clearInterval(flusher);
             destination?.flushSync();
         },

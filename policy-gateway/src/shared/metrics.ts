@@ -104,22 +104,22 @@ export class GatewayMetrics {
 
     readonly consumerRequests = new Counter({
         name: `${P}consumer_requests_total`,
-        help: "Requests by consumer (its declared name, from CONSUMER_NAMES; `unknown` for any other client and for requests without a verified token) and decision",
-        labelNames: ["consumer", "outcome"] as const,
+        help: "Requests by API (its declared name; `none` for a request that reached no API), consumer (its declared name, from CONSUMER_NAMES; `unknown` for any other client and for requests without a verified token) and decision",
+        labelNames: ["api", "consumer", "outcome"] as const,
         registers: [this.registry],
     });
     readonly consumerDuration = new Histogram({
         name: `${P}consumer_request_duration_seconds`,
-        help: "Time from the request's arrival to the end of its answer, by consumer",
-        labelNames: ["consumer"] as const,
+        help: "Time from the request's arrival to the end of its answer, by API and consumer",
+        labelNames: ["api", "consumer"] as const,
         buckets: REQUEST_BUCKETS,
         registers: [this.registry],
     });
 
     private readonly decisionChildren = new Map<string, { inc(): void }>();
-    /** consumer → outcome → child: no key is built per request. */
-    private readonly consumerChildren = new Map<string, Map<string, { inc(): void }>>();
-    private readonly consumerDurationChildren = new Map<string, { observe(v: number): void }>();
+    /** api → consumer → outcome → child, and api → consumer → child: no key is built per request. */
+    private readonly consumerChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
+    private readonly consumerDurationChildren = new Map<string, Map<string, { observe(v: number): void }>>();
     private readonly durationChildren = new Map<string, { observe(v: number): void }>();
     private readonly cacheChildren = new Map<string, { inc(): void }>();
     private readonly rateLimitChildren = new Map<string, { inc(): void }>();
@@ -196,15 +196,22 @@ export class GatewayMetrics {
         duration.observe(seconds);
     }
 
-    /** Counts a request under its consumer's name (bounded: the declared names and `unknown`); children bound once. */
-    consumerDecided(consumer: string, outcome: string, seconds: number): void {
-        let byOutcome = this.consumerChildren.get(consumer);
-        if (!byOutcome) this.consumerChildren.set(consumer, (byOutcome = new Map()));
+    /**
+     * Counts a request under its API's and its consumer's names (bounded: the declared APIs and
+     * `none`, the declared consumers and `unknown`); children bound once.
+     */
+    consumerDecided(api: string, consumer: string, outcome: string, seconds: number): void {
+        let byConsumer = this.consumerChildren.get(api);
+        if (!byConsumer) this.consumerChildren.set(api, (byConsumer = new Map()));
+        let byOutcome = byConsumer.get(consumer);
+        if (!byOutcome) byConsumer.set(consumer, (byOutcome = new Map()));
         let child = byOutcome.get(outcome);
-        if (!child) byOutcome.set(outcome, (child = this.consumerRequests.labels(consumer, outcome)));
+        if (!child) byOutcome.set(outcome, (child = this.consumerRequests.labels(api, consumer, outcome)));
         child.inc();
-        let duration = this.consumerDurationChildren.get(consumer);
-        if (!duration) this.consumerDurationChildren.set(consumer, (duration = this.consumerDuration.labels(consumer)));
+        let durations = this.consumerDurationChildren.get(api);
+        if (!durations) this.consumerDurationChildren.set(api, (durations = new Map()));
+        let duration = durations.get(consumer);
+        if (!duration) durations.set(consumer, (duration = this.consumerDuration.labels(api, consumer)));
         duration.observe(seconds);
     }
 

@@ -71,11 +71,15 @@ describe("gateway configuration", () => {
         assert.equal(c.cache.maxTtlSeconds, 60);
         assert.equal(c.hideCredentials, false);
         assert.equal(c.identityHeaderPrefix, "X-Auth-");
-        assert.deepEqual(c.requiredScopes, []);
+        assert.deepEqual(
+            c.apis.map((a) => [a.name, a.pathPrefix, a.requiredScopes]),
+            [["default", "/", []]],
+        );
     });
     it("names each missing required variable", () => {
         const p = problems({});
-        for (const name of ["UPSTREAM_URL", "OIDC_ISSUER", "AUDIENCE"]) assert.ok(p.includes(`${name}: is required`), p.join("\n"));
+        for (const name of ["OIDC_ISSUER", "AUDIENCE"]) assert.ok(p.includes(`${name}: is required`), p.join("\n"));
+        assert.ok(p.includes("UPSTREAM_URL: is required (the API behind the gateway), or declare APIS"), p.join("\n"));
         const q = problems({ ...base, INTROSPECTION_CLIENT_ID: "", INTROSPECTION_CLIENT_SECRET: "" });
         assert.ok(q.some((x) => x.startsWith("INTROSPECTION_CLIENT_ID: is required")));
         assert.ok(q.some((x) => x.startsWith("INTROSPECTION_CLIENT_SECRET: is required")));
@@ -126,5 +130,55 @@ describe("gateway configuration", () => {
     });
     it("refuses the same port for traffic and admin", () => {
         assert.ok(problems({ ...base, PORT: "8080", ADMIN_PORT: "8080" }).includes("ADMIN_PORT: must differ from PORT"));
+    });
+});
+
+describe("APIS: several APIs behind one gateway", () => {
+    const base = { OIDC_ISSUER: "http://127.0.0.1:2", AUDIENCE: "api://x", TOKEN_VALIDATION: "jwt" };
+    const products = { name: "products", pathPrefix: "/products", upstreamUrl: "http://127.0.0.1:3001/v1", requiredScopes: ["products:read"] };
+    const orders = { name: "orders", pathPrefix: "/orders", stripPrefix: true, upstreamUrl: "http://127.0.0.1:3002", consumers: ["0oaA"] };
+    const problems = (env: Record<string, string>): string[] => {
+        try {
+            loadConfig({ ...base, ...env });
+            return [];
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            return e.problems;
+        }
+    };
+
+    it("loads each API with its route, upstream and policy, and the gateway's CORS policy unless it names its own origins", () => {
+        const c = loadConfig({
+            ...base,
+            CORS_ALLOWED_ORIGINS: "https://app.example",
+            APIS: JSON.stringify([products, { ...orders, corsAllowedOrigins: ["https://orders.example"] }]),
+        });
+        assert.deepEqual(
+            c.apis.map((a) => [a.name, a.prefix, a.stripPrefix, a.upstreamUrl.href, a.requiredScopes, a.consumers && [...a.consumers], a.cors.origins]),
+            [
+                ["products", ["products"], false, "http://127.0.0.1:3001/v1", ["products:read"], undefined, ["https://app.example"]],
+                ["orders", ["orders"], true, "http://127.0.0.1:3002/", [], ["0oaA"], ["https://orders.example"]],
+            ],
+        );
+    });
+    it("names what is wrong: the shorthand's settings beside APIS, a name or route used twice, a reserved name, neither", () => {
+        const apis = (list: unknown[]) => ({ APIS: JSON.stringify(list) });
+        assert.deepEqual(problems({ ...apis([products]), UPSTREAM_URL: "http://127.0.0.1:1", REQUIRED_SCOPES: "x", SCOPE_MATCH: "any" }), [
+            "UPSTREAM_URL: applies to the one-API shorthand only: with APIS, set it on each API",
+            "REQUIRED_SCOPES: applies to the one-API shorthand only: with APIS, set it on each API",
+            "SCOPE_MATCH: applies to the one-API shorthand only: with APIS, set it on each API",
+        ]);
+        assert.deepEqual(problems(apis([products, { ...orders, name: "products" }])), ["APIS[1].name: 'products' is also the name of API [0]"]);
+        assert.deepEqual(problems(apis([products, { ...orders, pathPrefix: "/PRODUCTS" }])), [
+            "APIS[1].pathPrefix: /PRODUCTS on any host is also the route of API [0] (products): give one a longer prefix or its own hosts",
+        ]);
+        // The same prefix on hosts of its own is another route.
+        assert.deepEqual(problems(apis([products, { ...orders, pathPrefix: "/products", hosts: ["partner.example"] }])), []);
+        assert.match(problems(apis([{ ...orders, name: "none" }])).join("\n"), /APIS\[0\]\.name: 'none' is the label of requests that reach no API/);
+        assert.match(problems(apis([{ ...orders, pathPrefix: "/orders/" }])).join("\n"), /APIS\[0\]\.pathPrefix: must be a path such as \/orders/);
+        assert.match(problems(apis([{ ...orders, pathPrefix: "/a/../b" }])).join("\n"), /APIS\[0\]\.pathPrefix: must not contain '\.' or '\.\.'/);
+        assert.match(problems(apis([{ ...orders, consumers: [] }])).join("\n"), /APIS\[0\]\.consumers: must name at least one consumer/);
+        assert.match(problems(apis([{ ...orders, hosts: ["Orders.Example:443"] }])).join("\n"), /APIS\[0\]\.hosts\[0\]: must be host names in lower case/);
+        assert.deepEqual(problems({}), ["UPSTREAM_URL: is required (the API behind the gateway), or declare APIS"]);
     });
 });

@@ -62,6 +62,31 @@ const ARBITRARIES: Partial<Record<SettingName, fc.Arbitrary<unknown>>> = {
     ),
     requiredScopes: fc.uniqueArray(scope, { maxLength: 3 }),
     routeRules: fc.array(routeRule, { maxLength: 3 }),
+    apis: fc.option(
+        fc
+            .uniqueArray(
+                fc.record(
+                    {
+                        name: fc.constantFrom("products", "orders", "billing-v2"),
+                        pathPrefix: fc.constantFrom("/", "/orders", "/api/v1/products"),
+                        hosts: fc.option(fc.uniqueArray(fc.constantFrom("api.acme.example", "orders.acme.example"), { minLength: 1, maxLength: 2 }), {
+                            nil: undefined,
+                        }),
+                        stripPrefix: fc.boolean(),
+                        upstreamUrl: fc.constantFrom("http://127.0.0.1:3001", "https://orders.internal.example/v1"),
+                        requiredScopes: fc.uniqueArray(scope, { maxLength: 2 }),
+                        scopeMatch: fc.constantFrom("all", "any"),
+                        routeRules: fc.array(routeRule, { maxLength: 2 }),
+                        corsAllowedOrigins: fc.option(fc.constant(["https://app.example"]), { nil: undefined }),
+                        consumers: fc.option(fc.uniqueArray(fc.stringMatching(/^0oa[A-Za-z0-9]{4,16}$/), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+                    },
+                    { requiredKeys: ["name", "upstreamUrl"] },
+                ),
+                { minLength: 1, maxLength: 3, selector: (a) => a.name },
+            )
+            .filter((apis) => new Set(apis.map((a) => `${a.pathPrefix}|${a.hosts?.join(",")}`)).size === apis.length),
+        { nil: undefined },
+    ),
     host: fc.constantFrom("0.0.0.0", "127.0.0.1", "::"),
     identityHeaderPrefix: fc.constantFrom("X-Auth-", "X-Consumer-"),
     trustProxy: fc.constantFrom("false", "1", "10.0.0.0/16,10.1.0.0/16"),

@@ -1,6 +1,7 @@
 // Unit tests of policy-gateway/src/decision/authorize.ts: the request path's decision: prepare, conclude, and the answers the gateway gives itself. Pure, without a server.
 import { conclude, originForm, prepare } from "../../../policy-gateway/src/decision/authorize";
 import { compileRules } from "../../../policy-gateway/src/decision/routeRules";
+import { prefixSegments } from "../../../policy-gateway/src/decision/apiRouting";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DRAINING, rateLimited } from "../../../policy-gateway/src/decision/authorize";
@@ -31,11 +32,12 @@ describe("the answers the gateway gives itself before forwarding", () => {
 });
 
 describe("authorize: the request path's decision", () => {
-    const cfg = {
+    const api = {
+        name: "default",
+        prefix: [],
         routeRules: compileRules([{ path: "/admin/**", scopes: ["admin"] }]),
         requiredScopes: ["myscope"],
         scopeMatch: "all" as const,
-        methodOverride: "strip" as const,
         cors: {
             origins: ["https://app.example"],
             methods: ["GET", "HEAD", "POST", "DELETE"],
@@ -45,6 +47,7 @@ describe("authorize: the request path's decision", () => {
             maxAgeSeconds: 600,
         },
     };
+    const cfg = { apis: [api], methodOverride: "strip" as const };
     const facts = (method: string, target: string, headers: string[] = []) => ({ method, target, rawHeaders: ["Host", "gw.example", ...headers] });
     const bearer = ["Authorization", "Bearer abc.def"];
 
@@ -95,7 +98,7 @@ describe("authorize: the request path's decision", () => {
         // Without a CORS policy a preflight is an OPTIONS like any other: it needs a token.
         const none = prepare(
             facts("OPTIONS", "/admin/x", ["Origin", "https://app.example", "Access-Control-Request-Method", "GET"]),
-            { ...cfg, cors: { ...cfg.cors, origins: [] } },
+            { ...cfg, apis: [{ ...api, cors: { ...api.cors, origins: [] } }] },
             true,
         );
         assert.ok(none.kind === "answer" && none.status === 400 && none.outcome === "no_token");
@@ -106,7 +109,7 @@ describe("authorize: the request path's decision", () => {
         const pending = prepare(facts("GET", "/admin/users", bearer), cfg, true);
         assert.ok(pending.kind === "verify");
         const status = (v: Parameters<typeof conclude>[1]) => {
-            const r = conclude(pending, v, cfg);
+            const r = conclude(pending, v);
             return r.kind === "answer" ? r.status : 200;
         };
         assert.equal(status({ kind: "invalid", reason: "x" }), 401);
@@ -114,5 +117,82 @@ describe("authorize: the request path's decision", () => {
         assert.equal(status({ kind: "throttled", retryAfterSeconds: 3 }), 429);
         assert.equal(status({ kind: "valid", info: { scopes: new Set(["myscope"]) } }), 403);
         assert.equal(status({ kind: "valid", info: { scopes: new Set(["admin"]) } }), 200);
+    });
+});
+
+describe("authorize: several APIs behind one gateway", () => {
+    const noCors = { origins: [], methods: ["GET"], headers: ["authorization"], exposedHeaders: [], credentials: false, maxAgeSeconds: 600 };
+    const products = {
+        name: "products",
+        prefix: prefixSegments("/products"),
+        routeRules: compileRules([{ path: "/products/**", methods: ["POST"], scopes: ["products:write"] }]),
+        requiredScopes: ["products:read"],
+        scopeMatch: "all" as const,
+        cors: { ...noCors, origins: ["https://shop.example"] },
+    };
+    const orders = {
+        name: "orders",
+        prefix: prefixSegments("/orders"),
+        routeRules: [],
+        requiredScopes: ["orders:read"],
+        scopeMatch: "all" as const,
+        cors: noCors,
+        consumers: new Set(["0oaOrdersClient"]),
+    };
+    const cfg = { apis: [products, orders], methodOverride: "strip" as const };
+    const get = (target: string, headers: string[] = ["Authorization", "Bearer abc.def"]) =>
+        prepare({ method: "GET", target, rawHeaders: ["Host", "gw.example", ...headers] }, cfg, true);
+
+    it("answers 404 in its own JSON for a path no API serves, before asking for a token", () => {
+        for (const target of ["/", "/product", "/ordersx/1"]) {
+            const r = get(target, []);
+            assert.ok(r.kind === "answer", target);
+            assert.deepEqual([r.status, r.body.error, r.outcome, r.api], [404, "not_found", "no_api", undefined]);
+        }
+    });
+    it("holds each request to its own API's scopes, and names the API in every answer", () => {
+        const p = get("/products/1");
+        const o = get("/orders/1");
+        assert.ok(p.kind === "verify" && o.kind === "verify");
+        assert.equal(p.api.name, "products");
+        const verdict = (clientId: string, scopes: string[]) => ({ kind: "valid" as const, info: { clientId, scopes: new Set(scopes) } });
+        // A token for orders does not open products, nor the other way round.
+        const refused = conclude(p, verdict("0oaOrdersClient", ["orders:read"]));
+        assert.ok(refused.kind === "answer");
+        assert.deepEqual([refused.status, refused.body.scope, refused.api], [403, "products:read", "products"]);
+        assert.equal(conclude(o, verdict("0oaOrdersClient", ["orders:read"])).kind, "forward");
+        const noToken = get("/orders/1", []);
+        assert.ok(noToken.kind === "answer" && noToken.api === "orders");
+    });
+    it("refuses with 403 a valid token of a client the API does not list, whatever its scopes", () => {
+        const o = get("/orders/1");
+        assert.ok(o.kind === "verify");
+        const r = conclude(o, { kind: "valid", info: { clientId: "0oaReporting", scopes: new Set(["orders:read"]) } });
+        assert.ok(r.kind === "answer");
+        assert.deepEqual([r.status, r.body.error, r.outcome, r.headers["www-authenticate"]], [403, "access_denied", "not_a_consumer", undefined]);
+        assert.match(r.body.error_description, /not a consumer of API orders/);
+        // Products lists no consumers: any client with the scopes.
+        const p = get("/products/1");
+        assert.ok(p.kind === "verify");
+        assert.equal(conclude(p, { kind: "valid", info: { clientId: "0oaReporting", scopes: new Set(["products:read"]) } }).kind, "forward");
+    });
+    it("answers each API's preflights with its own CORS policy", () => {
+        const preflight = (target: string) =>
+            prepare(
+                { method: "OPTIONS", target, rawHeaders: ["Host", "gw.example", "Origin", "https://shop.example", "Access-Control-Request-Method", "GET"] },
+                cfg,
+                true,
+            );
+        const p = preflight("/products/1");
+        assert.ok(p.kind === "answer" && p.outcome === "preflight" && p.headers["access-control-allow-origin"] === "https://shop.example");
+        // Orders has no CORS policy: the preflight is an OPTIONS like any other, and needs a token.
+        const o = preflight("/orders/1");
+        assert.ok(o.kind === "answer" && o.outcome === "no_token");
+    });
+    it("refuses a path whose second decoding would be another API's", () => {
+        const r = get("/%256frders/1");
+        assert.ok(r.kind === "answer");
+        assert.equal(r.status, 400);
+        assert.match(r.body.error_description, /more than one API \(none, orders\)/);
     });
 });
