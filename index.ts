@@ -18,7 +18,15 @@ import { CredentialDelivery, type DeliveryLocation } from "./components/credenti
 import { deployGateway } from "./components/deployGateway";
 import { IntrospectionClient } from "./components/introspectionClient";
 import { ApiPublication } from "./components/apiPublication";
-import { apiFacts, openApiFragment as openApiFragmentOf, openApiSecuritySchemes, ramlSecurityScheme, type RouteSecurity } from "./components/outputs";
+import {
+    apiFacts,
+    apiOutputs,
+    openApiFragment as openApiFragmentOf,
+    openApiSecuritySchemes,
+    ramlSecurityScheme,
+    type ApiOutput,
+    type RouteSecurity,
+} from "./components/outputs";
 import { loadStackConfig } from "./components/stackConfig/index";
 import { limitOf } from "./policy-gateway/src/limits/rateLimitPlan";
 
@@ -140,12 +148,24 @@ const deliveries: Record<string, DeliveryLocation> =
 
 // 7. What the API team needs, published once beside the consumers' credentials, so that no team
 //    needs to read the stack (a StackReference opens every secret in its state).
-/** Who may call the API, as the gateway decides it: for the OpenAPI fragment's security per operation. */
-const routeSecurity: RouteSecurity | undefined = config.gateway && {
-    requiredScopes: config.gateway.settings.requiredScopes,
-    scopeMatch: config.gateway.settings.scopeMatch,
-    routeRules: config.gateway.settings.routeRules ?? [],
-};
+/** Who may call the API, as the gateway decides it: for the OpenAPI fragment's security per operation (a gateway of one API). */
+const declaredApis = config.gateway?.settings.apis;
+const routeSecurity: RouteSecurity | undefined =
+    config.gateway && !declaredApis
+        ? {
+              requiredScopes: config.gateway.settings.requiredScopes,
+              scopeMatch: config.gateway.settings.scopeMatch,
+              routeRules: config.gateway.settings.routeRules ?? [],
+          }
+        : undefined;
+/** A gateway of several APIs: each API's route, where to call it, its scopes, consumers and fragments. */
+const apisOut: pulumi.Output<Record<string, ApiOutput>> | undefined =
+    declaredApis &&
+    pulumi
+        .all([authServer.endpoints.tokenUrl, reachableGatewayUrl])
+        .apply(([url, gatewayUrl]) =>
+            apiOutputs(declaredApis, { tokenUrl: url, scopes: config.scopes, gatewayUrl, consumers: consumers.map(({ spec }) => spec) }),
+        );
 const published =
     delivery.method === "esc" || delivery.method === "awsSecretsManager"
         ? new ApiPublication("api-facts", {
@@ -153,9 +173,9 @@ const published =
               project: config.project,
               stack: config.stack,
               facts: pulumi
-                  .all([authServer.issuer, authServer.endpoints, authServer.audience, reachableGatewayUrl])
-                  .apply(([issuer, endpoints, audience, gatewayUrl]) =>
-                      apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl, routes: routeSecurity }),
+                  .all([authServer.issuer, authServer.endpoints, authServer.audience, reachableGatewayUrl, apisOut])
+                  .apply(([issuer, endpoints, audience, gatewayUrl, apis]) =>
+                      apiFacts({ issuer, endpoints, audience, scopes: config.scopes, gatewayUrl, routes: routeSecurity, apis }),
                   ),
           }).location
         : undefined;
@@ -215,6 +235,8 @@ export const openApiSecuritySchemesEntry = tokenUrl.apply((url) => openApiSecuri
  * 403, 429 and 503 answers, and each route rule's security per operation, as the gateway decides it.
  */
 export const openApiFragment = routeSecurity && tokenUrl.apply((url) => openApiFragmentOf(url, config.scopes, routeSecurity));
+/** A gateway of several APIs (gateway.apis): per API, its prefix, URL, scopes, consumers, OpenAPI and RAML fragments. */
+export const apis = apisOut;
 /** Save as `okta.raml` beside the API's RAML 1.0 spec: `securitySchemes: {okta: !include okta.raml}`. */
 export const ramlSecuritySchemeFragment = tokenUrl.apply((url) => ramlSecurityScheme(url, config.scopes));
 

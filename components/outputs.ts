@@ -168,6 +168,56 @@ export function openApiFragment(tokenUrl: string, scopes: ScopeSpec[], routes: R
     };
 }
 
+/** One API of `gateway.apis`, as the stack declares it. */
+export interface DeclaredApi extends RouteSecurity {
+    name: string;
+    pathPrefix: string;
+    hosts?: string[];
+    /** The consumers it lists by name; absent: any client whose token has its scopes. */
+    consumers?: string[];
+}
+
+/** One API behind the gateway, as its teams read it (stack output `apis.<name>`). Nothing secret. */
+export interface ApiOutput {
+    pathPrefix: string;
+    hosts?: string[];
+    /** Where consumers call it: the AWS target's gateway URL and the prefix (absent on a local gateway). */
+    url?: string;
+    /** The scopes its requirements name (its own: no other API requires them). */
+    scopes: string[];
+    /** The consumers that may call it: those it lists, or, listing none, every consumer granted one of its scopes. */
+    consumers: string[];
+    openApiFragment: ReturnType<typeof openApiFragment>;
+    /** Save as `okta.raml` beside this API's RAML 1.0 spec: the scheme with this API's scopes. */
+    ramlSecurityScheme: string;
+}
+
+/** Each API's outputs, by name. Pure. */
+export function apiOutputs(
+    apis: readonly DeclaredApi[],
+    f: { tokenUrl: string; scopes: ScopeSpec[]; gatewayUrl?: string; consumers: readonly { name: string; scopes: readonly string[] }[] },
+): Record<string, ApiOutput> {
+    return Object.fromEntries(
+        apis.map((api) => {
+            const own = new Set([...api.requiredScopes, ...api.routeRules.flatMap((r) => r.scopes)]);
+            const scopes = f.scopes.filter((s) => own.has(s.name));
+            const base = f.gatewayUrl?.replace(/\/+$/, "");
+            return [
+                api.name,
+                {
+                    pathPrefix: api.pathPrefix,
+                    ...(api.hosts ? { hosts: api.hosts } : {}),
+                    ...(base ? { url: api.pathPrefix === "/" ? base : base + api.pathPrefix } : {}),
+                    scopes: scopes.map((s) => s.name),
+                    consumers: api.consumers ?? f.consumers.filter((c) => c.scopes.some((s) => own.has(s))).map((c) => c.name),
+                    openApiFragment: openApiFragment(f.tokenUrl, scopes, api),
+                    ramlSecurityScheme: ramlSecurityScheme(f.tokenUrl, scopes),
+                },
+            ];
+        }),
+    );
+}
+
 /** What the API team needs, published without access to the stack (ApiPublication). Nothing secret. */
 export interface ApiFacts {
     issuer: string;
@@ -180,8 +230,10 @@ export interface ApiFacts {
     gatewayUrl?: string;
     /** Paste under `components.securitySchemes` in the API's OpenAPI 3 document. */
     openApiSecuritySchemes: ReturnType<typeof openApiSecuritySchemes>;
-    /** Merge into the API's OpenAPI 3.1 document: security per operation and the gateway's answers (with a gateway). */
+    /** Merge into the API's OpenAPI 3.1 document: security per operation and the gateway's answers (a gateway of one API). */
     openApiFragment?: ReturnType<typeof openApiFragment>;
+    /** A gateway of several APIs (gateway.apis): each API's route, scopes, consumers and fragments. */
+    apis?: Record<string, ApiOutput>;
     /** Save as `okta.raml` beside the API's RAML 1.0 spec. */
     ramlSecurityScheme: string;
 }
@@ -194,6 +246,7 @@ export function apiFacts(f: {
     scopes: ScopeSpec[];
     gatewayUrl?: string;
     routes?: RouteSecurity;
+    apis?: Record<string, ApiOutput>;
 }): ApiFacts {
     return {
         issuer: f.issuer,
@@ -205,6 +258,7 @@ export function apiFacts(f: {
         ...(f.gatewayUrl ? { gatewayUrl: f.gatewayUrl } : {}),
         openApiSecuritySchemes: openApiSecuritySchemes(f.endpoints.tokenUrl, f.scopes),
         ...(f.routes ? { openApiFragment: openApiFragment(f.endpoints.tokenUrl, f.scopes, f.routes) } : {}),
+        ...(f.apis ? { apis: f.apis } : {}),
         ramlSecurityScheme: ramlSecurityScheme(f.endpoints.tokenUrl, f.scopes),
     };
 }

@@ -44,6 +44,13 @@ export const consumerClientOutputSchema = z.strictObject({
     }),
 });
 
+const openApiFragmentOutput = z.looseObject({
+    openapi: z.literal("3.1.0"),
+    security: z.array(z.record(z.string(), z.array(z.string()))),
+    components: z.looseObject({}),
+});
+const ramlFragment = z.string().startsWith("#%RAML 1.0 SecurityScheme");
+
 /** The stack's outputs, as `pulumi stack output --json` shows them (secrets shown with `--show-secrets`). Absent ones are not set on this target. */
 export const stackOutputsSchema = z.strictObject({
     issuer: url,
@@ -62,10 +69,24 @@ export const stackOutputsSchema = z.strictObject({
     apiPublication: z.strictObject({ method: z.enum(["esc", "awsSecretsManager"]), location: z.string(), read: z.string() }).optional(),
     openApiSecuritySchemesEntry: z.record(z.string(), z.unknown()),
     /** With a gateway: a partial OpenAPI 3.1 document (security per operation, the gateway's answers). */
-    openApiFragment: z
-        .looseObject({ openapi: z.literal("3.1.0"), security: z.array(z.record(z.string(), z.array(z.string()))), components: z.looseObject({}) })
+    openApiFragment: openApiFragmentOutput.optional(),
+    ramlSecuritySchemeFragment: ramlFragment,
+    /** With gateway.apis: each API behind the gateway, by name. */
+    apis: z
+        .record(
+            z.string(),
+            z.strictObject({
+                pathPrefix: z.string().startsWith("/"),
+                hosts: z.array(z.string()).optional(),
+                /** The AWS target's gateway URL and the prefix. */
+                url: url.optional(),
+                scopes: z.array(z.string()),
+                consumers: z.array(z.string()),
+                openApiFragment: openApiFragmentOutput,
+                ramlSecurityScheme: ramlFragment,
+            }),
+        )
         .optional(),
-    ramlSecuritySchemeFragment: z.string().startsWith("#%RAML 1.0 SecurityScheme"),
     /** The AWS target's gateway, where consumers call the API. */
     gatewayUrl: url.optional(),
     /** The local target's gateway, for whoever ran `pulumi up`. */

@@ -25,6 +25,7 @@ import { privateKeyJwtTokenCommand } from "../harness/clientAssertion";
 import type { JWK } from "jose";
 import { fakeOktaId, PROJECT_ROOT, runProgram, standInSecretsFor, valueOf, type RecordedResource } from "../harness/stackHarness";
 import { planLines } from "../harness/plan";
+import { apisWalkthrough } from "../harness/apisWalkthrough";
 import * as pulumi from "@pulumi/pulumi";
 
 const LOOPBACK = "127.0.0.1";
@@ -306,7 +307,7 @@ async function main(): Promise<void> {
         { port: oktaPort, what: "the local authorization server", flag: "--okta-port" },
     ]);
 
-    const started: { okta?: LocalOkta; upstream?: SampleUpstream; gateway?: ChildProcess } = {};
+    const started: { okta?: LocalOkta; upstream?: SampleUpstream; apiUpstreams: SampleUpstream[]; gateway?: ChildProcess } = { apiUpstreams: [] };
     let gatewayLog: string | undefined;
     const keyDir = mkdtempSync(path.join(tmpdir(), "okta-api-gateway-rehearsal-keys-"));
     let stopping = false;
@@ -319,6 +320,7 @@ async function main(): Promise<void> {
             await exited;
         }
         await started.upstream?.stop();
+        for (const u of started.apiUpstreams) await u.stop();
         await started.okta?.stop();
         // The stand-in keys go with the run; the gateway's log stays only when it explains a failure.
         rmSync(keyDir, { recursive: true, force: true });
@@ -364,12 +366,23 @@ async function main(): Promise<void> {
 
         // 3. The sample upstream and the gateway bundle with the declared environment.
         started.upstream = await startSampleUpstream(upPort);
+        // Several APIs: the first on the sample upstream above, each other one on a sample of its own (a free port).
+        const declaredApis = gateway?.settings.apis;
+        for (const _ of (declaredApis ?? []).slice(1)) started.apiUpstreams.push(await startSampleUpstream());
+        const apiUpstreamUrls = [started.upstream.url, ...started.apiUpstreams.map((u) => u.url)];
         if (gateway) {
             const bundle = ensureGatewayBundle();
             const env: Record<string, string> = {
                 ...offlineEnvironment(gateway.env, kms?.env),
                 OIDC_ISSUER: issuer,
-                UPSTREAM_URL: started.upstream.url,
+                ...(declaredApis
+                    ? {
+                          // Each API's upstream replaced by its sample, its base path kept.
+                          APIS: JSON.stringify(
+                              declaredApis.map((a, i) => ({ ...a, upstreamUrl: apiUpstreamUrls[i] + new URL(a.upstreamUrl).pathname.replace(/\/$/, "") })),
+                          ),
+                      }
+                    : { UPSTREAM_URL: started.upstream.url }),
                 PORT: String(gateway.port),
                 ADMIN_PORT: String(gateway.adminPort),
                 HOST: LOOPBACK,
@@ -416,7 +429,11 @@ async function main(): Promise<void> {
             out(
                 `  gateway               ${gw}  (admin http://${LOOPBACK}:${gateway.adminPort}; ${gateway.target} target, ${validation} validation${okta.introspectionClient ? `; introspection client authenticates with ${introspectionKeys(okta.introspectionClient, gateway.env)}${kms ? ` (deployed, AWS KMS signs; here a stand-in key, ${kms.key.kid}, which the app trusts too)` : ""}` : ""})`,
             );
-        out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
+        if (declaredApis)
+            declaredApis.forEach((a, i) =>
+                out(`  API ${a.name.padEnd(18)}${gw}${a.pathPrefix === "/" ? "" : a.pathPrefix}  → ${apiUpstreamUrls[i]}  (a sample API)`),
+            );
+        else out(`  upstream              ${started.upstream.url}  (a sample Products API)`);
         if (gatewayLog) out(`  gateway log           ${gatewayLog}  (tail -f it to watch each decision)`);
         if (ignored.length) out(`  ignored               ${ignored.join(", ")} from this shell: the rehearsal is offline and uses a stand-in credential`);
         out(`Consumers, with the rehearsal's stand-in credentials (not real ones):`);
@@ -436,7 +453,19 @@ async function main(): Promise<void> {
         const say = (what: string) => out(`${++step}. ${what}`);
         say(`The authorization server's metadata:`);
         out(`$ curl -s ${started.okta.metadataUrl}`);
-        if (!first || !firstScopes) {
+        if (gw && declaredApis) {
+            for (const s of apisWalkthrough({
+                apis: declaredApis,
+                consumers: withSecret,
+                mayHave,
+                scopesFor,
+                tokenCommand: (c, scope) => basicCurl(c, scope, started.okta?.tokenUrl ?? ""),
+                gatewayUrl: gw,
+            })) {
+                say(s.say);
+                for (const c of s.commands) out(`$ ${c}`);
+            }
+        } else if (!first || !firstScopes) {
             out(`(no consumer with a client secret may ask for ${readNeeds.scopes.join(readNeeds.match === "any" ? " or " : " ")}: nothing more to show)`);
         } else {
             say(`A token for ${first.name}, client credentials grant, scope=${firstScopes.join(" ")}:`);

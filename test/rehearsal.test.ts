@@ -242,6 +242,70 @@ describe("npm start", () => {
         }
     });
 
+    it("rehearses two APIs behind one gateway (examples/Pulumi.two-apis.yaml): each step gets the status it announces, and each consumer reaches exactly the APIs it is declared for", async () => {
+        const file = path.join(PROJECT_ROOT, "examples/Pulumi.two-apis.yaml");
+        const r = await startRehearsal(["--stack-file", file]);
+        try {
+            await untilRunning(r);
+            const out = r.stdout();
+            assert.match(out, /Rehearsal of stack "two-apis"/);
+            // The printed walkthrough, replayed as printed in one shell; every step that announces a status gets it.
+            const steps = out.split("\n").reduce<{ say: string; commands: string[] }[]>((acc, line) => {
+                if (/^\d+\. /.test(line)) acc.push({ say: line, commands: [] });
+                else if (line.startsWith("$ ")) acc.at(-1)?.commands.push(line.slice(2));
+                return acc;
+            }, []);
+            const commands = steps.flatMap((st, i) => st.commands.map((c) => ({ step: i, c })));
+            const script = commands.map(({ c }, i) => `printf '\\n@@%d\\n' ${i}; ${c}`).join("\n");
+            const replay = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30_000 });
+            const outputs = replay.stdout.split(/\n@@\d+\n/).slice(1);
+            const announced = steps.flatMap((st, i) => {
+                const m = /: (\d{3})$/.exec(st.say);
+                return m ? [{ say: st.say, status: Number(m[1]), last: commands.findLastIndex((c) => c.step === i) }] : [];
+            });
+            assert.deepEqual(
+                announced.map((a) => a.status),
+                [200, 200, 403, 404],
+                out,
+            );
+            for (const a of announced) assert.equal(Number(/^HTTP\/1\.1 (\d{3})/m.exec(outputs[a.last])?.[1]), a.status, `${a.say}\n${outputs[a.last]}`);
+
+            // Every consumer with a secret against every API, expected from the stack file itself.
+            const doc = parseYaml(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+            const declared = doc.config["okta-api-gateway:consumers"] as { name: string; scopes: string[] }[];
+            const apis = (
+                doc.config["okta-api-gateway:gateway"] as { apis: { name: string; pathPrefix: string; requiredScopes: string[]; consumers?: string[] }[] }
+            ).apis;
+            const tokenUrl = /token endpoint +(\S+)/.exec(out)?.[1];
+            let checked = 0;
+            for (const line of out.split("\n")) {
+                const c = /^ {2}(\S+) {2}client_id=(\S+) {2}client_secret=(\S+) {2}scopes=(\S+)/.exec(line);
+                if (!c) continue;
+                const [, name, id, secret, scopes] = c;
+                for (const api of apis) {
+                    const expected =
+                        (api.consumers ?? declared.map((d) => d.name)).includes(name) && api.requiredScopes.every((s) => scopes.split(",").includes(s))
+                            ? 200
+                            : 403;
+                    const call = spawnSync(
+                        "bash",
+                        [
+                            "-c",
+                            `T=$(curl -s -u '${id}:${secret}' -d grant_type=client_credentials -d 'scope=${scopes.replaceAll(",", " ")}' ${tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'); ` +
+                                `curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T" http://127.0.0.1:${r.ports.gateway}${api.pathPrefix}/7`,
+                        ],
+                        { encoding: "utf8", timeout: 15_000 },
+                    );
+                    assert.equal(Number(call.stdout), expected, `${name} on API ${api.name}`);
+                    checked++;
+                }
+            }
+            assert.equal(checked, 4, "products-web and inventory-sync, on both APIs");
+        } finally {
+            assert.equal(await stop(r), 0);
+        }
+    });
+
     it("--plan lists what `pulumi up` would create, by component, with key inputs and secrets masked, the outputs and what each team receives, and starts nothing", async () => {
         for (const stack of ["dev", "prod"]) {
             const r = await startRehearsal(["--stack", stack, "--plan"]);
