@@ -3,6 +3,7 @@
 // reaches only the APIs that declare it, a path of no API is answered 404 and never forwarded,
 // and the per-API metrics' labels stay within the declared APIs and consumers.
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { bearer, send, startGatewayUnderTest, startSampleUpstream, type GatewayUnderTest, type SampleUpstream } from "../support/gatewayHarness";
 
@@ -78,6 +79,19 @@ describe("several APIs behind one gateway", () => {
             assert.equal(JSON.parse(r.body).error, "not_found");
         }
         assert.deepEqual([g.upstream.count, orders.count], counts);
+    });
+    it("writes api, consumer and outcome on every request line, even one the HTTP parser refused: the fields the CloudWatch metrics are cut by", async () => {
+        const socket = connect(Number(new URL(g.url).port), "127.0.0.1");
+        await new Promise((resolve) => socket.once("connect", resolve));
+        socket.end("GET /products/1 HTTP/1.1\r\nHost: gw\r\nBad Header\r\n\r\n");
+        await new Promise((resolve) => socket.once("close", resolve).resume());
+        await new Promise((r) => setTimeout(r, 20));
+        const lines = g.logs
+            .flatMap((l) => l.split("\n"))
+            .filter((l) => l.includes('"msg":"request"'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+        for (const l of lines) for (const field of ["api", "consumer", "outcome"]) assert.equal(typeof l[field], "string", JSON.stringify(l));
+        assert.deepEqual([lines.at(-1)?.api, lines.at(-1)?.consumer, lines.at(-1)?.status], ["none", "unknown", 400]);
     });
     it("counts requests by API and consumer, with labels bounded by the declared names", async () => {
         const text = await (await fetch(`${g.adminUrl}/metrics`)).text();

@@ -138,6 +138,9 @@ describe("per-consumer rate limits across two gateway processes", () => {
             assert.equal(sample(text, "policy_gateway_rate_limit_decisions_total", { tier: "ten", outcome: "allowed", store: "fallback" }), 5);
             await sleep(1_100); // the log is flushed at least once a second
             assert.equal(gw.lines.filter((l) => l.includes("rate-limit store unavailable")).length, 1, "logged once, not per request");
+            // Each request decided without the store says so on its line: what the AWS target's RateLimitFallbacks metric counts.
+            const requests = gw.lines.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l) as { limitStore?: string });
+            assert.equal(requests.filter((r) => r.limitStore === "fallback").length, 8);
         }
 
         await redis.restart();

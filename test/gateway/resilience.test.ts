@@ -60,6 +60,16 @@ describe("gateway, 429 from the authorization server", () => {
         const calls = g.okta.calls.introspect;
         for (let i = 0; i < 5; i++) assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 503);
         assert.equal(g.okta.calls.introspect, calls, "no calls during the back-off");
+        // Each line says why: what the AWS target's AuthorizationServer429s metric (and its alarm) counts.
+        await sleep(20);
+        const lines = g.logs
+            .flatMap((l) => l.split("\n"))
+            .filter((l) => l.includes('"msg":"request"'))
+            .map((l) => JSON.parse(l) as { outcome: string; reason?: string });
+        assert.deepEqual(
+            lines.slice(-6).map((l) => `${l.outcome} ${l.reason}`),
+            Array(6).fill("unavailable rate_limited"),
+        );
         g.okta.setFault({ kind: "none" });
         await sleep(1_100);
         assert.equal((await send(g.url, "/api", { headers: bearer(token) })).status, 200);

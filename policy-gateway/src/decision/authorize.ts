@@ -13,6 +13,7 @@ import { requirementsFor, type CompiledRule } from "./routeRules";
 import { selectApi, type ApiRoute } from "./apiRouting";
 import { missingScopes, type ScopeMatch } from "../verification/scopes";
 import type { TokenInfo, Verdict } from "../verification/tokenInfo";
+import type { Outcome } from "../shared/metrics";
 
 /** What the gateway forwards: any method but TRACE/CONNECT (RFC 9110 §9.3.8, §9.3.6: no use behind a gateway, and TRACE reflects credentials). */
 export const FORWARDED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -46,7 +47,7 @@ export interface Answer {
     status: number;
     body: Record<string, string>;
     headers: Record<string, string>;
-    outcome: string;
+    outcome: Outcome;
     reason?: string;
     /** The API the request was for, once known (the metrics' and the log's `api`). */
     api?: string;
@@ -80,7 +81,7 @@ export interface NeedsVerdict<A extends ApiPolicy = ApiPolicy> {
     api: A;
 }
 
-const answer = (status: number, body: Record<string, string>, outcome: string, headers: Record<string, string> = {}, reason?: string): Answer => ({
+const answer = (status: number, body: Record<string, string>, outcome: Outcome, headers: Record<string, string> = {}, reason?: string): Answer => ({
     kind: "answer",
     status,
     body,
@@ -88,7 +89,7 @@ const answer = (status: number, body: Record<string, string>, outcome: string, h
     outcome,
     reason,
 });
-const invalidRequest = (description: string, outcome = "bad_request") =>
+const invalidRequest = (description: string, outcome: Outcome = "bad_request") =>
     answer(400, { error: "invalid_request", error_description: description }, outcome, {}, description);
 
 /** Origin-form of the target, and the authority an absolute-form target names (RFC 9112 §3.2.2). */

@@ -35,7 +35,7 @@ import { tierOf } from "../limits/rateLimitPlan";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "../request/extractToken";
 import { forwardHeaders, forwardQuery } from "../request/forwardHeaders";
-import { consumerLabel, GatewayMetrics } from "../shared/metrics";
+import { consumerLabel, GatewayMetrics, UNKNOWN_CONSUMER, type Outcome } from "../shared/metrics";
 import { rateLimitHeaders } from "../limits/rateLimitHeaders";
 import { responseHeaders } from "../request/responseHeaders";
 import type { PrimaryChannel } from "../verification/remoteIntrospection";
@@ -196,7 +196,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         const client = clientAddress(peer, headerValues(req.rawHeaders, "x-forwarded-for"), config.trustProxy, isTrustedPeer);
         // The per-request log line is built only when it will be written.
         const entry: Record<string, unknown> | undefined = logging() ? { reqId, method: req.method, clientIp: client } : undefined;
-        let outcome = "bad_request";
+        let outcome: Outcome = "bad_request";
         /** The API the request was for, once routed: the metrics' and the log's `api`. */
         let api: GatewayApi | undefined;
         /** The verified client, for the per-consumer metrics: named when declared, else `unknown`. */
@@ -256,7 +256,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         if (rateLimiter && clientId) {
             const limit = await rateLimiter.take(clientId);
             if (limit) {
-                if (entry) entry.tier = limit.tier;
+                // Which store decided: `fallback` lines are the signal that the shared store is away (a CloudWatch metric on AWS).
+                if (entry) Object.assign(entry, { tier: limit.tier, limitStore: limit.source });
                 if (!limit.allowed) return answer(rateLimited(limit));
                 limitHeaders = rateLimitHeaders(limit);
             }
@@ -410,8 +411,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             { error: "expectation_failed", error_description: "only Expect: 100-continue is supported" },
             { "x-request-id": reqId, connection: "close" },
         );
-        metrics.decided("bad_request", 0);
-        if (logging()) log.info({ reqId, method: req.method, outcome: "bad_request", status: 417, reason: "expect" }, "request");
+        refusedBeforeRouting();
+        if (logging())
+            log.info({ reqId, method: req.method, api: NO_API, consumer: UNKNOWN_CONSUMER, outcome: "bad_request", status: 417, reason: "expect" }, "request");
     });
 
     /** An answer written straight to the socket (no request object exists), closing it: JSON, a request id, a log line. */
@@ -425,8 +427,14 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nx-request-id: ${reqId}\r\n${headers}` +
                 `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
         );
+        refusedBeforeRouting();
+        if (logging()) log.info({ reqId, api: NO_API, consumer: UNKNOWN_CONSUMER, outcome: "bad_request", status, reason }, "request");
+    }
+
+    /** Counted as every request is, under no API and no consumer: the log lines' and the metrics' labels are always there. */
+    function refusedBeforeRouting(): void {
         metrics.decided("bad_request", 0);
-        if (logging()) log.info({ reqId, outcome: "bad_request", status, reason }, "request");
+        metrics.consumerDecided(NO_API, UNKNOWN_CONSUMER, "bad_request", 0);
     }
 
     function failed(res: ServerResponse, e: unknown): void {

@@ -25,6 +25,29 @@ export function consumerLabel(names: ReadonlyMap<string, string>, clientId: stri
 
 export const UNKNOWN_CONSUMER = "unknown";
 
+/**
+ * Every decision a request's line and metrics can carry (`outcome`): a closed list, so that what is
+ * labelled by it stays bounded (the AWS target's CloudWatch metric filters count on it).
+ */
+export const OUTCOMES = [
+    "allowed",
+    "preflight",
+    "no_token",
+    "bad_request",
+    "no_api",
+    "invalid_token",
+    "insufficient_scope",
+    "not_a_consumer",
+    "rate_limited",
+    "concurrency_limited",
+    "throttled",
+    "unavailable",
+    "not_ready",
+    "upstream_busy",
+    "client_closed",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
 export class GatewayMetrics {
     readonly registry = new Registry();
     readonly decisions = new Counter({
@@ -186,7 +209,7 @@ export class GatewayMetrics {
     }
 
     /** Counts a decision and its duration; label children are bound once, not hashed per request. */
-    decided(outcome: string, seconds?: number): void {
+    decided(outcome: Outcome, seconds?: number): void {
         let child = this.decisionChildren.get(outcome);
         if (!child) this.decisionChildren.set(outcome, (child = this.decisions.labels(outcome)));
         child.inc();
@@ -200,7 +223,7 @@ export class GatewayMetrics {
      * Counts a request under its API's and its consumer's names (bounded: the declared APIs and
      * `none`, the declared consumers and `unknown`); children bound once.
      */
-    consumerDecided(api: string, consumer: string, outcome: string, seconds: number): void {
+    consumerDecided(api: string, consumer: string, outcome: Outcome, seconds: number): void {
         let byConsumer = this.consumerChildren.get(api);
         if (!byConsumer) this.consumerChildren.set(api, (byConsumer = new Map()));
         let byOutcome = byConsumer.get(consumer);
