@@ -248,3 +248,5 @@ export const localGatewayUrl = config.gateway?.target === "local" ? gateway?.url
 export const gatewayImage = gateway?.imageRef;
 /** The CloudWatch dashboard of the gateway (AWS target). */
 export const gatewayDashboard = gateway?.dashboardName;
+/** API name → the CloudWatch dashboard of its requests, refusals and latency, by consumer (AWS target). */
+export const apiDashboards = gateway?.apiDashboards;

@@ -1,4 +1,6 @@
 import * as aws from "@pulumi/aws";
+import { GatewayTelemetry } from "./gatewayTelemetry";
+import { DEFAULT_API } from "../policy-gateway/src/config/settings";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayEnvironment } from "../policy-gateway/src/config/load";
 import { ADMIN_PATHS, HEALTH_CHECK, healthCheckCommand, PORTS } from "../policy-gateway/src/config/contract";
@@ -24,6 +26,8 @@ export interface AwsGatewayArgs {
     production: boolean;
     /** Base image for the gateway image, pinned by digest (default: policy-gateway/base-image/Dockerfile's). */
     baseImage?: string;
+    /** The declared consumers' names: the values the CloudWatch metrics' `Consumer` dimension can take. */
+    consumerNames: string[];
 }
 
 const CONTAINER_NAME = "policy-gateway";
@@ -118,6 +122,8 @@ export class AwsGateway extends pulumi.ComponentResource {
     public readonly url: pulumi.Output<string>;
     public readonly imageRef: pulumi.Output<string>;
     public readonly dashboardName: pulumi.Output<string>;
+    /** API name → its CloudWatch dashboard. */
+    public readonly apiDashboards: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: AwsGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("okta-api-gateway:gateway:AwsGateway", name, {}, opts);
@@ -147,11 +153,28 @@ export class AwsGateway extends pulumi.ComponentResource {
         );
         scaling(name, s, svc, parent);
         const dashboardName = monitoring(name, s, lb, svc, parent);
+        // The gateway's own metrics (by API, consumer and outcome), their dashboards and alarms.
+        const telemetry = new GatewayTelemetry(
+            `${name}-telemetry`,
+            {
+                logGroupName: svc.logGroup.name,
+                namespace: `PolicyGateway/${accountUniqueName(name)}`,
+                apis: (args.gateway.settings.apis ?? [{ name: DEFAULT_API }]).map((a) => a.name),
+                consumers: args.consumerNames,
+                sharedStore: args.gateway.rateLimits?.store === "shared",
+                thresholds: s.alarms,
+                alarmTopicArn: s.alarmTopicArn,
+                dashboardName: (api) => accountUniqueName(`${name}-${api}`),
+                region: aws.getRegionOutput({}, parent).region,
+            },
+            parent,
+        );
 
         this.url = lb.url;
         this.imageRef = image.ref;
         this.dashboardName = dashboardName;
-        this.registerOutputs({ url: this.url, imageRef: this.imageRef, dashboardName });
+        this.apiDashboards = telemetry.dashboards;
+        this.registerOutputs({ url: this.url, imageRef: this.imageRef, dashboardName, apiDashboards: this.apiDashboards });
     }
 }
 
@@ -464,6 +487,7 @@ function requestCertificate(name: string, domainName: string, zoneId: string, pa
 interface ServiceWiring {
     cluster: aws.ecs.Cluster;
     service: aws.ecs.Service;
+    logGroup: aws.cloudwatch.LogGroup;
 }
 
 /** Roles, logs, the Fargate task and the service `pulumi up` waits for. */
@@ -581,7 +605,7 @@ function service(
         },
         { ...parent, dependsOn: [w.lb.listener], ignoreChanges: ["desiredCount"], customTimeouts: { create: timeout, update: timeout } },
     );
-    return { cluster, service: svc };
+    return { cluster, service: svc, logGroup };
 }
 
 /** Target tracking on CPU between the configured bounds. */

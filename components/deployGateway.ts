@@ -14,6 +14,8 @@ export interface DeployedGateway {
     imageRef: pulumi.Output<string>;
     /** The CloudWatch dashboard (AWS target only). */
     dashboardName?: pulumi.Output<string>;
+    /** API name → its CloudWatch dashboard (AWS target only). */
+    apiDashboards?: pulumi.Output<Record<string, string>>;
 }
 
 /** A consumer as the gateway knows it: its name (the metrics' `consumer` label), its client id (known once Okta created the app) and its own tier, if any. */
@@ -64,5 +66,6 @@ export function deployGateway(
               introspectionCredential,
               signingKeyArns: kms?.signingKeyArns,
               production: opts.production,
+              consumerNames: okta.consumers.map((c) => c.name),
           });
 }

@@ -93,6 +93,8 @@ export const stackOutputsSchema = z.strictObject({
     localGatewayUrl: url.optional(),
     gatewayImage: z.string().optional(),
     gatewayDashboard: z.string().optional(),
+    /** AWS target: API name → its CloudWatch dashboard. */
+    apiDashboards: z.record(z.string(), z.string()).optional(),
 });
 
 /** What a program reading this stack's outputs gets: `import type { StackOutputs } from "<this repo>/components/stackOutputs"`. */

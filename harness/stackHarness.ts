@@ -112,12 +112,37 @@ export function oktaGetDomain(idOrName: string, validationStatus?: string): Reco
  * What the providers refuse, refused here too, so that a mock that says yes cannot hide a failing
  * `pulumi up`: a private_key_jwt app without keys; a KMS key policy with a statement that names no principal
  * (CreateKey: "MalformedPolicyDocumentException: Policy contains a statement with no principal";
- * terraform-aws-modules/terraform-aws-eks pull request 2163).
+ * terraform-aws-modules/terraform-aws-eks pull request 2163); a metric filter with more than three
+ * dimensions, or with dimensions and a default value ("Invalid metric transformation: dimensions
+ * and default value are mutually exclusive properties", PutMetricFilter; pulumi-aws
+ * LogMetricFilterMetricTransformation: "Up to 3 dimensions", "Conflicts with defaultValue"), or
+ * dimensions that are not `$.` fields of a JSON pattern ("The specified filter pattern does not
+ * support dimensions"); an alarm on metric queries with other than exactly one returnData
+ * ("Specify exactly one metricQuery to be true"), a query with both or neither of metric and
+ * expression, or a metric query beside the single-metric arguments.
  */
 function refuseAsProvidersDo(type: string, inputs: Record<string, unknown>): void {
     // terraform-provider-okta resource_okta_app_oauth.go, validateAppOAuth.
     if (type === "okta:app/oAuth:OAuth" && inputs.tokenEndpointAuthMethod === "private_key_jwt" && !inputs.jwks && !inputs.jwksUri)
         throw new Error("'jwks' or 'jwks_uri' is required when 'token_endpoint_auth_method' is 'private_key_jwt'");
+    if (type === "aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+        const t = inputs.metricTransformation as { dimensions?: Record<string, string>; defaultValue?: string };
+        const dims = Object.values(t.dimensions ?? {});
+        if (dims.length > 3) throw new Error("InvalidParameterException: a metric filter can have at most 3 dimensions");
+        if (dims.length > 0 && t.defaultValue !== undefined)
+            throw new Error("InvalidParameterException: Invalid metric transformation: dimensions and default value are mutually exclusive properties");
+        if (dims.length > 0 && (!String(inputs.pattern).trim().startsWith("{") || dims.some((d) => !/^\$\.[A-Za-z0-9_.]+$/.test(d))))
+            throw new Error("InvalidParameterException: The specified filter pattern does not support dimensions");
+    }
+    if (type === "aws:cloudwatch/metricAlarm:MetricAlarm" && Array.isArray(inputs.metricQueries)) {
+        const queries = inputs.metricQueries as { metric?: unknown; expression?: string; returnData?: boolean }[];
+        if (queries.filter((q) => q.returnData === true).length !== 1) throw new Error("ValidationError: exactly one metric query must have returnData true");
+        if (queries.some((q) => (q.metric === undefined) === (q.expression === undefined)))
+            throw new Error("ValidationError: each metric query needs exactly one of metric and expression");
+        if (queries.length > 20) throw new Error("ValidationError: at most 20 metric queries");
+        if (["metricName", "namespace", "statistic", "extendedStatistic", "dimensions", "period"].some((k) => inputs[k] !== undefined))
+            throw new Error("ValidationError: metricQueries cannot be combined with metricName, namespace, statistic, dimensions or period");
+    }
     if (type === "aws:kms/key:Key" && typeof inputs.policy === "string") {
         const doc = JSON.parse(inputs.policy) as { Statement: { Principal?: { AWS?: string | string[] } }[] };
         for (const st of doc.Statement) {

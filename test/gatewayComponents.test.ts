@@ -1,6 +1,7 @@
 // The gateway deployment components alone, under the mock runtime, for the cases the committed
 // stacks do not cover (the account's default VPC, no certificate), and their pure helpers.
 import * as pulumi from "@pulumi/pulumi";
+import { awsGatewaySpec } from "../components/stackConfig/awsTarget";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +51,7 @@ const spec: GatewaySpec = {
         internal: false,
         assignPublicIp: true,
         deploymentTimeoutMinutes: 20,
-        alarms: { targetResponseTimeP99Seconds: 1, http5xxPerMinute: 10, cpuPercent: 85 },
+        alarms: awsGatewaySpec({}).alarms,
         minCapacity: 1,
         maxCapacity: 3,
         targetCpuPercent: 50,
@@ -317,6 +318,7 @@ describe("AwsGateway in a VPC of its own, with a name and no certificate given",
             allowedCidrs: ["10.0.0.0/8"],
         };
         const gw = new AwsGateway("named", {
+            consumerNames: ["products-web"],
             gateway: { ...spec, aws: settings },
             okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("n".repeat(40)) },
@@ -363,6 +365,7 @@ describe("rate limits in the gateway's deployment", () => {
 
     it("declares a Valkey store only the tasks reach, over TLS, and points every task at it with its fallback share", async () => {
         const gw = new AwsGateway("limited", {
+            consumerNames: ["products-web"],
             gateway: { ...spec, aws: { ...spec.aws, maxCapacity: 4 }, rateLimits: limits },
             okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("l".repeat(40)) },
@@ -404,6 +407,7 @@ describe("rate limits in the gateway's deployment", () => {
 describe("AwsGateway in the account's default VPC, without a certificate", () => {
     it("looks the default VPC and its subnets up, listens on HTTP only, and exports an http URL", async () => {
         const gw = new AwsGateway("edge", {
+            consumerNames: [],
             gateway: spec,
             okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("s".repeat(40)) },
@@ -467,7 +471,7 @@ describe("LocalGateway", () => {
 describe("a gateway that checks JWTs locally (tokenValidation jwt)", () => {
     it("runs its task with no introspection secret: none declared, none readable, none in the task", async () => {
         const jwt: GatewaySpec = { ...spec, settings: { ...spec.settings, tokenValidation: "jwt" } };
-        const gw = new AwsGateway("jwtonly", { gateway: jwt, okta: { ...okta, introspectionClientId: undefined }, production: false });
+        const gw = new AwsGateway("jwtonly", { gateway: jwt, okta: { ...okta, introspectionClientId: undefined }, production: false, consumerNames: [] });
         await valueOf(gw.url);
         await stack.settle();
         const mine = (type: string) => stack.resources.filter((r) => r.type === type && r.name.startsWith("jwtonly-"));
@@ -488,6 +492,7 @@ describe("a gateway that checks JWTs locally (tokenValidation jwt)", () => {
 describe("AwsGateway on Graviton (cpuArchitecture ARM64)", () => {
     it("builds the image for linux/arm64 and runs the task on ARM64", async () => {
         const gw = new AwsGateway("graviton", {
+            consumerNames: [],
             gateway: { ...spec, aws: { ...spec.aws, cpuArchitecture: "ARM64" } },
             okta,
             introspectionCredential: { variable: "INTROSPECTION_CLIENT_SECRET", value: pulumi.secret("g".repeat(40)) },

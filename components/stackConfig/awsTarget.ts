@@ -36,6 +36,13 @@ export function awsGatewaySpec(aws: Partial<RawAwsGateway>): AwsGatewaySpec {
             targetResponseTimeP99Seconds: aws.alarms?.targetResponseTimeP99Seconds ?? 1,
             http5xxPerMinute: aws.alarms?.http5xxPerMinute ?? 10,
             cpuPercent: aws.alarms?.cpuPercent ?? 85,
+            // docs/operations.md, "Alarms and runbook", says why each default.
+            unauthorizedPercent: aws.alarms?.unauthorizedPercent ?? 20,
+            forbiddenPercent: aws.alarms?.forbiddenPercent ?? 10,
+            tooManyRequestsPercent: aws.alarms?.tooManyRequestsPercent ?? 10,
+            minRequestsPerMinute: aws.alarms?.minRequestsPerMinute ?? 20,
+            introspectionErrorsPerMinute: aws.alarms?.introspectionErrorsPerMinute ?? 5,
+            authorizationServer429sPerMinute: aws.alarms?.authorizationServer429sPerMinute ?? 1,
         },
         minCapacity: aws.minCapacity ?? 2,
         maxCapacity: aws.maxCapacity ?? 6,

@@ -269,6 +269,14 @@ export const gatewaySchema = z.strictObject({
                     targetResponseTimeP99Seconds: z.number().positive().max(60).optional(),
                     http5xxPerMinute: z.number().int().min(1).optional(),
                     cpuPercent: z.number().int().min(10).max(100).optional(),
+                    /** Per API: 401s, 403s, 429s as a percentage of its requests. */
+                    unauthorizedPercent: z.number().positive().max(100).optional(),
+                    forbiddenPercent: z.number().positive().max(100).optional(),
+                    tooManyRequestsPercent: z.number().positive().max(100).optional(),
+                    /** Below this many requests a minute, an API's percentages raise no alarm. */
+                    minRequestsPerMinute: z.number().int().min(1).optional(),
+                    introspectionErrorsPerMinute: z.number().int().min(1).optional(),
+                    authorizationServer429sPerMinute: z.number().int().min(1).optional(),
                 })
                 .optional(),
             minCapacity: z.number().int().min(1).max(100).optional(),

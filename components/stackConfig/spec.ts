@@ -1,6 +1,7 @@
 // The stack's configuration as the program uses it: the validated spec types, and the raw values
 // and error the reading and validating stages pass along. No logic beyond the error's text.
 import * as pulumi from "@pulumi/pulumi";
+import type { AlarmThresholds } from "../gatewayTelemetry";
 import type { GatewaySettings } from "../../policy-gateway/src/config/settings";
 import type { RateTier } from "../../policy-gateway/src/limits/rateLimitPlan";
 import type { RATE_LIMIT_STORES } from "../../policy-gateway/src/config/contract";
@@ -211,7 +212,11 @@ export interface AwsGatewaySpec {
     /** SNS topic the alarms notify; undefined: alarms only show in CloudWatch. */
     alarmTopicArn?: string;
     /** Alarm thresholds. */
-    alarms: { targetResponseTimeP99Seconds: number; http5xxPerMinute: number; cpuPercent: number };
+    alarms: {
+        targetResponseTimeP99Seconds: number;
+        http5xxPerMinute: number;
+        cpuPercent: number;
+    } & AlarmThresholds;
     minCapacity: number;
     maxCapacity: number;
     targetCpuPercent: number;

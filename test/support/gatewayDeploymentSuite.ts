@@ -27,6 +27,7 @@ export interface GatewayDoc {
         certificateArn?: string;
         allowedCidrs?: string[];
         alarmTopicArn?: string;
+        alarms?: Record<string, number>;
         minCapacity?: number;
         maxCapacity?: number;
         logRetentionDays?: number;
@@ -385,7 +386,7 @@ export function gatewayDeploymentChecks(
         });
 
         it("alarms on 5xx, unready tasks, p99 latency and CPU, and draws them on a dashboard", () => {
-            const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+            const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => !a.name.includes("-telemetry-"));
             const byMetric = (m: string) =>
                 alarms.find((a) => a.inputs.metricName === m || JSON.stringify(a.inputs.metricQueries ?? []).includes(m)) as RecordedResource;
             const alb = one("aws:lb/loadBalancer:LoadBalancer");
@@ -395,9 +396,71 @@ export function gatewayDeploymentChecks(
             assert.deepEqual(byMetric("UnHealthyHostCount").inputs.dimensions, { LoadBalancer: alb.state.arnSuffix, TargetGroup: tg.state.arnSuffix });
             assert.equal(byMetric("TargetResponseTime").inputs.extendedStatistic, "p99");
             for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, doc.aws?.alarmTopicArn ? [doc.aws.alarmTopicArn] : undefined, a.name);
-            const body = JSON.parse(one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody as string) as { widgets: unknown[] };
+            const main = ofType("aws:cloudwatch/dashboard:Dashboard").find((d) => !d.name.includes("-telemetry-")) as RecordedResource;
+            const body = JSON.parse(main.inputs.dashboardBody as string) as { widgets: unknown[] };
             assert.ok(body.widgets.length >= 4);
             assert.ok(JSON.stringify(body).includes(String(alb.state.arnSuffix)));
+        });
+
+        it("turns the request lines into CloudWatch metrics by API, consumer and outcome, with dimension values bounded by the declarations", () => {
+            const logGroup = one("aws:cloudwatch/logGroup:LogGroup");
+            const filters = ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+            const byMetric = new Map(filters.map((f) => [(f.inputs.metricTransformation as { name: string }).name, f]));
+            const shared = (doc.rateLimits?.store ?? "shared") === "shared" && doc.rateLimits !== undefined;
+            assert.deepEqual(
+                [...byMetric.keys()].sort(),
+                [
+                    "Answers",
+                    "AuthorizationServer429s",
+                    "ConsumerLatency",
+                    "ConsumerRefusals",
+                    "ConsumerRequests",
+                    "IntrospectionErrors",
+                    "Latency",
+                    ...(shared ? ["RateLimitFallbacks"] : []),
+                    "Requests",
+                ].sort(),
+            );
+            // The dimensions are the request line's bounded fields only: never a client id, an address or a path.
+            const allowed = new Set(["$.api", "$.consumer", "$.outcome"]);
+            for (const f of filters) {
+                assert.equal(f.inputs.logGroupName, logGroup.state.name);
+                const t = f.inputs.metricTransformation as { namespace: string; dimensions?: Record<string, string> };
+                assert.match(t.namespace, /^PolicyGateway\//);
+                for (const field of Object.values(t.dimensions ?? {})) assert.ok(allowed.has(field), `${f.name}: ${field}`);
+            }
+        });
+
+        it("alarms per API on 401, 403 and 429 surges relative to its traffic, and on introspection errors and the authorization server's 429s, to the stack's topic", () => {
+            const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.includes("-telemetry-"));
+            const apis = ["default"];
+            const shared = (doc.rateLimits?.store ?? "shared") === "shared" && doc.rateLimits !== undefined;
+            assert.deepEqual(
+                alarms.map((a) => a.name.replace(/^.*-telemetry-alarm-/, "")).sort(),
+                [
+                    ...apis.flatMap((api) => [`${api}-401`, `${api}-403`, `${api}-429`]),
+                    "authorization-server-429",
+                    "introspection-errors",
+                    ...(shared ? ["rate-limit-store"] : []),
+                ].sort(),
+            );
+            for (const a of alarms) {
+                assert.deepEqual(a.inputs.alarmActions, doc.aws?.alarmTopicArn ? [doc.aws.alarmTopicArn] : undefined, a.name);
+                assert.match(String(a.inputs.alarmDescription), /Runbook: docs\/operations\.md#alarm-/);
+            }
+            const surge = alarms.find((a) => a.name.endsWith("-alarm-default-403")) as RecordedResource;
+            const queries = surge.inputs.metricQueries as {
+                id: string;
+                expression?: string;
+                metric?: { metricName: string; dimensions: Record<string, string> };
+            }[];
+            assert.deepEqual(
+                queries.flatMap((q) => (q.metric ? [`${q.metric.metricName} ${Object.values(q.metric.dimensions).join(" ")}`] : [])),
+                ["Requests default", "Answers default insufficient_scope", "Answers default not_a_consumer"],
+            );
+            const minimum = doc.aws?.alarms?.minRequestsPerMinute ?? 20;
+            assert.match(queries.at(-1)?.expression ?? "", new RegExp(`^IF\\(FILL\\(total, 0\\) >= ${minimum}, 100 \\* `));
+            assert.equal(surge.inputs.threshold, doc.aws?.alarms?.forbiddenPercent ?? 10);
         });
 
         it(production ? "keeps the image repository's images on destroy in production" : "lets destroy remove the image repository with its images", () => {

@@ -119,7 +119,9 @@ export function programSuite(stackName: string, preview: boolean): void {
                 ? []
                 : [
                       "okta-api-gateway:gateway:GatewayImage",
-                      gatewayDoc.target === "local" ? "okta-api-gateway:gateway:LocalGateway" : "okta-api-gateway:gateway:AwsGateway",
+                      ...(gatewayDoc.target === "local"
+                          ? ["okta-api-gateway:gateway:LocalGateway"]
+                          : ["okta-api-gateway:gateway:AwsGateway", "okta-api-gateway:gateway:GatewayTelemetry"]),
                   ];
             assert.deepEqual(
                 components,
