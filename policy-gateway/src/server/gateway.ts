@@ -238,7 +238,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         };
 
         if (draining) return answer(DRAINING);
-        let decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
+        const decision = prepare({ method: req.method ?? "", target: req.url ?? "", rawHeaders: req.rawHeaders }, config, verification !== undefined);
         if (decision.kind === "answer") return answer(decision);
         api = decision.api;
         if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
