@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import pino, { type Logger } from "pino";
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
+
+type DispatchController = Dispatcher.DispatchController;
 import { createAdminServer } from "./admin";
 import { AuthServerClient } from "../verification/authServerClient";
 import {
@@ -276,10 +278,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         releaseConnection = admission.release;
         outcome = concluded.outcome;
         if (expectsContinue) res.writeContinue();
-        await forward(req, res, concluded, pool, peer, limitHeaders, reqId, answer);
+        forward(req, res, concluded, pool, peer, limitHeaders, reqId, answer);
     }
 
-    async function forward(
+    function forward(
         req: IncomingMessage,
         res: ServerResponse,
         d: Forward<GatewayApi>,
@@ -288,7 +290,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         limitHeaders: Record<string, string> | undefined,
         requestId: string,
         refuse: (a: Answer) => void,
-    ): Promise<void> {
+    ): void {
         const method = req.method ?? "GET";
         const stripMethodOverride = config.methodOverride === "strip";
         const query = forwardQuery(d.query, stripMethodOverride);
@@ -321,15 +323,67 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             req.pipe(inspector);
         }
         const sent = performance.now();
-        let response;
+        // undici's handler API, not request(): the upstream's answer goes to the client chunk by
+        // chunk as undici parses it, with no Readable and no promise per request in between
+        // (what bench/plainDispatch.ts measures against the request() floor). Backpressure: the
+        // upstream connection pauses while the client's socket is full. Never a retry on the
+        // client's behalf: dispatch sends once; errors are answered.
+        let controller: DispatchController | undefined;
+        let started = false;
+        const clientGone = () => {
+            if (!res.writableFinished) controller?.abort(new Error("the client closed the connection"));
+        };
+        res.once("close", clientGone);
         try {
-            response = await upstream.request({
-                path: basePathOf.get(d.api) + upstreamPath(d.path, d.api, d.api.stripPrefix) + (query ? `?${query}` : ""),
-                method,
-                headers,
-                body: inspector ?? (hasBody ? req : undefined),
-            });
+            upstream.dispatch(
+                {
+                    path: basePathOf.get(d.api) + upstreamPath(d.path, d.api, d.api.stripPrefix) + (query ? `?${query}` : ""),
+                    method: method as Dispatcher.HttpMethod,
+                    headers,
+                    body: inspector ?? (hasBody ? req : undefined),
+                },
+                {
+                    onRequestStart(c) {
+                        controller = c;
+                        if (res.destroyed) c.abort(new Error("the client closed the connection"));
+                    },
+                    onResponseStart(c, statusCode, upstreamHeaders) {
+                        started = true;
+                        metrics.upstreamDuration.observe((performance.now() - sent) / 1000);
+                        const answerHeaders = responseHeaders(upstreamHeaders, { tokenInQuery: d.tokenInQuery, status: statusCode });
+                        // With a CORS policy the gateway owns CORS: the API's own Access-Control-* fields give way to the policy's.
+                        if (corsEnabled(d.api.cors)) {
+                            for (const name of Object.keys(answerHeaders)) if (name.startsWith("access-control-")) delete answerHeaders[name];
+                            Object.assign(answerHeaders, corsFieldsFor(req, d.api.cors));
+                        }
+                        // The gateway's limit is the one the consumer is held to: its fields replace the upstream's.
+                        res.writeHead(statusCode, limitHeaders ? Object.assign(answerHeaders, limitHeaders) : answerHeaders);
+                    },
+                    onResponseData(c, chunk) {
+                        if (!res.write(chunk)) {
+                            c.pause();
+                            res.once("drain", () => c.resume());
+                        }
+                    },
+                    onResponseEnd() {
+                        res.end();
+                    },
+                    onResponseError(_c, e) {
+                        failedUpstream(e);
+                    },
+                },
+            );
         } catch (e) {
+            failedUpstream(e); // what undici refuses before sending (an invalid path or header): 502, as a failed send
+        }
+
+        function failedUpstream(e: unknown): void {
+            if (started) {
+                // The upstream broke off mid-answer: the client's answer cannot be completed, so its
+                // connection is closed rather than left with a truncated body.
+                if (!res.destroyed) metrics.upstreamErrors.inc({ kind: upstreamFailure(e) });
+                return void res.destroy();
+            }
             if (bodyRefusal) {
                 // Refused mid-body: the upstream got part of it and was cut off; the rest of the
                 // client's body is never read, so the connection ends with the answer.
@@ -341,32 +395,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             const kind = upstreamFailure(e);
             metrics.upstreamErrors.inc({ kind });
             if (!res.headersSent) sendJson(res, kind === "timeout" ? 504 : 502, { error: kind === "timeout" ? "upstream_timeout" : "bad_gateway" });
-            return;
         }
-        metrics.upstreamDuration.observe((performance.now() - sent) / 1000);
-        const body = response.body;
-        // pipe(), not stream.pipeline(): the same backpressure, without the AbortController and
-        // DOMException pipeline() builds per call (2% of the gateway's CPU under load).
-        body.on("error", (e) => {
-            // The upstream broke off mid-answer: the client's answer cannot be completed, so its
-            // connection is closed rather than left with a truncated body.
-            if (!res.destroyed) metrics.upstreamErrors.inc({ kind: upstreamFailure(e) });
-            res.destroy();
-        });
-        // The client left (before or during the answer): stop reading the upstream's.
-        if (res.destroyed) return void body.destroy();
-        res.once("close", () => {
-            if (!body.destroyed) body.destroy();
-        });
-        const answerHeaders = responseHeaders(response.headers, { tokenInQuery: d.tokenInQuery, status: response.statusCode });
-        // With a CORS policy the gateway owns CORS: the API's own Access-Control-* fields give way to the policy's.
-        if (corsEnabled(d.api.cors)) {
-            for (const name of Object.keys(answerHeaders)) if (name.toLowerCase().startsWith("access-control-")) delete answerHeaders[name];
-            Object.assign(answerHeaders, corsFieldsFor(req, d.api.cors));
-        }
-        // The gateway's limit is the one the consumer is held to: its fields replace the upstream's.
-        res.writeHead(response.statusCode, limitHeaders ? Object.assign(answerHeaders, limitHeaders) : answerHeaders);
-        body.pipe(res);
     }
 
     /** The CORS fields of an answer to this request's Origin, when the policy allows it. */
