@@ -222,7 +222,15 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             const apiName = api?.name ?? NO_API;
             metrics.decided(decided, seconds);
             metrics.consumerDecided(apiName, consumer, decided, seconds);
-            if (entry) log.info({ ...entry, api: apiName, consumer, outcome: decided, status, ms: Math.round(seconds * 10_000) / 10 }, "request");
+            if (entry) {
+                // Completed in place, not copied: the entry is this request's own.
+                entry.api = apiName;
+                entry.consumer = consumer;
+                entry.outcome = decided;
+                entry.status = status;
+                entry.ms = Math.round(seconds * 10_000) / 10;
+                log.info(entry, "request");
+            }
         });
 
         const answer = (a: Answer) => {

@@ -1,12 +1,13 @@
 // Token verdict caches, keyed by a SHA-256 of the token (never the token itself), bounded in
 // entries so that a flood of random tokens cannot grow memory; and single-flight coalescing, so
 // concurrent requests with one uncached token share one call to the authorization server.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { TokenInfo } from "./tokenInfo";
 
 export function tokenKey(token: string): string {
-    return createHash("sha256").update(token).digest("base64url");
+    // One-shot hash (Node >= 20.12): no Hash object per request, same digest as createHash.
+    return hash("sha256", token, "base64url");
 }
 
 export type CacheHit = { hit: "positive"; info: TokenInfo } | { hit: "negative" } | undefined;
