@@ -115,9 +115,10 @@ export async function startGateway(
     issuer: string,
     upstream: string,
     env: Record<string, string>,
+    bundle = BUNDLE, // another build, to measure a change against the code before it in one run
 ): Promise<{ child: ChildProcess; url: string; adminUrl: string }> {
     const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [BUNDLE], {
+    const child = spawn(process.execPath, [bundle], {
         stdio: ["ignore", "ignore", "inherit"], // logs (when enabled) are written, then discarded
         env: {
             PATH: process.env.PATH ?? "",

@@ -18,7 +18,7 @@ const CHECKPOINTS = (process.env.BENCH_MEMORY_CHECKPOINTS ?? "1200,10000,100000"
 const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results");
 
 /** The container's processes: the primary and every process under it. */
-function containerPids(primary: number): number[] {
+export function containerPids(primary: number): number[] {
     const out = [primary];
     for (let i = 0; i < out.length; i++)
         out.push(

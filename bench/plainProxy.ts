@@ -29,6 +29,7 @@ async function main(): Promise<void> {
             });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    process.once("SIGTERM", () => process.exit(0)); // an orderly exit writes a --cpu-prof profile (bench/profile.ts)
     process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + "\n");
 }
 void main();

@@ -1,56 +1,22 @@
 // `npm run bench`: the gateway measured side by side with its limit and its peers, in one run, on
 // loopback. Every server runs in its own process; this process only generates load (autocannon).
 // Writes bench-results/results.json and .md, and BENCHMARKS.md.
-import { nginxConf } from "../harness/nginxConf";
-import { freePort } from "../harness/gatewayProcess";
 import autocannon from "autocannon";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../harness/stackHarness";
 import { measureMemory, type MemoryReport } from "./memory";
-import { callsOf, children, CONNECTIONS, DURATION, load, peakRssMb, startChild, startGateway, stop, token, tsx, type Row } from "./harness";
+import { measureDataPath, PACE_DELAY_MS, shown, type DataPathReport, type SubjectResult } from "./dataPath";
+import { wrkAvailable } from "./wrk";
+import { callsOf, CONNECTIONS, DURATION, load, peakRssMb, startChild, startGateway, stop, token, tsx, type Row } from "./harness";
 
 const DISTINCT_TOKENS = Number(process.env.BENCH_TOKENS ?? 10_000);
 const FLOOD = Number(process.env.BENCH_FLOOD ?? 1_000_000);
 const OUT_DIR = process.env.BENCH_OUT ?? path.join(PROJECT_ROOT, "bench-results");
 const WRITE_BENCHMARKS_MD = process.env.BENCH_OUT === undefined;
-
-async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; url: string; version: string } | undefined> {
-    const which = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" });
-    if (which.status !== 0) return undefined;
-    const bin = which.stdout.trim();
-    const dir = mkdtempSync(path.join(os.tmpdir(), "bench-nginx-"));
-    const port = await freePort();
-    writeFileSync(
-        path.join(dir, "nginx.conf"),
-        nginxConf(
-            dir,
-            `  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 256; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }`,
-        ),
-    );
-    const child = spawn(bin, ["-c", path.join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" });
-    children.push(child);
-    while (
-        !(await fetch(`http://127.0.0.1:${port}/`).then(
-            (r) => r.ok,
-            () => false,
-        ))
-    ) {
-        if (child.exitCode !== null) return undefined;
-        await new Promise((r) => setTimeout(r, 50));
-    }
-    const version = spawnSync(bin, ["-v"], { encoding: "utf8" })
-        .stderr.trim()
-        .replace(/^nginx version: /, "");
-    return { child, url: `http://127.0.0.1:${port}`, version };
-}
 
 const randomToken = () => randomBytes(32).toString("base64url");
 
@@ -62,29 +28,12 @@ async function main(): Promise<void> {
     const opaque = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", "opaque"), {}, true);
     const jwt = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", "jwt"), {}, true);
 
-    // 1-3: the limit, one plain hop on the same stack, and nginx.
-    rows.push(await load("1. upstream alone (the limit)", upstreamUrl));
-    const plain = await startChild<{ port: number }>(...tsx("plainProxy.ts", upstreamUrl));
-    const plainRow = await load("2. minimal Node proxy (node:http + undici Pool), no checks", `http://127.0.0.1:${plain.info.port}`);
-    rows.push(plainRow);
-    const nginx = await startNginx(upstream.info.port);
-    const nginxRow = nginx ? await load(`3. nginx ${nginx.version} reverse proxy`, nginx.url) : undefined;
-    if (nginxRow) rows.push(nginxRow);
-    else
-        rows.push({
-            name: "3. nginx reverse proxy",
-            rps: 0,
-            p50: 0,
-            p99: 0,
-            max: 0,
-            requests: 0,
-            non2xx: 0,
-            errors: 0,
-            note: "no nginx binary on this machine (apt-get install nginx-light)",
-        });
-    if (nginx) await stop(nginx.child);
+    // The data path (#27): wrk, rounds alternated, medians with their spread; latency per mode.
+    if (!wrkAvailable()) throw new Error("bench: wrk is not installed (bash .ci/bench-tools.sh installs it from Debian)");
+    const dataPath = await measureDataPath();
 
-    // 4: the gateway with a cached token, per validation mode; a fresh process each, for its peak RSS.
+    // The gateway as one process per row (autocannon), for what a row of load does to it:
+    // introspections per distinct token, and peak RSS under random tokens.
     const measureGateway = async (
         name: string,
         issuer: string,
@@ -99,48 +48,6 @@ async function main(): Promise<void> {
         row.peakRssMb = peakRssMb(gw.child.pid);
         return { row, gw };
     };
-    const opaqueToken = await token(opaque.info.tokenUrl);
-    const cached = await measureGateway("4a. gateway, 1 worker, introspection, cached token", opaque.info.issuer, opaque.child, {}, () => ({
-        headers: { authorization: `Bearer ${opaqueToken}` },
-    }));
-    rows.push(cached.row);
-    const two = await measureGateway("4d. gateway, WORKERS=2, introspection, cached token", opaque.info.issuer, opaque.child, { WORKERS: "2" }, () => ({
-        headers: { authorization: `Bearer ${opaqueToken}` },
-    }));
-    rows.push(two.row);
-    await stop(two.gw.child);
-    const logged = await measureGateway(
-        "4a+. the same, with the default LOG_LEVEL=info (a JSON line per request)",
-        opaque.info.issuer,
-        opaque.child,
-        { LOG_LEVEL: "info" },
-        () => ({ headers: { authorization: `Bearer ${opaqueToken}` } }),
-    );
-    rows.push(logged.row);
-    await stop(logged.gw.child);
-    const jwtToken = await token(jwt.info.tokenUrl);
-    const jwtRun = await measureGateway("4b. gateway, jwt", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "jwt" }, () => ({
-        headers: { authorization: `Bearer ${jwtToken}` },
-    }));
-    rows.push(jwtRun.row);
-    await stop(jwtRun.gw.child);
-    // The local server introspects its own JWTs as Okta does: one introspection per window expected.
-    const hybridRun = await measureGateway("4c. gateway, hybrid", jwt.info.issuer, jwt.child, { TOKEN_VALIDATION: "hybrid" }, () => ({
-        headers: { authorization: `Bearer ${jwtToken}` },
-    }));
-    rows.push(hybridRun.row);
-    await stop(hybridRun.gw.child);
-
-    // Latency at 50% of the gateway's maximum rate, gateway and plain proxy at the same fixed rate.
-    const halfRate = Math.max(1, Math.round(cached.row.rps / 2));
-    const plainHalf = await load(`2'. minimal Node proxy at ${halfRate} req/s`, `http://127.0.0.1:${plain.info.port}`, { overallRate: halfRate });
-    const cachedHalf = await load(`4a'. gateway, cached token, at ${halfRate} req/s`, `${cached.gw.url}/api/products`, {
-        overallRate: halfRate,
-        headers: { authorization: `Bearer ${opaqueToken}` },
-    });
-    rows.push(plainHalf, cachedHalf);
-    await stop(cached.gw.child);
-    await stop(plain.child);
 
     // 5a: many distinct valid tokens in rotation: exactly one introspection per token per window.
     process.stderr.write(`bench: getting ${DISTINCT_TOKENS} tokens\n`);
@@ -185,71 +92,67 @@ async function main(): Promise<void> {
     // 6: the whole container (primary + 2 workers) under unique junk tokens, each one introspected.
     const memory = await measureMemory();
 
-    report(
-        rows,
-        {
-            plainRow,
-            nginxRow,
-            cached: cached.row,
-            two: two.row,
-            jwt: jwtRun.row,
-            plainHalf,
-            cachedHalf,
-            rotation: rotation.row,
-            flood: million.row,
-            distinct: Math.min(next, tokens.length),
-            memory,
-        },
-        nginx?.version,
-    );
+    report(rows, { dataPath, rotation: rotation.row, flood: million.row, distinct: Math.min(next, tokens.length), memory });
     process.exit(0);
 }
 
 interface Key {
-    plainRow: Row;
-    nginxRow?: Row;
-    cached: Row;
-    two: Row;
-    jwt: Row;
-    plainHalf: Row;
-    cachedHalf: Row;
+    dataPath: DataPathReport;
     rotation: Row;
     flood: Row;
     distinct: number;
     memory: MemoryReport;
 }
 
-function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
+function report(rows: Row[], k: Key): void {
+    const d = k.dataPath;
+    const r = d.rows;
     const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : undefined);
+    const worstAddedP99 = Math.max(...d.latency.map((l) => l.addedP99Us));
+    const perToken = d.introspectionsPerToken;
     const targets = [
-        { target: "1 worker, cached token: ≥ 0.9 of the minimal Node proxy", value: ratio(k.cached.rps, k.plainRow.rps), limit: 0.9 },
-        { target: "1 worker, cached token: ≥ 0.5 of nginx with 1 worker (goal 0.6)", value: ratio(k.cached.rps, k.nginxRow?.rps), limit: 0.5 },
-        { target: "WORKERS=2: ≥ 1.2× the 1-worker gateway", value: ratio(k.two.rps, k.cached.rps), limit: 1.2 },
-        { target: "jwt, 1 worker: ≥ 0.85 of the minimal Node proxy", value: ratio(k.jwt.rps, k.plainRow.rps), limit: 0.85 },
+        { target: "1 worker, cached token: ≥ 0.9 of the minimal Node proxy (medians)", value: ratio(r.gateway.rps.median, r.floor.rps.median), limit: 0.9 },
+        { target: "WORKERS=2: ≥ 1.3× the 1-worker gateway (medians)", value: ratio(r.workers2.rps.median, r.gateway.rps.median), limit: 1.3 },
     ].map((t) => ({ ...t, met: t.value !== undefined && t.value >= t.limit, shown: t.value === undefined ? "n/a" : `${t.value}` }));
-    const addedP99 = Math.round((k.cachedHalf.p99 - k.plainHalf.p99) * 100) / 100;
     const rssOk = (k.flood.peakRssMb ?? Infinity) < 200;
     const last = k.memory.samples.at(-1);
     const memoryOk = last !== undefined && last.junkTokens >= 100_000 && last.growthMb < 64;
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}${nginxVersion ? `, nginx ${nginxVersion}` : ""}`;
-
-    const table = [
-        "| row | req/s | p50 ms | p99 ms | max ms | non-2xx | introspections | peak RSS MB (per process) | × minimal Node proxy | × nginx |",
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}`;
+    const x = (row: SubjectResult | undefined, of: SubjectResult | undefined) => (row && of ? (ratio(row.rps.median, of.rps.median) ?? "") : "");
+    const subjects = [r.floor, r.dispatchFloor, r.gateway, r.workers2, r.nginx, r.spike].filter((s): s is SubjectResult => s !== undefined);
+    const dataPathTable = [
+        "| subject | req/s, median (min–max) | × minimal Node proxy | × nginx | CPU µs per request | idle cores | p50 µs | p99 µs | non-2xx | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ...rows.map((r) =>
-            r.note && r.rps === 0
-                ? `| ${r.name} | – | – | – | – | – | – | – | – | – |`
-                : `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.introspections ?? ""} | ${r.peakRssMb ?? ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? (ratio(r.rps, k.plainRow.rps) ?? "") : ""} | ${r.name.startsWith("4") || r.name.startsWith("5") ? (ratio(r.rps, k.nginxRow?.rps) ?? "") : ""} |`,
+        ...subjects.map(
+            (s) =>
+                `| ${s.name} | ${shown(s.rps)} | ${x(s, r.floor)} | ${x(s, r.nginx)} | ${s.cpuUsPerRequest ? shown(s.cpuUsPerRequest) : ""} | ${s.idleCores.median} | ${s.p50Us.median} | ${s.p99Us.median} | ${s.non2xx} | ${s.errors} |`,
         ),
     ];
-    const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
+    const latencyTable = [
+        `| at about half the floor's capacity (${d.paceConnections} connections, each pausing ${PACE_DELAY_MS} ms after each answer) | req/s | p50 µs | p99 µs | p50 added µs | p99 added µs | non-2xx |`,
+        "|---|---:|---:|---:|---:|---:|---:|",
+        `| minimal Node proxy | ${shown(d.floorLatency.rps)} | ${shown(d.floorLatency.p50Us)} | ${shown(d.floorLatency.p99Us)} | | | |`,
+        ...d.latency.map(
+            (l) => `| gateway, ${l.mode} | ${shown(l.rps)} | ${shown(l.p50Us)} | ${shown(l.p99Us)} | ${l.addedP50Us} | ${l.addedP99Us} | ${l.non2xx} |`,
+        ),
+    ];
     const verdicts = [
         ...targets.map((t) => `| ${t.target} | ${t.shown} | ${t.met ? "met" : "missed"} |`),
-        `| p99 added over the minimal Node proxy at 50% of the gateway's maximum rate ≤ 2 ms | ${addedP99} ms | ${addedP99 <= 2 ? "met" : "missed"} |`,
+        `| p99 added over the minimal Node proxy at half its capacity ≤ 1 ms, per mode | ${d.latency.map((l) => `${l.mode} ${Math.round(l.addedP99Us / 10) / 100} ms`).join(", ")} | ${worstAddedP99 <= 1000 ? "met" : "missed"} |`,
+        `| one introspection per token per window for the container, 1 worker and WORKERS=2 | first request: ${perToken.workers1} and ${perToken.workers2}; during the rounds: ${perToken.duringRounds} | ${perToken.workers1 === 1 && perToken.workers2 === 1 && perToken.duringRounds === 0 ? "met" : "missed"} |`,
         `| WORKERS=2: exactly one introspection per distinct token per cache window | ${k.rotation.introspections} for ${k.distinct} tokens | ${k.rotation.introspections === k.distinct ? "met" : "missed"} |`,
         `| peak RSS per worker < 200 MB after ${FLOOD.toLocaleString("en")} random invalid tokens | ${k.flood.peakRssMb} MB | ${rssOk ? "met" : "missed"} |`,
         `| the container (primary + 2 workers) grows < 64 MB over its warm-up after ${(last?.junkTokens ?? 0).toLocaleString("en")} unique junk tokens, caches at their bounds | +${last?.growthMb} MB (${last?.totalMb} MB; negative cache ${last?.cacheEntries.negative ?? "?"} entries) | ${memoryOk ? "met" : "missed"} |`,
     ];
+    const table = [
+        "| row | req/s | p50 ms | p99 ms | max ms | non-2xx | introspections | peak RSS MB (per process) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ...rows.map(
+            (row) =>
+                `| ${row.name} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx} | ${row.introspections ?? ""} | ${row.peakRssMb ?? ""} |`,
+        ),
+    ];
+    const notes = rows.filter((row) => row.note).map((row) => `- ${row.name}: ${row.note}`);
     const memoryTable = [
         `Container RSS (\`WORKERS=2\`, \`NODE_OPTIONS="${k.memory.nodeOptions}"\`), ${k.memory.coldMb} MB when it turned ready:`,
         "",
@@ -264,20 +167,26 @@ function report(rows: Row[], k: Key, nginxVersion: string | undefined): void {
     ];
     const md = [
         `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine}.`,
-        `Command: \`npm run bench\` (${CONNECTIONS} connections, ${DURATION} s per row; every server in its own process, autocannon in the driver; all on loopback).`,
+        `Command: \`npm run bench\`. The data path: wrk -t1 -c${d.connections}${d.loadCore !== undefined ? `, pinned to core ${d.loadCore} (taskset)` : ""}, ${d.rounds} rounds of ${d.seconds} s per subject, the order rotated each round, after one unmeasured warm-up round; medians with the lowest and the highest round. The gateway runs as deployed (LOG_LEVEL=info, metrics, identity headers).`,
         "",
-        ...table,
+        ...dataPathTable,
+        "",
+        ...latencyTable,
         "",
         "| target | measured | |",
         "|---|---|---|",
         ...verdicts,
+        "",
+        `Under load (autocannon, ${CONNECTIONS} connections, ${DURATION} s per row, one gateway process per row):`,
+        "",
+        ...table,
         "",
         ...memoryTable,
         ...(notes.length ? ["", ...notes] : []),
     ].join("\n");
     writeFileSync(
         path.join(OUT_DIR, "results.json"),
-        JSON.stringify({ machine, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, addedP99Ms: addedP99, memory: k.memory }, null, 2) + "\n",
+        JSON.stringify({ machine, dataPath: d, connections: CONNECTIONS, durationSeconds: DURATION, rows, targets, memory: k.memory }, null, 2) + "\n",
     );
     writeFileSync(path.join(OUT_DIR, "results.md"), md + "\n");
     if (WRITE_BENCHMARKS_MD) {
