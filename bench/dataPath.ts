@@ -53,6 +53,15 @@ export interface LatencyResult {
     non2xx: number;
 }
 
+export interface PacedLatency {
+    /** Whose capacity the rate is half of. */
+    basis: "floor" | "gateway";
+    rate: number;
+    connections: number;
+    floor: { rps: Spread; p50Us: Spread; p99Us: Spread };
+    latency: LatencyResult[];
+}
+
 export interface DataPathReport {
     loadCore?: number;
     rounds: number;
@@ -65,11 +74,10 @@ export interface DataPathReport {
         workers2: SubjectResult;
         nginx?: SubjectResult;
         spike?: SubjectResult;
+        spikeUncached?: SubjectResult;
     };
-    halfRate: number;
-    paceConnections: number;
-    latency: LatencyResult[];
-    floorLatency: { rps: Spread; p50Us: Spread; p99Us: Spread };
+    /** At half the floor's capacity (#27's target), then at half the 1-worker gateway's. */
+    paced: PacedLatency[];
     /** For the one token: the first request's introspections per container, and those of every request after. */
     introspectionsPerToken: { workers1: number; workers2: number; spike?: number; duringRounds: number };
 }
@@ -174,6 +182,7 @@ export async function measureDataPath(): Promise<DataPathReport> {
     const two = await startGateway(opaque.info.issuer, upstreamUrl, { ...asDeployed, WORKERS: "2" });
     const nginx = await startNginx(upstream.info.port);
     const spike = nginx ? await startSpike(upstream.info.port, opaque.info.issuer) : undefined;
+    const spikeUncached = nginx ? await startSpike(upstream.info.port, opaque.info.issuer, false) : undefined;
 
     const subjects: (Subject & { key: keyof DataPathReport["rows"] })[] = [
         { key: "floor", name: "minimal Node proxy (node:http + undici Pool request()), no checks", url: floorUrl, pids: [plain.child.pid] },
@@ -205,6 +214,17 @@ export async function measureDataPath(): Promise<DataPathReport> {
                   },
               ]
             : []),
+        ...(spikeUncached
+            ? [
+                  {
+                      key: "spikeUncached" as const,
+                      name: "spike, no verdict cache in nginx: the gateway's decision asked on every request",
+                      url: `${spikeUncached.url}/api/products`,
+                      headers: bearer(opaqueToken),
+                      pids: spikeUncached.pids,
+                  },
+              ]
+            : []),
     ];
     // One request each first: the introspections the token costs each container, then how many more the rounds cause.
     const firstIntrospections: Partial<Record<keyof DataPathReport["rows"], number>> = {};
@@ -220,43 +240,52 @@ export async function measureDataPath(): Promise<DataPathReport> {
     const rows: DataPathReport["rows"] = {} as DataPathReport["rows"];
     subjects.forEach((s, i) => (rows[s.key] = summarise(s.name, throughput[i])));
     for (const g of [one, two]) await stop(g.child);
-    if (spike) await spike.stop();
+    for (const sp of [spike, spikeUncached]) if (sp) await sp.stop();
     if (nginx) await stop(nginx.child);
     await stop(dispatchFloor.child);
 
-    // Latency per mode at half the floor's capacity: each connection pauses PACE_DELAY_MS after
-    // each answer, and the connections are as many as that pace needs for the rate.
-    const floorRps = rows.floor.rps.median;
-    const halfRate = Math.round(floorRps / 2);
-    const paceConnections = Math.min(PACE_MAX_CONNECTIONS, Math.max(1, Math.round((halfRate * (PACE_DELAY_MS + rows.floor.p50Us.median / 1000)) / 1000)));
+    // Latency per mode at about half a capacity: each connection pauses PACE_DELAY_MS after each
+    // answer, and the connections are as many as that pace needs for the rate. At half the
+    // floor's capacity, as #27 asks; and at half the gateway's own, where the gateway is not near
+    // saturation, so that what it adds per request shows apart from queueing.
     const modes = [
         { mode: "introspection", issuer: opaque.info.issuer, env: {} as Record<string, string>, token: opaqueToken },
         { mode: "jwt", issuer: jwtServer.info.issuer, env: { TOKEN_VALIDATION: "jwt" }, token: jwtToken },
         { mode: "hybrid", issuer: jwtServer.info.issuer, env: { TOKEN_VALIDATION: "hybrid" }, token: jwtToken },
     ];
     const gateways = await Promise.all(modes.map((m) => startGateway(m.issuer, upstreamUrl, { ...asDeployed, ...m.env })));
-    const paced = await alternated(
-        [
-            { name: `floor, paced at ~${halfRate} req/s`, url: floorUrl },
-            ...modes.map((m, i) => ({ name: `gateway, ${m.mode}, paced`, url: `${gateways[i].url}/api/products`, headers: bearer(m.token) })),
-        ],
-        { connections: paceConnections, seconds: ROUND_SECONDS, delayMs: PACE_DELAY_MS },
-    );
+    const pacedAt = async (basis: PacedLatency["basis"], capacity: number): Promise<PacedLatency> => {
+        const rate = Math.round(capacity / 2);
+        const connections = Math.min(PACE_MAX_CONNECTIONS, Math.max(1, Math.round((rate * (PACE_DELAY_MS + rows.floor.p50Us.median / 1000)) / 1000)));
+        const paced = await alternated(
+            [
+                { name: `floor, paced at ~${rate} req/s`, url: floorUrl },
+                ...modes.map((m, i) => ({
+                    name: `gateway, ${m.mode}, paced at ~${rate} req/s`,
+                    url: `${gateways[i].url}/api/products`,
+                    headers: bearer(m.token),
+                })),
+            ],
+            { connections, seconds: ROUND_SECONDS, delayMs: PACE_DELAY_MS },
+        );
+        const floor = summarise("floor", paced[0]);
+        const latency = modes.map((m, i) => {
+            const s = summarise(m.mode, paced[i + 1]);
+            return {
+                mode: m.mode,
+                rps: s.rps,
+                p50Us: s.p50Us,
+                p99Us: s.p99Us,
+                addedP50Us: s.p50Us.median - floor.p50Us.median,
+                addedP99Us: s.p99Us.median - floor.p99Us.median,
+                non2xx: s.non2xx,
+            };
+        });
+        return { basis, rate, connections, floor: { rps: floor.rps, p50Us: floor.p50Us, p99Us: floor.p99Us }, latency };
+    };
+    const paced = [await pacedAt("floor", rows.floor.rps.median), await pacedAt("gateway", rows.gateway.rps.median)];
     for (const g of gateways) await stop(g.child);
     await stop(plain.child);
-    const floorPaced = summarise("floor", paced[0]);
-    const latency = modes.map((m, i) => {
-        const s = summarise(m.mode, paced[i + 1]);
-        return {
-            mode: m.mode,
-            rps: s.rps,
-            p50Us: s.p50Us,
-            p99Us: s.p99Us,
-            addedP50Us: s.p50Us.median - floorPaced.p50Us.median,
-            addedP99Us: s.p99Us.median - floorPaced.p99Us.median,
-            non2xx: s.non2xx,
-        };
-    });
     for (const c of [upstream.child, opaque.child, jwtServer.child]) await stop(c);
     return {
         loadCore: loadCore(),
@@ -264,10 +293,7 @@ export async function measureDataPath(): Promise<DataPathReport> {
         seconds: ROUND_SECONDS,
         connections: WRK_CONNECTIONS,
         rows,
-        halfRate,
-        paceConnections,
-        latency,
-        floorLatency: { rps: floorPaced.rps, p50Us: floorPaced.p50Us, p99Us: floorPaced.p99Us },
+        paced,
         introspectionsPerToken: {
             workers1: firstIntrospections.gateway ?? 0,
             workers2: firstIntrospections.workers2 ?? 0,

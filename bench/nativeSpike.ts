@@ -81,6 +81,8 @@ async function startVerdictEcho(): Promise<{ url: string; close: () => void }> {
 export async function startSpike(
     upstreamPort: number,
     issuer: string,
+    /** Off: nginx asks the gateway on every request, as it would for every new target or token. */
+    cacheVerdicts = true,
 ): Promise<{ url: string; pids: (number | undefined)[]; stop: () => Promise<void> } | undefined> {
     const echo = await startVerdictEcho();
     const gateway = await startGateway(issuer, echo.url, { LOG_LEVEL: "info" });
@@ -111,10 +113,14 @@ export async function startSpike(
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_cache verdicts;
+      ${
+          cacheVerdicts
+              ? `proxy_cache verdicts;
       proxy_cache_key "$request_method $request_uri $http_authorization";
       proxy_cache_valid 200 204 401 403 ${SPIKE_VERDICT_SECONDS}s;
-      proxy_ignore_headers Cache-Control Expires Set-Cookie;
+      proxy_ignore_headers Cache-Control Expires Set-Cookie;`
+              : ""
+      }
     }
   }`;
     });
