@@ -207,6 +207,23 @@ describe("hybrid verification", () => {
         return v;
     };
     const valid: Verdict = { kind: "valid", info: { clientId: "jwt", scopes: new Set(["a"]) } };
+    /** A verifier whose verdicts are cached: it answers at once. */
+    const cached = (verdict: Verdict): TokenVerifier => ({ verify: () => verdict });
+    it("answers at once when both checks answer at once (cached verdicts), and waits for either that does not", async () => {
+        const introspected: Verdict = { kind: "valid", info: { clientId: "introspected", scopes: new Set(["b"]) } };
+        const both = new LocalThenIntrospection(cached(valid), cached(introspected), "introspection").verify("t");
+        assert.ok(!(both instanceof Promise));
+        assert.equal(both.kind === "valid" && both.info.clientId, "introspected");
+        const refused = new HybridVerifier(cached({ kind: "invalid", reason: "cached" }), counting(valid)).verify("t");
+        assert.deepEqual(refused, { kind: "invalid", reason: "cached" }, "refused locally at once, never introspected");
+        const later = new HybridVerifier(cached(valid), counting(introspected)).verify("t");
+        assert.ok(later instanceof Promise);
+        assert.equal((await later).kind, "valid");
+        const localLater = new LocalThenIntrospection(counting(valid), cached(introspected), "introspection").verify("t");
+        assert.ok(localLater instanceof Promise);
+        const v = await localLater;
+        assert.equal(v.kind === "valid" && v.info.clientId, "introspected");
+    });
     it("never introspects a token that fails local JWT checks", async () => {
         const jwt = counting({ kind: "invalid", reason: "bad signature" });
         const introspection = counting(valid);
@@ -308,6 +325,19 @@ describe("a worker asking the primary", () => {
         const verdict = await new RemoteIntrospection(channel, cache, new GatewayMetrics(), 1_000).verify("t");
         assert.equal(verdict.kind, "invalid");
         assert.equal(cache.get(tokenKey("t"))?.hit, "negative");
+    });
+    it("answers a cached verdict at once, without a promise or a turn of the event loop, and asks the primary nothing", () => {
+        let asked = 0;
+        const channel: PrimaryChannel = { send: () => void asked++, onAnswer: () => {} };
+        const cache = newCache();
+        const info = { clientId: "0oa1", scopes: new Set(["a"]) };
+        cache.setValid(tokenKey("good"), info, 60);
+        cache.setInvalid(tokenKey("bad"));
+        const remote = new RemoteIntrospection(channel, cache, new GatewayMetrics(), 1_000);
+        assert.deepEqual(remote.verify("good"), { kind: "valid", info });
+        assert.deepEqual(remote.verify("bad"), { kind: "invalid", reason: "cached" });
+        assert.equal(asked, 0);
+        assert.ok(remote.verify("unknown") instanceof Promise, "a token not in the cache is asked for");
     });
 });
 

@@ -5,7 +5,7 @@
 import { SingleFlight, tokenKey, type DecisionCache } from "./decisionCache";
 import type { GatewayMetrics } from "../shared/metrics";
 import type { TokenInfo, Verdict } from "./tokenInfo";
-import type { TokenVerifier, VerifyContext } from "./verifiers";
+import type { TokenVerifier, VerdictOrPromise, VerifyContext } from "./verifiers";
 import { PendingCalls } from "../shared/pendingCalls";
 
 /** A verdict as it crosses the process boundary (Sets do not survive structured cloning as JSON). */
@@ -54,11 +54,11 @@ export class RemoteIntrospection implements TokenVerifier {
         channel.onAnswer((a) => this.calls.settle(a.id, a));
     }
 
-    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
+    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): VerdictOrPromise {
         const hit = this.cache.get(key);
         this.metrics.cacheLookup(hit ? (hit.hit === "positive" ? "positive_hit" : "negative_hit") : "miss");
-        if (hit?.hit === "positive") return Promise.resolve({ kind: "valid", info: hit.info });
-        if (hit?.hit === "negative") return Promise.resolve({ kind: "invalid", reason: "cached" });
+        if (hit?.hit === "positive") return { kind: "valid", info: hit.info };
+        if (hit?.hit === "negative") return { kind: "invalid", reason: "cached" };
         return this.flight.run(key, () => this.ask(token, key, ctx));
     }
 

@@ -33,9 +33,15 @@ export interface VerifyContext {
     client?: string;
 }
 
+/**
+ * A verdict at once when the cache holds one (most requests), else a promise of it: a cached
+ * verdict costs the request no promise and no turn of the event loop.
+ */
+export type VerdictOrPromise = Verdict | Promise<Verdict>;
+
 export interface TokenVerifier {
     /** `key` is the token's cache key (tokenKey), when the caller has computed it already. */
-    verify(token: string, key?: string, ctx?: VerifyContext): Promise<Verdict>;
+    verify(token: string, key?: string, ctx?: VerifyContext): VerdictOrPromise;
 }
 
 interface Common {
@@ -80,16 +86,16 @@ export class IntrospectionVerifier implements TokenVerifier {
         this.now = opts.now ?? Date.now;
     }
 
-    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
+    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): VerdictOrPromise {
         const cached = fromCache(this.opts.cache, this.opts.metrics, key);
-        if (cached) return Promise.resolve(cached);
+        if (cached) return cached;
         // A request that would start a new introspection spends its client's budget; one that
         // joins an introspection already under way costs the server nothing.
         if (this.opts.clientBudget && ctx.client !== undefined && !this.flight.has(key)) {
             const wait = this.opts.clientBudget.take(ctx.client);
             if (wait > 0) {
                 this.opts.metrics.introspectionErrors.inc({ reason: "client_throttled" });
-                return Promise.resolve({ kind: "throttled", retryAfterSeconds: wait });
+                return { kind: "throttled", retryAfterSeconds: wait };
             }
         }
         const before = this.flight.coalesced;
@@ -258,10 +264,13 @@ export class JwtVerifier implements TokenVerifier {
             opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUri), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
     }
 
-    async verify(token: string, key = tokenKey(token)): Promise<Verdict> {
+    verify(token: string, key = tokenKey(token)): VerdictOrPromise {
+        return fromCache(this.opts.cache, this.opts.metrics, key) ?? this.check(token, key);
+    }
+
+    /** The token's first check in this window: its spelling, then jose's verification against the JWKS. */
+    private async check(token: string, key: string): Promise<Verdict> {
         const { cache, metrics } = this.opts;
-        const cached = fromCache(cache, metrics, key);
-        if (cached) return cached;
         // One token, one spelling: jose decodes padded and non-zero-pad-bit base64url too, so one
         // JWT would have many accepted spellings, each its own cache entry and introspection.
         const spelling = jwsSpellingProblem(token);
@@ -351,14 +360,22 @@ export class LocalThenIntrospection implements TokenVerifier {
         private readonly onOpaqueToken?: (message: string) => void,
     ) {}
 
-    async verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): Promise<Verdict> {
-        const local = await this.local.verify(token, key, ctx);
+    verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): VerdictOrPromise {
+        const local = this.local.verify(token, key, ctx);
+        return local instanceof Promise ? local.then((l) => this.afterLocal(l, token, key, ctx)) : this.afterLocal(local, token, key, ctx);
+    }
+
+    private afterLocal(local: Verdict, token: string, key: string, ctx: VerifyContext): VerdictOrPromise {
         if (local.kind === "invalid" && local.reason === NOT_A_JWT && this.identityFrom === "introspection") this.opaqueHint();
         if (local.kind === "invalid" || local.kind === "throttled") return local;
         // Unknown kid during the JWKS cooldown: 503 and retry, never an introspection, or any
         // junk token with a made-up kid would reach the server for as long as the cooldown lasts.
         if (local.kind === "unavailable" && local.reason === UNKNOWN_KEY_COOLING_DOWN) return local;
-        const remote = await this.introspection.verify(token, key, ctx);
+        const remote = this.introspection.verify(token, key, ctx);
+        return remote instanceof Promise ? remote.then((r) => this.combined(local, r)) : this.combined(local, remote);
+    }
+
+    private combined(local: Verdict, remote: Verdict): Verdict {
         if (remote.kind === "valid") return this.identityFrom === "local" && local.kind === "valid" ? local : remote;
         if (remote.kind === "unavailable" && remote.reason === "rate_limited" && local.kind === "valid") {
             this.metrics?.introspectionErrors.inc({ reason: "accepted_on_local_check" });
