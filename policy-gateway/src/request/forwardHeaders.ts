@@ -51,7 +51,24 @@ function safeValue(value: string): string | undefined {
     return /^[\x20-\x7e]*$/.test(value) && value.length <= 1024 ? value : undefined;
 }
 
-export function identityHeaders(prefix: string, identity: Identity): Record<string, string> {
+/**
+ * Each verdict's identity headers, built once: a cached token's verdict is the same object on
+ * every request, so its headers are too. Held weakly: they go with the verdict.
+ */
+const headerSets = new WeakMap<Identity, { prefix: string; headers: Readonly<Record<string, string>> }>();
+
+/** The identity headers of a verified token (or of none: no identity, no headers). */
+export const NO_IDENTITY: Identity = Object.freeze({ scopes: new Set<string>() });
+
+export function identityHeaders(prefix: string, identity: Identity): Readonly<Record<string, string>> {
+    const known = headerSets.get(identity);
+    if (known?.prefix === prefix) return known.headers;
+    const headers = Object.freeze(buildIdentityHeaders(prefix, identity));
+    headerSets.set(identity, { prefix, headers });
+    return headers;
+}
+
+function buildIdentityHeaders(prefix: string, identity: Identity): Record<string, string> {
     const out: Record<string, string> = {};
     const put = (name: string, value: string | undefined) => {
         const v = value === undefined ? undefined : safeValue(value);
@@ -98,17 +115,17 @@ export function forwardHeaders(inbound: Record<string, string | string[] | undef
     for (const [name, value] of Object.entries(inbound)) {
         if (value === undefined) continue;
         const lower = name.toLowerCase();
-        const canonical = canonicalHeaderName(lower);
-        if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
-        if (canonical.startsWith(namespace)) continue; // spoofed identity
-        if (lower === "authorization" && ctx.hideCredentials) continue;
-        if (canonical === "host" || canonical.startsWith("x-forwarded-")) continue; // set below
-        if (CLIENT_ADDRESS_HEADERS.has(canonical)) continue;
-        if ((PATH_OVERRIDE_HEADERS as readonly string[]).includes(canonical)) continue;
-        if (ctx.stripMethodOverride && (METHOD_OVERRIDE_HEADERS as readonly string[]).includes(canonical)) continue;
         // `X_Foo`: servers that fold `_` into `-` (WSGI, Rack, PHP) would read it as `X-Foo`; like
-        // nginx (underscores_in_headers off), a header with an underscore is not forwarded.
-        if (canonical !== lower) continue;
+        // nginx (underscores_in_headers off), a header with an underscore is not forwarded. Past
+        // this line a name is its own canonical form (canonicalHeaderName).
+        if (lower.includes("_")) continue;
+        if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+        if (lower.startsWith(namespace)) continue; // spoofed identity
+        if (lower === "authorization" && ctx.hideCredentials) continue;
+        if (lower === "host" || lower.startsWith("x-forwarded-")) continue; // set below
+        if (CLIENT_ADDRESS_HEADERS.has(lower)) continue;
+        if ((PATH_OVERRIDE_HEADERS as readonly string[]).includes(lower)) continue;
+        if (ctx.stripMethodOverride && (METHOD_OVERRIDE_HEADERS as readonly string[]).includes(lower)) continue;
         out[lower] = value;
     }
     const xff = inbound["x-forwarded-for"];

@@ -39,10 +39,22 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
     "upgrade",
 ]);
 
+const NOTHING_LISTED: ReadonlySet<string> = new Set();
+/** The last Connection value seen and its names: nearly every request and answer says `keep-alive`. */
+let lastListed: { value: string; names: ReadonlySet<string> } = { value: "", names: NOTHING_LISTED };
+
 /** The field names a Connection header lists (RFC 9110 §7.6.1), lower-cased. */
-export function listedInConnection(connection: string | string[] | undefined): Set<string> {
+export function listedInConnection(connection: string | string[] | undefined): ReadonlySet<string> {
+    if (connection === undefined) return NOTHING_LISTED;
+    if (typeof connection === "string" && connection === lastListed.value) return lastListed.names;
+    const names = namesIn(connection);
+    if (typeof connection === "string") lastListed = { value: connection, names };
+    return names;
+}
+
+function namesIn(connection: string | string[]): ReadonlySet<string> {
     return new Set(
-        (Array.isArray(connection) ? connection.join(",") : (connection ?? ""))
+        (Array.isArray(connection) ? connection.join(",") : connection)
             .split(",")
             .map((s) => s.trim().toLowerCase())
             .filter(Boolean),

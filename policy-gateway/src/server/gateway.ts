@@ -36,7 +36,7 @@ import { RemoteBuckets, type LimitChannel } from "../limits/containerBuckets";
 import { tierOf } from "../limits/rateLimitPlan";
 import { buildVerification, loadMetadata, type Verification } from "./discovery";
 import { headerValues } from "../request/extractToken";
-import { forwardHeaders, forwardQuery } from "../request/forwardHeaders";
+import { forwardHeaders, forwardQuery, NO_IDENTITY } from "../request/forwardHeaders";
 import { consumerLabel, GatewayMetrics, UNKNOWN_CONSUMER, type Outcome } from "../shared/metrics";
 import { rateLimitHeaders } from "../limits/rateLimitHeaders";
 import { responseHeaders } from "../request/responseHeaders";
@@ -182,7 +182,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             }),
         });
     }
-    const upstreamOf = (api: GatewayApi) => origins.get(api.upstreamUrl.origin) as { pool: Pool; gate: ConcurrencyGate };
+    // Looked up by API, not by origin: URL's origin getter builds a new string on every call.
+    const upstreamByApi = new Map(config.apis.map((a) => [a, origins.get(a.upstreamUrl.origin) as { pool: Pool; gate: ConcurrencyGate }]));
+    const upstreamOf = (api: GatewayApi) => upstreamByApi.get(api) as { pool: Pool; gate: ConcurrencyGate };
     const basePathOf = new Map(config.apis.map((a) => [a, a.upstreamUrl.pathname.replace(/\/+$/, "")]));
     const apiByName = new Map(config.apis.map((a) => [a.name, a]));
     // A gateway of one API answers even a request refused before routing with that API's CORS fields.
@@ -252,7 +254,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         if (decision.kind === "answer") return answer(decision);
         api = decision.api;
         if (entry) Object.assign(entry, { path: decision.path, token: decision.key.slice(0, 10) });
-        const verdict = await (verification as Verification).verifier.verify(decision.token, decision.key, { client });
+        const verifying = (verification as Verification).verifier.verify(decision.token, decision.key, { client });
+        const verdict = verifying instanceof Promise ? await verifying : verifying; // a cached verdict costs no turn of the event loop
         if (verdict.kind === "valid") {
             verifiedClient = verdict.info.clientId;
             if (entry) entry.clientId = verdict.info.clientId;
@@ -305,7 +308,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         const headers = forwardHeaders(req.headers, {
             identityPrefix: config.identityHeaderPrefix,
             hideCredentials: config.hideCredentials,
-            identity: d.identity ?? { scopes: new Set() },
+            identity: d.identity ?? NO_IDENTITY,
             peerIp: peer,
             trustedPeer: isTrustedPeer(peer),
             protocol: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",

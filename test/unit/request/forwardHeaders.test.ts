@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalHeaderName, forwardHeaders, forwardQuery } from "../../../policy-gateway/src/request/forwardHeaders";
+import { canonicalHeaderName, forwardHeaders, forwardQuery, identityHeaders } from "../../../policy-gateway/src/request/forwardHeaders";
 
 describe("forwarded headers", () => {
     const ctx = {
@@ -26,6 +26,18 @@ describe("forwarded headers", () => {
         assert.equal(out["x-auth-anything"], undefined);
         assert.ok(!Object.keys(out).some((k) => k !== canonicalHeaderName(k) && canonicalHeaderName(k).startsWith("x-auth-")));
         assert.equal(out.accept, "json");
+    });
+    it("builds a verdict's identity headers once: the same headers for every request of a cached token, and per prefix", () => {
+        const identity = { clientId: "0oa1", subject: "sub\r\nx: y", scopes: new Set(["a", "b"]) };
+        const first = identityHeaders("X-Auth-", identity);
+        assert.deepEqual(first, { "x-auth-client-id": "0oa1", "x-auth-scopes": "a b" }, "a value with CR/LF is never sent");
+        assert.equal(identityHeaders("X-Auth-", identity), first);
+        assert.ok(Object.isFrozen(first), "shared between requests: nobody may change it");
+        assert.deepEqual(identityHeaders("X-User-", identity), { "x-user-client-id": "0oa1", "x-user-scopes": "a b" });
+        const a = forwardHeaders({ accept: "json" }, { ...ctx, identity });
+        const b = forwardHeaders({ accept: "xml" }, { ...ctx, identity });
+        a["x-auth-client-id"] = "changed";
+        assert.equal(b["x-auth-client-id"], "0oa1", "each request's headers are its own");
     });
     it("drops hop-by-hop headers and those named in Connection; replaces an untrusted client's X-Forwarded-*", () => {
         const out = forwardHeaders(
