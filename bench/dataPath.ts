@@ -103,7 +103,7 @@ export function spread(values: number[]): Spread {
 
 export const shown = (s: Spread, unit = "") => `${s.median}${unit} (${s.min}–${s.max})`;
 
-interface Subject {
+export interface Subject {
     name: string;
     url: string;
     headers?: Record<string, string>;
@@ -111,7 +111,7 @@ interface Subject {
     pids?: (number | undefined)[];
 }
 
-interface Measured extends WrkResult {
+export interface Measured extends WrkResult {
     cpuUsPerRequest?: number;
     idleCores: number;
 }
@@ -141,7 +141,7 @@ function cpuUs(pids: (number | undefined)[]): number {
  * Every subject once per round, the order rotated each round, after one short unmeasured round
  * that warms up each subject's JIT and connections.
  */
-async function alternated(subjects: Subject[], opts: { connections: number; seconds: number; delayMs?: number }): Promise<Measured[][]> {
+export async function alternated(subjects: Subject[], opts: { connections: number; seconds: number; delayMs?: number }): Promise<Measured[][]> {
     for (const s of subjects) await wrk(s.url, { ...opts, seconds: Math.min(2, opts.seconds), headers: s.headers });
     const results: Measured[][] = subjects.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -162,7 +162,7 @@ async function alternated(subjects: Subject[], opts: { connections: number; seco
     return results;
 }
 
-const summarise = (name: string, rs: Measured[]): SubjectResult => {
+export const summarise = (name: string, rs: Measured[]): SubjectResult => {
     const cpu = rs.flatMap((r) => (r.cpuUsPerRequest === undefined ? [] : [r.cpuUsPerRequest]));
     return {
         name,
