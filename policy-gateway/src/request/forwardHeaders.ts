@@ -57,9 +57,10 @@ function safeValue(value: string): string | undefined {
  */
 const headerSets = new WeakMap<Identity, { prefix: string; headers: Readonly<Record<string, string>> }>();
 
-/** The identity headers of a verified token (or of none: no identity, no headers). */
+/** A request forwarded without a verified identity: it gets no identity headers. */
 export const NO_IDENTITY: Identity = Object.freeze({ scopes: new Set<string>() });
 
+/** The identity headers of a verified token, under the configured prefix. */
 export function identityHeaders(prefix: string, identity: Identity): Readonly<Record<string, string>> {
     const known = headerSets.get(identity);
     if (known?.prefix === prefix) return known.headers;

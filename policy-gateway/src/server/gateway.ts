@@ -183,8 +183,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         });
     }
     // Looked up by API, not by origin: URL's origin getter builds a new string on every call.
-    const upstreamByApi = new Map(config.apis.map((a) => [a, origins.get(a.upstreamUrl.origin) as { pool: Pool; gate: ConcurrencyGate }]));
-    const upstreamOf = (api: GatewayApi) => upstreamByApi.get(api) as { pool: Pool; gate: ConcurrencyGate };
+    const upstreamOf = new Map(config.apis.map((a) => [a, origins.get(a.upstreamUrl.origin) as { pool: Pool; gate: ConcurrencyGate }]));
     const basePathOf = new Map(config.apis.map((a) => [a, a.upstreamUrl.pathname.replace(/\/+$/, "")]));
     const apiByName = new Map(config.apis.map((a) => [a.name, a]));
     // A gateway of one API answers even a request refused before routing with that API's CORS fields.
@@ -281,7 +280,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
             return answer(ENCODED_FORM);
         // A connection to the upstream, within the consumer's bound and a bounded wait; before
         // `100 Continue`, so a refused client never uploads its body.
-        const { pool, gate } = upstreamOf(concluded.api);
+        const { pool, gate } = upstreamOf.get(concluded.api) as { pool: Pool; gate: ConcurrencyGate };
         const admitting = gate.admit(clientId);
         const admission = admitting instanceof Promise ? await admitting : admitting; // a free slot costs no turn of the event loop
         if (!admission.admitted) return answer(upstreamBusy(admission));

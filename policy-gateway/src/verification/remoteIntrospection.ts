@@ -5,7 +5,7 @@
 import { SingleFlight, tokenKey, type DecisionCache } from "./decisionCache";
 import type { GatewayMetrics } from "../shared/metrics";
 import type { TokenInfo, Verdict } from "./tokenInfo";
-import type { TokenVerifier, VerdictOrPromise, VerifyContext } from "./verifiers";
+import { fromCache, type TokenVerifier, type VerdictOrPromise, type VerifyContext } from "./verifiers";
 import { PendingCalls } from "../shared/pendingCalls";
 
 /** A verdict as it crosses the process boundary (Sets do not survive structured cloning as JSON). */
@@ -55,11 +55,7 @@ export class RemoteIntrospection implements TokenVerifier {
     }
 
     verify(token: string, key = tokenKey(token), ctx: VerifyContext = {}): VerdictOrPromise {
-        const hit = this.cache.get(key);
-        this.metrics.cacheLookup(hit ? (hit.hit === "positive" ? "positive_hit" : "negative_hit") : "miss");
-        if (hit?.hit === "positive") return { kind: "valid", info: hit.info };
-        if (hit?.hit === "negative") return { kind: "invalid", reason: "cached" };
-        return this.flight.run(key, () => this.ask(token, key, ctx));
+        return fromCache(this.cache, this.metrics, key) ?? this.flight.run(key, () => this.ask(token, key, ctx));
     }
 
     private ask(token: string, key: string, ctx: VerifyContext): Promise<Verdict> {

@@ -54,8 +54,8 @@ interface Common {
     now?: () => number;
 }
 
-/** Looks a token up in the cache; a miss returns undefined. */
-function fromCache(cache: DecisionCache, metrics: GatewayMetrics, key: string): Verdict | undefined {
+/** Looks a token up in the cache, counted in the metrics; a miss returns undefined. */
+export function fromCache(cache: DecisionCache, metrics: GatewayMetrics, key: string): Verdict | undefined {
     const hit = cache.get(key);
     metrics.cacheLookup(hit ? (hit.hit === "positive" ? "positive_hit" : "negative_hit") : "miss");
     if (hit?.hit === "positive") return { kind: "valid", info: hit.info };
