@@ -7,17 +7,15 @@
 // `cp policy-gateway/dist/gateway.mjs /tmp/gateway-before.mjs` before the change's `npm run build`.
 import * as path from "node:path";
 import { alternated, ROUND_SECONDS, shown, summarise, WRK_CONNECTIONS, type Subject } from "./dataPath";
-import { startChild, startGateway, stop, token, tsx } from "./harness";
+import { startBackends, startChild, startGateway, stop, tsx } from "./harness";
 
 async function main(): Promise<void> {
     const [before, after = path.join(__dirname, "..", "policy-gateway", "dist", "gateway.mjs")] = process.argv.slice(2);
     if (!before) throw new Error("usage: bench/ab.ts <before.mjs> [after.mjs]");
     const env = process.env.AB_ENV ? (JSON.parse(process.env.AB_ENV) as Record<string, string>) : {};
     const jwt = env.TOKEN_VALIDATION === "jwt" || env.TOKEN_VALIDATION === "hybrid";
-    const upstream = await startChild<{ port: number }>(...tsx("upstream.ts"));
-    const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
-    const auth = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", jwt ? "jwt" : "opaque"), {}, true);
-    const headers = { authorization: `Bearer ${await token(auth.info.tokenUrl)}` };
+    const { upstream, upstreamUrl, auth, token } = await startBackends(jwt ? "jwt" : "opaque");
+    const headers = { authorization: `Bearer ${token}` };
     const floor = await startChild<{ port: number }>(...tsx("plainProxy.ts", upstreamUrl));
     const gateways = [
         { name: `before (${before})`, ...(await startGateway(auth.info.issuer, upstreamUrl, { LOG_LEVEL: "info", ...env }, before)) },

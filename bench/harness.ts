@@ -99,6 +99,13 @@ export async function load(name: string, url: string, opts: Partial<autocannon.O
     return row;
 }
 
+/** The fixed-response upstream and a local authorization server issuing `kind` tokens, with one token from it: what a one-gateway measurement stands on. */
+export async function startBackends(kind: "opaque" | "jwt") {
+    const upstream = await startChild<{ port: number }>(...tsx("upstream.ts"));
+    const auth = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", kind), {}, true);
+    return { upstream, upstreamUrl: `http://127.0.0.1:${upstream.info.port}`, auth, token: await token(auth.info.tokenUrl) };
+}
+
 export async function token(tokenUrl: string): Promise<string> {
     const res = await fetch(tokenUrl, {
         method: "POST",

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { IMAGE_NODE_OPTIONS } from "../harness/gatewayProcess";
-import { startChild, startGateway, stop, token, tsx } from "./harness";
+import { startBackends, startChild, startGateway, stop, tsx } from "./harness";
 import { wrk, type WrkResult } from "./wrk";
 
 interface ProfileNode {
@@ -40,10 +40,7 @@ export function selfTimes(file: string): { total: number; byFunction: [string, n
 async function main(): Promise<void> {
     const seconds = Number(process.argv[2] ?? 8);
     const dir = mkdtempSync(path.join(os.tmpdir(), "gateway-profile-"));
-    const upstream = await startChild<{ port: number }>(...tsx("upstream.ts"));
-    const auth = await startChild<{ issuer: string; tokenUrl: string }>(...tsx("authServer.ts", "opaque"), {}, true);
-    const t = await token(auth.info.tokenUrl);
-    const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
+    const { upstream, upstreamUrl, auth, token: t } = await startBackends("opaque");
     const profiling = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
     let r: WrkResult;
     if (process.argv[3] === "floor") {
